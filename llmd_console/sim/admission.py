@@ -1,0 +1,244 @@
+"""Defaulting and validation, as the API server applies them on create and update."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from typing import Any
+
+from llmd_console.sim.errors import ApiError, invalid
+from llmd_console.sim.objects import Obj, is_dns_label, is_dns_subdomain, meta
+from llmd_console.sim.quantity import parse_quantity
+from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.selectors import labels_match, selector_from_label_selector
+
+
+class IpAllocator:
+    """Hands out cluster IPs for Services from 34.118.224.0/20, as GKE does."""
+
+    def __init__(self, cidr: str = "34.118.224.0/20") -> None:
+        self._net = ipaddress.ip_network(cidr)
+        self._next = 10
+        self._used: set[str] = set()
+
+    def allocate(self) -> str:
+        """The next free address."""
+        while True:
+            ip = str(self._net.network_address + self._next)
+            self._next += 1
+            if ip not in self._used:
+                self._used.add(ip)
+                return ip
+
+
+def _check_name(rtype: ResourceType, obj: Obj) -> None:
+    name = meta(obj).get("name", "")
+    if not name:
+        raise invalid(rtype.kind, "", [("metadata.name", "Required value: name or generateName is required")],
+                      rtype.group)
+    ok = is_dns_label(name) if rtype.plural in ("namespaces", "services") else is_dns_subdomain(name)
+    if not ok:
+        raise invalid(rtype.kind, name, [(
+            "metadata.name",
+            f"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+            "characters, '-' or '.', and must start and end with an alphanumeric character")], rtype.group)
+
+
+def _check_resources(kind: str, name: str, containers: list[Any], prefix: str) -> None:
+    for i, c in enumerate(containers):
+        if not isinstance(c, dict) or not c.get("name"):
+            raise invalid(kind, name, [(f"{prefix}[{i}].name", "Required value")])
+        if not c.get("image"):
+            raise invalid(kind, name, [(f"{prefix}[{i}].image", "Required value")])
+        res = c.get("resources") or {}
+        for section in ("requests", "limits"):
+            for rname, qty in (res.get(section) or {}).items():
+                try:
+                    parse_quantity(qty)
+                except ValueError as exc:
+                    raise invalid(kind, name, [(f"{prefix}[{i}].resources.{section}[{rname}]", str(exc))]) from exc
+        for ext in ("google.com/tpu", "nvidia.com/gpu"):
+            req, lim = (res.get("requests") or {}).get(ext), (res.get("limits") or {}).get(ext)
+            if req is not None and lim is not None and parse_quantity(req) != parse_quantity(lim):
+                raise invalid(kind, name, [(f"{prefix}[{i}].resources.requests",
+                                            f"Invalid value: \"{req}\": must be equal to {ext} limit of {lim}")])
+            if lim is not None and req is None:
+                res.setdefault("requests", {})[ext] = lim
+
+
+def _default_pod_spec(spec: Obj) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("serviceAccountName", "default")
+    spec.setdefault("securityContext", {})
+    for c in spec.get("containers") or []:
+        if isinstance(c, dict):
+            image = str(c.get("image", ""))
+            c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
+            c.setdefault("terminationMessagePolicy", "File")
+            c.setdefault("resources", {})
+            for p in c.get("ports") or []:
+                if isinstance(p, dict):
+                    p.setdefault("protocol", "TCP")
+    tolerations = spec.setdefault("tolerations", [])
+    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        if not any(t.get("key") == key for t in tolerations if isinstance(t, dict)):
+            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
+
+
+def admit(rtype: ResourceType, obj: Obj, *, creating: bool, ips: IpAllocator) -> None:
+    """Default and validate ``obj`` in place; raises ApiError (422/400) when invalid."""
+    if not isinstance(obj.get("metadata"), dict):
+        raise ApiError(400, "Object 'metadata' is missing or not an object")
+    _check_name(rtype, obj)
+    name = meta(obj)["name"]
+    for field in ("labels", "annotations"):
+        value = meta(obj).get(field)
+        if value is not None and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())):
+            raise invalid(rtype.kind, name, [(f"metadata.{field}", "Invalid value: values must be strings")], rtype.group)
+    handler = _ADMIT.get(rtype.key)
+    if handler:
+        handler(rtype, obj, creating, ips)
+
+
+def _admit_pod(rtype: ResourceType, pod: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(pod)["name"]
+    spec = pod.get("spec")
+    if not isinstance(spec, dict) or not spec.get("containers"):
+        raise invalid("Pod", name, [("spec.containers", "Required value")])
+    _check_resources("Pod", name, spec["containers"], "spec.containers")
+    _default_pod_spec(spec)
+    if creating:
+        pod["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(obj)["name"]
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise invalid(rtype.kind, name, [("spec", "Required value")], rtype.group)
+    selector = spec.get("selector")
+    if not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        raise invalid(rtype.kind, name, [("spec.selector", "Required value")], rtype.group)
+    template = spec.get("template") or {}
+    tlabels = (template.get("metadata") or {}).get("labels") or {}
+    if not labels_match(selector_from_label_selector(selector), tlabels):
+        raise invalid(rtype.kind, name, [(
+            "spec.template.metadata.labels",
+            f"Invalid value: {tlabels}: `selector` does not match template `labels`")], rtype.group)
+    pspec = template.get("spec")
+    if not isinstance(pspec, dict) or not pspec.get("containers"):
+        raise invalid(rtype.kind, name, [("spec.template.spec.containers", "Required value")], rtype.group)
+    _check_resources(rtype.kind, name, pspec["containers"], "spec.template.spec.containers")
+    _default_pod_spec(pspec)
+    replicas = spec.setdefault("replicas", 1)
+    if not isinstance(replicas, int) or replicas < 0:
+        raise invalid(rtype.kind, name, [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
+                      rtype.group)
+    if rtype.plural == "deployments":
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+    if creating:
+        obj["status"] = {}
+
+
+def _admit_service(rtype: ResourceType, svc: Obj, creating: bool, ips: IpAllocator) -> None:
+    spec = svc.setdefault("spec", {})
+    spec.setdefault("type", "ClusterIP")
+    for p in spec.get("ports") or []:
+        if not isinstance(p, dict) or not isinstance(p.get("port"), int):
+            raise invalid("Service", meta(svc)["name"], [("spec.ports[].port", "Required value")])
+        p.setdefault("protocol", "TCP")
+        p.setdefault("targetPort", p["port"])
+    if creating and spec.get("clusterIP") != "None":
+        spec["clusterIP"] = spec.get("clusterIP") or ips.allocate()
+        spec["clusterIPs"] = [spec["clusterIP"]]
+    spec.setdefault("sessionAffinity", "None")
+    if creating:
+        svc["status"] = {"loadBalancer": {}}
+
+
+def _admit_secret(rtype: ResourceType, secret: Obj, creating: bool, ips: IpAllocator) -> None:
+    secret.setdefault("type", "Opaque")
+    data = secret.get("data") or {}
+    for key, value in data.items():
+        try:
+            base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise invalid("Secret", meta(secret)["name"], [(f"data[{key}]", "Invalid value: illegal base64 data")]) from exc
+    for key, value in (secret.pop("stringData", None) or {}).items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
+    if data:
+        secret["data"] = data
+
+
+def _admit_namespace(rtype: ResourceType, ns: Obj, creating: bool, ips: IpAllocator) -> None:
+    meta(ns).setdefault("labels", {})["kubernetes.io/metadata.name"] = meta(ns)["name"]
+    ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    if creating:
+        ns["status"] = {"phase": "Active"}
+
+
+def _admit_crd(rtype: ResourceType, crd: Obj, creating: bool, ips: IpAllocator) -> None:
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    name = meta(crd)["name"]
+    if not spec.get("group") or not names.get("plural") or not names.get("kind") or not spec.get("versions"):
+        raise invalid("CustomResourceDefinition", name, [("spec", "Required value: group, names and versions")],
+                      "apiextensions.k8s.io")
+    if name != f"{names['plural']}.{spec['group']}":
+        raise invalid("CustomResourceDefinition", name, [(
+            "metadata.name", f"Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group")],
+            "apiextensions.k8s.io")
+    if creating:
+        crd["status"] = {
+            "acceptedNames": names,
+            "storedVersions": [v.get("name") for v in spec.get("versions") if v.get("storage")],
+            "conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                            "message": "the initial names have been accepted"}],
+        }
+
+
+_GATEWAY_PENDING = [
+    {"type": t, "status": "Unknown", "reason": "Pending", "message": "Waiting for controller",
+     "lastTransitionTime": "1970-01-01T00:00:00Z"} for t in ("Accepted", "Programmed")
+]
+
+
+def _admit_gateway(rtype: ResourceType, gw: Obj, creating: bool, ips: IpAllocator) -> None:
+    spec = gw.get("spec") or {}
+    if not spec.get("gatewayClassName") or not isinstance(spec.get("listeners"), list) or not spec["listeners"]:
+        raise invalid("Gateway", meta(gw)["name"], [("spec", "Required value: gatewayClassName and listeners")],
+                      rtype.group)
+    if creating:
+        gw["status"] = {"conditions": [dict(c) for c in _GATEWAY_PENDING]}
+
+
+def _admit_inferencepool(rtype: ResourceType, pool: Obj, creating: bool, ips: IpAllocator) -> None:
+    spec = pool.get("spec") or {}
+    name = meta(pool)["name"]
+    if not (spec.get("selector") or {}).get("matchLabels"):
+        raise invalid("InferencePool", name, [("spec.selector.matchLabels", "Required value")], rtype.group)
+    ports = spec.get("targetPorts")
+    if not isinstance(ports, list) or not ports or not all(isinstance(p, dict) and isinstance(p.get("number"), int) for p in ports):
+        raise invalid("InferencePool", name, [("spec.targetPorts", "Required value")], rtype.group)
+
+
+_ADMIT = {
+    "pods": _admit_pod,
+    "deployments.apps": _admit_workload,
+    "replicasets.apps": _admit_workload,
+    "services": _admit_service,
+    "secrets": _admit_secret,
+    "namespaces": _admit_namespace,
+    "customresourcedefinitions.apiextensions.k8s.io": _admit_crd,
+    "gateways.gateway.networking.k8s.io": _admit_gateway,
+    "inferencepools.inference.networking.k8s.io": _admit_inferencepool,
+}

@@ -1,0 +1,382 @@
+"""The Kubernetes REST API: discovery, CRUD, patch, apply, scale, watch, logs and proxy."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from llmd_console.sim import discovery
+from llmd_console.sim.admission import admit
+from llmd_console.sim.context import SimContext
+from llmd_console.sim.errors import ApiError, not_found
+from llmd_console.sim.objects import Obj, deep_copy, meta, random_suffix
+from llmd_console.sim.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
+from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.selectors import format_selector, parse_field_selector, parse_label_selector
+from llmd_console.sim.streams import serve_logs, serve_watch
+from llmd_console.sim.tables import make_table
+from llmd_console.sim.wire import (
+    ResourcePath,
+    error_response,
+    flag,
+    json_response,
+    parse_resource_path,
+    read_body,
+    wants_table,
+)
+
+Deleter = Callable[[ResourceType, Obj, Obj], Obj]
+Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]
+PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+cbor": "apply",
+}
+
+
+class KubeApi:
+    """Serves the Kubernetes API of one simulated cluster."""
+
+    def __init__(self, ctx: SimContext, deleter: Deleter, proxy: Proxy, server_address: Callable[[], str]) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self._delete_hook = deleter
+        self._proxy = proxy
+        self._server_address = server_address
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        """Entry point for every request under /api, /apis, /openapi, /version."""
+        try:
+            return await self._dispatch(request)
+        except ApiError as err:
+            return error_response(err)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        reg = self.ctx.registry
+        if path in ("/version", "/version/"):
+            return json_response(discovery.KUBE_VERSION)
+        if path in ("/healthz", "/livez", "/readyz"):
+            return web.Response(text="ok")
+        if path == "/api":
+            return json_response(discovery.api_versions(self._server_address()))
+        if path == "/apis":
+            return json_response(discovery.api_group_list(reg))
+        if path.startswith("/openapi/v3"):
+            return self._openapi(path)
+        if path.startswith("/openapi/v2"):
+            raise ApiError(404, "the server could not find the requested resource")
+        segs = [s for s in path.split("/") if s]
+        if len(segs) == 2 and segs[0] == "api":
+            doc = discovery.api_resource_list(reg, "", segs[1])
+            if doc is None:
+                raise ApiError(404, "the server could not find the requested resource")
+            return json_response(doc)
+        if len(segs) == 2 and segs[0] == "apis":
+            versions = reg.groups().get(segs[1])
+            if not versions:
+                raise ApiError(404, "the server could not find the requested resource")
+            return json_response(discovery.api_group(segs[1], versions))
+        if len(segs) == 3 and segs[0] == "apis":
+            doc = discovery.api_resource_list(reg, segs[1], segs[2])
+            if doc is None:
+                raise ApiError(404, "the server could not find the requested resource")
+            return json_response(doc)
+        rp = parse_resource_path(path)
+        if rp is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        rtype = reg.lookup(rp.group, rp.version, rp.resource)
+        if rtype is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        if rp.namespace is not None and not rtype.namespaced:
+            raise ApiError(404, "the server could not find the requested resource")
+        return await self._resource(request, rtype, rp)
+
+    def _openapi(self, path: str) -> web.Response:
+        reg = self.ctx.registry
+        rest = path[len("/openapi/v3"):].strip("/")
+        if not rest:
+            return json_response(discovery.openapi_v3_root(reg))
+        parts = rest.split("/")
+        doc = None
+        if parts[0] == "api" and len(parts) == 2:
+            doc = discovery.openapi_v3_doc(reg, "", parts[1])
+        elif parts[0] == "apis" and len(parts) == 3:
+            doc = discovery.openapi_v3_doc(reg, parts[1], parts[2])
+        if doc is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        return json_response(doc)
+
+    # ---- routing within a resource --------------------------------------
+    async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:
+        method = request.method
+        ns = rp.namespace or ""
+        if rp.name is None:
+            if method == "GET":
+                if flag(request, "watch"):
+                    return await serve_watch(self.ctx, request, rtype, rp.namespace)
+                return self._list(request, rtype, rp.namespace)
+            if method == "POST":
+                return await self._create(request, rtype, ns)
+            if method == "DELETE":
+                return await self._delete_collection(request, rtype, rp.namespace)
+            raise self._not_allowed(method, rtype)
+        if rp.subresource is None:
+            handlers: dict[str, Callable[[], Awaitable[web.StreamResponse]]] = {
+                "GET": lambda: self._get(request, rtype, ns, rp.name or ""),
+                "PUT": lambda: self._update(request, rtype, ns, rp.name or "", status_only=False),
+                "PATCH": lambda: self._patch(request, rtype, ns, rp.name or "", status_only=False),
+                "DELETE": lambda: self._delete(request, rtype, ns, rp.name or ""),
+            }
+            if method not in handlers:
+                raise self._not_allowed(method, rtype)
+            return await handlers[method]()
+        sub = rp.subresource
+        if sub == "proxy" and sub in rtype.subresources:
+            return await self._proxy(request, rp)
+        name = rp.name
+        if sub not in rtype.subresources:
+            raise ApiError(404, "the server could not find the requested resource")
+        if sub == "log":
+            if method != "GET":
+                raise self._not_allowed(method, rtype)
+            return await serve_logs(self.ctx, request, self.store.require(rtype, ns, name))
+        if sub == "status":
+            if method == "GET":
+                return json_response(self.store.require(rtype, ns, name))
+            if method == "PUT":
+                return await self._update(request, rtype, ns, name, status_only=True)
+            if method == "PATCH":
+                return await self._patch(request, rtype, ns, name, status_only=True)
+            raise self._not_allowed(method, rtype)
+        if sub == "scale":
+            return await self._scale(request, rtype, ns, name)
+        raise self._not_allowed(method, rtype)
+
+    @staticmethod
+    def _not_allowed(method: str, rtype: ResourceType) -> ApiError:
+        return ApiError(405, f"the server does not allow this method on the requested resource ({method} {rtype.key})")
+
+    # ---- reads -------------------------------------------------------------
+    async def _get(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
+        obj = self.store.require(rtype, ns, name)
+        if wants_table(request):
+            return json_response(make_table(rtype, [obj], self.ctx.clock.now(),
+                                            request.query.get("includeObject", "Metadata"), str(self.store.rv)))
+        return json_response(obj)
+
+    def _list(self, request: web.Request, rtype: ResourceType, namespace: str | None) -> web.StreamResponse:
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"))
+        items = self.store.list(rtype.key, namespace, labels, fields)
+        rv = str(self.store.rv)
+        start, cont = 0, ""
+        if request.query.get("continue"):
+            try:
+                token = json.loads(base64.urlsafe_b64decode(request.query["continue"].encode()))
+                start, rv = int(token["start"]), str(token["rv"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ApiError(400, "continue key is not valid: illegal base64 data") from exc
+        limit = request.query.get("limit")
+        if limit and limit.isdigit() and int(limit) > 0:
+            end = start + int(limit)
+            if end < len(items):
+                cont = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": end}).encode()).decode()
+            page = items[start:end]
+        else:
+            page = items[start:]
+        if wants_table(request):
+            return json_response(make_table(rtype, page, self.ctx.clock.now(),
+                                            request.query.get("includeObject", "Metadata"), rv, cont))
+        body: Obj = {"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version,
+                     "metadata": {"resourceVersion": rv}, "items": page}
+        if cont:
+            body["metadata"]["continue"] = cont
+            body["metadata"]["remainingItemCount"] = len(items) - start - len(page)
+        return json_response(body)
+
+    # ---- writes ------------------------------------------------------------
+    def _check_kind(self, rtype: ResourceType, obj: Any) -> Obj:
+        if not isinstance(obj, dict):
+            raise ApiError(400, "the body of the request must be a JSON or YAML object")
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if kind and kind != rtype.kind:
+            raise ApiError(400, f"the kind in the data ({kind}) does not match the expected kind ({rtype.kind})")
+        if api_version and api_version != rtype.api_version:
+            raise ApiError(400, f"the API version in the data ({api_version}) does not match the expected API "
+                                f"version ({rtype.api_version})")
+        return obj
+
+    def _check_namespace(self, rtype: ResourceType, obj: Obj, ns: str) -> None:
+        if not rtype.namespaced:
+            return
+        body_ns = meta(obj).get("namespace")
+        if body_ns and body_ns != ns:
+            raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
+        meta(obj)["namespace"] = ns
+        namespace = self.store.get("namespaces", "", ns)
+        if namespace is None:
+            raise not_found("namespaces", ns)
+        if namespace.get("status", {}).get("phase") == "Terminating":
+            raise ApiError(403, f"{rtype.plural} \"{meta(obj).get('name', '')}\" is forbidden: unable to create new content "
+                                f"in namespace {ns} because it is being terminated", "Forbidden")
+
+    def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
+        self._check_namespace(rtype, obj, ns)
+        m = meta(obj)
+        if not m.get("name") and m.get("generateName"):
+            m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
+        admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        if request.query.get("dryRun") == "All":
+            return obj
+        return self.store.create(rtype, obj)
+
+    async def _create(self, request: web.Request, rtype: ResourceType, ns: str) -> web.StreamResponse:
+        if "create" not in rtype.verbs:
+            raise self._not_allowed("POST", rtype)
+        obj = self._check_kind(rtype, await read_body(request))
+        return json_response(self._store_new(request, rtype, obj, ns), 201)
+
+    def _store_update(self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool,
+                      check_rv: bool) -> Obj:
+        if not status_only:
+            admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
+        if request.query.get("dryRun") == "All":
+            return obj
+        return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
+
+    async def _update(self, request: web.Request, rtype: ResourceType, ns: str, name: str, *,
+                      status_only: bool) -> web.StreamResponse:
+        obj = self._check_kind(rtype, await read_body(request))
+        if meta(obj).get("name") not in (None, name):
+            raise ApiError(400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})")
+        meta(obj)["name"] = name
+        if rtype.namespaced:
+            meta(obj)["namespace"] = ns
+        current = self.store.require(rtype, ns, name)
+        for keep in ("uid", "creationTimestamp"):
+            if keep in current["metadata"]:
+                meta(obj)[keep] = current["metadata"][keep]
+        return json_response(self._store_update(request, rtype, obj, status_only=status_only, check_rv=True))
+
+    def _apply_patch_body(self, kind: str, current: Obj, body: Any) -> Obj:
+        if kind == "json":
+            result = json_patch(current, body)
+        elif not isinstance(body, dict):
+            raise ApiError(400, "the patch body must be a JSON object")
+        elif kind == "merge":
+            result = merge_patch(current, body)
+        elif kind == "strategic":
+            result = strategic_merge_patch(current, body)
+        else:
+            result = apply_patch(current, body)
+        if not isinstance(result, dict):
+            raise ApiError(422, "the patch produced something that is not an object")
+        return result
+
+    async def _patch(self, request: web.Request, rtype: ResourceType, ns: str, name: str, *,
+                     status_only: bool) -> web.StreamResponse:
+        kind = PATCH_TYPES.get(request.content_type)
+        if kind is None:
+            raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
+                                f"{', '.join(PATCH_TYPES)}")
+        if kind == "strategic" and rtype.group not in ("", "apps"):
+            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
+                                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+        body = await read_body(request)
+        current = self.store.get(rtype.key, ns, name)
+        if current is None:
+            if kind != "apply":
+                raise not_found(rtype.plural, name, rtype.group)
+            obj = self._check_kind(rtype, body)
+            meta(obj)["name"] = name
+            return json_response(self._store_new(request, rtype, obj, ns), 201)
+        if kind == "apply":
+            self._check_kind(rtype, body)
+        result = self._apply_patch_body(kind, deep_copy(current), body)
+        rmeta = meta(result)
+        if rmeta.get("name") != name:
+            raise ApiError(422, f"{rtype.kind} \"{name}\" is invalid: metadata.name: Invalid value: \"{rmeta.get('name')}\": "
+                                "field is immutable", "Invalid")
+        if rtype.namespaced:
+            rmeta["namespace"] = ns
+        expect_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
+        return json_response(self._store_update(request, rtype, result, status_only=status_only, check_rv=expect_rv))
+
+    # ---- scale -----------------------------------------------------------------
+    def _scale_of(self, rtype: ResourceType, obj: Obj) -> Obj:
+        sel = (obj.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
+        m = obj["metadata"]
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {"name": m["name"], "namespace": m.get("namespace", ""), "uid": m["uid"],
+                             "resourceVersion": m["resourceVersion"], "creationTimestamp": m["creationTimestamp"]},
+                "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+                "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": format_selector(sel)}}
+
+    async def _scale(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
+        current = self.store.require(rtype, ns, name)
+        scale = self._scale_of(rtype, current)
+        if request.method == "GET":
+            return json_response(scale)
+        if request.method == "PUT":
+            body = await read_body(request)
+            new_scale = body if isinstance(body, dict) else {}
+        elif request.method == "PATCH":
+            kind = PATCH_TYPES.get(request.content_type)
+            if kind is None:
+                raise ApiError(415, "the body of the request was in an unknown format")
+            new_scale = self._apply_patch_body(kind, scale, await read_body(request))
+        else:
+            raise self._not_allowed(request.method, rtype)
+        replicas = (new_scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ApiError(422, f"Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: {replicas}: "
+                                "must be greater than or equal to 0", "Invalid")
+        updated = deep_copy(current)
+        updated["spec"]["replicas"] = replicas
+        stored = self._store_update(request, rtype, updated, status_only=False, check_rv=False)
+        return json_response(self._scale_of(rtype, stored))
+
+    # ---- delete ----------------------------------------------------------------
+    async def _delete_options(self, request: web.Request) -> Obj:
+        opts: Obj = {}
+        if request.can_read_body:
+            raw = await request.read()
+            if raw.strip():
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
+                if isinstance(body, dict):
+                    opts.update(body)
+        if "gracePeriodSeconds" in request.query:
+            try:
+                opts["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
+            except ValueError as exc:
+                raise ApiError(400, "gracePeriodSeconds must be an integer") from exc
+        if "propagationPolicy" in request.query:
+            opts["propagationPolicy"] = request.query["propagationPolicy"]
+        return opts
+
+    async def _delete(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
+        opts = await self._delete_options(request)
+        current = self.store.require(rtype, ns, name)
+        if request.query.get("dryRun") == "All":
+            return json_response(current)
+        return json_response(self._delete_hook(rtype, current, opts))
+
+    async def _delete_collection(self, request: web.Request, rtype: ResourceType,
+                                 namespace: str | None) -> web.StreamResponse:
+        opts = await self._delete_options(request)
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"))
+        items = self.store.list(rtype.key, namespace, labels, fields)
+        deleted = [self._delete_hook(rtype, obj, opts) for obj in items]
+        return json_response({"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version,
+                              "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})

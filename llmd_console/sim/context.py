@@ -1,0 +1,103 @@
+"""Shared state of one simulated cluster: store, clock, logs, processes, events."""
+
+from __future__ import annotations
+
+import random
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llmd_console.sim.admission import IpAllocator, admit
+from llmd_console.sim.clock import SimClock
+from llmd_console.sim.logs import LogHub
+from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of, new_uid
+from llmd_console.sim.processes import ProcessTable
+from llmd_console.sim.registry import Registry, ResourceType
+from llmd_console.sim.store import Store
+
+
+@dataclass
+class SimContext:
+    """Everything the API server and the controllers share."""
+
+    clock: SimClock
+    rng: random.Random
+    registry: Registry = field(default_factory=Registry)
+    store: Store = field(init=False)
+    logs: LogHub = field(init=False)
+    processes: ProcessTable = field(default_factory=ProcessTable)
+    service_ips: IpAllocator = field(default_factory=IpAllocator)
+    gateway_address: str = ""
+    deleter: Callable[[ResourceType, Obj], Obj] | None = None
+    _event_index: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.registry, self.clock)
+        self.logs = LogHub(self.clock)
+
+    def loop_call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after the current store change has reached every listener."""
+        try:
+            asyncio.get_running_loop().call_soon(fn)
+        except RuntimeError:
+            fn()
+
+    def create(self, key: str, obj: Obj, *, keep_status: bool = False) -> Obj:
+        """Create an object the way the API server would (defaults and validation included);
+        ``keep_status`` keeps a given status, for worlds built already running."""
+        rtype = self.rt(key)
+        draft = deep_copy(obj)
+        admit(rtype, draft, creating=True, ips=self.service_ips)
+        if keep_status and "status" in obj:
+            draft["status"] = deep_copy(obj["status"])
+        return self.store.create(rtype, draft)
+
+    def delete(self, rtype: ResourceType, obj: Obj) -> Obj:
+        """Delete an object with the API server's semantics (graceful pods, cascades)."""
+        assert self.deleter is not None, "the lifecycle controller is not running"
+        return self.deleter(rtype, obj)
+
+    def rt(self, key: str) -> ResourceType:
+        """A resource type by group-qualified name (``pods``, ``deployments.apps``)."""
+        return self.registry.by_key(key)
+
+    def record_event(self, obj: Obj, etype: str, reason: str, message: str, component: str,
+                     host: str = "", field_path: str = "") -> None:
+        """Record a core/v1 Event about ``obj``; repeats bump the count of the first one."""
+        ns = namespace_of(obj) or "default"
+        events = self.rt("events")
+        now_iso = self.clock.iso()
+        uid = obj.get("metadata", {}).get("uid", "")
+        index_key = (uid, reason, message, component)
+        found = self._event_index.get(index_key)
+        existing = self.store.get("events", *found) if found else None
+        if existing is not None:
+            updated = deep_copy(existing)
+            updated["count"] = int(existing.get("count", 1)) + 1
+            updated["lastTimestamp"] = now_iso
+            self.store.update(events, updated)
+            return
+        name = f"{name_of(obj)}.{new_uid().replace('-', '')[:16]}"
+        involved: Obj = {"kind": obj.get("kind"), "namespace": namespace_of(obj), "name": name_of(obj), "uid": uid,
+                         "apiVersion": obj.get("apiVersion"),
+                         "resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+        if field_path:
+            involved["fieldPath"] = field_path
+        source: Obj = {"component": component}
+        if host:
+            source["host"] = host
+        self._event_index[index_key] = (ns, name)
+        self.store.create(events, {
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now_iso,
+            "lastTimestamp": now_iso,
+            "count": 1,
+            "type": etype,
+            "eventTime": None,
+            "reportingComponent": component,
+            "reportingInstance": host,
+        })

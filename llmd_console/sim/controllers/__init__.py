@@ -1,0 +1,1 @@
+"""Controllers that make the simulated world move."""

@@ -1,0 +1,80 @@
+"""A work-queue controller driven by store changes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from llmd_console.sim.context import SimContext
+from llmd_console.sim.objects import Obj, name_of, namespace_of
+from llmd_console.sim.registry import ResourceType
+
+log = logging.getLogger("llmd_console.sim")
+
+
+class Controller:
+    """Collects keys from store events and reconciles them one at a time.
+
+    Subclasses set ``watches`` and implement ``keys_for`` and ``reconcile``.
+    """
+
+    watches: tuple[str, ...] = ()
+    resync_sim_seconds: float | None = None
+
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._pending: set[str] = set()
+        ctx.store.add_listener(self._on_change)
+
+    def _on_change(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> None:
+        if rtype.key in self.watches:
+            for key in self.keys_for(etype, rtype, old, new):
+                self.enqueue(key)
+
+    def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
+        """Which keys a change concerns (default: the object's own ns/name)."""
+        obj = new or old
+        return [f"{namespace_of(obj)}/{name_of(obj)}"] if obj else []
+
+    def enqueue(self, key: str) -> None:
+        """Schedule a reconcile of ``key`` (deduplicated)."""
+        if key not in self._pending:
+            self._pending.add(key)
+            self._queue.put_nowait(key)
+
+    def reconcile(self, key: str) -> None:
+        """Bring the world in line for one key."""
+        raise NotImplementedError
+
+    def resync(self) -> None:
+        """Periodic work (optional)."""
+
+    async def run(self) -> None:
+        """Process the queue forever."""
+        if self.resync_sim_seconds:
+            asyncio.get_running_loop().create_task(self._resync_loop())
+        while True:
+            key = await self._queue.get()
+            self._pending.discard(key)
+            try:
+                self.reconcile(key)
+            except Exception:
+                log.exception("%s failed to reconcile %s", type(self).__name__, key)
+            if self._queue.empty():
+                await asyncio.sleep(0)
+
+    async def _resync_loop(self) -> None:
+        assert self.resync_sim_seconds is not None
+        while True:
+            await self.ctx.clock.sleep(self.resync_sim_seconds)
+            try:
+                self.resync()
+            except Exception:
+                log.exception("%s resync failed", type(self).__name__)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``ns/name`` -> (ns, name)."""
+    ns, _, name = key.partition("/")
+    return ns, name

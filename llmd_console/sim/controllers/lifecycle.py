@@ -1,0 +1,109 @@
+"""Deletion semantics: graceful pod deletion, namespace cascade, owner garbage collection,
+and CRDs that add and remove API types."""
+
+from __future__ import annotations
+
+from llmd_console.sim.context import SimContext
+from llmd_console.sim.controllers.base import Controller, split_key
+from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of
+from llmd_console.sim.registry import ResourceType, type_from_crd
+
+
+class Lifecycle(Controller):
+    """Owns every delete: the API's DELETE and the controllers' both come here."""
+
+    watches = ("namespaces",)
+    resync_sim_seconds = 2.0
+
+    def __init__(self, ctx: SimContext) -> None:
+        super().__init__(ctx)
+        ctx.store.add_listener(self._after_change)
+
+    # ---- the delete entry point ------------------------------------------
+    def delete(self, rtype: ResourceType, obj: Obj, opts: Obj | None = None) -> Obj:
+        """Delete ``obj`` the way the API server would; returns what DELETE answers."""
+        opts = opts or {}
+        store = self.ctx.store
+        ns, name = namespace_of(obj), name_of(obj)
+        if rtype.key == "pods":
+            grace = opts.get("gracePeriodSeconds")
+            if grace is None:
+                grace = obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+            if obj.get("spec", {}).get("nodeName") and int(grace) > 0 and obj.get("status", {}).get("phase") not in (
+                    "Succeeded", "Failed"):
+                if obj["metadata"].get("deletionTimestamp"):
+                    return obj
+                return self._mark_deleting(rtype, obj, int(grace))
+            return store.delete(rtype, ns, name)
+        if rtype.key == "namespaces":
+            if obj["metadata"].get("deletionTimestamp"):
+                return obj
+            marked = self._mark_deleting(rtype, obj, 0)
+
+            def terminating(draft: Obj) -> None:
+                draft.setdefault("status", {})["phase"] = "Terminating"
+
+            self.enqueue(f"/{name}")
+            return self.ctx.store.mutate(rtype, "", name, terminating, status_only=True) or marked
+        return store.delete(rtype, ns, name)
+
+    def _mark_deleting(self, rtype: ResourceType, obj: Obj, grace: int) -> Obj:
+        draft = deep_copy(self.ctx.store.require(rtype, namespace_of(obj), name_of(obj)))
+        draft["metadata"]["deletionTimestamp"] = self.ctx.clock.iso()
+        draft["metadata"]["deletionGracePeriodSeconds"] = grace
+        # Only the server sets deletionTimestamp, so this write skips update()'s guards.
+        return self.ctx.store.force_replace(rtype, draft)
+
+    # ---- namespaces ----------------------------------------------------------
+    def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
+        if new and new["metadata"].get("deletionTimestamp"):
+            return [f"/{name_of(new)}"]
+        return []
+
+    def reconcile(self, key: str) -> None:
+        _, name = split_key(key)
+        ns = self.ctx.store.get("namespaces", "", name)
+        if ns is None or not ns["metadata"].get("deletionTimestamp"):
+            return
+        remaining = 0
+        for rtype in self.ctx.registry.all():
+            if not rtype.namespaced or rtype.key == "events":
+                continue
+            for obj in self.ctx.store.list(rtype.key, name):
+                remaining += 1
+                if not obj["metadata"].get("deletionTimestamp"):
+                    self.delete(rtype, obj)
+        if remaining == 0:
+            for ev in self.ctx.store.list("events", name):
+                self.ctx.store.delete(self.ctx.rt("events"), name, name_of(ev))
+            self.ctx.store.delete(self.ctx.rt("namespaces"), "", name)
+
+    def resync(self) -> None:
+        for ns in self.ctx.store.list("namespaces"):
+            if ns["metadata"].get("deletionTimestamp"):
+                self.enqueue(f"/{name_of(ns)}")
+
+    # ---- garbage collection and CRDs ---------------------------------------------
+    def _after_change(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> None:
+        if rtype.key == "customresourcedefinitions.apiextensions.k8s.io":
+            crd = new or old
+            assert crd is not None
+            if etype == "DELETED":
+                for t in type_from_crd(crd):
+                    if self.ctx.registry.has(t.key):
+                        for obj in self.ctx.store.list(t.key):
+                            self.ctx.store.delete(t, namespace_of(obj), name_of(obj))
+                self.ctx.registry.remove_crd(name_of(crd))
+            else:
+                self.ctx.registry.set_crd(name_of(crd), type_from_crd(crd))
+        if etype == "DELETED" and old is not None:
+            uid = old["metadata"].get("uid")
+            self.ctx.loop_call_soon(lambda: self._collect(uid, namespace_of(old)))
+
+    def _collect(self, owner_uid: str, namespace: str) -> None:
+        for key in ("replicasets.apps", "pods", "endpoints"):
+            rtype = self.ctx.rt(key)
+            for obj in self.ctx.store.list(key, namespace or None):
+                refs = obj["metadata"].get("ownerReferences") or []
+                if any(r.get("uid") == owner_uid for r in refs) and not obj["metadata"].get("deletionTimestamp"):
+                    self.delete(rtype, obj)

@@ -1,0 +1,98 @@
+"""Kubernetes API errors, rendered as ``Status`` objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONS = {
+    400: "BadRequest",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "AlreadyExists",
+    410: "Expired",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
+
+class ApiError(Exception):
+    """An error the API server answers with a ``Status`` body."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reason = reason or REASONS.get(code, "Unknown")
+        self.details = details
+
+    def status(self) -> dict[str, Any]:
+        """The ``Status`` object for this error."""
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def not_found(resource: str, name: str, group: str = "") -> ApiError:
+    """``<resource>.<group> "name" not found``, as the API server says it."""
+    qualified = f"{resource}.{group}" if group else resource
+    return ApiError(
+        404,
+        f'{qualified} "{name}" not found',
+        "NotFound",
+        {"name": name, "group": group, "kind": resource} if group else {"name": name, "kind": resource},
+    )
+
+
+def already_exists(resource: str, name: str, group: str = "") -> ApiError:
+    """``<resource> "name" already exists``."""
+    qualified = f"{resource}.{group}" if group else resource
+    return ApiError(409, f'{qualified} "{name}" already exists', "AlreadyExists",
+                    {"name": name, "group": group, "kind": resource})
+
+
+def conflict(resource: str, name: str, group: str = "") -> ApiError:
+    """An optimistic-concurrency conflict on update."""
+    qualified = f"{resource}.{group}" if group else resource
+    return ApiError(
+        409,
+        f'Operation cannot be fulfilled on {qualified} "{name}": the object has been modified; '
+        "please apply your changes to the latest version and try again",
+        "Conflict",
+        {"name": name, "group": group, "kind": resource},
+    )
+
+
+def invalid(kind: str, name: str, causes: list[tuple[str, str]], group: str = "") -> ApiError:
+    """A 422 ``Invalid`` error with one cause per (field, message)."""
+    qualified = f"{kind}.{group}" if group else kind
+    text = "; ".join(f"{field}: {msg}" for field, msg in causes)
+    return ApiError(
+        422,
+        f'{qualified} "{name}" is invalid: {text}',
+        "Invalid",
+        {
+            "name": name,
+            "group": group,
+            "kind": kind,
+            "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
+        },
+    )

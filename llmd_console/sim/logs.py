@@ -1,0 +1,86 @@
+"""Container logs: bounded buffers per container instance, with followers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+from llmd_console.sim.clock import SimClock
+
+MAX_LINES_PER_CONTAINER = 20_000
+
+
+@dataclass
+class ContainerLog:
+    """The output of one run of one container."""
+
+    lines: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=MAX_LINES_PER_CONTAINER))
+    closed: bool = False
+    written: int = 0
+    _waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def write(self, at: float, text: str) -> None:
+        """Append one line and wake followers."""
+        self.lines.append((at, text))
+        self.written += 1
+        self._wake()
+
+    def close(self) -> None:
+        """The container exited: followers end after draining."""
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    async def wait(self, timeout: float) -> None:
+        """Wait for the next line or close (or timeout)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            pass
+
+
+class LogHub:
+    """Current and previous logs of every container."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self._current: dict[tuple[str, str], ContainerLog] = {}
+        self._previous: dict[tuple[str, str], ContainerLog] = {}
+
+    def start(self, pod_uid: str, container: str) -> ContainerLog:
+        """A new run of a container; the last one becomes ``previous``."""
+        key = (pod_uid, container)
+        old = self._current.get(key)
+        if old is not None:
+            old.close()
+            self._previous[key] = old
+        log = ContainerLog()
+        self._current[key] = log
+        return log
+
+    def current(self, pod_uid: str, container: str) -> ContainerLog | None:
+        """The running (or last) run's log."""
+        return self._current.get((pod_uid, container))
+
+    def previous(self, pod_uid: str, container: str) -> ContainerLog | None:
+        """The run before the current one."""
+        return self._previous.get((pod_uid, container))
+
+    def write(self, pod_uid: str, container: str, text: str) -> None:
+        """Write a line to the current run (creating it if needed)."""
+        log = self._current.get((pod_uid, container)) or self.start(pod_uid, container)
+        log.write(self.clock.now(), text)
+
+    def drop(self, pod_uid: str) -> None:
+        """Forget a deleted pod's logs."""
+        for table in (self._current, self._previous):
+            for key in [k for k in table if k[0] == pod_uid]:
+                table.pop(key).close()

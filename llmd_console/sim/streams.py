@@ -1,0 +1,179 @@
+"""Long-lived responses: watch streams and pod logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from llmd_console.sim.context import SimContext
+from llmd_console.sim.errors import ApiError
+from llmd_console.sim.logs import ContainerLog
+from llmd_console.sim.objects import Obj
+from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.selectors import parse_field_selector, parse_label_selector
+from llmd_console.sim.tables import make_table
+from llmd_console.sim.wire import flag, wants_table
+
+BOOKMARK_INTERVAL = 5.0  # wall seconds between bookmarks when the stream is idle
+DEFAULT_WATCH_TIMEOUT = 1800.0
+
+
+def _status_event(err: ApiError) -> bytes:
+    return json.dumps({"type": "ERROR", "object": err.status()}, separators=(",", ":")).encode() + b"\n"
+
+
+async def serve_watch(ctx: SimContext, request: web.Request, rtype: ResourceType,
+                      namespace: str | None) -> web.StreamResponse:
+    """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
+    labels = parse_label_selector(request.query.get("labelSelector"))
+    fields = parse_field_selector(request.query.get("fieldSelector"))
+    rv = request.query.get("resourceVersion")
+    table = wants_table(request)
+    include = request.query.get("includeObject", "Metadata")
+    bookmarks = flag(request, "allowWatchBookmarks")
+    try:
+        timeout = float(request.query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
+    except ValueError as exc:
+        raise ApiError(400, "timeoutSeconds must be a number") from exc
+    resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    try:
+        watcher = ctx.store.watch(rtype, namespace, labels, fields, rv)
+    except ApiError as err:
+        # A real API server answers a too-old version with 200 and one ERROR event.
+        await resp.write(_status_event(err))
+        return resp
+    deadline = time.monotonic() + timeout
+    first_table = True
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                item = await asyncio.wait_for(watcher.queue.get(), min(remaining, BOOKMARK_INTERVAL))
+            except TimeoutError:
+                if bookmarks:
+                    mark = {"kind": rtype.kind, "apiVersion": rtype.api_version,
+                            "metadata": {"resourceVersion": str(ctx.store.rv)}}
+                    await resp.write(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
+                continue
+            if item is None:
+                break
+            if watcher.overflowed:
+                await resp.write(_status_event(ApiError(410, "watch channel was too slow and was closed", "Expired")))
+                break
+            etype, event = item
+            if table:
+                obj = make_table(rtype, [event.obj], ctx.clock.now(), include, str(event.rv),
+                                 with_columns=first_table)
+                first_table = False
+                line = json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode()
+            else:
+                line = b'{"type":"' + etype.encode() + b'","object":' + event.obj_json() + b"}"
+            await resp.write(line + b"\n")
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        ctx.store.unwatch(watcher)
+    return resp
+
+
+def _container_for(pod: Obj, requested: str | None) -> str:
+    names = [c.get("name", "") for c in pod.get("spec", {}).get("containers") or []]
+    inits = [c.get("name", "") for c in pod.get("spec", {}).get("initContainers") or []]
+    pod_name = pod["metadata"]["name"]
+    if requested:
+        if requested not in names + inits:
+            raise ApiError(400, f"container {requested} is not valid for pod {pod_name}")
+        return requested
+    default = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+    if default in names:
+        return str(default)
+    if len(names) == 1:
+        return names[0]
+    raise ApiError(400, f"a container name must be specified for pod {pod_name}, choose one of: [{' '.join(names)}]")
+
+
+def _waiting_reason(pod: Obj, container: str) -> str | None:
+    for cs in pod.get("status", {}).get("containerStatuses") or []:
+        if cs.get("name") == container:
+            waiting = cs.get("state", {}).get("waiting")
+            if waiting and not cs.get("lastState", {}).get("terminated"):
+                return str(waiting.get("reason") or "ContainerCreating")
+            return None
+    return "ContainerCreating"
+
+
+def _stamp(at: float) -> str:
+    dt = datetime.fromtimestamp(at, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}000Z"
+
+
+async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.StreamResponse:
+    """``pods/log`` with follow, tailLines, timestamps, sinceSeconds, sinceTime, previous, limitBytes."""
+    container = _container_for(pod, request.query.get("container"))
+    uid = pod["metadata"]["uid"]
+    name = pod["metadata"]["name"]
+    previous = flag(request, "previous")
+    log: ContainerLog | None
+    if previous:
+        log = ctx.logs.previous(uid, container)
+        if log is None:
+            raise ApiError(400, f'previous terminated container "{container}" in pod "{name}" not found')
+    else:
+        log = ctx.logs.current(uid, container)
+        reason = _waiting_reason(pod, container)
+        if log is None or (reason and not log.lines):
+            raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to start: '
+                                f"{reason or 'ContainerCreating'}")
+    try:
+        tail = int(request.query["tailLines"]) if "tailLines" in request.query else None
+        since = float(request.query["sinceSeconds"]) if "sinceSeconds" in request.query else None
+        limit_bytes = int(request.query["limitBytes"]) if "limitBytes" in request.query else None
+    except ValueError as exc:
+        raise ApiError(400, f"invalid log options: {exc}") from exc
+    since_at = ctx.clock.now() - since if since is not None else None
+    if "sinceTime" in request.query:
+        try:
+            since_at = datetime.fromisoformat(request.query["sinceTime"].replace("Z", "+00:00")).timestamp()
+        except ValueError as exc:
+            raise ApiError(400, f"invalid sinceTime: {exc}") from exc
+    timestamps = flag(request, "timestamps")
+    follow = flag(request, "follow") and not previous
+
+    def render(at: float, text: str) -> bytes:
+        return ((_stamp(at) + " ") if timestamps else "").encode() + text.encode() + b"\n"
+
+    lines = [(at, text) for at, text in log.lines if since_at is None or at >= since_at]
+    if tail is not None and tail >= 0:
+        lines = lines[-tail:] if tail else []
+    if not follow:
+        body = b"".join(render(at, text) for at, text in lines)
+        if limit_bytes is not None:
+            body = body[:limit_bytes]
+        return web.Response(body=body, content_type="text/plain")
+    resp = web.StreamResponse(status=200, headers={"Content-Type": "text/plain", "Cache-Control": "no-cache"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    sent = log.written
+    try:
+        if lines:
+            await resp.write(b"".join(render(at, text) for at, text in lines))
+        while not log.closed:
+            await log.wait(5.0)
+            fresh = log.written - sent
+            if fresh > 0:
+                chunk = list(log.lines)[-min(fresh, len(log.lines)):]
+                sent = log.written
+                await resp.write(b"".join(render(at, text) for at, text in chunk))
+            if ctx.store.get("pods", pod["metadata"].get("namespace", ""), name) is None:
+                break
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return resp
