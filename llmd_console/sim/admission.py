@@ -166,7 +166,8 @@ def _admit_service(rtype: ResourceType, svc: Obj, creating: bool, ips: IpAllocat
 
 
 def _admit_secret(rtype: ResourceType, secret: Obj, creating: bool, ips: IpAllocator) -> None:
-    secret.setdefault("type", "Opaque")
+    if not secret.get("type"):
+        secret["type"] = "Opaque"
     data = secret.get("data") or {}
     for key, value in data.items():
         try:

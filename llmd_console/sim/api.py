@@ -349,10 +349,15 @@ class KubeApi:
         if request.can_read_body:
             raw = await request.read()
             if raw.strip():
-                try:
-                    body = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
+                if request.content_type == "application/vnd.kubernetes.protobuf":
+                    from llmd_console.sim.protobuf import decode
+
+                    body = decode(raw)
+                else:
+                    try:
+                        body = json.loads(raw)
+                    except json.JSONDecodeError as exc:
+                        raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
                 if isinstance(body, dict):
                     opts.update(body)
         if "gracePeriodSeconds" in request.query:

@@ -24,6 +24,7 @@ from llmd_console.sim.controllers.kubelet import Kubelet
 from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
 from llmd_console.sim.controllers.workloads import Deployments, ReplicaSets
+from llmd_console.sim.gateway_listener import GatewayListener, pick_address
 from llmd_console.sim.nodepools import NodePools
 from llmd_console.sim.proxy import ApiProxy
 from llmd_console.sim.world import CLUSTER, LOCATION, NAMESPACE, PROJECT, build_large, build_pattern1
@@ -63,6 +64,7 @@ class SimCluster:
         self.node_pools = NodePools(self.ctx, PROJECT, LOCATION, CLUSTER)
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._gateway_runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -76,6 +78,7 @@ class SimCluster:
     async def start_async(self) -> None:
         """Build the world and start serving in the running event loop."""
         self._loop = asyncio.get_running_loop()
+        await self._start_gateway()
         self._build_world()
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
@@ -89,6 +92,19 @@ class SimCluster:
         assert server is not None and server.sockets
         self.port = int(server.sockets[0].getsockname()[1])
 
+    async def _start_gateway(self) -> None:
+        host, port = pick_address(random.Random())
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", GatewayListener(self.ctx).handle)
+        self._gateway_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._gateway_runner.setup()
+        site = web.TCPSite(self._gateway_runner, host, port)
+        await site.start()
+        assert site._server is not None and site._server.sockets
+        bound = int(site._server.sockets[0].getsockname()[1])
+        # Port 80 needs no port in the address, exactly like a cloud load balancer's IP.
+        self.ctx.gateway_address = host if bound == 80 else f"{host}:{bound}"
+
     def _build_world(self) -> None:
         if self.options.nodes is not None or self.options.pods is not None:
             build_large(self.ctx, self.node_pools, self.options.nodes or 1, self.options.pods or 0)
@@ -100,8 +116,9 @@ class SimCluster:
         self.ctx.store.close_all_watches()
         for task in self._tasks:
             task.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        for runner in (self._runner, self._gateway_runner):
+            if runner is not None:
+                await runner.cleanup()
         current = asyncio.current_task()
         pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()
                    and t.get_loop() is asyncio.get_running_loop() and self._owns(t)]

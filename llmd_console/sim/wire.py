@@ -29,6 +29,10 @@ async def read_body(request: web.Request) -> Any:
     if not raw.strip():
         raise ApiError(400, "the body of the request was empty")
     ctype = request.content_type or "application/json"
+    if ctype == "application/vnd.kubernetes.protobuf":
+        from llmd_console.sim.protobuf import decode
+
+        return decode(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,84 @@
+"""Shared fixtures: a simulated cluster per test module, real tools, and polling helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from llmd_console.sim import SimCluster, SimOptions
+
+T = TypeVar("T")
+REQUIRE_REAL_TOOLS = os.environ.get("LLMD_REQUIRE_REAL_TOOLS") == "1"
+TEST_SPEED = 200.0
+
+
+def require_tool(name: str) -> str:
+    """The path of an external binary; skips without it, fails under LLMD_REQUIRE_REAL_TOOLS=1."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if REQUIRE_REAL_TOOLS:
+            pytest.fail(f"{message}, and LLMD_REQUIRE_REAL_TOOLS=1 forbids skipping")
+        pytest.skip(message)
+    return path
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05,
+             message: str = "condition") -> T:
+    """Poll until ``condition`` returns something truthy; fail with ``message`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message} (last value: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimCluster]:
+    """A Pattern 1 cluster on TPU, 200x faster than real time."""
+    cluster = SimCluster(SimOptions(speed=TEST_SPEED, seed=7)).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(sim: SimCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kubeconfig for ``sim``."""
+    return sim.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+
+
+class Kubectl:
+    """Runs the real kubectl against a simulated cluster."""
+
+    def __init__(self, binary: str, kubeconfig: Path) -> None:
+        self.binary = binary
+        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+
+    def run(self, *args: str, check: bool = True, timeout: float = 30.0, stdin: str | None = None) -> str:
+        """Run kubectl; return stdout (raise with stderr on failure when ``check``)."""
+        proc = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True, timeout=timeout,
+                              input=stdin, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+        return proc.stdout if check else proc.stdout + proc.stderr
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """Start a long-running kubectl (``get -w``, ``logs -f``)."""
+        return subprocess.Popen([self.binary, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+
+@pytest.fixture(scope="module")
+def kubectl(kubeconfig: Path) -> Kubectl:
+    """The real kubectl, pointed at the module's simulator."""
+    return Kubectl(require_tool("kubectl"), kubeconfig)
