@@ -24,17 +24,30 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="llmd-console",
-                                     description="Terminal operations console for llm-d on Kubernetes.")
+    parser = argparse.ArgumentParser(
+        prog="llmd-console", description="Terminal operations console for llm-d on Kubernetes."
+    )
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the simulated llm-d cluster alone, with a kubeconfig for kubectl")
     sim.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: a free one)")
-    sim.add_argument("--kubeconfig", type=Path, default=None,
-                     help=f"where to write the kubeconfig (default: {_default_kubeconfig()})")
-    sim.add_argument("--speed", type=_positive_float, default=1.0,
-                     help="simulated time runs this many times faster than the wall clock (default 1)")
-    sim.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu",
-                     help="TPU v6e (ct6e-standard-4t) or NVIDIA H100 (a3-highgpu-4g) nodes")
+    sim.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        help=f"where to write the kubeconfig (default: {_default_kubeconfig()})",
+    )
+    sim.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="simulated time runs this many times faster than the wall clock (default 1)",
+    )
+    sim.add_argument(
+        "--accelerator",
+        choices=("tpu", "gpu"),
+        default="tpu",
+        help="TPU v6e (ct6e-standard-4t) or NVIDIA H100 (a3-highgpu-4g) nodes",
+    )
     sim.add_argument("--nodes", type=int, default=None, help="generate a large world with this many nodes")
     sim.add_argument("--pods", type=int, default=None, help="... and this many running pods")
     sim.add_argument("--seed", type=int, default=0, help="random seed for names and timings")
@@ -45,17 +58,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _serve_sim(args: argparse.Namespace) -> int:
-    from llmd_console.sim import SimCluster, SimOptions
+    # Imported here so that `llmd-console --help` and the console stay fast to start.
+    from llmd_console.sim import SimCluster, SimOptions  # noqa: PLC0415
 
-    cluster = SimCluster(SimOptions(port=args.port, speed=args.speed, accelerator=args.accelerator,
-                                    nodes=args.nodes, pods=args.pods, seed=args.seed))
+    cluster = SimCluster(
+        SimOptions(
+            port=args.port,
+            speed=args.speed,
+            accelerator=args.accelerator,
+            nodes=args.nodes,
+            pods=args.pods,
+            seed=args.seed,
+        )
+    )
     try:
         await cluster.start_async()
     except OSError as exc:
         print(f"llmd-console sim: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     path = cluster.write_kubeconfig(args.kubeconfig or _default_kubeconfig())
-    print(f"Simulated llm-d cluster ({args.accelerator}, speed x{args.speed:g}) serving the Kubernetes API on {cluster.url}")
+    print(
+        f"Simulated llm-d cluster ({args.accelerator}, speed x{args.speed:g}) "
+        f"serving the Kubernetes API on {cluster.url}"
+    )
     print(f"Kubeconfig written to {path} (context llmd-sim). Try:\n")
     print(f"  export KUBECONFIG={path}")
     print("  kubectl get nodes,pods -n llm-d-inference-scheduling\n")

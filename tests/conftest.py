@@ -30,8 +30,9 @@ def require_tool(name: str) -> str:
     return path
 
 
-def wait_for(condition: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05,
-             message: str = "condition") -> T:
+def wait_for(
+    condition: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05, message: str = "condition"
+) -> T:
     """Poll until ``condition`` returns something truthy; fail with ``message`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     last: T | None = None
@@ -66,16 +67,24 @@ class Kubectl:
 
     def run(self, *args: str, check: bool = True, timeout: float = 30.0, stdin: str | None = None) -> str:
         """Run kubectl; return stdout (raise with stderr on failure when ``check``)."""
-        proc = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True, timeout=timeout,
-                              input=stdin, check=False)
+        proc = subprocess.run(
+            [self.binary, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            check=False,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
         return proc.stdout if check else proc.stdout + proc.stderr
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         """Start a long-running kubectl (``get -w``, ``logs -f``)."""
-        return subprocess.Popen([self.binary, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        return subprocess.Popen(
+            [self.binary, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
 
 @pytest.fixture(scope="module")

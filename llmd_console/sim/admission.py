@@ -35,14 +35,23 @@ class IpAllocator:
 def _check_name(rtype: ResourceType, obj: Obj) -> None:
     name = meta(obj).get("name", "")
     if not name:
-        raise invalid(rtype.kind, "", [("metadata.name", "Required value: name or generateName is required")],
-                      rtype.group)
+        raise invalid(
+            rtype.kind, "", [("metadata.name", "Required value: name or generateName is required")], rtype.group
+        )
     ok = is_dns_label(name) if rtype.plural in ("namespaces", "services") else is_dns_subdomain(name)
     if not ok:
-        raise invalid(rtype.kind, name, [(
-            "metadata.name",
-            f"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-            "characters, '-' or '.', and must start and end with an alphanumeric character")], rtype.group)
+        raise invalid(
+            rtype.kind,
+            name,
+            [
+                (
+                    "metadata.name",
+                    f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
+                    "characters, '-' or '.', and must start and end with an alphanumeric character",
+                )
+            ],
+            rtype.group,
+        )
 
 
 def _check_resources(kind: str, name: str, containers: list[Any], prefix: str) -> None:
@@ -61,8 +70,16 @@ def _check_resources(kind: str, name: str, containers: list[Any], prefix: str) -
         for ext in ("google.com/tpu", "nvidia.com/gpu"):
             req, lim = (res.get("requests") or {}).get(ext), (res.get("limits") or {}).get(ext)
             if req is not None and lim is not None and parse_quantity(req) != parse_quantity(lim):
-                raise invalid(kind, name, [(f"{prefix}[{i}].resources.requests",
-                                            f"Invalid value: \"{req}\": must be equal to {ext} limit of {lim}")])
+                raise invalid(
+                    kind,
+                    name,
+                    [
+                        (
+                            f"{prefix}[{i}].resources.requests",
+                            f'Invalid value: "{req}": must be equal to {ext} limit of {lim}',
+                        )
+                    ],
+                )
             if lim is not None and req is None:
                 res.setdefault("requests", {})[ext] = lim
 
@@ -77,7 +94,9 @@ def _default_pod_spec(spec: Obj) -> None:
     for c in spec.get("containers") or []:
         if isinstance(c, dict):
             image = str(c.get("image", ""))
-            c.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent")
+            c.setdefault(
+                "imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image else "IfNotPresent"
+            )
             c.setdefault("terminationMessagePath", "/dev/termination-log")
             c.setdefault("terminationMessagePolicy", "File")
             c.setdefault("resources", {})
@@ -99,7 +118,9 @@ def admit(rtype: ResourceType, obj: Obj, *, creating: bool, ips: IpAllocator) ->
     for field in ("labels", "annotations"):
         value = meta(obj).get(field)
         if value is not None and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())):
-            raise invalid(rtype.kind, name, [(f"metadata.{field}", "Invalid value: values must be strings")], rtype.group)
+            raise invalid(
+                rtype.kind, name, [(f"metadata.{field}", "Invalid value: values must be strings")], rtype.group
+            )
     handler = _ADMIT.get(rtype.key)
     if handler:
         handler(rtype, obj, creating, ips)
@@ -127,9 +148,17 @@ def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAlloca
     template = spec.get("template") or {}
     tlabels = (template.get("metadata") or {}).get("labels") or {}
     if not labels_match(selector_from_label_selector(selector), tlabels):
-        raise invalid(rtype.kind, name, [(
-            "spec.template.metadata.labels",
-            f"Invalid value: {tlabels}: `selector` does not match template `labels`")], rtype.group)
+        raise invalid(
+            rtype.kind,
+            name,
+            [
+                (
+                    "spec.template.metadata.labels",
+                    f"Invalid value: {tlabels}: `selector` does not match template `labels`",
+                )
+            ],
+            rtype.group,
+        )
     pspec = template.get("spec")
     if not isinstance(pspec, dict) or not pspec.get("containers"):
         raise invalid(rtype.kind, name, [("spec.template.spec.containers", "Required value")], rtype.group)
@@ -137,8 +166,12 @@ def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAlloca
     _default_pod_spec(pspec)
     replicas = spec.setdefault("replicas", 1)
     if not isinstance(replicas, int) or replicas < 0:
-        raise invalid(rtype.kind, name, [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
-                      rtype.group)
+        raise invalid(
+            rtype.kind,
+            name,
+            [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
+            rtype.group,
+        )
     if rtype.plural == "deployments":
         strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
         if strategy.get("type", "RollingUpdate") == "RollingUpdate":
@@ -173,7 +206,9 @@ def _admit_secret(rtype: ResourceType, secret: Obj, creating: bool, ips: IpAlloc
         try:
             base64.b64decode(str(value), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise invalid("Secret", meta(secret)["name"], [(f"data[{key}]", "Invalid value: illegal base64 data")]) from exc
+            raise invalid(
+                "Secret", meta(secret)["name"], [(f"data[{key}]", "Invalid value: illegal base64 data")]
+            ) from exc
     for key, value in (secret.pop("stringData", None) or {}).items():
         data[key] = base64.b64encode(str(value).encode()).decode()
     if data:
@@ -192,32 +227,52 @@ def _admit_crd(rtype: ResourceType, crd: Obj, creating: bool, ips: IpAllocator) 
     names = spec.get("names") or {}
     name = meta(crd)["name"]
     if not spec.get("group") or not names.get("plural") or not names.get("kind") or not spec.get("versions"):
-        raise invalid("CustomResourceDefinition", name, [("spec", "Required value: group, names and versions")],
-                      "apiextensions.k8s.io")
+        raise invalid(
+            "CustomResourceDefinition",
+            name,
+            [("spec", "Required value: group, names and versions")],
+            "apiextensions.k8s.io",
+        )
     if name != f"{names['plural']}.{spec['group']}":
-        raise invalid("CustomResourceDefinition", name, [(
-            "metadata.name", f"Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group")],
-            "apiextensions.k8s.io")
+        raise invalid(
+            "CustomResourceDefinition",
+            name,
+            [("metadata.name", f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group')],
+            "apiextensions.k8s.io",
+        )
     if creating:
         crd["status"] = {
             "acceptedNames": names,
-            "storedVersions": [v.get("name") for v in spec.get("versions") if v.get("storage")],
-            "conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                            "message": "the initial names have been accepted"}],
+            "storedVersions": [v.get("name") for v in spec.get("versions") or [] if v.get("storage")],
+            "conditions": [
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                }
+            ],
         }
 
 
 _GATEWAY_PENDING = [
-    {"type": t, "status": "Unknown", "reason": "Pending", "message": "Waiting for controller",
-     "lastTransitionTime": "1970-01-01T00:00:00Z"} for t in ("Accepted", "Programmed")
+    {
+        "type": t,
+        "status": "Unknown",
+        "reason": "Pending",
+        "message": "Waiting for controller",
+        "lastTransitionTime": "1970-01-01T00:00:00Z",
+    }
+    for t in ("Accepted", "Programmed")
 ]
 
 
 def _admit_gateway(rtype: ResourceType, gw: Obj, creating: bool, ips: IpAllocator) -> None:
     spec = gw.get("spec") or {}
     if not spec.get("gatewayClassName") or not isinstance(spec.get("listeners"), list) or not spec["listeners"]:
-        raise invalid("Gateway", meta(gw)["name"], [("spec", "Required value: gatewayClassName and listeners")],
-                      rtype.group)
+        raise invalid(
+            "Gateway", meta(gw)["name"], [("spec", "Required value: gatewayClassName and listeners")], rtype.group
+        )
     if creating:
         gw["status"] = {"conditions": [dict(c) for c in _GATEWAY_PENDING]}
 
@@ -228,7 +283,11 @@ def _admit_inferencepool(rtype: ResourceType, pool: Obj, creating: bool, ips: Ip
     if not (spec.get("selector") or {}).get("matchLabels"):
         raise invalid("InferencePool", name, [("spec.selector.matchLabels", "Required value")], rtype.group)
     ports = spec.get("targetPorts")
-    if not isinstance(ports, list) or not ports or not all(isinstance(p, dict) and isinstance(p.get("number"), int) for p in ports):
+    if (
+        not isinstance(ports, list)
+        or not ports
+        or not all(isinstance(p, dict) and isinstance(p.get("number"), int) for p in ports)
+    ):
         raise invalid("InferencePool", name, [("spec.targetPorts", "Required value")], rtype.group)
 
 

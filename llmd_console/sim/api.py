@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim import discovery
+from llmd_console.sim import discovery, protobuf
 from llmd_console.sim.admission import admit
 from llmd_console.sim.context import SimContext
 from llmd_console.sim.errors import ApiError, not_found
@@ -100,7 +100,7 @@ class KubeApi:
 
     def _openapi(self, path: str) -> web.Response:
         reg = self.ctx.registry
-        rest = path[len("/openapi/v3"):].strip("/")
+        rest = path[len("/openapi/v3") :].strip("/")
         if not rest:
             return json_response(discovery.openapi_v3_root(reg))
         parts = rest.split("/")
@@ -167,8 +167,15 @@ class KubeApi:
     async def _get(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
         obj = self.store.require(rtype, ns, name)
         if wants_table(request):
-            return json_response(make_table(rtype, [obj], self.ctx.clock.now(),
-                                            request.query.get("includeObject", "Metadata"), str(self.store.rv)))
+            return json_response(
+                make_table(
+                    rtype,
+                    [obj],
+                    self.ctx.clock.now(),
+                    request.query.get("includeObject", "Metadata"),
+                    str(self.store.rv),
+                )
+            )
         return json_response(obj)
 
     def _list(self, request: web.Request, rtype: ResourceType, namespace: str | None) -> web.StreamResponse:
@@ -192,10 +199,15 @@ class KubeApi:
         else:
             page = items[start:]
         if wants_table(request):
-            return json_response(make_table(rtype, page, self.ctx.clock.now(),
-                                            request.query.get("includeObject", "Metadata"), rv, cont))
-        body: Obj = {"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version,
-                     "metadata": {"resourceVersion": rv}, "items": page}
+            return json_response(
+                make_table(rtype, page, self.ctx.clock.now(), request.query.get("includeObject", "Metadata"), rv, cont)
+            )
+        body: Obj = {
+            "kind": f"{rtype.kind}List",
+            "apiVersion": rtype.api_version,
+            "metadata": {"resourceVersion": rv},
+            "items": page,
+        }
         if cont:
             body["metadata"]["continue"] = cont
             body["metadata"]["remainingItemCount"] = len(items) - start - len(page)
@@ -209,8 +221,11 @@ class KubeApi:
         if kind and kind != rtype.kind:
             raise ApiError(400, f"the kind in the data ({kind}) does not match the expected kind ({rtype.kind})")
         if api_version and api_version != rtype.api_version:
-            raise ApiError(400, f"the API version in the data ({api_version}) does not match the expected API "
-                                f"version ({rtype.api_version})")
+            raise ApiError(
+                400,
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({rtype.api_version})",
+            )
         return obj
 
     def _check_namespace(self, rtype: ResourceType, obj: Obj, ns: str) -> None:
@@ -224,8 +239,12 @@ class KubeApi:
         if namespace is None:
             raise not_found("namespaces", ns)
         if namespace.get("status", {}).get("phase") == "Terminating":
-            raise ApiError(403, f"{rtype.plural} \"{meta(obj).get('name', '')}\" is forbidden: unable to create new content "
-                                f"in namespace {ns} because it is being terminated", "Forbidden")
+            raise ApiError(
+                403,
+                f'{rtype.plural} "{meta(obj).get("name", "")}" is forbidden: unable to create new content '
+                f"in namespace {ns} because it is being terminated",
+                "Forbidden",
+            )
 
     def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
         self._check_namespace(rtype, obj, ns)
@@ -243,19 +262,23 @@ class KubeApi:
         obj = self._check_kind(rtype, await read_body(request))
         return json_response(self._store_new(request, rtype, obj, ns), 201)
 
-    def _store_update(self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool,
-                      check_rv: bool) -> Obj:
+    def _store_update(
+        self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool, check_rv: bool
+    ) -> Obj:
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
         if request.query.get("dryRun") == "All":
             return obj
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
 
-    async def _update(self, request: web.Request, rtype: ResourceType, ns: str, name: str, *,
-                      status_only: bool) -> web.StreamResponse:
+    async def _update(
+        self, request: web.Request, rtype: ResourceType, ns: str, name: str, *, status_only: bool
+    ) -> web.StreamResponse:
         obj = self._check_kind(rtype, await read_body(request))
         if meta(obj).get("name") not in (None, name):
-            raise ApiError(400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})")
+            raise ApiError(
+                400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
+            )
         meta(obj)["name"] = name
         if rtype.namespaced:
             meta(obj)["namespace"] = ns
@@ -280,15 +303,22 @@ class KubeApi:
             raise ApiError(422, "the patch produced something that is not an object")
         return result
 
-    async def _patch(self, request: web.Request, rtype: ResourceType, ns: str, name: str, *,
-                     status_only: bool) -> web.StreamResponse:
+    async def _patch(
+        self, request: web.Request, rtype: ResourceType, ns: str, name: str, *, status_only: bool
+    ) -> web.StreamResponse:
         kind = PATCH_TYPES.get(request.content_type)
         if kind is None:
-            raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
-                                f"{', '.join(PATCH_TYPES)}")
+            raise ApiError(
+                415,
+                f"the body of the request was in an unknown format - accepted media types include: "
+                f"{', '.join(PATCH_TYPES)}",
+            )
         if kind == "strategic" and rtype.group not in ("", "apps"):
-            raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
-                                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+            raise ApiError(
+                415,
+                "the body of the request was in an unknown format - accepted media types include: "
+                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+            )
         body = await read_body(request)
         current = self.store.get(rtype.key, ns, name)
         if current is None:
@@ -302,8 +332,12 @@ class KubeApi:
         result = self._apply_patch_body(kind, deep_copy(current), body)
         rmeta = meta(result)
         if rmeta.get("name") != name:
-            raise ApiError(422, f"{rtype.kind} \"{name}\" is invalid: metadata.name: Invalid value: \"{rmeta.get('name')}\": "
-                                "field is immutable", "Invalid")
+            raise ApiError(
+                422,
+                f'{rtype.kind} "{name}" is invalid: metadata.name: Invalid value: "{rmeta.get("name")}": '
+                "field is immutable",
+                "Invalid",
+            )
         if rtype.namespaced:
             rmeta["namespace"] = ns
         expect_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
@@ -313,11 +347,19 @@ class KubeApi:
     def _scale_of(self, rtype: ResourceType, obj: Obj) -> Obj:
         sel = (obj.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
         m = obj["metadata"]
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {"name": m["name"], "namespace": m.get("namespace", ""), "uid": m["uid"],
-                             "resourceVersion": m["resourceVersion"], "creationTimestamp": m["creationTimestamp"]},
-                "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
-                "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": format_selector(sel)}}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                "name": m["name"],
+                "namespace": m.get("namespace", ""),
+                "uid": m["uid"],
+                "resourceVersion": m["resourceVersion"],
+                "creationTimestamp": m["creationTimestamp"],
+            },
+            "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+            "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": format_selector(sel)},
+        }
 
     async def _scale(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
         current = self.store.require(rtype, ns, name)
@@ -336,8 +378,12 @@ class KubeApi:
             raise self._not_allowed(request.method, rtype)
         replicas = (new_scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            raise ApiError(422, f"Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: {replicas}: "
-                                "must be greater than or equal to 0", "Invalid")
+            raise ApiError(
+                422,
+                f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {replicas}: '
+                "must be greater than or equal to 0",
+                "Invalid",
+            )
         updated = deep_copy(current)
         updated["spec"]["replicas"] = replicas
         stored = self._store_update(request, rtype, updated, status_only=False, check_rv=False)
@@ -350,9 +396,7 @@ class KubeApi:
             raw = await request.read()
             if raw.strip():
                 if request.content_type == "application/vnd.kubernetes.protobuf":
-                    from llmd_console.sim.protobuf import decode
-
-                    body = decode(raw)
+                    body = protobuf.decode(raw)
                 else:
                     try:
                         body = json.loads(raw)
@@ -376,12 +420,19 @@ class KubeApi:
             return json_response(current)
         return json_response(self._delete_hook(rtype, current, opts))
 
-    async def _delete_collection(self, request: web.Request, rtype: ResourceType,
-                                 namespace: str | None) -> web.StreamResponse:
+    async def _delete_collection(
+        self, request: web.Request, rtype: ResourceType, namespace: str | None
+    ) -> web.StreamResponse:
         opts = await self._delete_options(request)
         labels = parse_label_selector(request.query.get("labelSelector"))
         fields = parse_field_selector(request.query.get("fieldSelector"))
         items = self.store.list(rtype.key, namespace, labels, fields)
         deleted = [self._delete_hook(rtype, obj, opts) for obj in items]
-        return json_response({"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version,
-                              "metadata": {"resourceVersion": str(self.store.rv)}, "items": deleted})
+        return json_response(
+            {
+                "kind": f"{rtype.kind}List",
+                "apiVersion": rtype.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": deleted,
+            }
+        )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,8 +61,9 @@ class SimContext:
         """A resource type by group-qualified name (``pods``, ``deployments.apps``)."""
         return self.registry.by_key(key)
 
-    def record_event(self, obj: Obj, etype: str, reason: str, message: str, component: str,
-                     host: str = "", field_path: str = "") -> None:
+    def record_event(
+        self, obj: Obj, etype: str, reason: str, message: str, component: str, host: str = "", field_path: str = ""
+    ) -> None:
         """Record a core/v1 Event about ``obj``; repeats bump the count of the first one."""
         ns = namespace_of(obj) or "default"
         events = self.rt("events")
@@ -78,26 +79,34 @@ class SimContext:
             self.store.update(events, updated)
             return
         name = f"{name_of(obj)}.{new_uid().replace('-', '')[:16]}"
-        involved: Obj = {"kind": obj.get("kind"), "namespace": namespace_of(obj), "name": name_of(obj), "uid": uid,
-                         "apiVersion": obj.get("apiVersion"),
-                         "resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+        involved: Obj = {
+            "kind": obj.get("kind"),
+            "namespace": namespace_of(obj),
+            "name": name_of(obj),
+            "uid": uid,
+            "apiVersion": obj.get("apiVersion"),
+            "resourceVersion": obj.get("metadata", {}).get("resourceVersion", ""),
+        }
         if field_path:
             involved["fieldPath"] = field_path
         source: Obj = {"component": component}
         if host:
             source["host"] = host
         self._event_index[index_key] = (ns, name)
-        self.store.create(events, {
-            "metadata": {"name": name, "namespace": ns},
-            "involvedObject": involved,
-            "reason": reason,
-            "message": message,
-            "source": source,
-            "firstTimestamp": now_iso,
-            "lastTimestamp": now_iso,
-            "count": 1,
-            "type": etype,
-            "eventTime": None,
-            "reportingComponent": component,
-            "reportingInstance": host,
-        })
+        self.store.create(
+            events,
+            {
+                "metadata": {"name": name, "namespace": ns},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "source": source,
+                "firstTimestamp": now_iso,
+                "lastTimestamp": now_iso,
+                "count": 1,
+                "type": etype,
+                "eventTime": None,
+                "reportingComponent": component,
+                "reportingInstance": host,
+            },
+        )

@@ -25,14 +25,19 @@ GROUP_ORDER = ["", "apps", "apiextensions.k8s.io", "gateway.networking.k8s.io", 
 
 def api_versions(server_address: str) -> Obj:
     """``/api``: the core group's versions."""
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def _sorted_groups(registry: Registry) -> list[tuple[str, list[str]]]:
     groups = registry.groups()
-    return sorted(((g, v) for g, v in groups.items() if g),
-                  key=lambda gv: (GROUP_ORDER.index(gv[0]) if gv[0] in GROUP_ORDER else 99, gv[0]))
+    return sorted(
+        ((g, v) for g, v in groups.items() if g),
+        key=lambda gv: (GROUP_ORDER.index(gv[0]) if gv[0] in GROUP_ORDER else 99, gv[0]),
+    )
 
 
 def api_group(group: str, versions: list[str]) -> Obj:
@@ -48,8 +53,11 @@ def api_group(group: str, versions: list[str]) -> Obj:
 
 def api_group_list(registry: Registry) -> Obj:
     """``/apis``: every named group."""
-    return {"kind": "APIGroupList", "apiVersion": "v1",
-            "groups": [api_group(g, v) for g, v in _sorted_groups(registry)]}
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [api_group(g, v) for g, v in _sorted_groups(registry)],
+    }
 
 
 def _resource_entry(rt: ResourceType) -> Obj:
@@ -94,8 +102,12 @@ def api_resource_list(registry: Registry, group: str, version: str) -> Obj | Non
     for rt in types:
         resources.append(_resource_entry(rt))
         resources.extend(_subresource_entry(rt, sub) for sub in rt.subresources)
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": types[0].group_version,
-            "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": types[0].group_version,
+        "resources": resources,
+    }
 
 
 def _gv_path(group: str, version: str) -> str:
@@ -143,15 +155,31 @@ def openapi_v3_doc(registry: Registry, group: str, version: str) -> Obj | None:
             "x-kubernetes-group-version-kind": gvk,
         }
         prefix = "/" + _gv_path(group, version)
-        item = f"{prefix}/namespaces/{{namespace}}/{rt.plural}/{{name}}" if rt.namespaced else f"{prefix}/{rt.plural}/{{name}}"
+        item = (
+            f"{prefix}/namespaces/{{namespace}}/{rt.plural}/{{name}}"
+            if rt.namespaced
+            else f"{prefix}/{rt.plural}/{{name}}"
+        )
         ref = {"$ref": f"#/components/schemas/{schema_name}"}
-        params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                  {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
-                  {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
-        op = {"x-kubernetes-group-version-kind": gvk[0], "parameters": params,
-              "responses": {"200": {"content": {"application/json": {"schema": ref}}}}}
-        paths[item] = {"get": {**op, "x-kubernetes-action": "get"}, "put": {**op, "x-kubernetes-action": "put"},
-                       "patch": {**op, "x-kubernetes-action": "patch"},
-                       "delete": {**op, "x-kubernetes-action": "delete"}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
-            "paths": paths, "components": {"schemas": schemas}}
+        params = [
+            {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+            {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+        ]
+        op = {
+            "x-kubernetes-group-version-kind": gvk[0],
+            "parameters": params,
+            "responses": {"200": {"content": {"application/json": {"schema": ref}}}},
+        }
+        paths[item] = {
+            "get": {**op, "x-kubernetes-action": "get"},
+            "put": {**op, "x-kubernetes-action": "put"},
+            "patch": {**op, "x-kubernetes-action": "patch"},
+            "delete": {**op, "x-kubernetes-action": "delete"},
+        }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

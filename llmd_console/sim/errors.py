@@ -65,8 +65,9 @@ def not_found(resource: str, name: str, group: str = "") -> ApiError:
 def already_exists(resource: str, name: str, group: str = "") -> ApiError:
     """``<resource> "name" already exists``."""
     qualified = f"{resource}.{group}" if group else resource
-    return ApiError(409, f'{qualified} "{name}" already exists', "AlreadyExists",
-                    {"name": name, "group": group, "kind": resource})
+    return ApiError(
+        409, f'{qualified} "{name}" already exists', "AlreadyExists", {"name": name, "group": group, "kind": resource}
+    )
 
 
 def conflict(resource: str, name: str, group: str = "") -> ApiError:

@@ -59,16 +59,21 @@ class GatewayListener:
         for route in self.ctx.store.list(ROUTES):
             for parent in (route.get("status") or {}).get("parents") or []:
                 ref = parent.get("parentRef", {})
-                accepted = any(c.get("type") == "Accepted" and c.get("status") == "True"
-                               for c in parent.get("conditions") or [])
-                if ref.get("name") != name_of(gw) or ref.get("namespace", namespace_of(route)) != namespace_of(gw) \
-                        or not accepted:
+                accepted = any(
+                    c.get("type") == "Accepted" and c.get("status") == "True" for c in parent.get("conditions") or []
+                )
+                if (
+                    ref.get("name") != name_of(gw)
+                    or ref.get("namespace", namespace_of(route)) != namespace_of(gw)
+                    or not accepted
+                ):
                     continue
                 for rule in route.get("spec", {}).get("rules") or []:
                     for backend in rule.get("backendRefs") or []:
                         if backend.get("kind") == "InferencePool":
-                            pool = self.ctx.store.get(POOLS, backend.get("namespace", namespace_of(route)),
-                                                      backend.get("name", ""))
+                            pool = self.ctx.store.get(
+                                POOLS, backend.get("namespace", namespace_of(route)), backend.get("name", "")
+                            )
                             if pool is not None:
                                 pools.append(pool)
         return pools
@@ -77,8 +82,11 @@ class GatewayListener:
         """Pods the pool selects that are Ready."""
         labels = (pool.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
         reqs = [Requirement(k, "in", (str(v),)) for k, v in labels.items()]
-        return [p for p in self.ctx.store.list("pods", namespace_of(pool), reqs)
-                if (condition(p, "Ready") or {}).get("status") == "True" and not p["metadata"].get("deletionTimestamp")]
+        return [
+            p
+            for p in self.ctx.store.list("pods", namespace_of(pool), reqs)
+            if (condition(p, "Ready") or {}).get("status") == "True" and not p["metadata"].get("deletionTimestamp")
+        ]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route one client request."""
@@ -99,5 +107,7 @@ class GatewayListener:
         try:
             return await forward_to_pod(self.ctx, request, pod, port, path)
         except ApiError:
-            return web.Response(status=503, text="upstream connect error or disconnect/reset before headers. "
-                                                 "reset reason: connection failure")
+            return web.Response(
+                status=503,
+                text="upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -37,14 +38,12 @@ class ContainerLog:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
         """Wait for the next line or close (or timeout)."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(fut, seconds)
 
 
 class LogHub:

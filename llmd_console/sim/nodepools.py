@@ -32,26 +32,56 @@ MACHINES = {
     for m in (
         MachineType("e2-standard-4", 4, 16),
         MachineType("e2-standard-8", 8, 32),
-        MachineType("ct6e-standard-1t", 44, 176, "google.com/tpu", 1,
-                    (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"),
-                     ("cloud.google.com/gke-tpu-topology", "1x1")),
-                    (("google.com/tpu", "present", "NoSchedule"),), 150.0),
-        MachineType("ct6e-standard-4t", 180, 720, "google.com/tpu", 4,
-                    (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"),
-                     ("cloud.google.com/gke-tpu-topology", "2x2")),
-                    (("google.com/tpu", "present", "NoSchedule"),), 150.0),
-        MachineType("ct6e-standard-8t", 180, 1440, "google.com/tpu", 8,
-                    (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"),
-                     ("cloud.google.com/gke-tpu-topology", "2x4")),
-                    (("google.com/tpu", "present", "NoSchedule"),), 150.0),
-        MachineType("a3-highgpu-4g", 104, 936, "nvidia.com/gpu", 4,
-                    (("cloud.google.com/gke-accelerator", "nvidia-h100-80gb"),
-                     ("cloud.google.com/gke-gpu", "true")),
-                    (("nvidia.com/gpu", "present", "NoSchedule"),), 120.0),
-        MachineType("a3-highgpu-8g", 208, 1872, "nvidia.com/gpu", 8,
-                    (("cloud.google.com/gke-accelerator", "nvidia-h100-80gb"),
-                     ("cloud.google.com/gke-gpu", "true")),
-                    (("nvidia.com/gpu", "present", "NoSchedule"),), 120.0),
+        MachineType(
+            "ct6e-standard-1t",
+            44,
+            176,
+            "google.com/tpu",
+            1,
+            (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"), ("cloud.google.com/gke-tpu-topology", "1x1")),
+            (("google.com/tpu", "present", "NoSchedule"),),
+            150.0,
+        ),
+        MachineType(
+            "ct6e-standard-4t",
+            180,
+            720,
+            "google.com/tpu",
+            4,
+            (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"), ("cloud.google.com/gke-tpu-topology", "2x2")),
+            (("google.com/tpu", "present", "NoSchedule"),),
+            150.0,
+        ),
+        MachineType(
+            "ct6e-standard-8t",
+            180,
+            1440,
+            "google.com/tpu",
+            8,
+            (("cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"), ("cloud.google.com/gke-tpu-topology", "2x4")),
+            (("google.com/tpu", "present", "NoSchedule"),),
+            150.0,
+        ),
+        MachineType(
+            "a3-highgpu-4g",
+            104,
+            936,
+            "nvidia.com/gpu",
+            4,
+            (("cloud.google.com/gke-accelerator", "nvidia-h100-80gb"), ("cloud.google.com/gke-gpu", "true")),
+            (("nvidia.com/gpu", "present", "NoSchedule"),),
+            120.0,
+        ),
+        MachineType(
+            "a3-highgpu-8g",
+            208,
+            1872,
+            "nvidia.com/gpu",
+            8,
+            (("cloud.google.com/gke-accelerator", "nvidia-h100-80gb"), ("cloud.google.com/gke-gpu", "true")),
+            (("nvidia.com/gpu", "present", "NoSchedule"),),
+            120.0,
+        ),
     )
 }
 
@@ -95,8 +125,16 @@ class NodePools:
         self._cidr = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def add_pool(self, name: str, machine_type: str, count: int, *, min_nodes: int = 0, max_nodes: int = 3,
-                 autoscaling: bool = False) -> NodePool:
+    def add_pool(
+        self,
+        name: str,
+        machine_type: str,
+        count: int,
+        *,
+        min_nodes: int = 0,
+        max_nodes: int = 3,
+        autoscaling: bool = False,
+    ) -> NodePool:
         """Create a pool with ``count`` nodes ready now."""
         machine = MACHINES[machine_type]
         digest = hashlib.sha256(f"{self.cluster}/{name}".encode()).hexdigest()[:8]
@@ -108,62 +146,107 @@ class NodePools:
 
     def nodes_of(self, pool: str) -> list[Obj]:
         """Node objects that belong to a pool."""
-        return [n for n in self.ctx.store.list("nodes")
-                if n["metadata"].get("labels", {}).get("cloud.google.com/gke-nodepool") == pool]
+        return [
+            n
+            for n in self.ctx.store.list("nodes")
+            if n["metadata"].get("labels", {}).get("cloud.google.com/gke-nodepool") == pool
+        ]
 
     def _create_node(self, pool: NodePool, *, ready: bool) -> Obj:
         m = pool.machine
-        name = f"gke-{self.cluster}-{pool.name}-{pool.hash}-{random_suffix(self.ctx.rng, 4)}"
+        name = ""
+        while not name or self.ctx.store.get("nodes", "", name) is not None:
+            name = f"gke-{self.cluster}-{pool.name}-{pool.hash}-{random_suffix(self.ctx.rng, 4)}"
         ip = str(ipaddress.ip_address("10.164.0.0") + self._ip)
         self._ip += 1
         cidr = f"10.{8 + self._cidr // 256}.{self._cidr % 256}.0/24"
         self._cidr += 1
         region = self.location.rsplit("-", 1)[0] if self.location.count("-") == 2 else self.location
         labels = {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
-            "node.kubernetes.io/instance-type": m.name, "beta.kubernetes.io/instance-type": m.name,
-            "cloud.google.com/gke-nodepool": pool.name, "cloud.google.com/gke-os-distribution": "cos",
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux",
+            "beta.kubernetes.io/arch": "amd64",
+            "node.kubernetes.io/instance-type": m.name,
+            "beta.kubernetes.io/instance-type": m.name,
+            "cloud.google.com/gke-nodepool": pool.name,
+            "cloud.google.com/gke-os-distribution": "cos",
             "cloud.google.com/machine-family": m.name.split("-")[0],
-            "topology.kubernetes.io/zone": self.location, "topology.kubernetes.io/region": region,
+            "topology.kubernetes.io/zone": self.location,
+            "topology.kubernetes.io/region": region,
             "failure-domain.beta.kubernetes.io/zone": self.location,
         }
         labels.update(dict(m.labels))
-        capacity = {"cpu": str(m.cpu), "memory": f"{m.memory_gi * 1024 * 1024}Ki", "pods": "110",
-                    "ephemeral-storage": "98831908Ki"}
-        allocatable = {"cpu": f"{m.cpu * 1000 - 80 - m.cpu * 10}m", "memory": f"{int(m.memory_gi * 0.88 * 1024 * 1024)}Ki",
-                       "pods": "110", "ephemeral-storage": "47060071478"}
+        capacity = {
+            "cpu": str(m.cpu),
+            "memory": f"{m.memory_gi * 1024 * 1024}Ki",
+            "pods": "110",
+            "ephemeral-storage": "98831908Ki",
+        }
+        allocatable = {
+            "cpu": f"{m.cpu * 1000 - 80 - m.cpu * 10}m",
+            "memory": f"{int(m.memory_gi * 0.88 * 1024 * 1024)}Ki",
+            "pods": "110",
+            "ephemeral-storage": "47060071478",
+        }
         if m.accelerator_resource:
             capacity[m.accelerator_resource] = str(m.accelerators)
             allocatable[m.accelerator_resource] = str(m.accelerators)
         now = self.ctx.clock.iso()
         status = "True" if ready else "False"
         conditions = [
-            {"type": t, "status": "False", "reason": r, "message": msg, "lastHeartbeatTime": now,
-             "lastTransitionTime": now}
-            for t, r, msg in (("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-                              ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-                              ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))
+            {
+                "type": t,
+                "status": "False",
+                "reason": r,
+                "message": msg,
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+            for t, r, msg in (
+                ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            )
         ]
-        conditions.append({"type": "Ready", "status": status,
-                           "reason": "KubeletReady" if ready else "KubeletNotReady",
-                           "message": "kubelet is posting ready status" if ready else "container runtime network not ready",
-                           "lastHeartbeatTime": now, "lastTransitionTime": now})
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": status,
+                "reason": "KubeletReady" if ready else "KubeletNotReady",
+                "message": "kubelet is posting ready status" if ready else "container runtime network not ready",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+        )
         taints = [{"key": k, "value": v, "effect": e} for k, v, e in m.taints]
         if not ready:
             taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
         node: Obj = {
-            "metadata": {"name": name, "labels": labels,
-                         "annotations": {"container.googleapis.com/instance_id": str(self.ctx.rng.getrandbits(62))}},
-            "spec": {"podCIDR": cidr, "podCIDRs": [cidr],
-                     "providerID": f"gce://{self.project}/{self.location}/{name}"},
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "annotations": {"container.googleapis.com/instance_id": str(self.ctx.rng.getrandbits(62))},
+            },
+            "spec": {"podCIDR": cidr, "podCIDRs": [cidr], "providerID": f"gce://{self.project}/{self.location}/{name}"},
             "status": {
-                "capacity": capacity, "allocatable": allocatable, "conditions": conditions,
+                "capacity": capacity,
+                "allocatable": allocatable,
+                "conditions": conditions,
                 "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
-                "nodeInfo": {"kubeletVersion": "v1.32.4-gke.1415000", "kubeProxyVersion": "v1.32.4-gke.1415000",
-                             "osImage": "Container-Optimized OS from Google", "kernelVersion": "6.6.87+",
-                             "containerRuntimeVersion": "containerd://1.7.27", "architecture": "amd64",
-                             "operatingSystem": "linux", "machineID": "", "systemUUID": "", "bootID": ""},
+                "nodeInfo": {
+                    "kubeletVersion": "v1.32.4-gke.1415000",
+                    "kubeProxyVersion": "v1.32.4-gke.1415000",
+                    "osImage": "Container-Optimized OS from Google",
+                    "kernelVersion": "6.6.87+",
+                    "containerRuntimeVersion": "containerd://1.7.27",
+                    "architecture": "amd64",
+                    "operatingSystem": "linux",
+                    "machineID": "",
+                    "systemUUID": "",
+                    "bootID": "",
+                },
             },
         }
         if taints:
@@ -176,10 +259,18 @@ class NodePools:
         def ready(draft: Obj) -> None:
             for cond in draft["status"]["conditions"]:
                 if cond["type"] == "Ready":
-                    cond.update({"status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
-                                 "lastTransitionTime": now, "lastHeartbeatTime": now})
-            draft["spec"]["taints"] = [t for t in draft["spec"].get("taints") or []
-                                       if t.get("key") != "node.kubernetes.io/not-ready"]
+                    cond.update(
+                        {
+                            "status": "True",
+                            "reason": "KubeletReady",
+                            "message": "kubelet is posting ready status",
+                            "lastTransitionTime": now,
+                            "lastHeartbeatTime": now,
+                        }
+                    )
+            draft["spec"]["taints"] = [
+                t for t in draft["spec"].get("taints") or [] if t.get("key") != "node.kubernetes.io/not-ready"
+            ]
             if not draft["spec"]["taints"]:
                 draft["spec"].pop("taints")
 
@@ -192,8 +283,12 @@ class NodePools:
         pool = self.pools[pool_name]
         pool.target = count
         pool.status = "RECONCILING"
-        op = Operation(f"operation-{self.ctx.rng.getrandbits(48):x}-{random_suffix(self.ctx.rng, 8)}",
-                       "SET_NODE_POOL_SIZE", pool_name, start=self.ctx.clock.iso_micro())
+        op = Operation(
+            f"operation-{self.ctx.rng.getrandbits(48):x}-{random_suffix(self.ctx.rng, 8)}",
+            "SET_NODE_POOL_SIZE",
+            pool_name,
+            start=self.ctx.clock.iso_micro(),
+        )
         self.operations[op.name] = op
         task = asyncio.get_running_loop().create_task(self._converge(pool, op))
         self._tasks.add(task)
@@ -210,14 +305,17 @@ class NodePools:
             for node in created:
                 self._set_ready(name_of(node))
         elif len(nodes) > pool.target:
-            doomed = sorted(nodes, key=name_of)[pool.target:]
+            doomed = sorted(nodes, key=name_of)[pool.target :]
             for node in doomed:
-                self.ctx.store.mutate(self.ctx.rt("nodes"), "", name_of(node),
-                                      lambda d: d["spec"].__setitem__("unschedulable", True))
+                self.ctx.store.mutate(
+                    self.ctx.rt("nodes"), "", name_of(node), lambda d: d["spec"].__setitem__("unschedulable", True)
+                )
             await clock.sleep(20.0)
             for node in doomed:
                 for pod in self.ctx.store.list("pods", fields=None):
-                    if pod.get("spec", {}).get("nodeName") == name_of(node) and not pod["metadata"].get("deletionTimestamp"):
+                    if pod.get("spec", {}).get("nodeName") == name_of(node) and not pod["metadata"].get(
+                        "deletionTimestamp"
+                    ):
                         self.ctx.delete(self.ctx.rt("pods"), pod)
             await clock.sleep(10.0)
             for node in doomed:

@@ -7,16 +7,17 @@ import hashlib
 import random
 import re
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
-def deep_copy(obj: Obj) -> Obj:
+def deep_copy(obj: T) -> T:
     """An independent copy of an object (stored objects are never mutated in place)."""
     return copy.deepcopy(obj)
 
@@ -129,8 +130,7 @@ def set_condition(
                 changed = changed or cond.get("observedGeneration") != observed_generation
                 cond["observedGeneration"] = observed_generation
             return changed
-    new: Obj = {"type": ctype, "status": status, "reason": reason, "message": message,
-                "lastTransitionTime": now_iso}
+    new: Obj = {"type": ctype, "status": status, "reason": reason, "message": message, "lastTransitionTime": now_iso}
     if probe_time:
         new["lastProbeTime"] = None
     if observed_generation is not None:

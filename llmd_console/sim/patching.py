@@ -7,6 +7,8 @@ from typing import Any
 
 from llmd_console.sim.errors import ApiError
 
+REJECTED = "the server rejected our request due to an error in our request: "
+
 # Strategic-merge keys by field name. The real API server reads these from Go
 # struct tags; the fields below are the ones the llm-d objects use.
 MERGE_KEYS = {
@@ -54,15 +56,18 @@ def _walk(doc: Any, parts: list[str]) -> Any:
     for part in parts:
         if isinstance(cur, dict):
             if part not in cur:
-                raise ApiError(422, f"the server rejected our request due to an error in our request: doc is missing path: /{'/'.join(parts)}")
+                raise ApiError(
+                    422,
+                    REJECTED + f"doc is missing path: /{'/'.join(parts)}",
+                )
             cur = cur[part]
         elif isinstance(cur, list):
             try:
                 cur = cur[int(part)]
             except (ValueError, IndexError) as exc:
-                raise ApiError(422, f"the server rejected our request due to an error in our request: invalid index {part!r}") from exc
+                raise ApiError(422, REJECTED + f"invalid index {part!r}") from exc
         else:
-            raise ApiError(422, f"the server rejected our request due to an error in our request: cannot traverse into {part!r}")
+            raise ApiError(422, REJECTED + f"cannot traverse into {part!r}")
     return cur
 
 
@@ -73,7 +78,10 @@ def _add(doc: Any, parts: list[str], value: Any, *, replace: bool) -> Any:
     last = parts[-1]
     if isinstance(parent, dict):
         if replace and last not in parent:
-            raise ApiError(422, f"the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: /{'/'.join(parts)}: missing value")
+            raise ApiError(
+                422,
+                REJECTED + f"replace operation does not apply: doc is missing key: /{'/'.join(parts)}: missing value",
+            )
         parent[last] = value
     elif isinstance(parent, list):
         if last == "-":
@@ -84,13 +92,13 @@ def _add(doc: Any, parts: list[str], value: Any, *, replace: bool) -> Any:
             except ValueError as exc:
                 raise ApiError(422, f"invalid array index {last!r}") from exc
             if idx < 0 or idx > len(parent) or (replace and idx >= len(parent)):
-                raise ApiError(422, f"the server rejected our request due to an error in our request: index {idx} out of bounds")
+                raise ApiError(422, REJECTED + f"index {idx} out of bounds")
             if replace:
                 parent[idx] = value
             else:
                 parent.insert(idx, value)
     else:
-        raise ApiError(422, "the server rejected our request due to an error in our request: parent is not a container")
+        raise ApiError(422, REJECTED + "parent is not a container")
     return doc
 
 
@@ -101,28 +109,40 @@ def _remove(doc: Any, parts: list[str]) -> Any:
     last = parts[-1]
     if isinstance(parent, dict):
         if last not in parent:
-            raise ApiError(422, f"the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: /{'/'.join(parts)}")
+            raise ApiError(
+                422,
+                REJECTED + f"remove operation does not apply: doc is missing path: /{'/'.join(parts)}",
+            )
         return parent.pop(last)
     if isinstance(parent, list):
         try:
             return parent.pop(int(last))
         except (ValueError, IndexError) as exc:
-            raise ApiError(422, f"the server rejected our request due to an error in our request: invalid index {last!r}") from exc
+            raise ApiError(422, REJECTED + f"invalid index {last!r}") from exc
     raise ApiError(422, "parent is not a container")
 
 
 def json_patch(target: Any, ops: Any) -> Any:
     """Apply an RFC 6902 JSON patch; raises a 422 ApiError on a bad operation."""
     if not isinstance(ops, list):
-        raise ApiError(400, "the server rejected our request due to an error in our request: a JSON patch must be a list of operations")
+        raise ApiError(
+            400,
+            REJECTED + "a JSON patch must be a list of operations",
+        )
     doc = copy.deepcopy(target)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
-            raise ApiError(422, "the server rejected our request due to an error in our request: each JSON patch operation needs 'op' and 'path'")
+            raise ApiError(
+                422,
+                REJECTED + "each JSON patch operation needs 'op' and 'path'",
+            )
         kind, path = op["op"], _pointer(str(op["path"]))
         if kind in ("add", "replace"):
             if "value" not in op:
-                raise ApiError(422, f"the server rejected our request due to an error in our request: {kind} operation requires a value")
+                raise ApiError(
+                    422,
+                    REJECTED + f"{kind} operation requires a value",
+                )
             doc = _add(doc, path, copy.deepcopy(op["value"]), replace=kind == "replace")
         elif kind == "remove":
             _remove(doc, path)
@@ -132,9 +152,12 @@ def json_patch(target: Any, ops: Any) -> Any:
             doc = _add(doc, path, value, replace=False)
         elif kind == "test":
             if _walk(doc, path) != op.get("value"):
-                raise ApiError(422, f"the server rejected our request due to an error in our request: testing value {op['path']} failed")
+                raise ApiError(
+                    422,
+                    REJECTED + f"testing value {op['path']} failed",
+                )
         else:
-            raise ApiError(422, f"the server rejected our request due to an error in our request: unexpected kind: {kind}")
+            raise ApiError(422, REJECTED + f"unexpected kind: {kind}")
     return doc
 
 

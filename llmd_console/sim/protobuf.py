@@ -41,11 +41,11 @@ def fields(buf: bytes) -> list[tuple[int, int, Any]]:
             value, pos = _varint(buf, pos)
         elif wire == 2:
             length, pos = _varint(buf, pos)
-            value, pos = buf[pos:pos + length], pos + length
+            value, pos = buf[pos : pos + length], pos + length
         elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:
             raise ApiError(400, f"unsupported protobuf wire type {wire}")
         out.append((number, wire, value))
@@ -55,23 +55,47 @@ def fields(buf: bytes) -> list[tuple[int, int, Any]]:
 TIME: Schema = {1: ("seconds", "int", None)}
 MAP_STR: Schema = {1: ("key", "str", None), 2: ("value", "str", None)}
 MAP_BYTES: Schema = {1: ("key", "str", None), 2: ("value", "b64", None)}
-OWNER: Schema = {5: ("apiVersion", "str", None), 1: ("kind", "str", None), 3: ("name", "str", None),
-                 4: ("uid", "str", None), 6: ("controller", "bool", None), 7: ("blockOwnerDeletion", "bool", None)}
+OWNER: Schema = {
+    5: ("apiVersion", "str", None),
+    1: ("kind", "str", None),
+    3: ("name", "str", None),
+    4: ("uid", "str", None),
+    6: ("controller", "bool", None),
+    7: ("blockOwnerDeletion", "bool", None),
+}
 OBJECT_META: Schema = {
-    1: ("name", "str", None), 2: ("generateName", "str", None), 3: ("namespace", "str", None),
-    5: ("uid", "str", None), 6: ("resourceVersion", "str", None), 7: ("generation", "int", None),
-    11: ("labels", "map", MAP_STR), 12: ("annotations", "map", MAP_STR),
-    13: ("ownerReferences", "list", OWNER), 14: ("finalizers", "strlist", None),
+    1: ("name", "str", None),
+    2: ("generateName", "str", None),
+    3: ("namespace", "str", None),
+    5: ("uid", "str", None),
+    6: ("resourceVersion", "str", None),
+    7: ("generation", "int", None),
+    11: ("labels", "map", MAP_STR),
+    12: ("annotations", "map", MAP_STR),
+    13: ("ownerReferences", "list", OWNER),
+    14: ("finalizers", "strlist", None),
 }
 KINDS: dict[str, Schema] = {
     "Namespace": {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {1: ("finalizers", "strlist", None)})},
-    "Secret": {1: ("metadata", "msg", OBJECT_META), 2: ("data", "map", MAP_BYTES), 3: ("type", "str", None),
-               4: ("stringData", "map", MAP_STR), 5: ("immutable", "bool", None)},
-    "ConfigMap": {1: ("metadata", "msg", OBJECT_META), 2: ("data", "map", MAP_STR),
-                  3: ("binaryData", "map", MAP_BYTES), 4: ("immutable", "bool", None)},
+    "Secret": {
+        1: ("metadata", "msg", OBJECT_META),
+        2: ("data", "map", MAP_BYTES),
+        3: ("type", "str", None),
+        4: ("stringData", "map", MAP_STR),
+        5: ("immutable", "bool", None),
+    },
+    "ConfigMap": {
+        1: ("metadata", "msg", OBJECT_META),
+        2: ("data", "map", MAP_STR),
+        3: ("binaryData", "map", MAP_BYTES),
+        4: ("immutable", "bool", None),
+    },
     "ServiceAccount": {1: ("metadata", "msg", OBJECT_META)},
-    "DeleteOptions": {1: ("gracePeriodSeconds", "int", None), 4: ("propagationPolicy", "str", None),
-                      5: ("dryRun", "strlist", None)},
+    "DeleteOptions": {
+        1: ("gracePeriodSeconds", "int", None),
+        4: ("propagationPolicy", "str", None),
+        5: ("dryRun", "strlist", None),
+    },
 }
 
 
@@ -106,7 +130,7 @@ def decode(raw: bytes) -> dict[str, Any]:
     """A protobuf-encoded object as the JSON-shaped dict the API server works on."""
     if not raw.startswith(MAGIC):
         raise ApiError(400, "protobuf body does not start with the k8s magic prefix")
-    envelope = {n: v for n, _w, v in fields(raw[len(MAGIC):])}
+    envelope = {n: v for n, _w, v in fields(raw[len(MAGIC) :])}
     type_meta = {n: bytes(v).decode() for n, _w, v in fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
     schema = KINDS.get(kind)

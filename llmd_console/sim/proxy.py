@@ -32,8 +32,11 @@ async def forward_to_pod(ctx: SimContext, request: web.Request, pod: Obj, port: 
     ip = pod.get("status", {}).get("podIP", "")
     process = ctx.processes.for_port(pod["metadata"]["uid"], port)
     if process is None:
-        raise ApiError(503, f"error trying to reach service: dial tcp {ip}:{port}: connect: connection refused",
-                       "ServiceUnavailable")
+        raise ApiError(
+            503,
+            f"error trying to reach service: dial tcp {ip}:{port}: connect: connection refused",
+            "ServiceUnavailable",
+        )
     return await process.handle(port, path, request)
 
 
@@ -66,8 +69,15 @@ class ApiProxy:
                 raise ApiError(503, f'no endpoints available for service "{name}"', "ServiceUnavailable")
             selector = svc.get("spec", {}).get("selector") or {}
             reqs = [Requirement(k, "in", (str(v),)) for k, v in selector.items()]
-            pods = [p for p in self.ctx.store.list("pods", ns, reqs) if _pod_ready(p)
-                    and not p["metadata"].get("deletionTimestamp")] if selector else []
+            pods = (
+                [
+                    p
+                    for p in self.ctx.store.list("pods", ns, reqs)
+                    if _pod_ready(p) and not p["metadata"].get("deletionTimestamp")
+                ]
+                if selector
+                else []
+            )
             if not pods:
                 raise ApiError(503, f'no endpoints available for service "{name}"', "ServiceUnavailable")
             pod = pods[self.ctx.rng.randrange(len(pods))]

@@ -43,7 +43,9 @@ class Requirement:
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -81,7 +83,9 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
             else:
                 reqs.append(Requirement(key, "!exists" if negate else "exists"))
             continue
-        raise ApiError(400, f"unable to parse requirement: found '{clause.strip()}', expected: in, notin, =, ==, !=, gt, lt")
+        raise ApiError(
+            400, f"unable to parse requirement: found '{clause.strip()}', expected: in, notin, =, ==, !=, gt, lt"
+        )
     else:
         return reqs
     raise ApiError(400, f"unable to parse requirement: {text}")
@@ -118,8 +122,8 @@ def parse_field_selector(text: str | None) -> list[FieldPredicate]:
     if not text:
         return []
     preds: list[FieldPredicate] = []
-    for clause in text.split(","):
-        clause = clause.strip()
+    for raw in text.split(","):
+        clause = raw.strip()
         if not clause:
             continue
         match = re.match(r"^([A-Za-z0-9_.\-]+)\s*(==|=|!=)\s*(.*)$", clause)

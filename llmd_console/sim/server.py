@@ -56,10 +56,15 @@ class SimCluster:
         self.ctx = SimContext(SimClock(self.options.speed, self.options.frozen_at), random.Random(self.options.seed))
         self.ctx.store.history_limit = self.options.history_limit
         self.lifecycle = Lifecycle(self.ctx)
-        self.ctx.deleter = lambda rtype, obj: self.lifecycle.delete(rtype, obj)
+        self.ctx.deleter = self.lifecycle.delete
         self.controllers: list[Controller] = [
-            self.lifecycle, Scheduler(self.ctx), Kubelet(self.ctx), ReplicaSets(self.ctx), Deployments(self.ctx),
-            EndpointsController(self.ctx), GatewayController(self.ctx),
+            self.lifecycle,
+            Scheduler(self.ctx),
+            Kubelet(self.ctx),
+            ReplicaSets(self.ctx),
+            Deployments(self.ctx),
+            EndpointsController(self.ctx),
+            GatewayController(self.ctx),
         ]
         self.node_pools = NodePools(self.ctx, PROJECT, LOCATION, CLUSTER)
         self.port = 0
@@ -88,9 +93,7 @@ class SimCluster:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port, reuse_address=True)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = int(server.sockets[0].getsockname()[1])
+        self.port = int(self._runner.addresses[0][1])
 
     async def _start_gateway(self) -> None:
         host, port = pick_address(random.Random())
@@ -100,8 +103,7 @@ class SimCluster:
         await self._gateway_runner.setup()
         site = web.TCPSite(self._gateway_runner, host, port)
         await site.start()
-        assert site._server is not None and site._server.sockets
-        bound = int(site._server.sockets[0].getsockname()[1])
+        bound = int(self._gateway_runner.addresses[0][1])
         # Port 80 needs no port in the address, exactly like a cloud load balancer's IP.
         self.ctx.gateway_address = host if bound == 80 else f"{host}:{bound}"
 
@@ -120,8 +122,11 @@ class SimCluster:
             if runner is not None:
                 await runner.cleanup()
         current = asyncio.current_task()
-        pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()
-                   and t.get_loop() is asyncio.get_running_loop() and self._owns(t)]
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and not t.done() and t.get_loop() is asyncio.get_running_loop() and self._owns(t)
+        ]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -194,11 +199,17 @@ class SimCluster:
     def kubeconfig(self) -> dict[str, Any]:
         """A kubeconfig whose current context is ``llmd-sim``."""
         return {
-            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
             "clusters": [{"name": CONTEXT_NAME, "cluster": {"server": self.url}}],
             "users": [{"name": CONTEXT_NAME, "user": {"token": "llmd-sim"}}],
-            "contexts": [{"name": CONTEXT_NAME, "context": {"cluster": CONTEXT_NAME, "user": CONTEXT_NAME,
-                                                            "namespace": NAMESPACE}}],
+            "contexts": [
+                {
+                    "name": CONTEXT_NAME,
+                    "context": {"cluster": CONTEXT_NAME, "user": CONTEXT_NAME, "namespace": NAMESPACE},
+                }
+            ],
             "current-context": CONTEXT_NAME,
         }
 

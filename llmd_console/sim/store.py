@@ -8,6 +8,7 @@ and in-flight watch streams can share them safely.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,8 +64,9 @@ class Watcher:
 class Store:
     """All objects of the simulated cluster."""
 
-    def __init__(self, registry: Registry, clock: SimClock, history_limit: int = 200_000,
-                 watcher_queue_limit: int = 100_000) -> None:
+    def __init__(
+        self, registry: Registry, clock: SimClock, history_limit: int = 200_000, watcher_queue_limit: int = 100_000
+    ) -> None:
         self.registry = registry
         self.clock = clock
         self.rv = 1
@@ -89,8 +91,13 @@ class Store:
             raise not_found(rtype.plural, name, rtype.group)
         return obj
 
-    def list(self, key: str, namespace: str | None = None, labels: list[Requirement] | None = None,
-             fields: list[FieldPredicate] | None = None) -> list[Obj]:
+    def list(
+        self,
+        key: str,
+        namespace: str | None = None,
+        labels: list[Requirement] | None = None,
+        fields: list[FieldPredicate] | None = None,
+    ) -> list[Obj]:
         """Objects of a type, sorted by namespace and name, optionally filtered."""
         items = self._objects.get(key, {})
         out = []
@@ -171,7 +178,9 @@ class Store:
                     new[key] = value
         elif "status" in rtype.subresources and "status" in current:
             new["status"] = current["status"]
-        spec_changed = any(new.get(k) != current.get(k) for k in new if k not in ("metadata", "status", "apiVersion", "kind"))
+        spec_changed = any(
+            new.get(k) != current.get(k) for k in new if k not in ("metadata", "status", "apiVersion", "kind")
+        )
         nm["generation"] = cm.get("generation", 1) + (1 if spec_changed and not status_only else 0)
         if new == current:
             return current
@@ -180,8 +189,9 @@ class Store:
         self._record("MODIFIED", rtype, new, current)
         return new
 
-    def mutate(self, rtype: ResourceType, namespace: str, name: str, fn: Callable[[Obj], Any],
-               *, status_only: bool = False) -> Obj | None:
+    def mutate(
+        self, rtype: ResourceType, namespace: str, name: str, fn: Callable[[Obj], Any], *, status_only: bool = False
+    ) -> Obj | None:
         """Copy, change with ``fn``, and store; returns the new object or None if absent."""
         current = self.get(rtype.key, namespace, name)
         if current is None:
@@ -258,14 +268,22 @@ class Store:
             return
         watcher.queue.put_nowait((etype, event))
 
-    def watch(self, rtype: ResourceType, namespace: str | None, labels: list[Requirement],
-              fields: list[FieldPredicate], resource_version: str | None) -> Watcher:
+    def watch(
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        labels: builtins.list[Requirement],
+        fields: builtins.list[FieldPredicate],
+        resource_version: str | None,
+    ) -> Watcher:
         """Start a watch. With no resourceVersion (or "0") the current objects come first as
         ADDED; with a version, every later event; a compacted version raises 410 Gone."""
         watcher = Watcher(rtype, namespace, labels, fields)
         if resource_version in (None, "", "0"):
             for obj in self.list(rtype.key, namespace, labels, fields):
-                watcher.queue.put_nowait(("ADDED", Event(int(obj["metadata"]["resourceVersion"]), rtype, "ADDED", obj, None)))
+                watcher.queue.put_nowait(
+                    ("ADDED", Event(int(obj["metadata"]["resourceVersion"]), rtype, "ADDED", obj, None))
+                )
         else:
             try:
                 since = int(resource_version)

@@ -26,8 +26,9 @@ def _status_event(err: ApiError) -> bytes:
     return json.dumps({"type": "ERROR", "object": err.status()}, separators=(",", ":")).encode() + b"\n"
 
 
-async def serve_watch(ctx: SimContext, request: web.Request, rtype: ResourceType,
-                      namespace: str | None) -> web.StreamResponse:
+async def serve_watch(
+    ctx: SimContext, request: web.Request, rtype: ResourceType, namespace: str | None
+) -> web.StreamResponse:
     """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
     labels = parse_label_selector(request.query.get("labelSelector"))
     fields = parse_field_selector(request.query.get("fieldSelector"))
@@ -59,8 +60,11 @@ async def serve_watch(ctx: SimContext, request: web.Request, rtype: ResourceType
                 item = await asyncio.wait_for(watcher.queue.get(), min(remaining, BOOKMARK_INTERVAL))
             except TimeoutError:
                 if bookmarks:
-                    mark = {"kind": rtype.kind, "apiVersion": rtype.api_version,
-                            "metadata": {"resourceVersion": str(ctx.store.rv)}}
+                    mark = {
+                        "kind": rtype.kind,
+                        "apiVersion": rtype.api_version,
+                        "metadata": {"resourceVersion": str(ctx.store.rv)},
+                    }
                     await resp.write(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
                 continue
             if item is None:
@@ -70,8 +74,7 @@ async def serve_watch(ctx: SimContext, request: web.Request, rtype: ResourceType
                 break
             etype, event = item
             if table:
-                obj = make_table(rtype, [event.obj], ctx.clock.now(), include, str(event.rv),
-                                 with_columns=first_table)
+                obj = make_table(rtype, [event.obj], ctx.clock.now(), include, str(event.rv), with_columns=first_table)
                 first_table = False
                 line = json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode()
             else:
@@ -96,7 +99,7 @@ def _container_for(pod: Obj, requested: str | None) -> str:
     if default in names:
         return str(default)
     if len(names) == 1:
-        return names[0]
+        return str(names[0])
     raise ApiError(400, f"a container name must be specified for pod {pod_name}, choose one of: [{' '.join(names)}]")
 
 
@@ -130,8 +133,9 @@ async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.Str
         log = ctx.logs.current(uid, container)
         reason = _waiting_reason(pod, container)
         if log is None or (reason and not log.lines):
-            raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to start: '
-                                f"{reason or 'ContainerCreating'}")
+            raise ApiError(
+                400, f'container "{container}" in pod "{name}" is waiting to start: {reason or "ContainerCreating"}'
+            )
     try:
         tail = int(request.query["tailLines"]) if "tailLines" in request.query else None
         since = float(request.query["sinceSeconds"]) if "sinceSeconds" in request.query else None
@@ -169,7 +173,7 @@ async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.Str
             await log.wait(5.0)
             fresh = log.written - sent
             if fresh > 0:
-                chunk = list(log.lines)[-min(fresh, len(log.lines)):]
+                chunk = list(log.lines)[-min(fresh, len(log.lines)) :]
                 sent = log.written
                 await resp.write(b"".join(render(at, text) for at, text in chunk))
             if ctx.store.get("pods", pod["metadata"].get("namespace", ""), name) is None:

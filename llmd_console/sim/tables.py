@@ -85,7 +85,9 @@ def pod_status_reason(pod: Obj) -> str:
                 reason = state["waiting"]["reason"]
             elif state.get("terminated"):
                 term = state["terminated"]
-                reason = term.get("reason") or (f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}")
+                reason = term.get("reason") or (
+                    f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
+                )
             elif state.get("running") and cs.get("ready"):
                 has_running = True
         if reason == "Completed" and has_running:
@@ -110,8 +112,17 @@ def _pod_row(pod: Obj, now: float) -> list[Any]:
     if restarts and last_finish:
         restart_text = f"{restarts} ({human_duration(now - last_finish)} ago)"
     nominated = status.get("nominatedNodeName") or "<none>"
-    return [pod["metadata"]["name"], f"{ready}/{total}", pod_status_reason(pod), restart_text, age(pod, now),
-            status.get("podIP") or "<none>", pod.get("spec", {}).get("nodeName") or "<none>", nominated, "<none>"]
+    return [
+        pod["metadata"]["name"],
+        f"{ready}/{total}",
+        pod_status_reason(pod),
+        restart_text,
+        age(pod, now),
+        status.get("podIP") or "<none>",
+        pod.get("spec", {}).get("nodeName") or "<none>",
+        nominated,
+        "<none>",
+    ]
 
 
 def _node_row(node: Obj, now: float) -> list[Any]:
@@ -123,9 +134,18 @@ def _node_row(node: Obj, now: float) -> list[Any]:
     roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
     info = node.get("status", {}).get("nodeInfo", {})
     addrs = {a.get("type"): a.get("address") for a in node.get("status", {}).get("addresses") or []}
-    return [node["metadata"]["name"], state, ",".join(roles) or "<none>", age(node, now), info.get("kubeletVersion", ""),
-            addrs.get("InternalIP", "<none>"), addrs.get("ExternalIP", "<none>"), info.get("osImage", ""),
-            info.get("kernelVersion", ""), info.get("containerRuntimeVersion", "")]
+    return [
+        node["metadata"]["name"],
+        state,
+        ",".join(roles) or "<none>",
+        age(node, now),
+        info.get("kubeletVersion", ""),
+        addrs.get("InternalIP", "<none>"),
+        addrs.get("ExternalIP", "<none>"),
+        info.get("osImage", ""),
+        info.get("kernelVersion", ""),
+        info.get("containerRuntimeVersion", ""),
+    ]
 
 
 def _containers(obj: Obj) -> tuple[str, str]:
@@ -142,15 +162,31 @@ def _selector(obj: Obj) -> str:
 def _deployment_row(dep: Obj, now: float) -> list[Any]:
     st = dep.get("status", {})
     names, images = _containers(dep)
-    return [dep["metadata"]["name"], f"{st.get('readyReplicas', 0)}/{dep.get('spec', {}).get('replicas', 1)}",
-            st.get("updatedReplicas", 0), st.get("availableReplicas", 0), age(dep, now), names, images, _selector(dep)]
+    return [
+        dep["metadata"]["name"],
+        f"{st.get('readyReplicas', 0)}/{dep.get('spec', {}).get('replicas', 1)}",
+        st.get("updatedReplicas", 0),
+        st.get("availableReplicas", 0),
+        age(dep, now),
+        names,
+        images,
+        _selector(dep),
+    ]
 
 
 def _replicaset_row(rs: Obj, now: float) -> list[Any]:
     st = rs.get("status", {})
     names, images = _containers(rs)
-    return [rs["metadata"]["name"], rs.get("spec", {}).get("replicas", 0), st.get("replicas", 0),
-            st.get("readyReplicas", 0), age(rs, now), names, images, _selector(rs)]
+    return [
+        rs["metadata"]["name"],
+        rs.get("spec", {}).get("replicas", 0),
+        st.get("replicas", 0),
+        st.get("readyReplicas", 0),
+        age(rs, now),
+        names,
+        images,
+        _selector(rs),
+    ]
 
 
 def _service_row(svc: Obj, now: float) -> list[Any]:
@@ -161,10 +197,18 @@ def _service_row(svc: Obj, now: float) -> list[Any]:
     )
     ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress") or []
     external = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress) or (
-        "<pending>" if spec.get("type") == "LoadBalancer" else "<none>")
+        "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
+    )
     sel = spec.get("selector") or {}
-    return [svc["metadata"]["name"], spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), external,
-            ports or "<none>", age(svc, now), ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>"]
+    return [
+        svc["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP", "<none>"),
+        external,
+        ports or "<none>",
+        age(svc, now),
+        ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>",
+    ]
 
 
 def _endpoints_row(ep: Obj, now: float) -> list[Any]:
@@ -182,10 +226,18 @@ def _event_row(ev: Obj, now: float) -> list[Any]:
     first = parse_time(ev.get("firstTimestamp") or ev.get("eventTime"))
     inv = ev.get("involvedObject", {})
     src = ev.get("source", {})
-    return [human_duration(now - last) if last else "<unknown>", ev.get("type", ""), ev.get("reason", ""),
-            f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}", ev.get("message", ""),
-            inv.get("fieldPath", ""), ", ".join(x for x in (src.get("component"), src.get("host")) if x),
-            human_duration(now - first) if first else "<unknown>", ev.get("count", 1), ev["metadata"]["name"]]
+    return [
+        human_duration(now - last) if last else "<unknown>",
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
+        ev.get("message", ""),
+        inv.get("fieldPath", ""),
+        ", ".join(x for x in (src.get("component"), src.get("host")) if x),
+        human_duration(now - first) if first else "<unknown>",
+        ev.get("count", 1),
+        ev["metadata"]["name"],
+    ]
 
 
 def _namespace_row(ns: Obj, now: float) -> list[Any]:
@@ -211,24 +263,89 @@ def _crd_row(crd: Obj, now: float) -> list[Any]:
 _NAME: Column = ("Name", "string", 0)
 _AGE: Column = ("Age", "string", 0)
 BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
-    "pods": ([_NAME, ("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0), _AGE,
-              ("IP", "string", 1), ("Node", "string", 1), ("Nominated Node", "string", 1),
-              ("Readiness Gates", "string", 1)], _pod_row),
-    "nodes": ([_NAME, ("Status", "string", 0), ("Roles", "string", 0), _AGE, ("Version", "string", 0),
-               ("Internal-IP", "string", 1), ("External-IP", "string", 1), ("OS-Image", "string", 1),
-               ("Kernel-Version", "string", 1), ("Container-Runtime", "string", 1)], _node_row),
-    "deployments.apps": ([_NAME, ("Ready", "string", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0),
-                          _AGE, ("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)],
-                         _deployment_row),
-    "replicasets.apps": ([_NAME, ("Desired", "integer", 0), ("Current", "integer", 0), ("Ready", "integer", 0),
-                          _AGE, ("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)],
-                         _replicaset_row),
-    "services": ([_NAME, ("Type", "string", 0), ("Cluster-IP", "string", 0), ("External-IP", "string", 0),
-                  ("Port(s)", "string", 0), _AGE, ("Selector", "string", 1)], _service_row),
+    "pods": (
+        [
+            _NAME,
+            ("Ready", "string", 0),
+            ("Status", "string", 0),
+            ("Restarts", "string", 0),
+            _AGE,
+            ("IP", "string", 1),
+            ("Node", "string", 1),
+            ("Nominated Node", "string", 1),
+            ("Readiness Gates", "string", 1),
+        ],
+        _pod_row,
+    ),
+    "nodes": (
+        [
+            _NAME,
+            ("Status", "string", 0),
+            ("Roles", "string", 0),
+            _AGE,
+            ("Version", "string", 0),
+            ("Internal-IP", "string", 1),
+            ("External-IP", "string", 1),
+            ("OS-Image", "string", 1),
+            ("Kernel-Version", "string", 1),
+            ("Container-Runtime", "string", 1),
+        ],
+        _node_row,
+    ),
+    "deployments.apps": (
+        [
+            _NAME,
+            ("Ready", "string", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            _AGE,
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
+        _deployment_row,
+    ),
+    "replicasets.apps": (
+        [
+            _NAME,
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            _AGE,
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
+        _replicaset_row,
+    ),
+    "services": (
+        [
+            _NAME,
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            _AGE,
+            ("Selector", "string", 1),
+        ],
+        _service_row,
+    ),
     "endpoints": ([_NAME, ("Endpoints", "string", 0), _AGE], _endpoints_row),
-    "events": ([("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0),
-                ("Message", "string", 0), ("Subobject", "string", 1), ("Source", "string", 1),
-                ("First Seen", "string", 1), ("Count", "string", 1), ("Name", "string", 1)], _event_row),
+    "events": (
+        [
+            ("Last Seen", "string", 0),
+            ("Type", "string", 0),
+            ("Reason", "string", 0),
+            ("Object", "string", 0),
+            ("Message", "string", 0),
+            ("Subobject", "string", 1),
+            ("Source", "string", 1),
+            ("First Seen", "string", 1),
+            ("Count", "string", 1),
+            ("Name", "string", 1),
+        ],
+        _event_row,
+    ),
     "namespaces": ([_NAME, ("Status", "string", 0), _AGE], _namespace_row),
     "secrets": ([_NAME, ("Type", "string", 0), ("Data", "string", 0), _AGE], _secret_row),
     "configmaps": ([_NAME, ("Data", "string", 0), _AGE], _configmap_row),
@@ -244,8 +361,9 @@ def columns_and_rows(rtype: ResourceType) -> tuple[list[Column], RowFn]:
     printer = list(rtype.printer_columns)
     if not printer:
         printer = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
-    cols: list[Column] = [_NAME] + [(str(c.get("name")), str(c.get("type", "string")), int(c.get("priority", 0)))
-                                    for c in printer]
+    cols: list[Column] = [_NAME] + [
+        (str(c.get("name")), str(c.get("type", "string")), int(c.get("priority", 0))) for c in printer
+    ]
 
     def row(obj: Obj, now: float) -> list[Any]:
         cells: list[Any] = [obj["metadata"]["name"]]
@@ -269,8 +387,15 @@ def partial_metadata(obj: Obj) -> Obj:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
 
 
-def make_table(rtype: ResourceType, objs: list[Obj], now: float, include: str = "Metadata",
-               resource_version: str = "", continue_token: str = "", with_columns: bool = True) -> Obj:
+def make_table(
+    rtype: ResourceType,
+    objs: list[Obj],
+    now: float,
+    include: str = "Metadata",
+    resource_version: str = "",
+    continue_token: str = "",
+    with_columns: bool = True,
+) -> Obj:
     """Render objects as a Table."""
     cols, row_fn = columns_and_rows(rtype)
     rows = []
@@ -288,7 +413,9 @@ def make_table(rtype: ResourceType, objs: list[Obj], now: float, include: str = 
         "columnDefinitions": [
             {"name": n, "type": t, "format": "name" if n == "Name" else "", "description": "", "priority": p}
             for n, t, p in cols
-        ] if with_columns else [],
+        ]
+        if with_columns
+        else [],
         "rows": rows,
     }
     if continue_token:

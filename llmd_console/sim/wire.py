@@ -9,13 +9,15 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from llmd_console.sim import protobuf
 from llmd_console.sim.errors import ApiError
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
     """A compact JSON response."""
-    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
-                        content_type="application/json")
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
+    )
 
 
 def error_response(err: ApiError) -> web.Response:
@@ -30,9 +32,7 @@ async def read_body(request: web.Request) -> Any:
         raise ApiError(400, "the body of the request was empty")
     ctype = request.content_type or "application/json"
     if ctype == "application/vnd.kubernetes.protobuf":
-        from llmd_console.sim.protobuf import decode
-
-        return decode(raw)
+        return protobuf.decode(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -38,85 +38,180 @@ TPU = Accelerator("tpu", "tpu-v6e-pool", "ct6e-standard-4t", "google.com/tpu", "
 GPU = Accelerator("gpu", "gpu-h100-pool", "a3-highgpu-4g", "nvidia.com/gpu", "ghcr.io/llm-d/llm-d-cuda:v0.4.0")
 
 
-def _crd(group: str, kind: str, plural: str, short: list[str], versions: list[str],
-         columns: list[Obj] | None = None, categories: list[str] | None = None) -> Obj:
+def _crd(
+    group: str,
+    kind: str,
+    plural: str,
+    short: list[str],
+    versions: list[str],
+    columns: list[Obj] | None = None,
+    categories: list[str] | None = None,
+) -> Obj:
     names: Obj = {"kind": kind, "listKind": f"{kind}List", "plural": plural, "singular": kind.lower()}
     if short:
         names["shortNames"] = short
     if categories:
         names["categories"] = categories
     return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": f"{plural}.{group}"},
-        "spec": {"group": group, "names": names, "scope": "Namespaced" if kind != "GatewayClass" else "Cluster",
-                 "versions": [{"name": v, "served": True, "storage": i == 0,
-                               "schema": {"openAPIV3Schema": {"type": "object",
-                                                              "x-kubernetes-preserve-unknown-fields": True}},
-                               "subresources": {"status": {}},
-                               **({"additionalPrinterColumns": columns} if columns else {})}
-                              for i, v in enumerate(versions)]},
+        "spec": {
+            "group": group,
+            "names": names,
+            "scope": "Namespaced" if kind != "GatewayClass" else "Cluster",
+            "versions": [
+                {
+                    "name": v,
+                    "served": True,
+                    "storage": i == 0,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    "subresources": {"status": {}},
+                    **({"additionalPrinterColumns": columns} if columns else {}),
+                }
+                for i, v in enumerate(versions)
+            ],
+        },
     }
 
 
 GATEWAY_API_CRDS = [
-    _crd("gateway.networking.k8s.io", "GatewayClass", "gatewayclasses", ["gc"], ["v1"], [
-        {"name": "Controller", "type": "string", "jsonPath": ".spec.controllerName"},
-        {"name": "Accepted", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Accepted")].status'},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-        {"name": "Description", "type": "string", "jsonPath": ".spec.description", "priority": 1}]),
-    _crd("gateway.networking.k8s.io", "Gateway", "gateways", ["gtw"], ["v1"], [
-        {"name": "Class", "type": "string", "jsonPath": ".spec.gatewayClassName"},
-        {"name": "Address", "type": "string", "jsonPath": ".status.addresses[*].value"},
-        {"name": "Programmed", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Programmed")].status'},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}], ["gateway-api"]),
-    _crd("gateway.networking.k8s.io", "HTTPRoute", "httproutes", [], ["v1"], [
-        {"name": "Hostnames", "type": "string", "jsonPath": ".spec.hostnames"},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}], ["gateway-api"]),
+    _crd(
+        "gateway.networking.k8s.io",
+        "GatewayClass",
+        "gatewayclasses",
+        ["gc"],
+        ["v1"],
+        [
+            {"name": "Controller", "type": "string", "jsonPath": ".spec.controllerName"},
+            {"name": "Accepted", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Accepted")].status'},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+            {"name": "Description", "type": "string", "jsonPath": ".spec.description", "priority": 1},
+        ],
+    ),
+    _crd(
+        "gateway.networking.k8s.io",
+        "Gateway",
+        "gateways",
+        ["gtw"],
+        ["v1"],
+        [
+            {"name": "Class", "type": "string", "jsonPath": ".spec.gatewayClassName"},
+            {"name": "Address", "type": "string", "jsonPath": ".status.addresses[*].value"},
+            {"name": "Programmed", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Programmed")].status'},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+        ["gateway-api"],
+    ),
+    _crd(
+        "gateway.networking.k8s.io",
+        "HTTPRoute",
+        "httproutes",
+        [],
+        ["v1"],
+        [
+            {"name": "Hostnames", "type": "string", "jsonPath": ".spec.hostnames"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        ],
+        ["gateway-api"],
+    ),
 ]
 INFERENCE_POOL_CRD = _crd("inference.networking.k8s.io", "InferencePool", "inferencepools", ["infpool"], ["v1"])
 
 
 def _decode_deployment(acc: Accelerator, replicas: int) -> Obj:
-    labels = {"llm-d.ai/inferenceServing": "true", "llm-d.ai/role": "decode",
-              "llm-d.ai/model": "Qwen2.5-3B-Instruct", "llm-d.ai/guide": "inference-scheduling",
-              "app.kubernetes.io/name": "llm-d-modelservice", "app.kubernetes.io/instance": "ms-pattern1"}
-    env: list[Obj] = [{"name": "HF_HOME", "value": "/model-cache"},
-                      {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "huggingface-token", "key": "HF_TOKEN"}}},
-                      {"name": "TP_SIZE", "value": "4"}, {"name": "DP_SIZE", "value": "1"}]
+    labels = {
+        "llm-d.ai/inferenceServing": "true",
+        "llm-d.ai/role": "decode",
+        "llm-d.ai/model": "Qwen2.5-3B-Instruct",
+        "llm-d.ai/guide": "inference-scheduling",
+        "app.kubernetes.io/name": "llm-d-modelservice",
+        "app.kubernetes.io/instance": "ms-pattern1",
+    }
+    env: list[Obj] = [
+        {"name": "HF_HOME", "value": "/model-cache"},
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "huggingface-token", "key": "HF_TOKEN"}}},
+        {"name": "TP_SIZE", "value": "4"},
+        {"name": "DP_SIZE", "value": "1"},
+    ]
     node_selector: dict[str, str]
     if acc.kind == "tpu":
-        env += [{"name": "PJRT_DEVICE", "value": "TPU"}, {"name": "TPU_CHIPS_PER_HOST_BOUNDS", "value": "2,2,1"},
-                {"name": "TPU_HOST_BOUNDS", "value": "1,1,1"}, {"name": "TPU_NUM_DEVICES", "value": "4"}]
-        node_selector = {"cloud.google.com/gke-tpu-topology": "2x2",
-                         "cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice"}
+        env += [
+            {"name": "PJRT_DEVICE", "value": "TPU"},
+            {"name": "TPU_CHIPS_PER_HOST_BOUNDS", "value": "2,2,1"},
+            {"name": "TPU_HOST_BOUNDS", "value": "1,1,1"},
+            {"name": "TPU_NUM_DEVICES", "value": "4"},
+        ]
+        node_selector = {
+            "cloud.google.com/gke-tpu-topology": "2x2",
+            "cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice",
+        }
     else:
         node_selector = {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"}
     container: Obj = {
-        "name": "vllm", "image": acc.image, "command": ["vllm", "serve"],
-        "args": [MODEL, "--port", "8000", "--tensor-parallel-size", "4", "--served-model-name", MODEL,
-                 "--max-model-len=2048"],
+        "name": "vllm",
+        "image": acc.image,
+        "command": ["vllm", "serve"],
+        "args": [
+            MODEL,
+            "--port",
+            "8000",
+            "--tensor-parallel-size",
+            "4",
+            "--served-model-name",
+            MODEL,
+            "--max-model-len=2048",
+        ],
         "env": env,
         "ports": [{"containerPort": 8000, "name": "vllm", "protocol": "TCP"}],
-        "resources": {"requests": {acc.resource: "4", "cpu": "8", "memory": "64Gi"},
-                      "limits": {acc.resource: "4", "memory": "64Gi"}},
+        "resources": {
+            "requests": {acc.resource: "4", "cpu": "8", "memory": "64Gi"},
+            "limits": {acc.resource: "4", "memory": "64Gi"},
+        },
         "volumeMounts": [{"name": "model-cache", "mountPath": "/model-cache"}],
-        "startupProbe": {"httpGet": {"path": "/v1/models", "port": "vllm"}, "initialDelaySeconds": 15,
-                         "periodSeconds": 30, "timeoutSeconds": 5, "failureThreshold": 60},
-        "livenessProbe": {"httpGet": {"path": "/health", "port": "vllm"}, "periodSeconds": 10, "timeoutSeconds": 5,
-                          "failureThreshold": 3},
-        "readinessProbe": {"httpGet": {"path": "/v1/models", "port": "vllm"}, "periodSeconds": 5, "timeoutSeconds": 2,
-                           "failureThreshold": 3},
+        "startupProbe": {
+            "httpGet": {"path": "/v1/models", "port": "vllm"},
+            "initialDelaySeconds": 15,
+            "periodSeconds": 30,
+            "timeoutSeconds": 5,
+            "failureThreshold": 60,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/health", "port": "vllm"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/v1/models", "port": "vllm"},
+            "periodSeconds": 5,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        },
     }
     return {
-        "metadata": {"name": DECODE_NAME, "namespace": NAMESPACE,
-                     "labels": {"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "llm-d-modelservice-v0.4.9",
-                                "llm-d.ai/role": "decode"}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [container], "nodeSelector": node_selector,
-                                       "tolerations": [{"key": acc.resource, "operator": "Exists",
-                                                        "effect": "NoSchedule"}],
-                                       "volumes": [{"name": "model-cache", "emptyDir": {}}]}}},
+        "metadata": {
+            "name": DECODE_NAME,
+            "namespace": NAMESPACE,
+            "labels": {
+                "app.kubernetes.io/managed-by": "Helm",
+                "helm.sh/chart": "llm-d-modelservice-v0.4.9",
+                "llm-d.ai/role": "decode",
+            },
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [container],
+                    "nodeSelector": node_selector,
+                    "tolerations": [{"key": acc.resource, "operator": "Exists", "effect": "NoSchedule"}],
+                    "volumes": [{"name": "model-cache", "emptyDir": {}}],
+                },
+            },
+        },
     }
 
 
@@ -124,35 +219,74 @@ def _epp_objects() -> list[tuple[str, Obj]]:
     labels = {"inferencepool": EPP_NAME, "app.kubernetes.io/name": EPP_NAME, "app.kubernetes.io/version": "v0.6.0"}
     deployment: Obj = {
         "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": labels},
-        "spec": {"replicas": 1, "strategy": {"type": "Recreate"},
-                 "selector": {"matchLabels": {"inferencepool": EPP_NAME}},
-                 "template": {"metadata": {"labels": labels}, "spec": {
-                     "serviceAccountName": EPP_NAME, "terminationGracePeriodSeconds": 130,
-                     "containers": [{
-                         "name": "epp", "image": "ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0",
-                         "args": ["--pool-name", POOL_NAME, "--pool-namespace", NAMESPACE, "--pool-group",
-                                  "inference.networking.k8s.io", "--zap-encoder", "json", "--config-file",
-                                  "/config/default-plugins.yaml", "--metrics-endpoint-auth=false"],
-                         "env": [{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-                         "ports": [{"name": "grpc", "containerPort": 9002}, {"name": "grpc-health", "containerPort": 9003},
-                                   {"name": "metrics", "containerPort": 9090}],
-                         "livenessProbe": {"grpc": {"port": 9003, "service": "inference-extension"},
-                                           "initialDelaySeconds": 5, "periodSeconds": 10},
-                         "readinessProbe": {"grpc": {"port": 9003, "service": "inference-extension"},
-                                            "initialDelaySeconds": 2, "periodSeconds": 2},
-                         "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
-                     }]}}},
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": {"inferencepool": EPP_NAME}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": EPP_NAME,
+                    "terminationGracePeriodSeconds": 130,
+                    "containers": [
+                        {
+                            "name": "epp",
+                            "image": "ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0",
+                            "args": [
+                                "--pool-name",
+                                POOL_NAME,
+                                "--pool-namespace",
+                                NAMESPACE,
+                                "--pool-group",
+                                "inference.networking.k8s.io",
+                                "--zap-encoder",
+                                "json",
+                                "--config-file",
+                                "/config/default-plugins.yaml",
+                                "--metrics-endpoint-auth=false",
+                            ],
+                            "env": [
+                                {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
+                            ],
+                            "ports": [
+                                {"name": "grpc", "containerPort": 9002},
+                                {"name": "grpc-health", "containerPort": 9003},
+                                {"name": "metrics", "containerPort": 9090},
+                            ],
+                            "livenessProbe": {
+                                "grpc": {"port": 9003, "service": "inference-extension"},
+                                "initialDelaySeconds": 5,
+                                "periodSeconds": 10,
+                            },
+                            "readinessProbe": {
+                                "grpc": {"port": 9003, "service": "inference-extension"},
+                                "initialDelaySeconds": 2,
+                                "periodSeconds": 2,
+                            },
+                            "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
     service: Obj = {
         "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": labels},
-        "spec": {"selector": {"inferencepool": EPP_NAME}, "type": "ClusterIP",
-                 "ports": [{"name": "grpc-ext-proc", "port": 9002, "targetPort": 9002, "protocol": "TCP",
-                            "appProtocol": "http2"},
-                           {"name": "grpc-health", "port": 9003, "targetPort": 9003, "protocol": "TCP"},
-                           {"name": "http-metrics", "port": 9090, "targetPort": 9090, "protocol": "TCP"}]},
+        "spec": {
+            "selector": {"inferencepool": EPP_NAME},
+            "type": "ClusterIP",
+            "ports": [
+                {"name": "grpc-ext-proc", "port": 9002, "targetPort": 9002, "protocol": "TCP", "appProtocol": "http2"},
+                {"name": "grpc-health", "port": 9003, "targetPort": 9003, "protocol": "TCP"},
+                {"name": "http-metrics", "port": 9090, "targetPort": 9090, "protocol": "TCP"},
+            ],
+        },
     }
-    return [("deployments.apps", deployment), ("services", service),
-            ("serviceaccounts", {"metadata": {"name": EPP_NAME, "namespace": NAMESPACE}})]
+    return [
+        ("deployments.apps", deployment),
+        ("services", service),
+        ("serviceaccounts", {"metadata": {"name": EPP_NAME, "namespace": NAMESPACE}}),
+    ]
 
 
 def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", decode_replicas: int = 1) -> None:
@@ -164,46 +298,91 @@ def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", 
         ctx.create("namespaces", {"metadata": {"name": ns}})
     for crd in [*GATEWAY_API_CRDS, INFERENCE_POOL_CRD]:
         ctx.create("customresourcedefinitions.apiextensions.k8s.io", crd)
-    for gc_name, desc in ((GATEWAY_CLASS, "Regional External Application Load Balancer"),
-                          ("gke-l7-rilb", "Regional Internal Application Load Balancer"),
-                          ("gke-l7-global-external-managed", "Global External Application Load Balancer")):
-        ctx.create("gatewayclasses.gateway.networking.k8s.io", {
-            "metadata": {"name": gc_name},
-            "spec": {"controllerName": "networking.gke.io/gateway", "description": desc}})
+    for gc_name, desc in (
+        (GATEWAY_CLASS, "Regional External Application Load Balancer"),
+        ("gke-l7-rilb", "Regional Internal Application Load Balancer"),
+        ("gke-l7-global-external-managed", "Global External Application Load Balancer"),
+    ):
+        ctx.create(
+            "gatewayclasses.gateway.networking.k8s.io",
+            {
+                "metadata": {"name": gc_name},
+                "spec": {"controllerName": "networking.gke.io/gateway", "description": desc},
+            },
+        )
     token = base64.b64encode(SIM_HF_TOKEN.encode()).decode()
-    ctx.create("secrets", {"metadata": {"name": "huggingface-token", "namespace": NAMESPACE}, "type": "Opaque",
-                           "data": {"token": token, "HF_TOKEN": token}})
+    ctx.create(
+        "secrets",
+        {
+            "metadata": {"name": "huggingface-token", "namespace": NAMESPACE},
+            "type": "Opaque",
+            "data": {"token": token, "HF_TOKEN": token},
+        },
+    )
     ctx.create("serviceaccounts", {"metadata": {"name": "default", "namespace": NAMESPACE}})
     for key, obj in _epp_objects():
         ctx.create(key, obj)
     ctx.create("deployments.apps", _decode_deployment(acc, decode_replicas))
-    ctx.create("inferencepools.inference.networking.k8s.io", {
-        "metadata": {"name": POOL_NAME, "namespace": NAMESPACE,
-                     "labels": {"app.kubernetes.io/name": POOL_NAME}},
-        "spec": {"selector": {"matchLabels": {"llm-d.ai/inferenceServing": "true"}},
-                 "targetPorts": [{"number": 8000}],
-                 "endpointPickerRef": {"group": "", "kind": "Service", "name": EPP_NAME, "port": {"number": 9002},
-                                       "failureMode": "FailClose"}}})
-    ctx.create("gateways.gateway.networking.k8s.io", {
-        "metadata": {"name": GATEWAY_NAME, "namespace": NAMESPACE,
-                     "labels": {"app.kubernetes.io/gateway": GATEWAY_NAME,
-                                "app.kubernetes.io/component": "inference-gateway"}},
-        "spec": {"gatewayClassName": GATEWAY_CLASS,
-                 "listeners": [{"name": "default", "port": 80, "protocol": "HTTP",
-                                "allowedRoutes": {"namespaces": {"from": "All"}}}]}})
+    ctx.create(
+        "inferencepools.inference.networking.k8s.io",
+        {
+            "metadata": {"name": POOL_NAME, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/name": POOL_NAME}},
+            "spec": {
+                "selector": {"matchLabels": {"llm-d.ai/inferenceServing": "true"}},
+                "targetPorts": [{"number": 8000}],
+                "endpointPickerRef": {
+                    "group": "",
+                    "kind": "Service",
+                    "name": EPP_NAME,
+                    "port": {"number": 9002},
+                    "failureMode": "FailClose",
+                },
+            },
+        },
+    )
+    ctx.create(
+        "gateways.gateway.networking.k8s.io",
+        {
+            "metadata": {
+                "name": GATEWAY_NAME,
+                "namespace": NAMESPACE,
+                "labels": {
+                    "app.kubernetes.io/gateway": GATEWAY_NAME,
+                    "app.kubernetes.io/component": "inference-gateway",
+                },
+            },
+            "spec": {
+                "gatewayClassName": GATEWAY_CLASS,
+                "listeners": [
+                    {
+                        "name": "default",
+                        "port": 80,
+                        "protocol": "HTTP",
+                        "allowedRoutes": {"namespaces": {"from": "All"}},
+                    }
+                ],
+            },
+        },
+    )
     ctx.create("httproutes.gateway.networking.k8s.io", route_manifest())
 
 
 def route_manifest(port: int | None = None) -> Obj:
     """The Pattern 1 HTTPRoute (optionally with the ``port`` it must not have)."""
-    backend: dict[str, Any] = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": POOL_NAME,
-                               "weight": 1}
+    backend: dict[str, Any] = {
+        "group": "inference.networking.k8s.io",
+        "kind": "InferencePool",
+        "name": POOL_NAME,
+        "weight": 1,
+    }
     if port is not None:
         backend["port"] = port
     return {
         "metadata": {"name": ROUTE_NAME, "namespace": NAMESPACE},
-        "spec": {"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
-                 "rules": [{"backendRefs": [backend], "matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}]},
+        "spec": {
+            "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}],
+            "rules": [{"backendRefs": [backend], "matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}],
+        },
     }
 
 
@@ -227,13 +406,38 @@ def build_large(ctx: SimContext, pools: NodePools, nodes: int, pods: int) -> Non
         ns = namespaces[i % len(namespaces)]
         node = node_names[i % len(node_names)] if node_names else ""
         ip = f"10.{100 + (i >> 16) % 100}.{(i >> 8) & 255}.{i & 255}"
-        ctx.create("pods", {
-            "metadata": {"name": f"worker-{i:05d}", "namespace": ns, "labels": {"app": f"worker-{i % 50}"}},
-            "spec": {"nodeName": node, "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10",
-                                                       "resources": {"requests": {"cpu": "10m"}}}]},
-            "status": {"phase": "Running", "podIP": ip, "startTime": now,
-                       "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}],
-                       "containerStatuses": [{"name": "app", "ready": True, "restartCount": 0, "started": True,
-                                              "image": "registry.k8s.io/pause:3.10", "imageID": "",
-                                              "state": {"running": {"startedAt": now}}, "lastState": {}}]},
-        }, keep_status=True)
+        ctx.create(
+            "pods",
+            {
+                "metadata": {"name": f"worker-{i:05d}", "namespace": ns, "labels": {"app": f"worker-{i % 50}"}},
+                "spec": {
+                    "nodeName": node,
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "registry.k8s.io/pause:3.10",
+                            "resources": {"requests": {"cpu": "10m"}},
+                        }
+                    ],
+                },
+                "status": {
+                    "phase": "Running",
+                    "podIP": ip,
+                    "startTime": now,
+                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}],
+                    "containerStatuses": [
+                        {
+                            "name": "app",
+                            "ready": True,
+                            "restartCount": 0,
+                            "started": True,
+                            "image": "registry.k8s.io/pause:3.10",
+                            "imageID": "",
+                            "state": {"running": {"startedAt": now}},
+                            "lastState": {},
+                        }
+                    ],
+                },
+            },
+            keep_status=True,
+        )

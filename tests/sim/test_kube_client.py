@@ -52,21 +52,35 @@ def test_decode_pod_becomes_ready_and_route_is_attached(api: client.ApiClient) -
 
     def ready() -> bool:
         pods = core.list_namespaced_pod(NAMESPACE, label_selector="llm-d.ai/inferenceServing=true").items
-        return bool(pods) and all(c.type != "Ready" or c.status == "True" for c in pods[0].status.conditions or [])\
+        return (
+            bool(pods)
+            and all(c.type != "Ready" or c.status == "True" for c in pods[0].status.conditions or [])
             and any(c.type == "Ready" for c in pods[0].status.conditions or [])
+        )
 
     wait_for(ready, 30, message="decode pod Ready")
-    gw = wait_for(lambda: (lambda g: g if g.get("status", {}).get("addresses") else None)(
-        custom.get_namespaced_custom_object("gateway.networking.k8s.io", "v1", NAMESPACE, "gateways",
-                                            "infra-pattern1-inference-gateway")), 10, message="gateway address")
+
+    def addressed() -> dict[str, Any] | None:
+        gw = custom.get_namespaced_custom_object(
+            "gateway.networking.k8s.io", "v1", NAMESPACE, "gateways", "infra-pattern1-inference-gateway"
+        )
+        return gw if gw.get("status", {}).get("addresses") else None
+
+    gw = wait_for(
+        addressed,
+        10,
+        message="gateway address",
+    )
     assert gw["status"]["listeners"][0]["attachedRoutes"] == 1
     assert {c["type"]: c["status"] for c in gw["status"]["conditions"]} == {"Accepted": "True", "Programmed": "True"}
-    route = custom.get_namespaced_custom_object("gateway.networking.k8s.io", "v1", NAMESPACE, "httproutes",
-                                                "pattern1-route")
+    route = custom.get_namespaced_custom_object(
+        "gateway.networking.k8s.io", "v1", NAMESPACE, "httproutes", "pattern1-route"
+    )
     conds = {c["type"]: c["status"] for c in route["status"]["parents"][0]["conditions"]}
     assert conds == {"Accepted": "True", "ResolvedRefs": "True"}
-    pool = custom.get_namespaced_custom_object("inference.networking.k8s.io", "v1", NAMESPACE, "inferencepools",
-                                               "gaie-pattern1")
+    pool = custom.get_namespaced_custom_object(
+        "inference.networking.k8s.io", "v1", NAMESPACE, "inferencepools", "gaie-pattern1"
+    )
     assert pool["status"]["parents"][0]["parentRef"]["name"] == "infra-pattern1-inference-gateway"
 
 
@@ -83,8 +97,13 @@ def test_watch_delivers_changes_in_order(api: client.ApiClient) -> None:
     seen = []
     w = watch.Watch()
     for event in w.stream(core.list_namespaced_config_map, NAMESPACE, resource_version=start, timeout_seconds=5):
-        seen.append((event["type"], event["object"].data.get("v") if event["object"].data else None,
-                     int(event["object"].metadata.resource_version)))
+        seen.append(
+            (
+                event["type"],
+                event["object"].data.get("v") if event["object"].data else None,
+                int(event["object"].metadata.resource_version),
+            )
+        )
         if event["type"] == "DELETED":
             w.stop()
     assert [s[:2] for s in seen] == [("ADDED", "1"), ("MODIFIED", "2"), ("DELETED", "2")]
@@ -100,8 +119,13 @@ def test_watch_resumes_from_a_resource_version(api: client.ApiClient) -> None:
     core.patch_namespaced_config_map("resume", NAMESPACE, {"data": {"v": "c"}})
     w = watch.Watch()
     values = []
-    for event in w.stream(core.list_namespaced_config_map, NAMESPACE, resource_version=mark,
-                          field_selector="metadata.name=resume", timeout_seconds=5):
+    for event in w.stream(
+        core.list_namespaced_config_map,
+        NAMESPACE,
+        resource_version=mark,
+        field_selector="metadata.name=resume",
+        timeout_seconds=5,
+    ):
         values.append(event["object"].data["v"])
         if len(values) == 2:
             w.stop()
@@ -139,8 +163,14 @@ def test_watch_sends_bookmarks_and_honours_timeout(sim: SimCluster, api: client.
     core = client.CoreV1Api(api)
     rv = core.list_namespaced_config_map(NAMESPACE).metadata.resource_version
     started = time.monotonic()
-    resp = core.list_namespaced_config_map(NAMESPACE, watch=True, resource_version=rv, allow_watch_bookmarks=True,
-                                           timeout_seconds=6, _preload_content=False)
+    resp = core.list_namespaced_config_map(
+        NAMESPACE,
+        watch=True,
+        resource_version=rv,
+        allow_watch_bookmarks=True,
+        timeout_seconds=6,
+        _preload_content=False,
+    )
     lines = [json.loads(line) for line in resp.read().decode().splitlines() if line.strip()]
     assert time.monotonic() - started < 15
     assert any(e["type"] == "BOOKMARK" and int(e["object"]["metadata"]["resourceVersion"]) >= int(rv) for e in lines)
@@ -155,9 +185,11 @@ def test_watch_lists_existing_objects_first_for_deployments_gateways_and_pools(a
         if len(names) == 2:
             w.stop()
     assert sorted(names) == ["gaie-pattern1-epp", "ms-pattern1-llm-d-modelservice-decode"]
-    for group, plural, expected in (("gateway.networking.k8s.io", "gateways", "infra-pattern1-inference-gateway"),
-                                    ("gateway.networking.k8s.io", "httproutes", "pattern1-route"),
-                                    ("inference.networking.k8s.io", "inferencepools", "gaie-pattern1")):
+    for group, plural, expected in (
+        ("gateway.networking.k8s.io", "gateways", "infra-pattern1-inference-gateway"),
+        ("gateway.networking.k8s.io", "httproutes", "pattern1-route"),
+        ("inference.networking.k8s.io", "inferencepools", "gaie-pattern1"),
+    ):
         for event in w.stream(custom.list_namespaced_custom_object, group, "v1", NAMESPACE, plural, timeout_seconds=3):
             assert event["type"] == "ADDED" and event["object"]["metadata"]["name"] == expected
             w.stop()

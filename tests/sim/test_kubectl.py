@@ -16,8 +16,10 @@ DECODE_SELECTOR = "llm-d.ai/inferenceServing=true"
 
 
 def _decode_pod(kubectl: Kubectl) -> str:
-    return wait_for(lambda: kubectl.run("get", "pods", *N, "-l", DECODE_SELECTOR,
-                                        "-o", "jsonpath={.items[0].metadata.name}"), message="decode pod")
+    return wait_for(
+        lambda: kubectl.run("get", "pods", *N, "-l", DECODE_SELECTOR, "-o", "jsonpath={.items[0].metadata.name}"),
+        message="decode pod",
+    )
 
 
 def test_get_every_kind_with_default_columns(kubectl: Kubectl) -> None:
@@ -35,8 +37,17 @@ def test_get_every_kind_with_default_columns(kubectl: Kubectl) -> None:
     assert "gke-l7-regional-external-managed" in gateway
     assert "pattern1-route" in kubectl.run("get", "httproute", *N)
     assert kubectl.run("get", "infpool", *N).split("\n")[0].split() == ["NAME", "AGE"]
-    for kind in ("namespaces", "events", "secrets", "configmaps", "endpoints", "replicasets",
-                 "customresourcedefinitions", "gatewayclasses", "inferencepools"):
+    for kind in (
+        "namespaces",
+        "events",
+        "secrets",
+        "configmaps",
+        "endpoints",
+        "replicasets",
+        "customresourcedefinitions",
+        "gatewayclasses",
+        "inferencepools",
+    ):
         kubectl.run("get", kind, *N)
 
 
@@ -45,20 +56,29 @@ def test_wide_yaml_jsonpath_and_selectors(kubectl: Kubectl) -> None:
     assert "NODE" in wide.split("\n")[0] and "gke-tpu-test-cluster-tpu-v6e-pool" in wide
     doc = yaml.safe_load(kubectl.run("get", "deploy", "ms-pattern1-llm-d-modelservice-decode", *N, "-o", "yaml"))
     assert doc["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["google.com/tpu"] == "4"
-    topo = kubectl.run("get", "nodes", "-o",
-                       r"jsonpath={range .items[*]}{.metadata.name}{'\t'}"
-                       r"{.metadata.labels.cloud\.google\.com/gke-tpu-topology}{'\n'}{end}")
+    topo = kubectl.run(
+        "get",
+        "nodes",
+        "-o",
+        r"jsonpath={range .items[*]}{.metadata.name}{'\t'}"
+        r"{.metadata.labels.cloud\.google\.com/gke-tpu-topology}{'\n'}{end}",
+    )
     assert sum(1 for line in topo.splitlines() if line.endswith("\t2x2")) == 1
     tpu_nodes = kubectl.run("get", "nodes", "-l", "cloud.google.com/gke-tpu-accelerator=tpu-v6e-slice", "-o", "name")
     assert len(tpu_nodes.split()) == 1
-    epp = kubectl.run("get", "pods", *N, "-l", "inferencepool=gaie-pattern1-epp", "-o",
-                      "jsonpath={.items[0].metadata.name}")
+    epp = kubectl.run(
+        "get", "pods", *N, "-l", "inferencepool=gaie-pattern1-epp", "-o", "jsonpath={.items[0].metadata.name}"
+    )
     assert epp.startswith("gaie-pattern1-epp-")
 
 
 def test_gateway_address_and_describe(kubectl: Kubectl) -> None:
-    address = wait_for(lambda: kubectl.run("get", "gateway", "infra-pattern1-inference-gateway", *N, "-o",
-                                           "jsonpath={.status.addresses[0].value}"), message="gateway address")
+    address = wait_for(
+        lambda: kubectl.run(
+            "get", "gateway", "infra-pattern1-inference-gateway", *N, "-o", "jsonpath={.status.addresses[0].value}"
+        ),
+        message="gateway address",
+    )
     assert address.startswith("127.")
     described = kubectl.run("describe", "gateway", "infra-pattern1-inference-gateway", *N)
     assert "Attached Routes:  1" in described
@@ -70,14 +90,22 @@ def test_gateway_address_and_describe(kubectl: Kubectl) -> None:
 
 def test_api_resources_for_the_inference_group(kubectl: Kubectl) -> None:
     out = kubectl.run("api-resources", "--api-group=inference.networking.k8s.io")
-    assert out.split("\n")[1].split() == ["inferencepools", "infpool", "inference.networking.k8s.io/v1", "true",
-                                          "InferencePool"]
+    assert out.split("\n")[1].split() == [
+        "inferencepools",
+        "infpool",
+        "inference.networking.k8s.io/v1",
+        "true",
+        "InferencePool",
+    ]
 
 
 def test_logs_tail_follow_and_previous(kubectl: Kubectl) -> None:
     pod = _decode_pod(kubectl)
-    wait_for(lambda: "Application startup complete" in kubectl.run("logs", pod, *N, check=False), 30,
-             message="vLLM startup in the logs")
+    wait_for(
+        lambda: "Application startup complete" in kubectl.run("logs", pod, *N, check=False),
+        30,
+        message="vLLM startup in the logs",
+    )
     logs = kubectl.run("logs", pod, *N)
     assert "init engine (profile, create kv cache, warmup model) took" in logs
     assert "Precompile all the subgraphs" in logs
@@ -87,8 +115,9 @@ def test_logs_tail_follow_and_previous(kubectl: Kubectl) -> None:
     assert stamped[:4].isdigit() and "T" in stamped.split()[0]
     previous = kubectl.run("logs", pod, *N, "--previous", check=False)
     assert 'previous terminated container "vllm"' in previous
-    epp = kubectl.run("get", "pods", *N, "-l", "inferencepool=gaie-pattern1-epp", "-o",
-                      "jsonpath={.items[0].metadata.name}")
+    epp = kubectl.run(
+        "get", "pods", *N, "-l", "inferencepool=gaie-pattern1-epp", "-o", "jsonpath={.items[0].metadata.name}"
+    )
     follower = kubectl.popen("logs", "-f", epp, *N, "--tail=1")
     try:
         time.sleep(0.5)
@@ -101,25 +130,44 @@ def test_logs_tail_follow_and_previous(kubectl: Kubectl) -> None:
 
 def test_apply_create_scale_rollout_and_delete(kubectl: Kubectl, tmp_path: object) -> None:
     kubectl.run("create", "namespace", "llm-d")
-    kubectl.run("create", "secret", "generic", "huggingface-token", "--from-literal=token=hf_x",
-                "--from-literal=HF_TOKEN=hf_x", "-n", "llm-d")
+    kubectl.run(
+        "create",
+        "secret",
+        "generic",
+        "huggingface-token",
+        "--from-literal=token=hf_x",
+        "--from-literal=HF_TOKEN=hf_x",
+        "-n",
+        "llm-d",
+    )
     secrets = kubectl.run("get", "secrets", "-n", "llm-d")
     assert "huggingface-token   Opaque   2" in secrets
     manifest = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "llm-d"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "llm-d"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
     }
     text = yaml.safe_dump(manifest)
     assert "created" in kubectl.run("apply", "-f", "-", stdin=text)
     manifest["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.28"  # type: ignore[index]
     assert "configured" in kubectl.run("apply", "-f", "-", stdin=yaml.safe_dump(manifest))
-    assert kubectl.run("get", "deploy", "web", "-n", "llm-d", "-o",
-                       "jsonpath={.spec.template.spec.containers[0].image}") == "nginx:1.28"
+    assert (
+        kubectl.run("get", "deploy", "web", "-n", "llm-d", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+        == "nginx:1.28"
+    )
     kubectl.run("scale", "deployment", "web", "--replicas=3", "-n", "llm-d")
-    wait_for(lambda: kubectl.run("get", "deploy", "web", "-n", "llm-d", "-o", "jsonpath={.status.readyReplicas}") == "3",
-             message="3 ready replicas")
+    wait_for(
+        lambda: kubectl.run("get", "deploy", "web", "-n", "llm-d", "-o", "jsonpath={.status.readyReplicas}") == "3",
+        message="3 ready replicas",
+    )
     before = set(kubectl.run("get", "pods", "-n", "llm-d", "-o", "name").split())
     kubectl.run("rollout", "restart", "deployment", "web", "-n", "llm-d")
 
@@ -131,8 +179,13 @@ def test_apply_create_scale_rollout_and_delete(kubectl: Kubectl, tmp_path: objec
     wait_for(replaced, message="every pod replaced by the rollout")
     victim = sorted(kubectl.run("get", "pods", "-n", "llm-d", "-o", "name").split())[0]
     assert "deleted" in kubectl.run("delete", victim, "-n", "llm-d")
-    wait_for(lambda: len(kubectl.run("get", "pods", "-n", "llm-d", "-o", "name").split()) == 3
-             and victim not in kubectl.run("get", "pods", "-n", "llm-d", "-o", "name"), message="replacement pod")
+    wait_for(
+        lambda: (
+            len(kubectl.run("get", "pods", "-n", "llm-d", "-o", "name").split()) == 3
+            and victim not in kubectl.run("get", "pods", "-n", "llm-d", "-o", "name")
+        ),
+        message="replacement pod",
+    )
     kubectl.run("delete", "namespace", "llm-d", timeout=60)
     assert "NotFound" in kubectl.run("get", "namespace", "llm-d", check=False)
 

@@ -68,16 +68,28 @@ class EndpointsController(Controller):
                 if tp is not None:
                     ports.append((str(sp.get("name", "")), tp))
             key_ports = tuple(ports)
-            subset = subsets.setdefault(key_ports, {
-                "ports": [{"name": n, "port": p, "protocol": "TCP"} if n else {"port": p, "protocol": "TCP"}
-                          for n, p in ports]})
+            subset = subsets.setdefault(
+                key_ports,
+                {
+                    "ports": [
+                        {"name": n, "port": p, "protocol": "TCP"} if n else {"port": p, "protocol": "TCP"}
+                        for n, p in ports
+                    ]
+                },
+            )
             ready = condition(pod, "Ready")
             bucket = "addresses" if ready and ready.get("status") == "True" else "notReadyAddresses"
-            subset.setdefault(bucket, []).append({
-                "ip": ip, "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "namespace": ns, "name": name_of(pod), "uid": pod["metadata"]["uid"]}})
-        body: Obj = {"metadata": {"name": name, "namespace": ns, "labels": dict(labels_of(svc))},
-                     "subsets": list(subsets.values())}
+            subset.setdefault(bucket, []).append(
+                {
+                    "ip": ip,
+                    "nodeName": pod["spec"].get("nodeName"),
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": name_of(pod), "uid": pod["metadata"]["uid"]},
+                }
+            )
+        body: Obj = {
+            "metadata": {"name": name, "namespace": ns, "labels": dict(labels_of(svc))},
+            "subsets": list(subsets.values()),
+        }
         if not body["subsets"]:
             body.pop("subsets")
         if existing is None:

@@ -11,16 +11,26 @@ from llmd_console.sim.registry import ResourceType
 GW_GROUP = "gateway.networking.k8s.io"
 POOL_GROUP = "inference.networking.k8s.io"
 GKE_CONTROLLER = "networking.gke.io/gateway"
-KNOWN_CONTROLLERS = {GKE_CONTROLLER, "istio.io/gateway-controller", "kgateway.dev/kgateway",
-                     "agentgateway.dev/agentgateway"}
+KNOWN_CONTROLLERS = {
+    GKE_CONTROLLER,
+    "istio.io/gateway-controller",
+    "kgateway.dev/kgateway",
+    "agentgateway.dev/agentgateway",
+}
 ADDRESS_DELAY = 45.0  # simulated seconds before a new Gateway gets its address
 
 
 class GatewayController(Controller):
     """Reconciles the whole request path in one pass (it is small)."""
 
-    watches = (f"gatewayclasses.{GW_GROUP}", f"gateways.{GW_GROUP}", f"httproutes.{GW_GROUP}",
-               f"inferencepools.{POOL_GROUP}", "services", "customresourcedefinitions.apiextensions.k8s.io")
+    watches = (
+        f"gatewayclasses.{GW_GROUP}",
+        f"gateways.{GW_GROUP}",
+        f"httproutes.{GW_GROUP}",
+        f"inferencepools.{POOL_GROUP}",
+        "services",
+        "customresourcedefinitions.apiextensions.k8s.io",
+    )
     resync_sim_seconds = 5.0
 
     def __init__(self, ctx: SimContext) -> None:
@@ -29,10 +39,14 @@ class GatewayController(Controller):
         self._elapsed = 0.0
 
     def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
-        if etype == "MODIFIED" and old is not None and new is not None and \
-                {k: v for k, v in old.items() if k != "status" and k != "metadata"} == \
-                {k: v for k, v in new.items() if k != "status" and k != "metadata"} and \
-                old["metadata"].get("generation") == new["metadata"].get("generation"):
+        if (
+            etype == "MODIFIED"
+            and old is not None
+            and new is not None
+            and {k: v for k, v in old.items() if k not in {"status", "metadata"}}
+            == {k: v for k, v in new.items() if k not in {"status", "metadata"}}
+            and old["metadata"].get("generation") == new["metadata"].get("generation")
+        ):
             return []
         return ["all"]
 
@@ -73,8 +87,15 @@ class GatewayController(Controller):
             def update(draft: Obj, known: bool = known) -> None:
                 conds = draft.setdefault("status", {}).setdefault("conditions", [])
                 gen = draft["metadata"].get("generation", 1)
-                set_condition(conds, "Accepted", "True" if known else "Unknown", "Accepted" if known else "Pending",
-                              "" if known else "Waiting for controller", now, gen)
+                set_condition(
+                    conds,
+                    "Accepted",
+                    "True" if known else "Unknown",
+                    "Accepted" if known else "Pending",
+                    "" if known else "Waiting for controller",
+                    now,
+                    gen,
+                )
 
             self.ctx.store.mutate(rt, "", name_of(gc), update, status_only=True)
 
@@ -84,7 +105,11 @@ class GatewayController(Controller):
         uid = gw["metadata"]["uid"]
         first = self._first_seen.setdefault(uid, self._elapsed)
         class_name = gw.get("spec", {}).get("gatewayClassName", "")
-        gc = self.ctx.store.get(f"gatewayclasses.{GW_GROUP}", "", class_name) if self._has("gatewayclasses", GW_GROUP) else None
+        gc = (
+            self.ctx.store.get(f"gatewayclasses.{GW_GROUP}", "", class_name)
+            if self._has("gatewayclasses", GW_GROUP)
+            else None
+        )
         controller = (gc or {}).get("spec", {}).get("controllerName")
         gen = gw["metadata"].get("generation", 1)
 
@@ -101,8 +126,15 @@ class GatewayController(Controller):
                 set_condition(conds, "Programmed", "True", "Programmed", "", now, gen)
             else:
                 st.pop("addresses", None)
-                set_condition(conds, "Programmed", "False", "AddressNotAssigned",
-                              "Waiting for an IP address to be assigned to the load balancer", now, gen)
+                set_condition(
+                    conds,
+                    "Programmed",
+                    "False",
+                    "AddressNotAssigned",
+                    "Waiting for an IP address to be assigned to the load balancer",
+                    now,
+                    gen,
+                )
             listeners = []
             for listener in draft.get("spec", {}).get("listeners") or []:
                 lconds: list[Obj] = []
@@ -111,8 +143,14 @@ class GatewayController(Controller):
                         lconds = deep_copy(existing.get("conditions") or [])
                 for ctype in ("Accepted", "Programmed", "ResolvedRefs"):
                     set_condition(lconds, ctype, "True", ctype, "", now, gen)
-                listeners.append({"name": listener.get("name"), "attachedRoutes": attached,
-                                  "supportedKinds": [{"group": GW_GROUP, "kind": "HTTPRoute"}], "conditions": lconds})
+                listeners.append(
+                    {
+                        "name": listener.get("name"),
+                        "attachedRoutes": attached,
+                        "supportedKinds": [{"group": GW_GROUP, "kind": "HTTPRoute"}],
+                        "conditions": lconds,
+                    }
+                )
             st["listeners"] = listeners
 
         self.ctx.store.mutate(rt, namespace_of(gw), name_of(gw), update, status_only=True)
@@ -130,7 +168,9 @@ class GatewayController(Controller):
                 kind, group = ref.get("kind", "Service"), ref.get("group", "")
                 bns = ref.get("namespace", ns)
                 if kind == "InferencePool":
-                    if group not in (POOL_GROUP, "inference.networking.x-k8s.io") or not self._has("inferencepools", POOL_GROUP):
+                    if group not in (POOL_GROUP, "inference.networking.x-k8s.io") or not self._has(
+                        "inferencepools", POOL_GROUP
+                    ):
                         resolved, reason = False, "InvalidKind"
                         message = f"unsupported backend kind {group}/{kind}: the InferencePool CRD is not installed"
                     elif self.ctx.store.get(f"inferencepools.{POOL_GROUP}", bns, ref.get("name", "")) is None:
@@ -140,7 +180,11 @@ class GatewayController(Controller):
                         pools.append((bns, ref.get("name", "")))
                 elif kind == "Service" and group in ("", "core"):
                     if self.ctx.store.get("services", bns, ref.get("name", "")) is None:
-                        resolved, reason, message = False, "BackendNotFound", f'Service "{bns}/{ref.get("name")}" not found'
+                        resolved, reason, message = (
+                            False,
+                            "BackendNotFound",
+                            f'Service "{bns}/{ref.get("name")}" not found',
+                        )
                 else:
                     resolved, reason, message = False, "InvalidKind", f"unsupported backend kind {group}/{kind}"
         out = []
@@ -154,11 +198,23 @@ class GatewayController(Controller):
             for existing in (route.get("status") or {}).get("parents") or []:
                 if existing.get("parentRef", {}).get("name") == gname:
                     conds = deep_copy(existing.get("conditions") or [])
-            set_condition(conds, "Accepted", "True" if ok else "False", "Accepted" if ok else "NoMatchingParent",
-                          "" if ok else f'Gateway "{gns}/{gname}" not found', now, gen)
+            set_condition(
+                conds,
+                "Accepted",
+                "True" if ok else "False",
+                "Accepted" if ok else "NoMatchingParent",
+                "" if ok else f'Gateway "{gns}/{gname}" not found',
+                now,
+                gen,
+            )
             set_condition(conds, "ResolvedRefs", "True" if resolved else "False", reason, message, now, gen)
-            parents.append({"parentRef": {"group": GW_GROUP, "kind": "Gateway", "name": gname, "namespace": gns},
-                            "controllerName": GKE_CONTROLLER, "conditions": conds})
+            parents.append(
+                {
+                    "parentRef": {"group": GW_GROUP, "kind": "Gateway", "name": gname, "namespace": gns},
+                    "controllerName": GKE_CONTROLLER,
+                    "conditions": conds,
+                }
+            )
             out.append(((gns, gname), ok, pools if resolved else []))
 
         def update(draft: Obj) -> None:
@@ -186,13 +242,27 @@ class GatewayController(Controller):
                 if existing.get("parentRef", {}).get("name") == gw["name"]:
                     conds = deep_copy(existing.get("conditions") or [])
             set_condition(conds, "Accepted", "True", "Accepted", "", now, gen)
-            set_condition(conds, "ResolvedRefs", "True" if epp_ok else "False",
-                          "ResolvedRefs" if epp_ok else "InvalidExtensionRef",
-                          "" if epp_ok else f'Service "{ns}/{epp.get("name", "")}" referenced by endpointPickerRef not found',
-                          now, gen)
-            parents.append({"parentRef": {"group": GW_GROUP, "kind": "Gateway", "name": gw["name"],
-                                          "namespace": gw["namespace"]},
-                            "controllerName": GKE_CONTROLLER, "conditions": conds})
+            set_condition(
+                conds,
+                "ResolvedRefs",
+                "True" if epp_ok else "False",
+                "ResolvedRefs" if epp_ok else "InvalidExtensionRef",
+                "" if epp_ok else f'Service "{ns}/{epp.get("name", "")}" referenced by endpointPickerRef not found',
+                now,
+                gen,
+            )
+            parents.append(
+                {
+                    "parentRef": {
+                        "group": GW_GROUP,
+                        "kind": "Gateway",
+                        "name": gw["name"],
+                        "namespace": gw["namespace"],
+                    },
+                    "controllerName": GKE_CONTROLLER,
+                    "conditions": conds,
+                }
+            )
 
         def update(draft: Obj) -> None:
             draft.setdefault("status", {})["parents"] = parents

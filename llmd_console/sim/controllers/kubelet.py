@@ -13,7 +13,8 @@ from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.objects import Obj, name_of, namespace_of, set_condition
 from llmd_console.sim.programs import Exit, program_for
-from llmd_console.sim.programs.base import ConfigError, ContainerIO, resolve_env
+from llmd_console.sim.programs.base import ConfigError, ContainerIO, SimpleHttp, resolve_env
+from llmd_console.sim.programs.generic import declared_ports
 from llmd_console.sim.registry import ResourceType
 
 log = logging.getLogger("llmd_console.sim")
@@ -37,9 +38,16 @@ class ContainerState:
     def status(self) -> Obj:
         """A containerStatuses entry."""
         image_ref = self.image if ":" in self.image.split("/")[-1] else f"{self.image}:latest"
-        out: Obj = {"name": self.name, "image": image_ref, "imageID": "", "ready": self.ready,
-                    "restartCount": self.restart_count, "started": self.started, "state": self.state,
-                    "lastState": self.last_state}
+        out: Obj = {
+            "name": self.name,
+            "image": image_ref,
+            "imageID": "",
+            "ready": self.ready,
+            "restartCount": self.restart_count,
+            "started": self.started,
+            "state": self.state,
+            "lastState": self.last_state,
+        }
         if "running" in self.state or "terminated" in self.state:
             out["imageID"] = f"{image_ref.split(':')[0]}@sha256:{abs(hash(image_ref)):064x}"[:160]
             out["containerID"] = f"containerd://{abs(hash((self.name, self.restart_count))):064x}"[:77]
@@ -96,7 +104,9 @@ class PodRunner:
             st["startTime"] = self.start_time
             restart = draft["spec"].get("restartPolicy", "Always")
             if all("terminated" in c.state for c in states) and restart != "Always" and not self.terminating:
-                st["phase"] = "Succeeded" if all(c.state["terminated"].get("exitCode") == 0 for c in states) else "Failed"
+                st["phase"] = (
+                    "Succeeded" if all(c.state["terminated"].get("exitCode") == 0 for c in states) else "Failed"
+                )
             else:
                 st["phase"] = "Running" if any("running" in c.state or c.restart_count for c in states) else "Pending"
             conds = st.setdefault("conditions", [])
@@ -106,8 +116,9 @@ class PodRunner:
             set_condition(conds, "PodReadyToStartContainers", "True", "", "", now, probe_time=True)
             set_condition(conds, "Initialized", "True", "", "", now, probe_time=True)
             set_condition(conds, "Ready", "True" if all_ready else "False", reason, message, now, probe_time=True)
-            set_condition(conds, "ContainersReady", "True" if all_ready else "False", reason, message, now,
-                          probe_time=True)
+            set_condition(
+                conds, "ContainersReady", "True" if all_ready else "False", reason, message, now, probe_time=True
+            )
             set_condition(conds, "PodScheduled", "True", "", "", now, probe_time=True)
             order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
             conds.sort(key=lambda c: order.index(c["type"]) if c["type"] in order else 99)
@@ -119,8 +130,15 @@ class PodRunner:
         """An event from this node's kubelet about the pod."""
         pod = self.pod()
         if pod is not None:
-            self.ctx.record_event(pod, etype, reason, message, "kubelet", self.node,
-                                  f"spec.containers{{{container}}}" if container else "")
+            self.ctx.record_event(
+                pod,
+                etype,
+                reason,
+                message,
+                "kubelet",
+                self.node,
+                f"spec.containers{{{container}}}" if container else "",
+            )
 
     # ---- running -----------------------------------------------------------------
     def start(self) -> None:
@@ -144,8 +162,13 @@ class PodRunner:
         seconds = 55.0 if any(b in image for b in BIG_IMAGES) else 3.0
         await self.ctx.clock.sleep(seconds)
         size = 11_534_336_000 if seconds > 10 else 48_000_000
-        self.event("Normal", "Pulled", f'Successfully pulled image "{image}" in {seconds:.3f}s '
-                                       f"({seconds:.3f}s including waiting). Image size: {size} bytes.", cname)
+        self.event(
+            "Normal",
+            "Pulled",
+            f'Successfully pulled image "{image}" in {seconds:.3f}s '
+            f"({seconds:.3f}s including waiting). Image size: {size} bytes.",
+            cname,
+        )
         cache.add(image)
 
     async def run_container(self, spec: Obj) -> None:
@@ -172,8 +195,12 @@ class PodRunner:
             if self.terminating:
                 return
             now = self.ctx.clock.iso()
-            terminated = {"exitCode": exit_result.code, "reason": exit_result.reason,
-                          "startedAt": cs.state.get("running", {}).get("startedAt", now), "finishedAt": now}
+            terminated = {
+                "exitCode": exit_result.code,
+                "reason": exit_result.reason,
+                "startedAt": cs.state.get("running", {}).get("startedAt", now),
+                "finishedAt": now,
+            }
             if exit_result.message:
                 terminated["message"] = exit_result.message
             cs.ready = False
@@ -187,10 +214,15 @@ class PodRunner:
             backoff = min(BACKOFF_MAX, BACKOFF_START * 2 ** max(0, cs.restart_count))
             cs.restart_count += 1
             pod_ref = f"{self.name}_{self.ns}({self.uid})"
-            cs.state = {"waiting": {"reason": "CrashLoopBackOff", "message":
-                                    f"back-off {int(backoff) // 60}m{int(backoff) % 60}s restarting failed "
-                                    f"container={cname} pod={pod_ref}" if backoff >= 60 else
-                                    f"back-off {int(backoff)}s restarting failed container={cname} pod={pod_ref}"}}
+            cs.state = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off {int(backoff) // 60}m{int(backoff) % 60}s restarting failed "
+                    f"container={cname} pod={pod_ref}"
+                    if backoff >= 60
+                    else f"back-off {int(backoff)}s restarting failed container={cname} pod={pod_ref}",
+                }
+            }
             self.publish()
             self.event("Warning", "BackOff", f"Back-off restarting failed container {cname} in pod {pod_ref}", cname)
             await self.ctx.clock.sleep(backoff)
@@ -244,7 +276,10 @@ class PodRunner:
         port = _probe_port(spec, target.get("port"))
         if port is None or process_for(self.uid, port) is None:
             if "grpc" in probe:
-                return False, f'timeout: failed to connect service "{self.pod_ip}:{port}" within 1s: context deadline exceeded'
+                return (
+                    False,
+                    f'timeout: failed to connect service "{self.pod_ip}:{port}" within 1s: context deadline exceeded',
+                )
             return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
         return True, ""
 
@@ -293,8 +328,9 @@ class PodRunner:
                 if not ok:
                     self.event("Warning", "Unhealthy", f"Liveness probe failed: {output}", cname)
                     if live_failures >= int(liveness.get("failureThreshold", 3)):
-                        self.event("Normal", "Killing", f"Container {cname} failed liveness probe, will be restarted",
-                                   cname)
+                        self.event(
+                            "Normal", "Killing", f"Container {cname} failed liveness probe, will be restarted", cname
+                        )
                         return "liveness probe failed"
                 next_live = elapsed + float(liveness.get("periodSeconds", 10))
             step = min(x for x in (next_ready if readiness else None, next_live if liveness else None) if x is not None)
@@ -355,15 +391,22 @@ class Kubelet(Controller):
         if rtype.key == "nodes":
             if etype == "DELETED" and old is not None:
                 gone = name_of(old)
-                return [f"{namespace_of(p)}/{name_of(p)}" for p in self.ctx.store.list("pods")
-                        if p.get("spec", {}).get("nodeName") == gone]
+                return [
+                    f"{namespace_of(p)}/{name_of(p)}"
+                    for p in self.ctx.store.list("pods")
+                    if p.get("spec", {}).get("nodeName") == gone
+                ]
             return []
         obj = new or old
         if obj is None or not obj.get("spec", {}).get("nodeName"):
             return []
-        if etype == "MODIFIED" and old is not None and new is not None and \
-                old["metadata"].get("deletionTimestamp") == new["metadata"].get("deletionTimestamp") and \
-                old["spec"].get("nodeName") == new["spec"].get("nodeName"):
+        if (
+            etype == "MODIFIED"
+            and old is not None
+            and new is not None
+            and old["metadata"].get("deletionTimestamp") == new["metadata"].get("deletionTimestamp")
+            and old["spec"].get("nodeName") == new["spec"].get("nodeName")
+        ):
             return []
         return [f"{namespace_of(obj)}/{name_of(obj)}"]
 
@@ -414,9 +457,6 @@ class Kubelet(Controller):
             return False
         if any(c.get(p) for c in specs for p in ("startupProbe", "readinessProbe", "livenessProbe")):
             return False
-        from llmd_console.sim.programs.base import SimpleHttp
-        from llmd_console.sim.programs.generic import declared_ports
-
         for spec in specs:
             self.ctx.processes.set(runner.uid, spec["name"], SimpleHttp(declared_ports(spec)))
         runner.pod_ip = pod["status"].get("podIP", runner.pod_ip)

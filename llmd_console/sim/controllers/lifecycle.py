@@ -29,8 +29,11 @@ class Lifecycle(Controller):
             grace = opts.get("gracePeriodSeconds")
             if grace is None:
                 grace = obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
-            if obj.get("spec", {}).get("nodeName") and int(grace) > 0 and obj.get("status", {}).get("phase") not in (
-                    "Succeeded", "Failed"):
+            if (
+                obj.get("spec", {}).get("nodeName")
+                and int(grace) > 0
+                and obj.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+            ):
                 if obj["metadata"].get("deletionTimestamp"):
                     return obj
                 return self._mark_deleting(rtype, obj, int(grace))

@@ -31,8 +31,9 @@ def _affinity_matches(pod: Obj, labels: dict[str, str]) -> bool:
     for key, value in (spec.get("nodeSelector") or {}).items():
         if labels.get(key) != str(value):
             return False
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
@@ -41,8 +42,12 @@ def _affinity_matches(pod: Obj, labels: dict[str, str]) -> bool:
         for expr in term.get("matchExpressions") or []:
             key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
             have = labels.get(key)
-            if (op == "In" and have not in values) or (op == "NotIn" and have in values) or \
-               (op == "Exists" and have is None) or (op == "DoesNotExist" and have is not None):
+            if (
+                (op == "In" and have not in values)
+                or (op == "NotIn" and have in values)
+                or (op == "Exists" and have is None)
+                or (op == "DoesNotExist" and have is not None)
+            ):
                 ok = False
         if ok:
             return True
@@ -81,12 +86,17 @@ def failed_scheduling_message(total: int, reasons: Counter[str]) -> str:
     parts = sorted(f"{n} {r}" for r, n in reasons.items())
     preempt: Counter[str] = Counter()
     for reason, n in reasons.items():
-        key = ("No preemption victims found for incoming pod" if reason.startswith(INSUFFICIENT)
-               else "Preemption is not helpful for scheduling")
+        key = (
+            "No preemption victims found for incoming pod"
+            if reason.startswith(INSUFFICIENT)
+            else "Preemption is not helpful for scheduling"
+        )
         preempt[key] += n
     tail = sorted(f"{n} {r}" for r, n in preempt.items())
-    return (f"0/{total} nodes are available: {', '.join(parts)}. "
-            f"preemption: 0/{total} nodes are available: {', '.join(tail)}.")
+    return (
+        f"0/{total} nodes are available: {', '.join(parts)}. "
+        f"preemption: 0/{total} nodes are available: {', '.join(tail)}."
+    )
 
 
 class Scheduler(Controller):
@@ -109,8 +119,11 @@ class Scheduler(Controller):
         return []
 
     def _unscheduled_keys(self) -> list[str]:
-        return [f"{namespace_of(p)}/{name_of(p)}" for p in self.ctx.store.list("pods")
-                if not p.get("spec", {}).get("nodeName") and not p["metadata"].get("deletionTimestamp")]
+        return [
+            f"{namespace_of(p)}/{name_of(p)}"
+            for p in self.ctx.store.list("pods")
+            if not p.get("spec", {}).get("nodeName") and not p["metadata"].get("deletionTimestamp")
+        ]
 
     def resync(self) -> None:
         for key in self._unscheduled_keys():
@@ -145,7 +158,9 @@ class Scheduler(Controller):
                 reasons.update(misfit)
                 continue
             # Least-allocated: prefer the node with the most free pod slots.
-            free = node_allocatable(node).get("pods", Decimal(110)) - used.get(name_of(node), {}).get("pods", Decimal(0))
+            free = node_allocatable(node).get("pods", Decimal(110)) - used.get(name_of(node), {}).get(
+                "pods", Decimal(0)
+            )
             if free > best_free:
                 chosen, best_free = node, free
         now = self.ctx.clock.iso()
@@ -172,5 +187,6 @@ class Scheduler(Controller):
         bound = self.ctx.store.mutate(self.pods, ns, name, bind)
         if bound is not None:
             bound = self.ctx.store.mutate(self.pods, ns, name, scheduled, status_only=True) or bound
-            self.ctx.record_event(bound, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node_name}",
-                                  "default-scheduler")
+            self.ctx.record_event(
+                bound, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node_name}", "default-scheduler"
+            )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.objects import (
     Obj,
@@ -60,41 +59,60 @@ class ReplicaSets(Controller):
             return
         uid = rs["metadata"]["uid"]
         pods = [p for p in store.list("pods", ns) if controller_uid(p) == uid]
-        active = [p for p in pods if not p["metadata"].get("deletionTimestamp")
-                  and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
+        active = [
+            p
+            for p in pods
+            if not p["metadata"].get("deletionTimestamp")
+            and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+        ]
         want = int(rs["spec"].get("replicas", 0))
         pods_rt = self.ctx.rt("pods")
         if len(active) < want:
             template = rs["spec"]["template"]
             for _ in range(want - len(active)):
                 pod_name = f"{name}-{random_suffix(self.ctx.rng)}"
-                pod: Obj = {"metadata": {"name": pod_name, "namespace": ns,
-                                         "labels": dict(template.get("metadata", {}).get("labels") or {}),
-                                         "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
-                                         "ownerReferences": [owner_ref(rs)]},
-                            "spec": deep_copy(template.get("spec", {}))}
+                pod: Obj = {
+                    "metadata": {
+                        "name": pod_name,
+                        "namespace": ns,
+                        "labels": dict(template.get("metadata", {}).get("labels") or {}),
+                        "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
+                        "ownerReferences": [owner_ref(rs)],
+                    },
+                    "spec": deep_copy(template.get("spec", {})),
+                }
                 created = self.ctx.create("pods", pod)
-                self.ctx.record_event(rs, "Normal", "SuccessfulCreate", f"Created pod: {name_of(created)}",
-                                      "replicaset-controller")
+                self.ctx.record_event(
+                    rs, "Normal", "SuccessfulCreate", f"Created pod: {name_of(created)}", "replicaset-controller"
+                )
         elif len(active) > want:
             # Delete the least useful first: unscheduled, then not ready, then the youngest.
             def rank(p: Obj) -> tuple[int, int, str]:
-                return (0 if not p["spec"].get("nodeName") else 1, 1 if _pod_ready(p) else 0,
-                        "~" + p["metadata"].get("creationTimestamp", ""))
+                return (
+                    0 if not p["spec"].get("nodeName") else 1,
+                    1 if _pod_ready(p) else 0,
+                    "~" + p["metadata"].get("creationTimestamp", ""),
+                )
 
             victims = sorted(active, key=rank)[: len(active) - want]
             for pod in victims:
                 self.ctx.delete(pods_rt, pod)
-                self.ctx.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name_of(pod)}",
-                                      "replicaset-controller")
-        current = [p for p in store.list("pods", ns) if controller_uid(p) == uid
-                   and not p["metadata"].get("deletionTimestamp")]
+                self.ctx.record_event(
+                    rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name_of(pod)}", "replicaset-controller"
+                )
+        current = [
+            p for p in store.list("pods", ns) if controller_uid(p) == uid and not p["metadata"].get("deletionTimestamp")
+        ]
         ready = sum(1 for p in current if _pod_ready(p))
 
         def status(draft: Obj) -> None:
-            draft["status"] = {"replicas": len(current), "fullyLabeledReplicas": len(current),
-                               "readyReplicas": ready, "availableReplicas": ready,
-                               "observedGeneration": draft["metadata"].get("generation", 1)}
+            draft["status"] = {
+                "replicas": len(current),
+                "fullyLabeledReplicas": len(current),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "observedGeneration": draft["metadata"].get("generation", 1),
+            }
             if not ready:
                 draft["status"].pop("readyReplicas")
                 draft["status"].pop("availableReplicas")
@@ -142,17 +160,30 @@ class Deployments(Controller):
             selector = deep_copy(dep["spec"]["selector"])
             selector.setdefault("matchLabels", {})[HASH_LABEL] = thash
             start = 0 if old and strategy.get("type") == "Recreate" else None
-            new_rs = self.ctx.create("replicasets.apps", {
-                "metadata": {"name": f"{name}-{thash}", "namespace": ns, "labels": labels,
-                             "annotations": {REVISION: str(revision),
-                                             "deployment.kubernetes.io/desired-replicas": str(replicas)},
-                             "ownerReferences": [owner_ref(dep)]},
-                "spec": {"replicas": 0 if start == 0 or old else replicas, "selector": selector, "template": tmpl},
-            })
+            new_rs = self.ctx.create(
+                "replicasets.apps",
+                {
+                    "metadata": {
+                        "name": f"{name}-{thash}",
+                        "namespace": ns,
+                        "labels": labels,
+                        "annotations": {
+                            REVISION: str(revision),
+                            "deployment.kubernetes.io/desired-replicas": str(replicas),
+                        },
+                        "ownerReferences": [owner_ref(dep)],
+                    },
+                    "spec": {"replicas": 0 if start == 0 or old else replicas, "selector": selector, "template": tmpl},
+                },
+            )
             if not old:
-                self.ctx.record_event(dep, "Normal", "ScalingReplicaSet",
-                                      f"Scaled up replica set {name_of(new_rs)} from 0 to {replicas}",
-                                      "deployment-controller")
+                self.ctx.record_event(
+                    dep,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    f"Scaled up replica set {name_of(new_rs)} from 0 to {replicas}",
+                    "deployment-controller",
+                )
         elif new_rs["metadata"].get("annotations", {}).get(REVISION) != str(revision - 1) and old:
             # A rollback to an older template: it becomes the newest revision.
             self._set_replicas(rs_rt, new_rs, int(new_rs["spec"].get("replicas", 0)), revision=revision)
@@ -163,8 +194,9 @@ class Deployments(Controller):
         self._cleanup(dep, old)
         self._status(dep, new_rs)
 
-    def _set_replicas(self, rs_rt: ResourceType, rs: Obj, n: int, revision: int | None = None,
-                      dep: Obj | None = None) -> None:
+    def _set_replicas(
+        self, rs_rt: ResourceType, rs: Obj, n: int, revision: int | None = None, dep: Obj | None = None
+    ) -> None:
         before = int(rs["spec"].get("replicas", 0))
 
         def change(draft: Obj) -> None:
@@ -175,8 +207,13 @@ class Deployments(Controller):
         self.ctx.store.mutate(rs_rt, namespace_of(rs), name_of(rs), change)
         if dep is not None and before != n:
             verb = "up" if n > before else "down"
-            self.ctx.record_event(dep, "Normal", "ScalingReplicaSet",
-                                  f"Scaled {verb} replica set {name_of(rs)} from {before} to {n}", "deployment-controller")
+            self.ctx.record_event(
+                dep,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled {verb} replica set {name_of(rs)} from {before} to {n}",
+                "deployment-controller",
+            )
 
     def _recreate(self, dep: Obj, new_rs: Obj, old: list[Obj], replicas: int) -> None:
         rs_rt = self.ctx.rt("replicasets.apps")
@@ -218,9 +255,10 @@ class Deployments(Controller):
 
     def _cleanup(self, dep: Obj, old: list[Obj]) -> None:
         limit = int(dep["spec"].get("revisionHistoryLimit", 10))
-        idle = sorted((rs for rs in old if int(rs["spec"].get("replicas", 0)) == 0
-                       and not rs.get("status", {}).get("replicas")),
-                      key=lambda r: int(r["metadata"].get("annotations", {}).get(REVISION, "0")))
+        idle = sorted(
+            (rs for rs in old if int(rs["spec"].get("replicas", 0)) == 0 and not rs.get("status", {}).get("replicas")),
+            key=lambda r: int(r["metadata"].get("annotations", {}).get(REVISION, "0")),
+        )
         for rs in idle[: max(0, len(idle) - limit)]:
             self.ctx.delete(self.ctx.rt("replicasets.apps"), rs)
 
@@ -235,31 +273,55 @@ class Deployments(Controller):
         updated = int(new_now.get("status", {}).get("replicas", 0))
         replicas = int(dep["spec"].get("replicas", 1))
         strategy = dep["spec"].get("strategy") or {}
-        max_unavailable = 0 if strategy.get("type") == "Recreate" else _resolve(
-            (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%"), replicas, round_up=False)
+        max_unavailable = (
+            0
+            if strategy.get("type") == "Recreate"
+            else _resolve((strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%"), replicas, round_up=False)
+        )
         now = self.ctx.clock.iso()
         revision = new_now["metadata"].get("annotations", {}).get(REVISION, "1")
         complete = updated == replicas and available == replicas and total == replicas
 
         def status(draft: Obj) -> None:
-            st: Obj = {"observedGeneration": draft["metadata"].get("generation", 1), "replicas": total,
-                       "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
-                       "unavailableReplicas": max(0, replicas - available),
-                       "conditions": deep_copy(draft.get("status", {}).get("conditions") or [])}
+            st: Obj = {
+                "observedGeneration": draft["metadata"].get("generation", 1),
+                "replicas": total,
+                "updatedReplicas": updated,
+                "readyReplicas": ready,
+                "availableReplicas": available,
+                "unavailableReplicas": max(0, replicas - available),
+                "conditions": deep_copy(draft.get("status", {}).get("conditions") or []),
+            }
             for key in ("readyReplicas", "availableReplicas", "unavailableReplicas"):
                 if not st[key]:
                     st.pop(key)
             ok = available >= replicas - max_unavailable
-            set_condition(st["conditions"], "Available", "True" if ok else "False",
-                          "MinimumReplicasAvailable" if ok else "MinimumReplicasUnavailable",
-                          "Deployment has minimum availability." if ok else
-                          "Deployment does not have minimum availability.", now)
+            set_condition(
+                st["conditions"],
+                "Available",
+                "True" if ok else "False",
+                "MinimumReplicasAvailable" if ok else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability." if ok else "Deployment does not have minimum availability.",
+                now,
+            )
             if complete:
-                set_condition(st["conditions"], "Progressing", "True", "NewReplicaSetAvailable",
-                              f'ReplicaSet "{name_of(new_now)}" has successfully progressed.', now)
+                set_condition(
+                    st["conditions"],
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    f'ReplicaSet "{name_of(new_now)}" has successfully progressed.',
+                    now,
+                )
             else:
-                set_condition(st["conditions"], "Progressing", "True", "ReplicaSetUpdated",
-                              f'ReplicaSet "{name_of(new_now)}" is progressing.', now)
+                set_condition(
+                    st["conditions"],
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    f'ReplicaSet "{name_of(new_now)}" is progressing.',
+                    now,
+                )
             for cond in st["conditions"]:
                 cond.setdefault("lastUpdateTime", now)
             st["conditions"].sort(key=lambda c: 0 if c["type"] == "Available" else 1)
@@ -269,6 +331,7 @@ class Deployments(Controller):
         self.ctx.store.mutate(self.ctx.rt("deployments.apps"), ns, name_of(dep), status, status_only=True)
         current = self.ctx.store.get("deployments.apps", ns, name_of(dep))
         if current is not None and current["metadata"].get("annotations", {}).get(REVISION) != revision:
+
             def annotate(draft: Obj) -> None:
                 draft["metadata"].setdefault("annotations", {})[REVISION] = revision
 

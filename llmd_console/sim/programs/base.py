@@ -7,6 +7,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from aiohttp import web
+
 from llmd_console.sim.context import SimContext
 from llmd_console.sim.logs import ContainerLog
 from llmd_console.sim.objects import Obj
@@ -126,10 +128,8 @@ class SimpleHttp:
         """Whether the port is one of ours."""
         return port in self.ports
 
-    async def handle(self, port: int, path: str, request: Any) -> Any:
+    async def handle(self, port: int, path: str, request: web.Request) -> web.StreamResponse:
         """Answer ``ok``."""
-        from aiohttp import web
-
         return web.Response(text="ok")
 
     def probe(self, port: int, path: str) -> int | None:

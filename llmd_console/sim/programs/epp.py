@@ -24,17 +24,51 @@ class EppProgram:
         """Start, find the InferencePool, serve."""
         argv = io.argv()
         pool = argv[argv.index("--pool-name") + 1] if "--pool-name" in argv[:-1] else ""
-        ns = argv[argv.index("--pool-namespace") + 1] if "--pool-namespace" in argv[:-1] else io.pod["metadata"].get("namespace", "")
-        zap(io, "info", "setup", "Flags processed", flags={"poolName": pool, "poolNamespace": ns, "grpcPort": GRPC_PORT,
-                                                          "grpcHealthPort": HEALTH_PORT, "metricsPort": METRICS_PORT})
+        ns = (
+            argv[argv.index("--pool-namespace") + 1]
+            if "--pool-namespace" in argv[:-1]
+            else io.pod["metadata"].get("namespace", "")
+        )
+        zap(
+            io,
+            "info",
+            "setup",
+            "Flags processed",
+            flags={
+                "poolName": pool,
+                "poolNamespace": ns,
+                "grpcPort": GRPC_PORT,
+                "grpcHealthPort": HEALTH_PORT,
+                "metricsPort": METRICS_PORT,
+            },
+        )
         await io.sleep(1.0)
-        zap(io, "info", "setup", "Loading scheduler plugins",
-            plugins=["queue-scorer:2", "kv-cache-utilization-scorer:2", "prefix-cache-scorer:3", "max-score-picker"])
+        zap(
+            io,
+            "info",
+            "setup",
+            "Loading scheduler plugins",
+            plugins=["queue-scorer:2", "kv-cache-utilization-scorer:2", "prefix-cache-scorer:3", "max-score-picker"],
+        )
         zap(io, "info", "controller-runtime.metrics", "Starting metrics server")
-        zap(io, "info", "controller-runtime.metrics", "Serving metrics server", bindAddress=f":{METRICS_PORT}", secure=False)
+        zap(
+            io,
+            "info",
+            "controller-runtime.metrics",
+            "Serving metrics server",
+            bindAddress=f":{METRICS_PORT}",
+            secure=False,
+        )
         await io.sleep(1.0)
-        zap(io, "info", "setup", "Starting controller", controller="inferencepool",
-            controllerGroup="inference.networking.k8s.io", controllerKind="InferencePool")
+        zap(
+            io,
+            "info",
+            "setup",
+            "Starting controller",
+            controller="inferencepool",
+            controllerGroup="inference.networking.k8s.io",
+            controllerKind="InferencePool",
+        )
         io.serve(SimpleHttp({GRPC_PORT, HEALTH_PORT, METRICS_PORT}))
         zap(io, "info", "ext-proc", "gRPC server listening", port=GRPC_PORT)
         await asyncio.Event().wait()

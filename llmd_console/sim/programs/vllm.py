@@ -94,15 +94,24 @@ class VllmProgram:
     async def run(self, io: ContainerIO) -> Exit:
         """Start vLLM; return an Exit on failure, serve forever on success."""
         env = {e.get("name", ""): "" for e in io.container.get("env") or []}
-        env.update({k: v for k, v in ((e.get("name"), io.env(e.get("name", ""))) for e in io.container.get("env") or [])
-                    if k and v is not None})
+        env.update(
+            {
+                k: v
+                for k, v in ((e.get("name"), io.env(e.get("name", ""))) for e in io.container.get("env") or [])
+                if k and v is not None
+            }
+        )
         cfg = parse_argv(io.argv(), env)
         rng = io.ctx.rng
         info = lookup(cfg.model)
         self.api(io, "api_server.py:1351", f"vLLM API server version {VLLM_VERSION}")
-        self.api(io, "utils.py:253", f"non-default args: {{'model_tag': '{cfg.model}', 'port': {cfg.port}, "
-                                     f"'model': '{cfg.model}', 'max_model_len': {cfg.max_model_len}, "
-                                     f"'served_model_name': ['{cfg.served_name}'], 'tensor_parallel_size': {cfg.tp}}}")
+        self.api(
+            io,
+            "utils.py:253",
+            f"non-default args: {{'model_tag': '{cfg.model}', 'port': {cfg.port}, "
+            f"'model': '{cfg.model}', 'max_model_len': {cfg.max_model_len}, "
+            f"'served_model_name': ['{cfg.served_name}'], 'tensor_parallel_size': {cfg.tp}}}",
+        )
         await io.sleep(4.0)
         failure = await self.init_devices(io, cfg, env)
         if failure:
@@ -122,13 +131,20 @@ class VllmProgram:
         io.serve(server)
         self.api(io, "api_server.py:1945", f"Starting vLLM API server 0 on http://0.0.0.0:{cfg.port}")
         self.api(io, "launcher.py:38", "Available routes are:")
-        for route, methods in (("/health", "GET"), ("/metrics", "GET"), ("/v1/models", "GET"),
-                               ("/v1/completions", "POST"), ("/v1/chat/completions", "POST")):
+        for route, methods in (
+            ("/health", "GET"),
+            ("/metrics", "GET"),
+            ("/v1/models", "GET"),
+            ("/v1/completions", "POST"),
+            ("/v1/chat/completions", "POST"),
+        ):
             self.api(io, "launcher.py:46", f"Route: {route}, Methods: {methods}")
         io.log(f"(APIServer pid={self.pid}) INFO:     Started server process [{self.pid}]")
         io.log(f"(APIServer pid={self.pid}) INFO:     Waiting for application startup.")
         io.log(f"(APIServer pid={self.pid}) INFO:     Application startup complete.")
-        io.log(f"(APIServer pid={self.pid}) INFO:     Uvicorn running on http://0.0.0.0:{cfg.port} (Press CTRL+C to quit)")
+        io.log(
+            f"(APIServer pid={self.pid}) INFO:     Uvicorn running on http://0.0.0.0:{cfg.port} (Press CTRL+C to quit)"
+        )
         await server.run_forever(io)
         return Exit(0, "Completed")
 
@@ -143,13 +159,19 @@ class VllmProgram:
             self.engine(io, "cuda.py:155", "Initializing CUDA devices")
             await io.sleep(8.0)
             if gpus == 0 or "cloud.google.com/gke-accelerator" not in labels:
-                self.traceback(io, ["/usr/local/lib/python3.12/dist-packages/vllm/platforms/cuda.py\", line 103"],
-                               "RuntimeError: No CUDA GPUs are available")
+                self.traceback(
+                    io,
+                    ['/usr/local/lib/python3.12/dist-packages/vllm/platforms/cuda.py", line 103'],
+                    "RuntimeError: No CUDA GPUs are available",
+                )
                 return Exit(1, "Error")
             if cfg.tp > gpus:
-                self.traceback(io, ["/usr/local/lib/python3.12/dist-packages/vllm/config/parallel.py\", line 410"],
-                               f"ValueError: World size ({cfg.tp}) is larger than the number of available GPUs ({gpus}) "
-                               "in this node.")
+                self.traceback(
+                    io,
+                    ['/usr/local/lib/python3.12/dist-packages/vllm/config/parallel.py", line 410'],
+                    f"ValueError: World size ({cfg.tp}) is larger than the number of available GPUs ({gpus}) "
+                    "in this node.",
+                )
                 return Exit(1, "Error")
             return None
         chips = int(parse_quantity(io.limit("google.com/tpu") or 0))
@@ -159,99 +181,157 @@ class VllmProgram:
         await io.sleep(20.0)
         if chips == 0 or not accelerator:
             self.engine(io, "tpu_worker.py:201", "Failed to get TPU devices from JAX: no TPU backend", "ERROR")
-            self.traceback(io, ["/workspace/tpu_inference/tpu_inference/worker/tpu_worker.py\", line 203, in init_device"],
-                           "RuntimeError: No TPU devices found")
+            self.traceback(
+                io,
+                ['/workspace/tpu_inference/tpu_inference/worker/tpu_worker.py", line 203, in init_device'],
+                "RuntimeError: No TPU devices found",
+            )
             return Exit(1, "Error")
         expected = TOPOLOGY_BOUNDS.get(topology)
         bounds = env.get("TPU_CHIPS_PER_HOST_BOUNDS")
         if bounds and expected and bounds.replace(" ", "") != expected:
-            self.engine(io, "tpu_worker.py:190", f"TPU_CHIPS_PER_HOST_BOUNDS={bounds} does not match the host "
-                                                 f"topology {topology} ({expected})", "ERROR")
-            self.traceback(io, ["/usr/local/lib/python3.12/site-packages/jax/_src/xla_bridge.py\", line 1010, in backends"],
-                           "RuntimeError: Unable to initialize backend 'tpu': INTERNAL: PJRT error: Failed to initialize "
-                           f"TPU: chips per host bounds {bounds} are not consistent with the {chips} chips attached to "
-                           "this host")
+            self.engine(
+                io,
+                "tpu_worker.py:190",
+                f"TPU_CHIPS_PER_HOST_BOUNDS={bounds} does not match the host topology {topology} ({expected})",
+                "ERROR",
+            )
+            self.traceback(
+                io,
+                ['/usr/local/lib/python3.12/site-packages/jax/_src/xla_bridge.py", line 1010, in backends'],
+                "RuntimeError: Unable to initialize backend 'tpu': INTERNAL: PJRT error: Failed to initialize "
+                f"TPU: chips per host bounds {bounds} are not consistent with the {chips} chips attached to "
+                "this host",
+            )
             return Exit(1, "Error")
         if cfg.tp > chips:
-            self.traceback(io, ["/workspace/tpu_inference/tpu_inference/runner/tpu_runner.py\", line 300, in _init_mesh"],
-                           f"ValueError: Number of devices {chips} must be >= the product of mesh_shape (1, {cfg.tp})")
+            self.traceback(
+                io,
+                ['/workspace/tpu_inference/tpu_inference/runner/tpu_runner.py", line 300, in _init_mesh'],
+                f"ValueError: Number of devices {chips} must be >= the product of mesh_shape (1, {cfg.tp})",
+            )
             return Exit(1, "Error")
         hbm = HBM_GIB_PER_CHIP.get(accelerator, 31.25)
-        devices = ", ".join(f"TpuDevice(id={i}, process_index=0, coords=({i % 2},{i // 2},0), core_on_chip=0)"
-                            for i in range(chips))
-        self.engine(io, "tpu_runner.py:302", f"Init mesh | mesh=Mesh('data': 1, 'model': {cfg.tp}, axis_types=(Auto, Auto))")
-        self.engine(io, "tpu_worker.py:279", f"Init worker | rank=0 | is_first_rank=True | "
-                                             f"hbm=[{', '.join(f'(0.0, {hbm})' for _ in range(chips))}]GiB | "
-                                             f"self.devices=[{devices}]")
+        devices = ", ".join(
+            f"TpuDevice(id={i}, process_index=0, coords=({i % 2},{i // 2},0), core_on_chip=0)" for i in range(chips)
+        )
+        self.engine(
+            io, "tpu_runner.py:302", f"Init mesh | mesh=Mesh('data': 1, 'model': {cfg.tp}, axis_types=(Auto, Auto))"
+        )
+        self.engine(
+            io,
+            "tpu_worker.py:279",
+            f"Init worker | rank=0 | is_first_rank=True | "
+            f"hbm=[{', '.join(f'(0.0, {hbm})' for _ in range(chips))}]GiB | "
+            f"self.devices=[{devices}]",
+        )
         return None
 
-    async def download(self, io: ContainerIO, cfg: VllmConfig, info: ModelInfo | None,
-                       env: dict[str, str]) -> Exit | None:
+    async def download(
+        self, io: ContainerIO, cfg: VllmConfig, info: ModelInfo | None, env: dict[str, str]
+    ) -> Exit | None:
         """Fetch the weights from the Hugging Face Hub (once per pod: the cache is an emptyDir)."""
         token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN")
         url = f"https://huggingface.co/api/models/{cfg.model}/revision/main"
         self.engine(io, "weight_utils.py:402", f"Downloading model {cfg.model} from the Hugging Face Hub")
         await io.sleep(2.0)
         if token is not None and not re.fullmatch(r"hf_[A-Za-z0-9]{20,}", token.strip()):
-            self.traceback(io, ["/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py\", line 409, in "
-                                "hf_raise_for_status"],
-                           f"requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: {url}")
+            self.traceback(
+                io,
+                [
+                    '/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py", line 409, in '
+                    "hf_raise_for_status"
+                ],
+                f"requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: {url}",
+            )
             return Exit(1, "Error")
         if info is None:
-            self.traceback(io, ["/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py\", line 409"],
-                           f"huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error. Repository Not Found "
-                           f"for url: {url}")
+            self.traceback(
+                io,
+                ['/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py", line 409'],
+                f"huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error. Repository Not Found "
+                f"for url: {url}",
+            )
             return Exit(1, "Error")
         if info.gated and not token:
-            self.traceback(io, ["/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py\", line 426"],
-                           f"huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for "
-                           f"url: {url}")
+            self.traceback(
+                io,
+                ['/usr/local/lib/python3.12/site-packages/huggingface_hub/utils/_http.py", line 426'],
+                f"huggingface_hub.errors.GatedRepoError: 401 Client Error. Cannot access gated repo for url: {url}",
+            )
             return Exit(1, "Error")
         if not io.pod_state.get("model_cached"):
             seconds = 25.0 + info.weights_gib * 7.5
             for pct in (25, 50, 75, 100):
                 await io.sleep(seconds / 4)
-                self.engine(io, "weight_utils.py:430", f"Downloading model.safetensors: {pct}% "
-                                                       f"({info.weights_gib * pct / 100:.2f}G/{info.weights_gib:.2f}G)")
+                self.engine(
+                    io,
+                    "weight_utils.py:430",
+                    f"Downloading model.safetensors: {pct}% "
+                    f"({info.weights_gib * pct / 100:.2f}G/{info.weights_gib:.2f}G)",
+                )
             io.pod_state["model_cached"] = True
-            self.engine(io, "weight_utils.py:445", f"Time spent downloading weights for {cfg.model}: {seconds:.6f} seconds")
+            self.engine(
+                io, "weight_utils.py:445", f"Time spent downloading weights for {cfg.model}: {seconds:.6f} seconds"
+            )
         return None
 
     async def load_weights(self, io: ContainerIO, cfg: VllmConfig, info: ModelInfo | None) -> Exit | None:
         """Load weights onto the chips; the OOM and sharding failures come from here."""
         assert info is not None
         where = "model_loader.py:381" if self.tpu else "gpu_model_runner.py:2602"
-        self.engine(io, where, "Loading model on TPU with MODEL_IMPL_TYPE=auto" if self.tpu else
-                    f"Starting to load model {cfg.model}...")
+        self.engine(
+            io,
+            where,
+            "Loading model on TPU with MODEL_IMPL_TYPE=auto" if self.tpu else f"Starting to load model {cfg.model}...",
+        )
         limit = io.limit("memory")
         max_len = cfg.max_model_len or info.max_len
         host_gib = info.weights_gib * 1.25 + max_len / 1024 * 0.75
         await io.sleep(3.0 + info.weights_gib)
         if limit is not None and host_gib * 2**30 > float(parse_quantity(limit)):
+            loaded = min(99, int(100 * float(parse_quantity(limit)) / (host_gib * 2**30)))
             # The kernel's OOM killer ends the process without a Python traceback.
-            self.engine(io, where, f"Loading safetensors checkpoint shards: {min(99, int(100 * float(parse_quantity(limit)) / (host_gib * 2**30)))}% Completed")
+            self.engine(
+                io,
+                where,
+                f"Loading safetensors checkpoint shards: {loaded}% Completed",
+            )
             return Exit(137, "OOMKilled")
         if self.tpu and cfg.tp > 1 and info.kv_heads % cfg.tp:
-            self.traceback(io, ["/workspace/tpu_inference/tpu_inference/kernels/ragged_paged_attention/v3/kernel.py\", "
-                                "line 1530, in ragged_paged_attention"],
-                           "ValueError: shard_map applied to the function '_ragged_paged_attention' was given argument "
-                           "arrays with axis sizes that are not evenly divisible by the corresponding mesh axis sizes: "
-                           f"The mesh given has shape (1, {cfg.tp}) with corresponding axis names ('data', 'model').")
+            self.traceback(
+                io,
+                [
+                    '/workspace/tpu_inference/tpu_inference/kernels/ragged_paged_attention/v3/kernel.py", '
+                    "line 1530, in ragged_paged_attention"
+                ],
+                "ValueError: shard_map applied to the function '_ragged_paged_attention' was given argument "
+                "arrays with axis sizes that are not evenly divisible by the corresponding mesh axis sizes: "
+                f"The mesh given has shape (1, {cfg.tp}) with corresponding axis names ('data', 'model').",
+            )
             return Exit(1, "Error")
         self.engine(io, "default_loader.py:308", f"Loading weights took {2.0 + info.weights_gib * 0.6:.2f} seconds")
         if self.tpu:
-            self.engine(io, "tpu_runner.py:1264", f"Init model | hbm=[({info.weights_gib / max(cfg.tp, 1):.2f}, 31.25)]GiB")
+            self.engine(
+                io, "tpu_runner.py:1264", f"Init model | hbm=[({info.weights_gib / max(cfg.tp, 1):.2f}, 31.25)]GiB"
+            )
         else:
-            self.engine(io, "gpu_model_runner.py:2653", f"Model loading took {info.weights_gib:.4f} GiB and "
-                                                       f"{3.0 + info.weights_gib:.6f} seconds")
+            self.engine(
+                io,
+                "gpu_model_runner.py:2653",
+                f"Model loading took {info.weights_gib:.4f} GiB and {3.0 + info.weights_gib:.6f} seconds",
+            )
         return None
 
     async def warm_up(self, io: ContainerIO, cfg: VllmConfig, max_len: int, jitter: float) -> float:
         """KV cache and XLA precompilation (TPU) or CUDA graph capture (GPU); returns seconds taken."""
         kv_tokens = 509_184 * max(cfg.tp, 1) if self.tpu else 1_661_008
         self.engine(io, "kv_cache_utils.py:1199", f"GPU KV cache size: {kv_tokens:,} tokens")
-        self.engine(io, "kv_cache_utils.py:1204", f"Maximum concurrency for {max_len:,} tokens per request: "
-                                                  f"{kv_tokens / max_len:.2f}x")
+        self.engine(
+            io,
+            "kv_cache_utils.py:1204",
+            f"Maximum concurrency for {max_len:,} tokens per request: {kv_tokens / max_len:.2f}x",
+        )
         if not self.tpu:
             await io.sleep(45.0 * jitter)
             self.engine(io, "gpu_model_runner.py:3815", "Graph capturing finished in 7 secs, took 0.32 GiB")
@@ -263,10 +343,17 @@ class VllmProgram:
         per = total / (len(paddings) + 1)
         for tokens in paddings:
             await io.sleep(per)
-            self.engine(io, "compilation_manager.py:137", f"Precompile worker0 backbone --> {{'num_tokens': {tokens}, "
-                                                          f"'num_reqs': {min(tokens, cfg.max_num_seqs)}}}")
-            self.engine(io, "compilation_manager.py:188", f"Compilation of worker0 backbone --> {{'num_tokens': {tokens}}} "
-                                                          f"finished in {per:.2f} [secs].")
+            self.engine(
+                io,
+                "compilation_manager.py:137",
+                f"Precompile worker0 backbone --> {{'num_tokens': {tokens}, "
+                f"'num_reqs': {min(tokens, cfg.max_num_seqs)}}}",
+            )
+            self.engine(
+                io,
+                "compilation_manager.py:188",
+                f"Compilation of worker0 backbone --> {{'num_tokens': {tokens}}} finished in {per:.2f} [secs].",
+            )
         await io.sleep(per)
         self.engine(io, "compilation_manager.py:949", "Compiling sampling with different input shapes.")
         return total

@@ -1,0 +1,147 @@
+"""Simulator at scale: a world of ~1,000 nodes and ~10,000 pods.
+
+Prints the full pod list latency (JSON and kubectl's Table form), the watch fan-out
+to 10 watchers, and the simulator's memory. Run:
+
+    python benchmarks/sim_scale.py [--nodes 1000] [--pods 10000] [--watchers 10] [--changes 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from llmd_console.sim import SimCluster, SimOptions
+
+
+def rss_mib() -> float:
+    """Resident memory of this process (the simulator runs in it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """A simple nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    """Build the world, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--pods", type=int, default=10000)
+    parser.add_argument("--watchers", type=int, default=10)
+    parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    before = rss_mib()
+    started = time.perf_counter()
+    cluster = SimCluster(SimOptions(nodes=args.nodes, pods=args.pods)).start(timeout=600)
+    build = time.perf_counter() - started
+    world_mib = rss_mib() - before
+    print(
+        f"world: {args.nodes} nodes, {args.pods} pods built in {build:.2f} s; simulator memory +{world_mib:.0f} MiB "
+        f"(RSS {rss_mib():.0f} MiB)"
+    )
+    client = httpx.Client(base_url=cluster.url, timeout=120)
+    for label, headers in (
+        ("JSON", {}),
+        ("Table (kubectl get)", {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}),
+    ):
+        times, size = [], 0
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            resp = client.get("/api/v1/pods", headers=headers)
+            resp.raise_for_status()
+            times.append(time.perf_counter() - t0)
+            size = len(resp.content)
+        print(
+            f"full pod list ({label}): p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"max {max(times) * 1000:.0f} ms, {size / 2**20:.1f} MiB"
+        )
+    paged = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        token, pages = "", 0
+        while True:
+            params = {"limit": "500", **({"continue": token} if token else {})}
+            body = client.get("/api/v1/pods", params=params).json()
+            pages += 1
+            token = body["metadata"].get("continue", "")
+            if not token:
+                break
+        paged.append(time.perf_counter() - t0)
+    print(
+        f"full pod list in pages of 500 (kubectl's default, {pages} pages): "
+        f"p50 {statistics.median(paged) * 1000:.0f} ms"
+    )
+
+    rv = client.get("/api/v1/namespaces/team-00/pods", params={"limit": "1"}).json()["metadata"]["resourceVersion"]
+    received = [0] * args.watchers
+    arrival: list[list[float]] = [[] for _ in range(args.watchers)]
+    ready = threading.Barrier(args.watchers + 1)
+
+    def watch(i: int) -> None:
+        with (
+            httpx.Client(base_url=cluster.url, timeout=None) as c,
+            c.stream(
+                "GET", "/api/v1/pods", params={"watch": "true", "resourceVersion": rv, "timeoutSeconds": "120"}
+            ) as resp,
+        ):
+            ready.wait()
+            for line in resp.iter_lines():
+                if not line:
+                    continue
+                event = json.loads(line)
+                if event["object"]["metadata"].get("labels", {}).get("bench") == "fanout":
+                    received[i] += 1
+                    arrival[i].append(time.perf_counter())
+                    if received[i] >= args.changes:
+                        return
+
+    threads = [threading.Thread(target=watch, args=(i,), daemon=True) for i in range(args.watchers)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    time.sleep(0.5)
+    pods_rt = cluster.ctx.rt("pods")
+    names = [f"worker-{i:05d}" for i in range(args.changes)]
+    sent: list[float] = []
+
+    def add_label(namespace: str, name: str) -> None:
+        cluster.ctx.store.mutate(
+            pods_rt, namespace, name, lambda d: d["metadata"].setdefault("labels", {}).__setitem__("bench", "fanout")
+        )
+
+    t0 = time.perf_counter()
+    for i, name in enumerate(names):
+        namespace = f"team-{i % max(1, args.pods // 500):02d}"
+        sent.append(time.perf_counter())
+        cluster.call(partial(add_label, namespace, name))
+    for t in threads:
+        t.join(120)
+    total = time.perf_counter() - t0
+    delivered = sum(received)
+    lags = [arrival[w][k] - sent[k] for w in range(args.watchers) for k in range(min(len(arrival[w]), len(sent)))]
+    print(
+        f"watch fan-out: {args.changes} changes x {args.watchers} watchers = {delivered} events delivered in "
+        f"{total:.2f} s ({delivered / total:.0f} events/s); change-to-watcher latency p50 "
+        f"{percentile(lags, 50) * 1000:.1f} ms, p95 {percentile(lags, 95) * 1000:.1f} ms"
+    )
+    print(f"memory after the run: RSS {rss_mib():.0f} MiB")
+    cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
