@@ -120,12 +120,13 @@ def test_logs_tail_follow_and_previous(kubectl: Kubectl) -> None:
     )
     follower = kubectl.popen("logs", "-f", epp, *N, "--tail=1")
     try:
-        time.sleep(0.5)
-        assert follower.poll() is None, "kubectl logs -f must keep streaming"
+        assert follower.stdout is not None
+        first = follower.stdout.readline()
+        assert follower.poll() is None, "kubectl logs -f must keep streaming after the tail"
     finally:
         follower.terminate()
-        out, _ = follower.communicate(timeout=5)
-    assert json.loads(out.splitlines()[0])["msg"] == "gRPC server listening"
+        follower.communicate(timeout=5)
+    assert json.loads(first)["msg"] == "gRPC server listening"
 
 
 def test_apply_create_scale_rollout_and_delete(kubectl: Kubectl, tmp_path: object) -> None:
@@ -191,9 +192,10 @@ def test_apply_create_scale_rollout_and_delete(kubectl: Kubectl, tmp_path: objec
 
 
 def test_get_watch_sees_a_change(kubectl: Kubectl, sim: SimCluster) -> None:
+    before = sim.call(sim.ctx.store.watcher_count)
     watcher = kubectl.popen("get", "configmaps", *N, "-w")
     try:
-        time.sleep(1.0)
+        wait_for(lambda: sim.call(sim.ctx.store.watcher_count) > before, message="kubectl's watch to open")
         kubectl.run("create", "configmap", "watched", "--from-literal=a=b", *N)
         deadline = time.monotonic() + 10
         seen = ""

@@ -20,6 +20,16 @@ KNOWN_CONTROLLERS = {
 ADDRESS_DELAY = 45.0  # simulated seconds before a new Gateway gets its address
 
 
+def previous_conditions(entries: list[Obj] | None, name: str, *, key: str = "parentRef") -> list[Obj]:
+    """A copy of the conditions last written for the entry called ``name`` (a status parent,
+    matched on parentRef.name, or a listener with ``key=""``), so transition times carry over."""
+    for entry in entries or []:
+        entry_name = entry.get(key, {}).get("name") if key else entry.get("name")
+        if entry_name == name:
+            return deep_copy(entry.get("conditions") or [])
+    return []
+
+
 class GatewayController(Controller):
     """Reconciles the whole request path in one pass (it is small)."""
 
@@ -137,10 +147,7 @@ class GatewayController(Controller):
                 )
             listeners = []
             for listener in draft.get("spec", {}).get("listeners") or []:
-                lconds: list[Obj] = []
-                for existing in st.get("listeners") or []:
-                    if existing.get("name") == listener.get("name"):
-                        lconds = deep_copy(existing.get("conditions") or [])
+                lconds = previous_conditions(st.get("listeners"), str(listener.get("name")), key="")
                 for ctype in ("Accepted", "Programmed", "ResolvedRefs"):
                     set_condition(lconds, ctype, "True", ctype, "", now, gen)
                 listeners.append(
@@ -194,10 +201,7 @@ class GatewayController(Controller):
             gname = pref.get("name", "")
             gw = self.ctx.store.get(f"gateways.{GW_GROUP}", gns, gname)
             ok = gw is not None and pref.get("kind", "Gateway") == "Gateway"
-            conds: list[Obj] = []
-            for existing in (route.get("status") or {}).get("parents") or []:
-                if existing.get("parentRef", {}).get("name") == gname:
-                    conds = deep_copy(existing.get("conditions") or [])
+            conds = previous_conditions((route.get("status") or {}).get("parents"), gname)
             set_condition(
                 conds,
                 "Accepted",
@@ -237,10 +241,7 @@ class GatewayController(Controller):
             if key in seen:
                 continue
             seen.add(key)
-            conds: list[Obj] = []
-            for existing in (pool.get("status") or {}).get("parents") or []:
-                if existing.get("parentRef", {}).get("name") == gw["name"]:
-                    conds = deep_copy(existing.get("conditions") or [])
+            conds = previous_conditions((pool.get("status") or {}).get("parents"), gw["name"])
             set_condition(conds, "Accepted", "True", "Accepted", "", now, gen)
             set_condition(
                 conds,

@@ -4,6 +4,7 @@ restarts with CrashLoopBackOff, OOMKilled, and graceful termination."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import logging
 from dataclasses import dataclass, field
@@ -49,9 +50,14 @@ class ContainerState:
             "lastState": self.last_state,
         }
         if "running" in self.state or "terminated" in self.state:
-            out["imageID"] = f"{image_ref.split(':')[0]}@sha256:{abs(hash(image_ref)):064x}"[:160]
-            out["containerID"] = f"containerd://{abs(hash((self.name, self.restart_count))):064x}"[:77]
+            # Stable digests (not hash()) so a fixed seed gives the same world in every process.
+            out["imageID"] = f"{image_ref.split(':')[0]}@sha256:{_digest(image_ref)}"
+            out["containerID"] = f"containerd://{_digest(f'{self.name}/{self.restart_count}/{self.image}')}"
         return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _probe_port(container: Obj, port: Any) -> int | None:

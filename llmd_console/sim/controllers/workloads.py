@@ -329,10 +329,3 @@ class Deployments(Controller):
             draft["metadata"].setdefault("annotations", {})[REVISION] = revision
 
         self.ctx.store.mutate(self.ctx.rt("deployments.apps"), ns, name_of(dep), status, status_only=True)
-        current = self.ctx.store.get("deployments.apps", ns, name_of(dep))
-        if current is not None and current["metadata"].get("annotations", {}).get(REVISION) != revision:
-
-            def annotate(draft: Obj) -> None:
-                draft["metadata"].setdefault("annotations", {})[REVISION] = revision
-
-            self.ctx.store.mutate(self.ctx.rt("deployments.apps"), ns, name_of(dep), annotate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmd_console.sim.programs.base import ContainerIO, Exit
+from llmd_console.sim.programs.base import ContainerIO, Exit, resolve_env
 from llmd_console.sim.programs.models import ModelInfo, lookup
 from llmd_console.sim.programs.vllm_server import VllmServer
 from llmd_console.sim.quantity import parse_quantity
@@ -93,14 +93,7 @@ class VllmProgram:
 
     async def run(self, io: ContainerIO) -> Exit:
         """Start vLLM; return an Exit on failure, serve forever on success."""
-        env = {e.get("name", ""): "" for e in io.container.get("env") or []}
-        env.update(
-            {
-                k: v
-                for k, v in ((e.get("name"), io.env(e.get("name", ""))) for e in io.container.get("env") or [])
-                if k and v is not None
-            }
-        )
+        env = resolve_env(io.ctx, io.pod, io.container)
         cfg = parse_argv(io.argv(), env)
         rng = io.ctx.rng
         info = lookup(cfg.model)
