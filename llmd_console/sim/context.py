@@ -9,11 +9,20 @@ from dataclasses import dataclass, field
 
 from llmd_console.sim.admission import IpAllocator, admit
 from llmd_console.sim.clock import SimClock
+from llmd_console.sim.inference.engine import LatencyProfile
 from llmd_console.sim.logs import LogHub
 from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of, new_uid
 from llmd_console.sim.processes import ProcessTable
 from llmd_console.sim.registry import Registry, ResourceType
 from llmd_console.sim.store import Store
+
+
+@dataclass
+class CloudNetwork:
+    """The VPC facts the GKE Gateway controller depends on."""
+
+    # A regional external Application Load Balancer needs a proxy-only subnet in the region.
+    proxy_only_subnet: bool = True
 
 
 @dataclass
@@ -28,6 +37,8 @@ class SimContext:
     processes: ProcessTable = field(default_factory=ProcessTable)
     service_ips: IpAllocator = field(default_factory=IpAllocator)
     gateway_address: str = ""
+    latency: LatencyProfile = field(default_factory=LatencyProfile)
+    network: CloudNetwork = field(default_factory=CloudNetwork)
     deleter: Callable[[ResourceType, Obj], Obj] | None = None
     _event_index: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
 

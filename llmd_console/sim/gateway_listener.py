@@ -10,18 +10,24 @@ from __future__ import annotations
 import errno
 import random
 import socket
+import uuid
 
 from aiohttp import web
 
 from llmd_console.sim.context import SimContext
+from llmd_console.sim.controllers.endpoints import target_port
 from llmd_console.sim.errors import ApiError
 from llmd_console.sim.objects import Obj, condition, name_of, namespace_of
+from llmd_console.sim.programs.epp import EppServer, Rejected, Routed
+from llmd_console.sim.programs.vllm_server import FORWARDED_FOR, REQUEST_ID
 from llmd_console.sim.proxy import forward_to_pod
 from llmd_console.sim.selectors import Requirement
 
 GW = "gateways.gateway.networking.k8s.io"
 ROUTES = "httproutes.gateway.networking.k8s.io"
 POOLS = "inferencepools.inference.networking.k8s.io"
+# The load balancer's proxies connect from the region's proxy-only subnet.
+PROXY_ADDRESS = "10.129.0.9"
 
 
 def pick_address(rng: random.Random) -> tuple[str, int]:
@@ -88,8 +94,30 @@ class GatewayListener:
             if (condition(p, "Ready") or {}).get("status") == "True" and not p["metadata"].get("deletionTimestamp")
         ]
 
+    def _endpoint_picker(self, pool: Obj) -> tuple[EppServer | None, str]:
+        """The EPP serving ``pool`` (None when it cannot be reached) and the pool's failure mode."""
+        ref = pool.get("spec", {}).get("endpointPickerRef") or {}
+        mode = str(ref.get("failureMode", "FailClose"))
+        svc = self.ctx.store.get("services", namespace_of(pool), str(ref.get("name", "")))
+        if svc is None:
+            return None, mode
+        wanted = (ref.get("port") or {}).get("number")
+        sport = next((p for p in svc.get("spec", {}).get("ports") or [] if p.get("port") == wanted), None)
+        selector = svc.get("spec", {}).get("selector") or {}
+        if sport is None or not selector:
+            return None, mode
+        reqs = [Requirement(k, "in", (str(v),)) for k, v in selector.items()]
+        for pod in self.ctx.store.list("pods", namespace_of(pool), reqs):
+            if (condition(pod, "Ready") or {}).get("status") != "True" or pod["metadata"].get("deletionTimestamp"):
+                continue
+            port = target_port(sport, pod)
+            process = self.ctx.processes.for_port(pod["metadata"]["uid"], port) if port else None
+            if isinstance(process, EppServer):
+                return process, mode
+        return None, mode
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Route one client request."""
+        """Route one client request: Gateway -> HTTPRoute -> InferencePool -> EPP -> model pod."""
         gw = self._gateway()
         if gw is None:
             return web.Response(status=503, text="no healthy upstream")
@@ -98,16 +126,40 @@ class GatewayListener:
             # GKE's load balancer has no routing rule for the request.
             return web.Response(status=500, text="fault filter abort")
         pool = pools[0]
-        pods = self.ready_pods(pool)
-        if not pods:
-            return web.Response(status=503, text="no healthy upstream")
-        pod = pods[self.ctx.rng.randrange(len(pods))]
         port = int((pool["spec"].get("targetPorts") or [{"number": 8000}])[0]["number"])
-        path = request.path_qs
+        request_id = str(uuid.UUID(int=self.ctx.rng.getrandbits(128), version=4))
+        request[REQUEST_ID] = request_id
+        request[FORWARDED_FOR] = PROXY_ADDRESS
+        epp, mode = self._endpoint_picker(pool)
+        routed: Routed | None = None
+        if epp is not None and request.method == "POST":
+            decision = epp.schedule(await request.read(), request_id)
+            if isinstance(decision, Rejected):
+                return web.Response(status=decision.status, text=decision.body)
+            routed = decision
+            pod = self.ctx.store.get("pods", *decision.pod.split("/", 1))
+        elif epp is None and mode != "FailOpen":
+            # The ext-proc call fails and the pool fails closed.
+            return web.Response(status=500, text="ext_proc_error_gRPC_error_14")
+        else:
+            # Requests without a body (GET /health, /v1/models) and fail-open pools skip scheduling.
+            pods = self.ready_pods(pool)
+            pod = pods[self.ctx.rng.randrange(len(pods))] if pods else None
+        if pod is None:
+            return web.Response(status=503, text="no healthy upstream")
+        status, size = 503, 0
         try:
-            return await forward_to_pod(self.ctx, request, pod, port, path)
+            response = await forward_to_pod(self.ctx, request, pod, port, request.path_qs)
+            status = response.status
+            size = response.body_length if response.prepared else len(getattr(response, "text", "") or "")
+            return response
         except ApiError:
             return web.Response(
                 status=503,
                 text="upstream connect error or disconnect/reset before headers. reset reason: connection failure",
             )
+        finally:
+            if routed is not None and epp is not None:
+                process = self.ctx.processes.for_port(pod["metadata"]["uid"], port)
+                usage = getattr(process, "usage_by_request", {}).pop(request_id, None)
+                epp.complete(routed, status, size, usage)

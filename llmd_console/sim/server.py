@@ -25,6 +25,7 @@ from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
 from llmd_console.sim.controllers.workloads import Deployments, ReplicaSets
 from llmd_console.sim.gateway_listener import GatewayListener, pick_address
+from llmd_console.sim.gke_api import GkeApi
 from llmd_console.sim.nodepools import NodePools
 from llmd_console.sim.proxy import ApiProxy
 from llmd_console.sim.world import CLUSTER, LOCATION, NAMESPACE, PROJECT, build_large, build_pattern1
@@ -87,7 +88,9 @@ class SimCluster:
         self._build_world()
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
+        gke = GkeApi(self.node_pools, self.options.host)
         app = web.Application(client_max_size=16 * 2**20)
+        app.router.add_route("*", "/v1/projects/{tail:.*}", gke.dispatch)
         app.router.add_route("*", "/{tail:.*}", api.dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()

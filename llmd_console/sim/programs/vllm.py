@@ -120,7 +120,16 @@ class VllmProgram:
         self.engine(io, "core.py:259", f"init engine (profile, create kv cache, warmup model) took {took:.2f} seconds")
         self.api(io, "api_server.py:1629", "Supported tasks: ['generate']")
         await io.sleep(2.0)
-        server = VllmServer(io.ctx, cfg.served_name, cfg.model, max_len, cfg.port, cfg.max_num_seqs)
+        server = VllmServer(
+            cfg.served_name,
+            cfg.model,
+            max_len,
+            cfg.port,
+            cfg.max_num_seqs,
+            self.kv_tokens(cfg),
+            io.log,
+            io.ctx.latency,
+        )
         io.serve(server)
         self.api(io, "api_server.py:1945", f"Starting vLLM API server 0 on http://0.0.0.0:{cfg.port}")
         self.api(io, "launcher.py:38", "Available routes are:")
@@ -135,9 +144,6 @@ class VllmProgram:
         io.log(f"(APIServer pid={self.pid}) INFO:     Started server process [{self.pid}]")
         io.log(f"(APIServer pid={self.pid}) INFO:     Waiting for application startup.")
         io.log(f"(APIServer pid={self.pid}) INFO:     Application startup complete.")
-        io.log(
-            f"(APIServer pid={self.pid}) INFO:     Uvicorn running on http://0.0.0.0:{cfg.port} (Press CTRL+C to quit)"
-        )
         await server.run_forever(io)
         return Exit(0, "Completed")
 
@@ -316,9 +322,13 @@ class VllmProgram:
             )
         return None
 
+    def kv_tokens(self, cfg: VllmConfig) -> int:
+        """KV-cache capacity in tokens, as the startup log reports it."""
+        return 509_184 * max(cfg.tp, 1) if self.tpu else 1_661_008
+
     async def warm_up(self, io: ContainerIO, cfg: VllmConfig, max_len: int, jitter: float) -> float:
         """KV cache and XLA precompilation (TPU) or CUDA graph capture (GPU); returns seconds taken."""
-        kv_tokens = 509_184 * max(cfg.tp, 1) if self.tpu else 1_661_008
+        kv_tokens = self.kv_tokens(cfg)
         self.engine(io, "kv_cache_utils.py:1199", f"GPU KV cache size: {kv_tokens:,} tokens")
         self.engine(
             io,

@@ -3,28 +3,66 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
+from llmd_console.sim.inference import openai_api
+from llmd_console.sim.inference.engine import Engine, EngineStats, LatencyProfile
+from llmd_console.sim.inference.vllm_metrics import VllmMetrics
 from llmd_console.sim.programs.base import ContainerIO
+
+STATS_INTERVAL = 10.0  # seconds between the engine's throughput log lines, as vLLM's default
+BLOCK_SIZE = 16
+# Keys the gateway sets on a request it forwards (aiohttp requests carry per-request state).
+FORWARDED_FOR = "llmd.forwarded_for"
+REQUEST_ID = "llmd.request_id"
+
+
+def compact(obj: Any) -> str:
+    """JSON without spaces, as FastAPI's responses are."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 class VllmServer:
-    """Answers on the vLLM port: ``/health`` and ``/v1/models``."""
+    """Serves vLLM's routes from an :class:`Engine`."""
 
     def __init__(
-        self, ctx: SimContext, served_name: str, model: str, max_model_len: int, port: int, max_num_seqs: int
+        self,
+        served_name: str,
+        model: str,
+        max_model_len: int,
+        port: int,
+        max_num_seqs: int,
+        kv_tokens: int,
+        log: Callable[[str], None],
+        profile: LatencyProfile | None = None,
     ) -> None:
-        self.ctx = ctx
         self.served_name = served_name
         self.model = model
         self.max_model_len = max_model_len
         self.port = port
-        self.max_num_seqs = max_num_seqs
         self.created = int(time.time())
+        self.log = log
+        self._client_ports = itertools.cycle(range(40000, 60000, 7))
+        # Usage of recent responses by gateway request id: what the EPP reads from response bodies.
+        self.usage_by_request: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        blocks = max(1, kv_tokens // BLOCK_SIZE)
+        self.metrics = VllmMetrics(
+            served_name,
+            max_model_len,
+            {"block_size": str(BLOCK_SIZE), "num_gpu_blocks": str(blocks), "enable_prefix_caching": "True"},
+        )
+        self.engine = Engine(self.metrics, max_num_seqs, blocks, profile)
+
+    def stats(self) -> EngineStats:
+        """The engine's queue, batch and cache state (what the EPP scrapes)."""
+        return self.engine.stats()
 
     def listening(self, port: int) -> bool:
         """vLLM listens on one port."""
@@ -70,16 +108,101 @@ class VllmServer:
         }
 
     async def handle(self, port: int, path: str, request: web.Request) -> web.StreamResponse:
-        """Route one request."""
+        """Route one request and write uvicorn's access log line for it."""
         route = path.split("?", maxsplit=1)[0]
-        if route == "/health":
+        response = await self._route(route, request)
+        if route not in ("/health", "/metrics", "/v1/models"):
+            peer = str(request.get(FORWARDED_FOR, "10.8.0.1"))
+            reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(
+                response.status, ""
+            )
+            self.log(
+                f'(APIServer pid=1) INFO:     {peer}:{next(self._client_ports)} - "{request.method} {path} '
+                f'HTTP/1.1" {response.status} {reason}'.rstrip()
+            )
+        return response
+
+    async def _route(self, route: str, request: web.Request) -> web.StreamResponse:
+        if route in ("/health", "/ping"):
             return web.Response(status=200)
         if route == "/v1/models":
-            return web.json_response(self.models())
+            return web.json_response(self.models(), dumps=compact)
         if route == "/version":
             return web.json_response({"version": "0.11.1"})
+        if route == "/metrics":
+            return web.Response(body=self.metrics.exposition(), content_type="text/plain", charset="utf-8")
+        if route in ("/v1/completions", "/v1/chat/completions"):
+            if request.method != "POST":
+                return web.json_response({"detail": "Method Not Allowed"}, status=405)
+            return await self.generate(request, chat=route == "/v1/chat/completions")
         return web.json_response({"detail": "Not Found"}, status=404)
 
+    async def generate(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        """Serve a completions or chat request, streamed or whole."""
+        try:
+            job = openai_api.parse(
+                await request.read(), chat=chat, served_name=self.served_name, max_model_len=self.max_model_len
+            )
+        except openai_api.OpenAIError as err:
+            return web.json_response(err.body(), status=err.status, dumps=compact)
+        seq = self.engine.sequence(job.prompt, job.max_tokens)
+        if not job.stream:
+            text = ""
+            try:
+                text = "".join([token async for token in seq.run(job.output)])
+            finally:
+                seq.finish(job.finish_reason if seq.generated == len(job.output) else "abort")
+            body = openai_api.full_response(job, text, seq.generated, seq.cached_tokens)
+            self._remember_usage(request, body["usage"])
+            return web.json_response(body, dumps=compact)
+        response = web.StreamResponse(
+            status=200, headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        reason = "abort"
+        try:
+            if chat:
+                await response.write(openai_api.sse(openai_api.chunk(job, None, first=True)))
+            last = len(job.output) - 1
+            async for token in seq.run(job.output):
+                done = job.finish_reason if seq.generated - 1 == last else None
+                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done)))
+            if not job.output:
+                await response.write(openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason)))
+            if job.include_usage:
+                tail = openai_api.usage_chunk(job, seq.generated, seq.cached_tokens)
+                self._remember_usage(request, tail["usage"])
+                await response.write(openai_api.sse(tail))
+            await response.write(openai_api.sse("[DONE]"))
+            reason = job.finish_reason
+        finally:
+            seq.finish(reason)
+        await response.write_eof()
+        return response
+
+    def _remember_usage(self, request: web.Request, usage: dict[str, Any]) -> None:
+        request_id = request.get(REQUEST_ID)
+        if request_id:
+            self.usage_by_request[str(request_id)] = usage
+            while len(self.usage_by_request) > 1024:
+                self.usage_by_request.popitem(last=False)
+
     async def run_forever(self, io: ContainerIO) -> None:
-        """Keep the process alive."""
-        await asyncio.Event().wait()
+        """Log throughput every ten seconds while there is traffic, as vLLM does."""
+        prompt = generation = 0
+        while True:
+            await asyncio.sleep(STATS_INTERVAL)
+            e = self.engine
+            dp, dg = e.prompt_tokens_total - prompt, e.generation_tokens_total - generation
+            prompt, generation = e.prompt_tokens_total, e.generation_tokens_total
+            stats = e.stats()
+            if dp or dg or stats.running or stats.waiting:
+                queries, hits = e.prefix_queries_total, e.prefix_hits_total
+                io.log(
+                    f"(APIServer pid=1) INFO {io.ctx.clock.now_dt():%m-%d %H:%M:%S} [loggers.py:127] Engine 000: "
+                    f"Avg prompt throughput: {dp / STATS_INTERVAL:.1f} tokens/s, "
+                    f"Avg generation throughput: {dg / STATS_INTERVAL:.1f} tokens/s, "
+                    f"Running: {stats.running} reqs, Waiting: {stats.waiting} reqs, "
+                    f"GPU KV cache usage: {stats.kv_usage * 100:.1f}%, "
+                    f"Prefix cache hit rate: {(hits / queries * 100) if queries else 0.0:.1f}%"
+                )
