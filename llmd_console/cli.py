@@ -9,6 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
+from llmd_console.scenario_cli import add_parser as add_scenario_parser
+from llmd_console.scenario_cli import run as scenario_run
+
 
 def _default_kubeconfig() -> Path:
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
@@ -51,15 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--nodes", type=int, default=None, help="generate a large world with this many nodes")
     sim.add_argument("--pods", type=int, default=None, help="... and this many running pods")
     sim.add_argument("--seed", type=int, default=0, help="random seed for names and timings")
+    sim.add_argument("--scenario", default=None, help="start in a fault scenario (see 'llmd-console scenario list')")
+    sim.add_argument(
+        "--latency-scale",
+        type=float,
+        default=1.0,
+        help="multiply every inference latency by this (default 1; 0 answers instantly)",
+    )
     demo = sub.add_parser("demo", help="start the simulator in-process and open the console on it")
     demo.add_argument("--speed", type=_positive_float, default=20.0, help="simulated time speed-up (default 20)")
     demo.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu")
+    add_scenario_parser(sub, _default_kubeconfig())
     return parser
 
 
 async def _serve_sim(args: argparse.Namespace) -> int:
     # Imported here so that `llmd-console --help` and the console stay fast to start.
     from llmd_console.sim import SimCluster, SimOptions  # noqa: PLC0415
+    from llmd_console.sim.scenarios import ScenarioError  # noqa: PLC0415
 
     cluster = SimCluster(
         SimOptions(
@@ -69,6 +81,8 @@ async def _serve_sim(args: argparse.Namespace) -> int:
             nodes=args.nodes,
             pods=args.pods,
             seed=args.seed,
+            scenario=args.scenario,
+            latency_scale=max(0.0, args.latency_scale),
         )
     )
     try:
@@ -76,6 +90,10 @@ async def _serve_sim(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"llmd-console sim: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
+    except ScenarioError as exc:
+        print(f"llmd-console sim: {exc}", file=sys.stderr)
+        await cluster.stop_async()
+        return 2
     path = cluster.write_kubeconfig(args.kubeconfig or _default_kubeconfig())
     print(
         f"Simulated llm-d cluster ({args.accelerator}, speed x{args.speed:g}) "
@@ -84,6 +102,10 @@ async def _serve_sim(args: argparse.Namespace) -> int:
     print(f"Kubeconfig written to {path} (context llmd-sim). Try:\n")
     print(f"  export KUBECONFIG={path}")
     print("  kubectl get nodes,pods -n llm-d-inference-scheduling\n")
+    print("and for gcloud's node-pool commands:\n")
+    print(f"  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER={cluster.url}/ CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true")
+    print("  gcloud container node-pools list --cluster tpu-test-cluster --zone europe-west4-a --project ecoeng-llmd\n")
+    print("Fault scenarios: llmd-console scenario list | set NAME | clear\n")
     print("Press Ctrl-C to stop.", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,9 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return asyncio.run(_serve_sim(args))
+    if args.command == "scenario":
+        return scenario_run(args)
     if args.command == "demo":
         # The console arrives with its own issue; until then the demo is the simulator.
         args.port, args.kubeconfig, args.nodes, args.pods, args.seed = 0, None, None, None, 0
+        args.scenario, args.latency_scale = None, 1.0
         return asyncio.run(_serve_sim(args))
     build_parser().print_help()
     return 2

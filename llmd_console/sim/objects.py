@@ -67,9 +67,10 @@ def random_suffix(rng: random.Random, length: int = 5) -> str:
     return "".join(rng.choice(_SUFFIX_ALPHABET) for _ in range(length))
 
 
-def template_hash(template: Obj) -> str:
-    """A stable pod-template-hash for a pod template."""
-    digest = hashlib.sha256(repr(_canonical(template)).encode()).hexdigest()
+def template_hash(template: Obj, collision_count: int = 0) -> str:
+    """A stable pod-template-hash for a pod template (and the Deployment's collisionCount)."""
+    salt = f"/{collision_count}" if collision_count else ""
+    digest = hashlib.sha256((repr(_canonical(template)) + salt).encode()).hexdigest()
     # Kubernetes renders the hash in its safe alphabet; keep the look.
     n = int(digest[:12], 16)
     out = []

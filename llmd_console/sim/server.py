@@ -7,7 +7,7 @@ import concurrent.futures
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +17,8 @@ from aiohttp import web
 from llmd_console.sim.api import KubeApi
 from llmd_console.sim.clock import SimClock
 from llmd_console.sim.context import SimContext
+from llmd_console.sim.control import PREFIX as CONTROL_PREFIX
+from llmd_console.sim.control import Control
 from llmd_console.sim.controllers.base import Controller
 from llmd_console.sim.controllers.endpoints import EndpointsController
 from llmd_console.sim.controllers.gateway import GatewayController
@@ -28,7 +30,8 @@ from llmd_console.sim.gateway_listener import GatewayListener, pick_address
 from llmd_console.sim.gke_api import GkeApi
 from llmd_console.sim.nodepools import NodePools
 from llmd_console.sim.proxy import ApiProxy
-from llmd_console.sim.world import CLUSTER, LOCATION, NAMESPACE, PROJECT, build_large, build_pattern1
+from llmd_console.sim.scenarios import Faults
+from llmd_console.sim.world import CLUSTER, LOCATION, NAMESPACE, PROJECT, accelerator_for, build_large, build_pattern1
 
 T = TypeVar("T")
 CONTEXT_NAME = "llmd-sim"
@@ -45,6 +48,8 @@ class SimOptions:
     seed: int = 0
     nodes: int | None = None  # a generated large world instead of Pattern 1
     pods: int | None = None
+    scenario: str | None = None  # a fault scenario to start in
+    latency_scale: float = 1.0  # multiplies every inference latency (0: instant)
     frozen_at: float | None = None
     history_limit: int = 200_000
 
@@ -68,6 +73,8 @@ class SimCluster:
             GatewayController(self.ctx),
         ]
         self.node_pools = NodePools(self.ctx, PROJECT, LOCATION, CLUSTER)
+        self.ctx.latency = replace(self.ctx.latency, scale=self.options.latency_scale)
+        self.faults: Faults | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._gateway_runner: web.AppRunner | None = None
@@ -91,6 +98,7 @@ class SimCluster:
         gke = GkeApi(self.node_pools, self.options.host)
         app = web.Application(client_max_size=16 * 2**20)
         app.router.add_route("*", "/v1/projects/{tail:.*}", gke.dispatch)
+        app.router.add_route("*", CONTROL_PREFIX + "/{tail:.*}", Control(self.faults).dispatch)
         app.router.add_route("*", "/{tail:.*}", api.dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -115,6 +123,9 @@ class SimCluster:
             build_large(self.ctx, self.node_pools, self.options.nodes or 1, self.options.pods or 0)
         else:
             build_pattern1(self.ctx, self.node_pools, self.options.accelerator)
+            self.faults = Faults(self.ctx, self.node_pools, accelerator_for(self.options.accelerator))
+            if self.options.scenario:
+                self.faults.set(self.options.scenario)
 
     async def stop_async(self) -> None:
         """Stop serving and cancel every controller and container."""

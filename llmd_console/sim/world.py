@@ -20,6 +20,7 @@ GATEWAY_NAME = "infra-pattern1-inference-gateway"
 ROUTE_NAME = "pattern1-route"
 DECODE_NAME = "ms-pattern1-llm-d-modelservice-decode"
 GATEWAY_CLASS = "gke-l7-regional-external-managed"
+HF_SECRET = "huggingface-token"  # noqa: S105 - the Secret's name, not a credential
 SIM_HF_TOKEN = "hf_" + "S1mulatedTokenForTheDemoCluster0"
 
 
@@ -36,6 +37,11 @@ class Accelerator:
 
 TPU = Accelerator("tpu", "tpu-v6e-pool", "ct6e-standard-4t", "google.com/tpu", "vllm/vllm-tpu:v0.11.1")
 GPU = Accelerator("gpu", "gpu-h100-pool", "a3-highgpu-4g", "nvidia.com/gpu", "ghcr.io/llm-d/llm-d-cuda:v0.4.0")
+
+
+def accelerator_for(kind: str) -> Accelerator:
+    """The accelerator setup for ``tpu`` or ``gpu``."""
+    return TPU if kind == "tpu" else GPU
 
 
 def _crd(
@@ -119,7 +125,8 @@ GATEWAY_API_CRDS = [
 INFERENCE_POOL_CRD = _crd("inference.networking.k8s.io", "InferencePool", "inferencepools", ["infpool"], ["v1"])
 
 
-def _decode_deployment(acc: Accelerator, replicas: int) -> Obj:
+def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
+    """The modelservice decode Deployment as the Pattern 1 values render it."""
     labels = {
         "llm-d.ai/inferenceServing": "true",
         "llm-d.ai/role": "decode",
@@ -215,7 +222,8 @@ def _decode_deployment(acc: Accelerator, replicas: int) -> Obj:
     }
 
 
-def _epp_objects() -> list[tuple[str, Obj]]:
+def epp_objects() -> list[tuple[str, Obj]]:
+    """The EPP's Deployment, Service and ServiceAccount as the inferencepool chart renders them."""
     labels = {"inferencepool": EPP_NAME, "app.kubernetes.io/name": EPP_NAME, "app.kubernetes.io/version": "v0.6.0"}
     deployment: Obj = {
         "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": labels},
@@ -291,7 +299,7 @@ def _epp_objects() -> list[tuple[str, Obj]]:
 
 def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", decode_replicas: int = 1) -> None:
     """The runbook's Pattern 1: CPU and accelerator pools, namespace, secret, EPP, pool, gateway, route."""
-    acc = TPU if accelerator == "tpu" else GPU
+    acc = accelerator_for(accelerator)
     pools.add_pool("default-pool", "e2-standard-4", 1, min_nodes=0, max_nodes=3)
     pools.add_pool(acc.pool, acc.machine, 1, min_nodes=0, max_nodes=2, autoscaling=True)
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease", NAMESPACE):
@@ -310,19 +318,11 @@ def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", 
                 "spec": {"controllerName": "networking.gke.io/gateway", "description": desc},
             },
         )
-    token = base64.b64encode(SIM_HF_TOKEN.encode()).decode()
-    ctx.create(
-        "secrets",
-        {
-            "metadata": {"name": "huggingface-token", "namespace": NAMESPACE},
-            "type": "Opaque",
-            "data": {"token": token, "HF_TOKEN": token},
-        },
-    )
+    ctx.create("secrets", hf_secret(SIM_HF_TOKEN))
     ctx.create("serviceaccounts", {"metadata": {"name": "default", "namespace": NAMESPACE}})
-    for key, obj in _epp_objects():
+    for key, obj in epp_objects():
         ctx.create(key, obj)
-    ctx.create("deployments.apps", _decode_deployment(acc, decode_replicas))
+    ctx.create("deployments.apps", decode_deployment(acc, decode_replicas))
     ctx.create(
         "inferencepools.inference.networking.k8s.io",
         {
@@ -340,31 +340,43 @@ def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", 
             },
         },
     )
-    ctx.create(
-        "gateways.gateway.networking.k8s.io",
-        {
-            "metadata": {
-                "name": GATEWAY_NAME,
-                "namespace": NAMESPACE,
-                "labels": {
-                    "app.kubernetes.io/gateway": GATEWAY_NAME,
-                    "app.kubernetes.io/component": "inference-gateway",
-                },
-            },
-            "spec": {
-                "gatewayClassName": GATEWAY_CLASS,
-                "listeners": [
-                    {
-                        "name": "default",
-                        "port": 80,
-                        "protocol": "HTTP",
-                        "allowedRoutes": {"namespaces": {"from": "All"}},
-                    }
-                ],
+    ctx.create("gateways.gateway.networking.k8s.io", gateway_manifest())
+    ctx.create("httproutes.gateway.networking.k8s.io", route_manifest())
+
+
+def hf_secret(token: str) -> Obj:
+    """The ``huggingface-token`` Secret with both keys the charts read."""
+    data = base64.b64encode(token.encode()).decode()
+    return {
+        "metadata": {"name": HF_SECRET, "namespace": NAMESPACE},
+        "type": "Opaque",
+        "data": {"token": data, "HF_TOKEN": data},
+    }
+
+
+def gateway_manifest() -> Obj:
+    """The Pattern 1 Gateway (llm-d-infra chart, GKE provider)."""
+    return {
+        "metadata": {
+            "name": GATEWAY_NAME,
+            "namespace": NAMESPACE,
+            "labels": {
+                "app.kubernetes.io/gateway": GATEWAY_NAME,
+                "app.kubernetes.io/component": "inference-gateway",
             },
         },
-    )
-    ctx.create("httproutes.gateway.networking.k8s.io", route_manifest())
+        "spec": {
+            "gatewayClassName": GATEWAY_CLASS,
+            "listeners": [
+                {
+                    "name": "default",
+                    "port": 80,
+                    "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                }
+            ],
+        },
+    }
 
 
 def route_manifest(port: int | None = None) -> Obj:

@@ -18,6 +18,12 @@ KNOWN_CONTROLLERS = {
     "agentgateway.dev/agentgateway",
 }
 ADDRESS_DELAY = 45.0  # simulated seconds before a new Gateway gets its address
+# Classes backed by a regional Envoy-based load balancer, which needs a proxy-only subnet.
+REGIONAL_CLASSES = {"gke-l7-regional-external-managed", "gke-l7-rilb"}
+NO_PROXY_SUBNET = (
+    "error cause: gceSync: generic::invalid_argument: Insert: Invalid value for field 'resource.target': "
+    "An active proxy-only subnetwork is required in the same region and VPC as the forwarding rule."
+)
 
 
 def previous_conditions(entries: list[Obj] | None, name: str, *, key: str = "parentRef") -> list[Obj]:
@@ -123,6 +129,16 @@ class GatewayController(Controller):
         controller = (gc or {}).get("spec", {}).get("controllerName")
         gen = gw["metadata"].get("generation", 1)
 
+        blocked = class_name in REGIONAL_CLASSES and not self.ctx.network.proxy_only_subnet
+        if blocked and controller == GKE_CONTROLLER:
+            self.ctx.record_event(
+                gw,
+                "Warning",
+                "SYNC",
+                f"failed to sync Gateway {namespace_of(gw)}/{name_of(gw)}: {NO_PROXY_SUBNET}",
+                "sc-gateway-controller",
+            )
+
         def update(draft: Obj) -> None:
             st = draft.setdefault("status", {})
             conds = st.setdefault("conditions", [])
@@ -131,7 +147,10 @@ class GatewayController(Controller):
                 return
             set_condition(conds, "Accepted", "True", "Accepted", "", now, gen)
             address = self.ctx.gateway_address
-            if address and self._elapsed - first >= ADDRESS_DELAY:
+            if blocked:
+                st.pop("addresses", None)
+                set_condition(conds, "Programmed", "False", "AddressNotAssigned", NO_PROXY_SUBNET, now, gen)
+            elif address and self._elapsed - first >= ADDRESS_DELAY:
                 st["addresses"] = [{"type": "IPAddress", "value": address}]
                 set_condition(conds, "Programmed", "True", "Programmed", "", now, gen)
             else:
@@ -169,6 +188,7 @@ class GatewayController(Controller):
         now = self.ctx.clock.iso()
         gen = route["metadata"].get("generation", 1)
         resolved, reason, message = True, "ResolvedRefs", ""
+        unsupported = ""
         pools: list[tuple[str, str]] = []
         for rule in route.get("spec", {}).get("rules") or []:
             for ref in rule.get("backendRefs") or []:
@@ -183,6 +203,12 @@ class GatewayController(Controller):
                     elif self.ctx.store.get(f"inferencepools.{POOL_GROUP}", bns, ref.get("name", "")) is None:
                         resolved, reason = False, "BackendNotFound"
                         message = f'InferencePool "{bns}/{ref.get("name")}" not found'
+                    elif ref.get("port") is not None:
+                        # The pool's targetPorts decide the port; GKE refuses a port on this backendRef.
+                        unsupported = (
+                            f'backendRef to InferencePool "{bns}/{ref.get("name")}" must not set a port '
+                            f"(got {ref.get('port')}); the InferencePool's targetPorts define it"
+                        )
                     else:
                         pools.append((bns, ref.get("name", "")))
                 elif kind == "Service" and group in ("", "core"):
@@ -200,17 +226,16 @@ class GatewayController(Controller):
             gns = pref.get("namespace", ns)
             gname = pref.get("name", "")
             gw = self.ctx.store.get(f"gateways.{GW_GROUP}", gns, gname)
-            ok = gw is not None and pref.get("kind", "Gateway") == "Gateway"
+            found = gw is not None and pref.get("kind", "Gateway") == "Gateway"
+            ok = found and not unsupported
             conds = previous_conditions((route.get("status") or {}).get("parents"), gname)
-            set_condition(
-                conds,
-                "Accepted",
-                "True" if ok else "False",
-                "Accepted" if ok else "NoMatchingParent",
-                "" if ok else f'Gateway "{gns}/{gname}" not found',
-                now,
-                gen,
-            )
+            if not found:
+                accepted = ("False", "NoMatchingParent", f'Gateway "{gns}/{gname}" not found')
+            elif unsupported:
+                accepted = ("False", "UnsupportedValue", unsupported)
+            else:
+                accepted = ("True", "Accepted", "")
+            set_condition(conds, "Accepted", *accepted, now, gen)
             set_condition(conds, "ResolvedRefs", "True" if resolved else "False", reason, message, now, gen)
             parents.append(
                 {
@@ -220,6 +245,15 @@ class GatewayController(Controller):
                 }
             )
             out.append(((gns, gname), ok, pools if resolved else []))
+
+        if unsupported:
+            self.ctx.record_event(
+                route,
+                "Warning",
+                "SYNC",
+                f"failed to translate HTTPRoute {ns}/{name_of(route)}: {unsupported}",
+                "sc-gateway-controller",
+            )
 
         def update(draft: Obj) -> None:
             draft.setdefault("status", {})["parents"] = parents

@@ -287,6 +287,10 @@ class PodRunner:
                     f'timeout: failed to connect service "{self.pod_ip}:{port}" within 1s: context deadline exceeded',
                 )
             return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
+        if "grpc" in probe:
+            proc = process_for(self.uid, port)
+            if proc is not None and proc.probe(port, str(target.get("service", ""))) != 200:
+                return False, 'service unhealthy (responded with "NOT_SERVING")'
         return True, ""
 
     async def probe_loop(self, spec: Obj, cs: ContainerState) -> str:

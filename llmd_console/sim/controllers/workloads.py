@@ -146,7 +146,7 @@ class Deployments(Controller):
         uid = dep["metadata"]["uid"]
         owned = [rs for rs in store.list("replicasets.apps", ns) if controller_uid(rs) == uid]
         template = dep["spec"]["template"]
-        thash = template_hash(template)
+        thash = template_hash(template, int(dep.get("status", {}).get("collisionCount", 0)))
         new_rs = next((rs for rs in owned if rs["metadata"].get("labels", {}).get(HASH_LABEL) == thash), None)
         old = [rs for rs in owned if rs is not new_rs]
         revision = 1 + max((int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in owned), default=0)
@@ -160,6 +160,19 @@ class Deployments(Controller):
             selector = deep_copy(dep["spec"]["selector"])
             selector.setdefault("matchLabels", {})[HASH_LABEL] = thash
             start = 0 if old and strategy.get("type") == "Recreate" else None
+            if store.get("replicasets.apps", ns, f"{name}-{thash}") is not None:
+                # A ReplicaSet of that name belongs to someone else (say, a deleted Deployment
+                # still being collected): count the collision, which changes the hash.
+                store.mutate(
+                    self.ctx.rt("deployments.apps"),
+                    ns,
+                    name,
+                    lambda d: d.setdefault("status", {}).__setitem__(
+                        "collisionCount", int(d.get("status", {}).get("collisionCount", 0)) + 1
+                    ),
+                    status_only=True,
+                )
+                return
             new_rs = self.ctx.create(
                 "replicasets.apps",
                 {

@@ -13,7 +13,7 @@ import hashlib
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from llmd_console.sim.inference.vllm_metrics import VllmMetrics
@@ -197,7 +197,7 @@ class Sequence:
         self._admitted = self._first = self._end = 0.0
         self._finished = False
 
-    async def run(self, output: list[str]) -> AsyncIterator[str]:
+    async def run(self, output: list[str]) -> AsyncGenerator[str, None]:
         """Yield the output tokens at the engine's pace.
 
         Closing the iterator early (a client that went away) frees the sequence."""

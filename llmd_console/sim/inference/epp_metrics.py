@@ -19,7 +19,7 @@ INPUT_TOKEN_BUCKETS = (1, *(2**i for i in range(3, 21)))
 OUTPUT_TOKEN_BUCKETS = (1, *(2**i for i in range(3, 14)))
 MODEL = ("model_name", "target_model_name")
 ALPHA = "[ALPHA] "
-_CREATED = re.compile(rb"^[a-zA-Z_:][a-zA-Z0-9_:]*_created[{ ]")
+_CREATED = re.compile(rb"^(# (HELP|TYPE) )?[a-zA-Z_:][a-zA-Z0-9_:]*_created[{ ]")
 
 
 class EppMetrics:

@@ -14,7 +14,7 @@ from aiohttp import web
 from llmd_console.sim.context import SimContext
 from llmd_console.sim.inference.epp_metrics import EppMetrics
 from llmd_console.sim.inference.picker import Candidate, Scheduler
-from llmd_console.sim.objects import condition, name_of
+from llmd_console.sim.objects import Obj, condition, name_of
 from llmd_console.sim.programs.base import ContainerIO, Exit
 from llmd_console.sim.selectors import Requirement
 
@@ -126,8 +126,12 @@ class EppServer:
         return port in (GRPC_PORT, HEALTH_PORT, METRICS_PORT)
 
     def probe(self, port: int, path: str) -> int | None:
-        """The gRPC health service answers SERVING."""
-        return 200 if self.listening(port) else None
+        """The gRPC health service answers SERVING once the InferencePool is known (503: NOT_SERVING)."""
+        if not self.listening(port):
+            return None
+        if port == HEALTH_PORT and self.pool() is None:
+            return 503
+        return 200
 
     async def handle(self, port: int, path: str, request: web.Request) -> web.StreamResponse:
         """``/metrics`` on 9090; the gRPC ports answer plain HTTP with 415 like a gRPC server."""
@@ -139,9 +143,13 @@ class EppServer:
         return web.Response(status=415, text='invalid gRPC request content-type ""')
 
     # ---- the model servers --------------------------------------------------
+    def pool(self) -> Obj | None:
+        """The InferencePool this EPP serves, if it exists."""
+        return self.ctx.store.get(POOLS, self.namespace, self.pool_name) if self.ctx.registry.has(POOLS) else None
+
     def candidates(self) -> list[Candidate]:
         """Ready pods of the pool whose model server answers, with their current load."""
-        pool = self.ctx.store.get(POOLS, self.namespace, self.pool_name) if self.ctx.registry.has(POOLS) else None
+        pool = self.pool()
         if pool is None:
             return []
         spec = pool.get("spec") or {}
@@ -192,8 +200,23 @@ class EppServer:
 
     async def refresh_forever(self) -> None:
         """Refresh the scraped metrics periodically."""
+        ticks = 0
         while True:
             self.refresh()
+            if self.pool() is None:
+                if ticks % 30 == 0:
+                    self.metrics.reconcile_errors.labels("inferencepool").inc()
+                    zap(
+                        self.io,
+                        "error",
+                        "controllers.InferencePool",
+                        "Unable to get InferencePool",
+                        name=f"{self.namespace}/{self.pool_name}",
+                        error=f'inferencepools.inference.networking.k8s.io "{self.pool_name}" not found',
+                    )
+                ticks += 1
+            else:
+                ticks = 0
             await asyncio.sleep(REFRESH_SECONDS)
 
     # ---- scheduling ---------------------------------------------------------

@@ -20,8 +20,8 @@ from llmd_console.sim.programs.base import ContainerIO
 STATS_INTERVAL = 10.0  # seconds between the engine's throughput log lines, as vLLM's default
 BLOCK_SIZE = 16
 # Keys the gateway sets on a request it forwards (aiohttp requests carry per-request state).
-FORWARDED_FOR = "llmd.forwarded_for"
-REQUEST_ID = "llmd.request_id"
+FORWARDED_FOR = web.RequestKey("llmd_forwarded_for", str)
+REQUEST_ID = web.RequestKey("llmd_request_id", str)
 
 
 def compact(obj: Any) -> str:
