@@ -145,10 +145,10 @@ class GatewayListener:
             # Requests without a body (GET /health, /v1/models) and fail-open pools skip scheduling.
             pods = self.ready_pods(pool)
             pod = pods[self.ctx.rng.randrange(len(pods))] if pods else None
-        if pod is None:
-            return web.Response(status=503, text="no healthy upstream")
         status, size = 503, 0
         try:
+            if pod is None:  # the picked pod went away in between
+                return web.Response(status=503, text="no healthy upstream")
             response = await forward_to_pod(self.ctx, request, pod, port, request.path_qs)
             status = response.status
             size = response.body_length if response.prepared else len(getattr(response, "text", "") or "")
@@ -160,6 +160,6 @@ class GatewayListener:
             )
         finally:
             if routed is not None and epp is not None:
-                process = self.ctx.processes.for_port(pod["metadata"]["uid"], port)
+                process = self.ctx.processes.for_port(pod["metadata"]["uid"], port) if pod else None
                 usage = getattr(process, "usage_by_request", {}).pop(request_id, None)
                 epp.complete(routed, status, size, usage)
