@@ -25,11 +25,24 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _console_options(parser: argparse.ArgumentParser, *, cluster: bool = True) -> None:
+    if cluster:
+        parser.add_argument("--kubeconfig", type=Path, default=None, help="kubeconfig file (default: as kubectl)")
+        parser.add_argument("--context", default=None, help="kubeconfig context (default: the current one)")
+        parser.add_argument(
+            "-n", "--namespace", default=None, help="namespace of the llm-d stack ('all' for every one)"
+        )
+    parser.add_argument("--config", type=Path, default=None, help="config file (default: $LLMD_CONSOLE_CONFIG or XDG)")
+    parser.add_argument("--layout", default=None, help="default | oncall | demo | compact | a user layout | auto")
+    parser.add_argument("--read-only", action="store_true", help="refuse every mutation")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
         prog="llmd-console", description="Terminal operations console for llm-d on Kubernetes."
     )
+    _console_options(parser)
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the simulated llm-d cluster alone, with a kubeconfig for kubectl")
     sim.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: a free one)")
@@ -64,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the simulator in-process and open the console on it")
     demo.add_argument("--speed", type=_positive_float, default=20.0, help="simulated time speed-up (default 20)")
     demo.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu")
+    demo.add_argument("--scenario", default=None, help="start in a fault scenario")
+    _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
     return parser
 
@@ -124,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_serve_sim(args))
     if args.command == "scenario":
         return scenario_run(args)
+    from llmd_console.console_main import run_console, run_demo  # noqa: PLC0415
+
     if args.command == "demo":
-        # The console arrives with its own issue; until then the demo is the simulator.
-        args.port, args.kubeconfig, args.nodes, args.pods, args.seed = 0, None, None, None, 0
-        args.scenario, args.latency_scale = None, 1.0
-        return asyncio.run(_serve_sim(args))
+        return run_demo(args)
+    if args.command is None:
+        return run_console(args)
     build_parser().print_help()
     return 2

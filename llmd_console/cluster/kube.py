@@ -1,0 +1,211 @@
+"""The Kubernetes API as the console uses it: raw JSON lists, watches and log
+streams over the official client's asyncio flavour (``kubernetes.aio``), so
+kubeconfig contexts, certificates and exec auth plugins work as with kubectl.
+
+Objects stay plain JSON dicts: the console reads a few fields of thousands of
+objects, and deserializing them into generated models would cost more than the
+whole rest of an update.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+Obj = dict[str, Any]
+
+
+class KubeError(Exception):
+    """An API request that failed; ``status`` 0 means the server could not be reached."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}" if status else message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A resource the console lists and watches."""
+
+    name: str  # the key the console uses: pods, nodes, gateways, ...
+    group: str  # "" for core
+    version: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str | None) -> str:
+        """The collection URL path (all namespaces when ``namespace`` is None)."""
+        base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
+        if self.namespaced and namespace:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+
+KINDS = {
+    k.name: k
+    for k in (
+        Kind("nodes", "", "v1", "nodes", namespaced=False),
+        Kind("pods", "", "v1", "pods", namespaced=True),
+        Kind("events", "", "v1", "events", namespaced=True),
+        Kind("services", "", "v1", "services", namespaced=True),
+        Kind("deployments", "apps", "v1", "deployments", namespaced=True),
+        Kind("gatewayclasses", "gateway.networking.k8s.io", "v1", "gatewayclasses", namespaced=False),
+        Kind("gateways", "gateway.networking.k8s.io", "v1", "gateways", namespaced=True),
+        Kind("httproutes", "gateway.networking.k8s.io", "v1", "httproutes", namespaced=True),
+        Kind("inferencepools", "inference.networking.k8s.io", "v1", "inferencepools", namespaced=True),
+    )
+}
+
+
+class KubeClient:
+    """Authenticated raw requests to one cluster."""
+
+    def __init__(self, api_client: Any, context: str, namespace: str, request_timeout: float) -> None:
+        self._api = api_client
+        self.context = context
+        self.namespace = namespace
+        self.timeout = request_timeout
+
+    @classmethod
+    async def connect(
+        cls, kubeconfig: str | None, context: str | None, namespace: str | None, request_timeout: float
+    ) -> KubeClient:
+        """Load the kubeconfig (as kubectl would) and make a client."""
+        from kubernetes.aio import client as aio_client  # noqa: PLC0415 - heavy; after first frame
+        from kubernetes.aio import config as aio_config  # noqa: PLC0415
+
+        contexts, current = aio_config.list_kube_config_contexts(kubeconfig)
+        chosen = context or (current or {}).get("name", "")
+        known = {c["name"]: c for c in contexts}
+        if chosen not in known:
+            raise KubeError(0, "NoContext", f"context {chosen!r} is not in the kubeconfig")
+        configuration = aio_client.Configuration()
+        await aio_config.load_kube_config(config_file=kubeconfig, context=chosen, client_configuration=configuration)
+        ns = namespace or known[chosen].get("context", {}).get("namespace") or "default"
+        return cls(aio_client.ApiClient(configuration), chosen, ns, request_timeout)
+
+    @property
+    def server(self) -> str:
+        """The API server URL."""
+        return str(self._api.configuration.host)
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._api.close()
+
+    async def _open(self, path: str, query: dict[str, Any], request_timeout: float | None) -> Any:
+        url = path + ("?" + urlencode({k: v for k, v in query.items() if v is not None}) if query else "")
+        method, full_url, headers, body, post = await self._api.param_serialize(
+            "GET", url, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+        )
+        try:
+            response = await self._api.call_api(method, full_url, headers, body, post, _request_timeout=request_timeout)
+        except Exception as exc:
+            raise _as_kube_error(exc) from None
+        if response.status >= 400:
+            raw = await response.read()
+            raise _status_error(response.status, raw)
+        return response
+
+    async def get(self, path: str, **query: Any) -> Obj:
+        """GET a JSON object."""
+        response = await self._open(path, query, self.timeout)
+        try:
+            data = json.loads(await response.read())
+        except ValueError as exc:
+            raise KubeError(502, "BadResponse", f"the API server sent invalid JSON for {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise KubeError(502, "BadResponse", f"the API server sent a non-object for {path}")
+        return data
+
+    async def lines(self, path: str, read_timeout: float | None = None, **query: Any) -> AsyncIterator[bytes]:
+        """GET a streamed body (watch, follow logs) line by line."""
+        response = await self._open(path, query, None)
+        stream = response.response.content
+        try:
+            while True:
+                try:
+                    line = await stream.readline()
+                except Exception as exc:
+                    raise _as_kube_error(exc) from None
+                if not line:
+                    return
+                yield line
+        finally:
+            response.response.release()
+
+    async def list(self, kind: Kind, namespace: str | None, page: int = 500) -> tuple[list[Obj], str]:
+        """All objects of a kind (paged) and the list's resourceVersion."""
+        items: list[Obj] = []
+        token: str | None = None
+        while True:
+            data = await self.get(kind.path(namespace), limit=page, **{"continue": token})
+            items.extend(data.get("items") or [])
+            meta = data.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                return items, str(meta.get("resourceVersion", ""))
+
+    async def watch(self, kind: Kind, namespace: str | None, resource_version: str) -> AsyncIterator[Obj]:
+        """Watch events (``{"type", "object"}``) from a resourceVersion; ends when the server closes."""
+        async for line in self.lines(
+            kind.path(namespace),
+            watch="true",
+            resourceVersion=resource_version,
+            allowWatchBookmarks="true",
+            timeoutSeconds=240,
+        ):
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a torn line at disconnect; the relist covers it
+            if isinstance(event, dict):
+                yield event
+
+    async def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None,
+        *,
+        tail: int,
+        previous: bool,
+        follow: bool,
+        since_time: str | None = None,
+    ) -> AsyncIterator[str]:
+        """A container's log lines, with the kubelet's RFC 3339 timestamps."""
+        query: dict[str, Any] = {"timestamps": "true"}
+        if since_time:
+            query["sinceTime"] = since_time
+        else:
+            query["tailLines"] = tail
+        if container:
+            query["container"] = container
+        if previous:
+            query["previous"] = "true"
+        if follow:
+            query["follow"] = "true"
+        async for raw in self.lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", **query):
+            yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def _status_error(status: int, raw: bytes) -> KubeError:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return KubeError(status, str(body.get("reason") or "Error"), str(body.get("message") or raw[:200]))
+
+
+def _as_kube_error(exc: Exception) -> KubeError:
+    if isinstance(exc, KubeError):
+        return exc
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status:
+        return _status_error(status, getattr(exc, "body", b"") or b"")
+    return KubeError(0, "Unreachable", str(exc) or type(exc).__name__)

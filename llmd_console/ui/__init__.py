@@ -1,0 +1,1 @@
+"""The Textual console: app, panes, dialogs and the layout builder."""

@@ -1,0 +1,144 @@
+"""Node pools, nodes with their accelerators, the selected node's chips in their
+topology with the pod that holds each, and the hourly cost of accelerator nodes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import BindingType
+from textual.widgets import DataTable, Static
+
+from llmd_console.sanitize import middle_ellipsis
+from llmd_console.state import Changes, ClusterState
+from llmd_console.ui.panes.base import Pane
+from llmd_console.views.nodes import ChipMap, NodeRow, chip_map, live_pods_on, node_rows, pool_rows
+
+COLUMNS = ("NODE", "STATUS", "CHIPS", "PODS", "POOL", "MACHINE", "ACCELERATOR", "TOPO")
+OWNER_STYLES = ("bold magenta", "bold cyan", "bold yellow", "bold green", "bold blue")
+
+
+def draw_chips(chips: ChipMap) -> Text:
+    """The chips as a grid of boxes, each labelled with its holder (or free)."""
+    owners = sorted({o for o in chips.owners if o})
+    style_of = {o: OWNER_STYLES[i % len(OWNER_STYLES)] for i, o in enumerate(owners)}
+    out = Text(f"{chips.kind} {chips.columns}x{chips.rows} ", style="bold")
+    out.append(f"{middle_ellipsis(chips.node, 40)}\n", style="dim")
+    for r in range(chips.rows):
+        for c in range(chips.columns):
+            index = r * chips.columns + c
+            if index >= len(chips.owners):
+                break
+            owner = chips.owners[index]
+            label = chr(ord("A") + owners.index(owner)) if owner else "·"
+            out.append(f"[{index} {label}]", style=style_of.get(owner, "dim"))
+            out.append(" ")
+        if r == 0:
+            legend = "  ".join(f"{chr(ord('A') + i)}={middle_ellipsis(o, 30)}" for i, o in enumerate(owners))
+            out.append("  " + (legend or "all chips free"), style="dim" if not owners else "")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+class NodesPane(Pane):
+    """Nodes and TPU topology."""
+
+    pane_id = "nodes"
+    title = "Nodes & accelerators"
+    kinds = ("nodes", "pods")
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(self, prices: dict[str, float]) -> None:
+        super().__init__()
+        self.prices = prices
+        self.pools = Static("", id="node-pools")
+        self.table: DataTable[Text | str] = DataTable(cursor_type="row", id="nodes-table")
+        self.chips = Static("", id="node-chips", classes="pane-footer")
+        self._rows: dict[str, NodeRow] = {}
+        self._state: ClusterState | None = None
+        self.selected: str | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """Pools summary, nodes table, chip drawing."""
+        yield self.notice
+        yield self.pools
+        yield self.table
+        yield self.chips
+
+    def on_mount(self) -> None:
+        """Set up columns."""
+        for col in COLUMNS:
+            self.table.add_column(col, key=col)
+
+    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
+        """Recompute rows (nodes are few) and diff them into the table."""
+        if changes is not None and not changes.touched("nodes", "pods"):
+            return
+        self._state = state
+        self.show_notice(self.status_notice(state))
+        nodes = list(state.of("nodes").values())
+        by_node = live_pods_on(list(state.of("pods").values()))
+        rows = {r.name: r for r in node_rows(nodes, by_node)}
+        with self.app.batch_update():
+            for gone in set(self._rows) - set(rows):
+                self.table.remove_row(gone)
+            for key, row in rows.items():
+                cells = self._cells(row)
+                if key not in self._rows:
+                    self.table.add_row(*cells, key=key)
+                elif self._rows[key] != row:
+                    for col, before, after in zip(COLUMNS, self._cells(self._rows[key]), cells, strict=True):
+                        if before != after:
+                            self.table.update_cell(key, col, after)
+            if set(rows) - set(self._rows):
+                self.table.sort("POOL", "NODE")
+        self._rows = rows
+        self._draw_pools(list(rows.values()))
+        if self.selected not in rows:
+            accelerated = [r.name for r in rows.values() if r.chips_total]
+            self.selected = accelerated[0] if accelerated else next(iter(rows), None)
+            if self.selected is not None:
+                self.table.move_cursor(row=self.table.get_row_index(self.selected))
+        self._draw_chips(state, by_node)
+
+    def _cells(self, row: NodeRow) -> list[Text | str]:
+        return [
+            middle_ellipsis(row.name, 28),
+            Text(row.status, style="green" if row.ready else "bold red"),
+            f"{row.chips_used}/{row.chips_total}" if row.chips_total else "-",
+            str(row.pods),
+            row.pool,
+            row.machine,
+            row.accelerator or "-",
+            row.topology or "-",
+        ]
+
+    def _draw_pools(self, rows: list[NodeRow]) -> None:
+        pools = pool_rows(rows, self.prices)
+        text = Text()
+        total = 0.0
+        for pool in pools:
+            text.append(f"{pool.name}", style="bold")
+            text.append(f" {pool.ready}/{pool.nodes} ready {pool.machine}")
+            if pool.accelerator:
+                text.append(f" {pool.chips} chips")
+            if pool.cost_per_hour is not None:
+                total += pool.cost_per_hour
+                text.append(f" ${pool.cost_per_hour:,.2f}/h", style="yellow")
+            text.append("\n")
+        if not pools:
+            text.append("no nodes\n", style="dim")
+        text.append(f"accelerator nodes: est. ${total:,.2f}/hour", style="bold yellow")
+        self.pools.update(text)
+
+    def _draw_chips(self, state: ClusterState, by_node: dict[str, list[dict[str, object]]]) -> None:
+        node = state.of("nodes").get(self.selected or "")
+        chips = chip_map(node, by_node.get(self.selected or "", [])) if node else None
+        self.chips.update(draw_chips(chips) if chips else Text("no accelerator on this node", style="dim"))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Draw the highlighted node's chips."""
+        if event.row_key.value and self._state is not None:
+            self.selected = str(event.row_key.value)
+            self._draw_chips(self._state, live_pods_on(list(self._state.of("pods").values())))

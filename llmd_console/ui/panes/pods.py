@@ -1,0 +1,200 @@
+"""Pods: role, ready, status with reason, restarts, age, node and chips; a filter;
+and the selected pod's events underneath."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Input, Static
+
+from llmd_console.sanitize import middle_ellipsis, one_line
+from llmd_console.state import Changes, ClusterState
+from llmd_console.ui.messages import PodSelected
+from llmd_console.ui.panes.base import Pane
+from llmd_console.views.common import human_age, timestamp
+from llmd_console.views.pods import PodRow
+
+COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "ROLE", "CHIPS", "NODE")
+SEVERITY_STYLE = {"ok": "green", "progress": "yellow", "warning": "dark_orange", "error": "bold red"}
+EVENT_LINES = 6
+
+
+class PodsPane(Pane):
+    """The pods of the namespace (or all namespaces)."""
+
+    pane_id = "pods"
+    title = "Pods"
+    kinds = ("pods",)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
+    ]
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.now = now
+        self.table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=False, id="pods-table")
+        self.filter_input = Input(placeholder="filter (regex): name, status, node", id="pods-filter")
+        self.filter_input.display = False
+        self.events = Static("", id="pod-events", classes="pane-footer")
+        self._pattern: re.Pattern[str] | None = None
+        self._shown: dict[str, PodRow] = {}
+        self._state: ClusterState | None = None
+        self.selected: str | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """Filter box, table, events."""
+        yield self.notice
+        yield self.filter_input
+        yield self.table
+        yield self.events
+
+    def on_mount(self) -> None:
+        """Set up columns."""
+        for col in COLUMNS:
+            self.table.add_column(col, key=col)
+
+    # ---- drawing ---------------------------------------------------------------
+    def _cells(self, row: PodRow) -> list[Text | str]:
+        age = human_age(self.now() - row.created) if row.created else "?"
+        return [
+            middle_ellipsis(row.name, 34),
+            row.ready,
+            Text(row.status, style=SEVERITY_STYLE[row.severity]),
+            str(row.restarts),
+            age,
+            row.role,
+            str(row.chips) if row.chips else "-",
+            middle_ellipsis(row.node, 24) or "-",
+        ]
+
+    def _visible(self, row: PodRow) -> bool:
+        if self._pattern is None:
+            return True
+        return bool(self._pattern.search(f"{row.name} {row.status} {row.node} {row.role}"))
+
+    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
+        """Keyed diff: add, update changed cells, remove gone rows."""
+        self._state = state
+        self.show_notice(self.status_notice(state))
+        rows = state.pod_rows
+        keys = set(rows) if changes is None else changes.kinds.get("pods", set()) | (set(self._shown) - set(rows))
+        table = self.table
+        added = False
+        with self.app.batch_update():
+            for key in keys:
+                row = rows.get(key)
+                if row is None or not self._visible(row):
+                    if key in self._shown:
+                        table.remove_row(key)
+                        del self._shown[key]
+                    continue
+                old = self._shown.get(key)
+                if old is None:
+                    table.add_row(*self._cells(row), key=key)
+                    added = True
+                elif old != row:
+                    cells = zip(COLUMNS, self._cells(old), self._cells(row), strict=True)
+                    for col, before, after in cells:
+                        if before != after:
+                            table.update_cell(key, col, after)
+                self._shown[key] = row
+            if added:
+                table.sort("NAME")
+        self.border_subtitle = f"{len(self._shown)} of {len(rows)}" if self._pattern else str(len(rows))
+        if self.selected is None and self._shown:
+            # Start on a model server: that is where trouble usually is.
+            first = min(self._shown, key=lambda k: (self._shown[k].role not in ("decode", "prefill"), k))
+            self.table.move_cursor(row=self.table.get_row_index(first))
+            self._select(first)
+        self._draw_events(state)
+
+    def tick_ages(self) -> None:
+        """AGE moves on by itself; refresh it for a manageable number of rows."""
+        if len(self._shown) > 2000:
+            return
+        with self.app.batch_update():
+            for key, row in self._shown.items():
+                if row.created:
+                    self.table.update_cell(key, "AGE", human_age(self.now() - row.created))
+
+    def _draw_events(self, state: ClusterState) -> None:
+        if self.selected is None:
+            self.events.update("")
+            return
+        ns, _, name = self.selected.partition("/")
+        events = [
+            e
+            for e in state.of("events").values()
+            if (e.get("involvedObject") or {}).get("name") == name
+            and (e.get("involvedObject") or {}).get("namespace") == ns
+        ]
+        events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+        text = Text(f"Events of {one_line(name, 80)}:", style="bold")
+        if not events:
+            text.append(" none", style="dim")
+        for e in events[-EVENT_LINES:]:
+            at = timestamp(e.get("lastTimestamp") or e.get("eventTime"))
+            age = human_age(self.now() - at) if at else "?"
+            style = "red" if e.get("type") == "Warning" else "dim"
+            count = int(e.get("count") or 1)
+            text.append(f"\n{age:>5} ", style="dim")
+            text.append(f"{one_line(str(e.get('reason', '')), 30)}", style=style)
+            text.append(f"{' x' + str(count) if count > 1 else ''}: {one_line(str(e.get('message', '')), 300)}")
+        self.events.update(text)
+
+    # ---- selection and filter ---------------------------------------------------
+    def _select(self, key: str) -> None:
+        if key == self.selected:
+            return
+        self.selected = key
+        self.post_message(PodSelected(key))
+        if self._state is not None:
+            self._draw_events(self._state)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Follow the cursor."""
+        if event.row_key.value:
+            self._select(str(event.row_key.value))
+
+    def action_filter(self) -> None:
+        """Open the filter box."""
+        self.filter_input.display = True
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        """Drop the filter."""
+        self.filter_input.value = ""
+        self.filter_input.display = False
+        self._apply_filter("")
+        self.table.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Apply the filter and go back to the table."""
+        event.stop()
+        self._apply_filter(event.value)
+        if not event.value:
+            self.filter_input.display = False
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the operator types."""
+        event.stop()
+        self._apply_filter(event.value)
+
+    def _apply_filter(self, text: str) -> None:
+        try:
+            self._pattern = re.compile(text, re.IGNORECASE) if text else None
+            self.filter_input.remove_class("invalid")
+        except re.error:
+            self._pattern = re.compile(re.escape(text), re.IGNORECASE)
+            self.filter_input.add_class("invalid")
+        self.table.clear()
+        self._shown.clear()
+        if self._state is not None:
+            self.refresh_from(self._state, None)

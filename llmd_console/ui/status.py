@@ -1,0 +1,42 @@
+"""The status bar: context, namespace, connection, read-only flag, data age, layout."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from llmd_console.sanitize import one_line
+from llmd_console.views.common import human_age
+
+
+class StatusBar(Static):
+    """One line at the top of the screen."""
+
+    def draw(
+        self,
+        *,
+        context: str,
+        namespace: str,
+        connection: str,
+        read_only: bool,
+        data_age: float | None,
+        layout: str,
+        demo: bool,
+    ) -> None:
+        """Redraw with the given facts."""
+        text = Text()
+        if demo:
+            text.append(" DEMO ", style="bold black on yellow")
+            text.append(" simulated cluster ", style="yellow")
+        text.append(" ctx ", style="dim")
+        text.append(one_line(context, 60) or "-", style="bold")
+        text.append("  ns ", style="dim")
+        text.append(one_line(namespace, 60), style="bold")
+        style = {"connected": "green", "connecting": "yellow"}.get(connection.split(":", maxsplit=1)[0], "bold red")
+        text.append(f"  ● {one_line(connection, 80)}", style=style)
+        if read_only:
+            text.append("  READ-ONLY", style="bold magenta")
+        if data_age is not None:
+            text.append(f"  data {human_age(data_age)} old", style="dim" if data_age < 30 else "yellow")
+        text.append(f"  layout {layout}", style="dim")
+        self.update(text)

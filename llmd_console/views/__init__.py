@@ -1,0 +1,1 @@
+"""Derived views of the cluster state that the panes draw: rows, topology, the request path."""

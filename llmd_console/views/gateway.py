@@ -1,0 +1,302 @@
+"""The request path Gateway -> HTTPRoute -> InferencePool -> EPP -> model pods, each
+hop with a light and, when it is not healthy, what is wrong in words and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from llmd_console.sanitize import one_line
+from llmd_console.views.common import Obj, condition, is_true, meta, name
+
+Light = Literal["ok", "warning", "error", "unknown"]
+GATEWAY_API_FIX = (
+    "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
+)
+POOL_CRD_FIX = "cd llm-d/guides/prereq/gateway-provider && ./install-gateway-provider-dependencies.sh apply"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One hop of the request path."""
+
+    kind: str
+    name: str
+    light: Light
+    facts: tuple[str, ...] = ()
+    problem: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class PathInput:
+    """What the path is computed from (raw objects by key, and which kinds are unavailable)."""
+
+    gateway_name: str
+    route_name: str
+    pool_name: str
+    epp_name: str
+    namespace: str
+    gateways: dict[str, Obj]
+    routes: dict[str, Obj]
+    pools: dict[str, Obj]
+    services: dict[str, Obj]
+    deployments: dict[str, Obj]
+    pods: dict[str, Obj]
+    classes: dict[str, Obj]
+    missing: frozenset[str] = field(default_factory=frozenset)  # kinds whose API is not served
+    forbidden: frozenset[str] = field(default_factory=frozenset)
+
+
+def _entry_condition(obj: Obj, ctype: str) -> Obj | None:
+    """A condition of an object (``status.conditions``) or of a status parent entry (``conditions``)."""
+    if "conditions" in obj and "status" not in obj:
+        for cond in obj.get("conditions") or []:
+            if isinstance(cond, dict) and cond.get("type") == ctype:
+                return cond
+        return None
+    return condition(obj, ctype)
+
+
+def _true(obj: Obj, ctype: str) -> bool:
+    cond = _entry_condition(obj, ctype)
+    return bool(cond and cond.get("status") == "True")
+
+
+def _cond_text(obj: Obj, ctype: str) -> str:
+    cond = _entry_condition(obj, ctype)
+    if cond is None:
+        return f"{ctype}: not reported"
+    text = f"{ctype}={cond.get('status')}"
+    if cond.get("reason"):
+        text += f" ({one_line(str(cond['reason']), 60)})"
+    return text
+
+
+def _message(obj: Obj, ctype: str) -> str:
+    cond = _entry_condition(obj, ctype) or {}
+    return one_line(str(cond.get("message") or cond.get("reason") or ""), 300)
+
+
+def gateway_hop(p: PathInput) -> Hop:
+    """The Gateway: class, address, Accepted/Programmed, attached routes per listener."""
+    if "gateways" in p.missing:
+        return Hop(
+            "Gateway", p.gateway_name, "error", problem="the Gateway API CRDs are not installed", fix=GATEWAY_API_FIX
+        )
+    if "gateways" in p.forbidden:
+        return Hop("Gateway", p.gateway_name, "unknown", problem="forbidden: this user cannot list gateways")
+    gw = p.gateways.get(f"{p.namespace}/{p.gateway_name}")
+    if gw is None:
+        return Hop(
+            "Gateway", p.gateway_name, "error", problem=f"Gateway {p.gateway_name} does not exist in {p.namespace}"
+        )
+    spec, status = gw.get("spec") or {}, gw.get("status") or {}
+    class_name = one_line(str(spec.get("gatewayClassName", "")), 100)
+    addresses = [one_line(str(a.get("value", "")), 100) for a in status.get("addresses") or [] if isinstance(a, dict)]
+    facts = [f"class {class_name}", f"address {', '.join(addresses) or '(none)'}"]
+    facts += [_cond_text(gw, "Accepted"), _cond_text(gw, "Programmed")]
+    listeners = [
+        f"listener {one_line(str(listener.get('name', '')), 40)}: {listener.get('attachedRoutes', 0)} attached route(s)"
+        for listener in status.get("listeners") or []
+        if isinstance(listener, dict)
+    ]
+    facts += listeners
+    gc = p.classes.get(class_name)
+    if p.classes and gc is None:
+        return Hop(
+            "Gateway",
+            p.gateway_name,
+            "error",
+            tuple(facts),
+            f"GatewayClass {class_name} does not exist",
+            "kubectl get gatewayclass",
+        )
+    if not is_true(gw, "Accepted"):
+        return Hop("Gateway", p.gateway_name, "error", tuple(facts), "not accepted: " + _message(gw, "Accepted"))
+    if not is_true(gw, "Programmed") or not addresses:
+        message = _message(gw, "Programmed") or "no address yet"
+        fix = ""
+        if "proxy-only" in message:
+            fix = (
+                "gcloud compute networks subnets create proxy-only-subnet --purpose=REGIONAL_MANAGED_PROXY "
+                "--role=ACTIVE --region=$REGION --network=default --range=192.168.100.0/23"
+            )
+        return Hop(
+            "Gateway",
+            p.gateway_name,
+            "warning" if not fix else "error",
+            tuple(facts),
+            "not programmed: " + message,
+            fix,
+        )
+    attached = sum(int(listener.get("attachedRoutes") or 0) for listener in status.get("listeners") or [])
+    if attached == 0:
+        return Hop(
+            "Gateway",
+            p.gateway_name,
+            "error",
+            tuple(facts),
+            "0 attached routes: requests get 'fault filter abort'",
+            f"kubectl get httproute -n {p.namespace}; kubectl describe httproute {p.route_name}",
+        )
+    return Hop("Gateway", p.gateway_name, "ok", tuple(facts))
+
+
+def route_hop(p: PathInput) -> Hop:
+    """The HTTPRoute: parents with Accepted/ResolvedRefs, backendRefs (a port on a pool is flagged)."""
+    if "httproutes" in p.missing:
+        return Hop(
+            "HTTPRoute", p.route_name, "error", problem="the HTTPRoute CRD is not installed", fix=GATEWAY_API_FIX
+        )
+    route = p.routes.get(f"{p.namespace}/{p.route_name}")
+    if route is None:
+        return Hop(
+            "HTTPRoute",
+            p.route_name,
+            "error",
+            problem=f"HTTPRoute {p.route_name} does not exist",
+            fix=f"kubectl apply -n {p.namespace} -f httproute.yaml",
+        )
+    facts: list[str] = []
+    problem, fix = "", ""
+    for rule in (route.get("spec") or {}).get("rules") or []:
+        for ref in rule.get("backendRefs") or []:
+            kind = ref.get("kind", "Service")
+            text = f"backend {one_line(str(kind), 40)}/{one_line(str(ref.get('name', '')), 100)}"
+            if ref.get("port") is not None:
+                text += f" port {one_line(str(ref.get('port')), 10)}"
+                if kind == "InferencePool":
+                    problem = "the InferencePool backendRef sets a port; the pool's targetPorts define it"
+                    fix = f"kubectl edit httproute {p.route_name} -n {p.namespace}  # remove backendRefs[].port"
+            facts.append(text)
+    parents = (route.get("status") or {}).get("parents") or []
+    if not parents:
+        return Hop(
+            "HTTPRoute", p.route_name, "warning", tuple(facts), problem or "no controller has reported on it", fix
+        )
+    light: Light = "ok"
+    for parent in parents:
+        ref = parent.get("parentRef") or {}
+        facts.append(
+            f"parent {one_line(str(ref.get('name', '')), 100)}: {_cond_text(parent, 'Accepted')}, "
+            f"{_cond_text(parent, 'ResolvedRefs')}"
+        )
+        for ctype in ("Accepted", "ResolvedRefs"):
+            if not _true(parent, ctype):
+                light = "error"
+                problem = problem or f"{ctype} is False: {_message(parent, ctype)}"
+    if problem and light == "ok":
+        light = "warning"
+    return Hop("HTTPRoute", p.route_name, light, tuple(facts), problem, fix)
+
+
+def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
+    """The InferencePool: selector, target ports, endpoint picker, status parents, pods ready/total."""
+    if "inferencepools" in p.missing:
+        return Hop(
+            "InferencePool",
+            p.pool_name,
+            "error",
+            problem="the InferencePool CRD (inference.networking.k8s.io/v1) is not installed",
+            fix=POOL_CRD_FIX,
+        )
+    pool = p.pools.get(f"{p.namespace}/{p.pool_name}")
+    if pool is None:
+        return Hop("InferencePool", p.pool_name, "error", problem=f"InferencePool {p.pool_name} does not exist")
+    spec = pool.get("spec") or {}
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    ports = [str(t.get("number")) for t in spec.get("targetPorts") or [] if isinstance(t, dict)]
+    epp = spec.get("endpointPickerRef") or {}
+    facts = [
+        "selector " + ", ".join(f"{one_line(str(k), 80)}={one_line(str(v), 80)}" for k, v in labels.items()),
+        f"target ports {', '.join(ports) or '(none)'}",
+        f"endpoint picker {one_line(str(epp.get('name', '')), 100)}:{(epp.get('port') or {}).get('number', '?')} "
+        f"({epp.get('failureMode', 'FailClose')})",
+        f"model pods ready {ready}/{total}",
+    ]
+    parents = (pool.get("status") or {}).get("parents") or []
+    for parent in parents:
+        facts.append(
+            f"parent {one_line(str((parent.get('parentRef') or {}).get('name', '')), 100)}: "
+            f"{_cond_text(parent, 'Accepted')}, {_cond_text(parent, 'ResolvedRefs')}"
+        )
+        for ctype in ("Accepted", "ResolvedRefs"):
+            if not _true(parent, ctype):
+                return Hop(
+                    "InferencePool", p.pool_name, "error", tuple(facts), f"{ctype} is False: {_message(parent, ctype)}"
+                )
+    if not parents:
+        return Hop(
+            "InferencePool", p.pool_name, "warning", tuple(facts), "not attached to any Gateway (no status parents)"
+        )
+    if total == 0:
+        return Hop("InferencePool", p.pool_name, "error", tuple(facts), "the selector matches no pods")
+    if ready == 0:
+        return Hop(
+            "InferencePool",
+            p.pool_name,
+            "error",
+            tuple(facts),
+            "no model pod is Ready: requests get 503 'no healthy upstream'",
+        )
+    return Hop("InferencePool", p.pool_name, "ok", tuple(facts))
+
+
+def epp_hop(p: PathInput) -> Hop:
+    """The EPP Deployment and Service."""
+    dep = p.deployments.get(f"{p.namespace}/{p.epp_name}")
+    svc = p.services.get(f"{p.namespace}/{p.epp_name}")
+    facts = []
+    if svc is None:
+        return Hop(
+            "EPP", p.epp_name, "error", problem=f"Service {p.epp_name} does not exist: the pool cannot reach its picker"
+        )
+    ports = [
+        f"{one_line(str(sp.get('name', '')), 40)}:{sp.get('port')}" for sp in (svc.get("spec") or {}).get("ports") or []
+    ]
+    facts.append("service ports " + ", ".join(ports))
+    if dep is None:
+        return Hop("EPP", p.epp_name, "error", tuple(facts), f"Deployment {p.epp_name} does not exist")
+    want = int((dep.get("spec") or {}).get("replicas", 1) or 0)
+    have = int((dep.get("status") or {}).get("readyReplicas") or 0)
+    facts.append(f"deployment ready {have}/{want}")
+    if have == 0:
+        return Hop(
+            "EPP",
+            p.epp_name,
+            "error",
+            tuple(facts),
+            "no EPP replica is Ready: requests fail (FailClose) or skip scheduling (FailOpen)",
+            f"kubectl logs -n {p.namespace} deploy/{p.epp_name} --tail=50",
+        )
+    return Hop("EPP", p.epp_name, "ok", tuple(facts))
+
+
+def model_pods(p: PathInput) -> tuple[list[Obj], int]:
+    """Pods the pool selects, and how many are Ready."""
+    pool = p.pools.get(f"{p.namespace}/{p.pool_name}")
+    labels = ((pool or {}).get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+    if not labels:
+        return [], 0
+    selected = [
+        pod
+        for pod in p.pods.values()
+        if meta(pod).get("namespace") == p.namespace
+        and not meta(pod).get("deletionTimestamp")
+        and all((meta(pod).get("labels") or {}).get(k) == v for k, v in labels.items())
+    ]
+    return selected, sum(1 for pod in selected if is_true(pod, "Ready"))
+
+
+def request_path(p: PathInput) -> list[Hop]:
+    """Every hop, in request order."""
+    selected, ready = model_pods(p)
+    pods_hop = Hop(
+        "Model pods",
+        f"{ready}/{len(selected)} ready",
+        "ok" if ready else "error",
+        tuple(f"{name(pod)} {'Ready' if is_true(pod, 'Ready') else 'not ready'}" for pod in selected[:8]),
+        "" if ready else "no Ready model-server pod",
+    )
+    return [gateway_hop(p), route_hop(p), pool_hop(p, ready, len(selected)), epp_hop(p), pods_hop]

@@ -1,0 +1,176 @@
+"""Node pools, nodes and their accelerator chips: who holds which chip, and what it costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmd_console.sanitize import one_line
+from llmd_console.views.common import (
+    ACCELERATOR_LABELS,
+    GPU_RESOURCE,
+    TPU_RESOURCE,
+    Obj,
+    is_true,
+    meta,
+    name,
+    pod_accelerators,
+    quantity_int,
+)
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One line of the nodes table."""
+
+    name: str
+    pool: str
+    status: str
+    ready: bool
+    machine: str
+    accelerator: str
+    topology: str
+    chips_used: int
+    chips_total: int
+    pods: int
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """A node pool, summed over its nodes."""
+
+    name: str
+    nodes: int
+    ready: int
+    machine: str
+    accelerator: str
+    chips: int
+    cost_per_hour: float | None
+
+
+@dataclass(frozen=True)
+class ChipMap:
+    """A node's chips laid out in their topology, each with the pod holding it ("" = free)."""
+
+    node: str
+    columns: int
+    rows: int
+    owners: tuple[str, ...]
+    kind: str  # TPU or GPU
+
+
+def _labels(node: Obj) -> dict[str, str]:
+    labels = meta(node).get("labels") or {}
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def accelerator_of(node: Obj) -> str:
+    """The accelerator label value (tpu-v6e-slice, nvidia-h100-80gb) or ""."""
+    labels = _labels(node)
+    return next((one_line(labels[k], 63) for k in ACCELERATOR_LABELS if k in labels), "")
+
+
+def chips_of(node: Obj) -> int:
+    """Allocatable accelerator chips."""
+    alloc = (node.get("status") or {}).get("allocatable") or {}
+    return quantity_int(alloc.get(TPU_RESOURCE)) + quantity_int(alloc.get(GPU_RESOURCE))
+
+
+def node_status(node: Obj) -> tuple[str, bool]:
+    """kubectl's STATUS column for a node, and whether it is Ready."""
+    ready = is_true(node, "Ready")
+    text = "Ready" if ready else "NotReady"
+    if (node.get("spec") or {}).get("unschedulable"):
+        text += ",SchedulingDisabled"
+    return text, ready
+
+
+def live_pods_on(pods: list[Obj]) -> dict[str, list[Obj]]:
+    """Pods that hold node resources, by node name, oldest first."""
+    out: dict[str, list[Obj]] = {}
+    for pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        phase = (pod.get("status") or {}).get("phase")
+        if node and phase not in ("Succeeded", "Failed"):
+            out.setdefault(str(node), []).append(pod)
+    for items in out.values():
+        items.sort(key=lambda p: str(meta(p).get("creationTimestamp", "")))
+    return out
+
+
+def node_rows(nodes: list[Obj], by_node: dict[str, list[Obj]]) -> list[NodeRow]:
+    """Rows for the nodes table."""
+    rows = []
+    for node in nodes:
+        labels = _labels(node)
+        status, ready = node_status(node)
+        pods = by_node.get(meta(node).get("name", ""), [])
+        rows.append(
+            NodeRow(
+                name=name(node),
+                pool=one_line(labels.get("cloud.google.com/gke-nodepool", ""), 63),
+                status=status,
+                ready=ready,
+                machine=one_line(labels.get("node.kubernetes.io/instance-type", ""), 63),
+                accelerator=accelerator_of(node),
+                topology=one_line(labels.get("cloud.google.com/gke-tpu-topology", ""), 20),
+                chips_used=sum(pod_accelerators(p) for p in pods),
+                chips_total=chips_of(node),
+                pods=len(pods),
+            )
+        )
+    rows.sort(key=lambda r: (r.pool, r.name))
+    return rows
+
+
+def pool_rows(rows: list[NodeRow], prices: dict[str, float]) -> list[PoolRow]:
+    """Pools summed from node rows, with the hourly cost of their accelerator chips."""
+    pools: dict[str, list[NodeRow]] = {}
+    for row in rows:
+        pools.setdefault(row.pool or "(no pool)", []).append(row)
+    out = []
+    for pool, members in sorted(pools.items()):
+        accelerator = next((m.accelerator for m in members if m.accelerator), "")
+        chips = sum(m.chips_total for m in members)
+        price = prices.get(accelerator) if accelerator else None
+        out.append(
+            PoolRow(
+                name=pool,
+                nodes=len(members),
+                ready=sum(1 for m in members if m.ready),
+                machine=members[0].machine,
+                accelerator=accelerator,
+                chips=chips,
+                cost_per_hour=chips * price if price is not None else None,
+            )
+        )
+    return out
+
+
+def chip_map(node: Obj, pods: list[Obj]) -> ChipMap | None:
+    """The node's chips in topology order, filled by its pods in creation order.
+
+    The API does not say which device IDs the device plugin gave a pod; chips are
+    shown in allocation order, which is exact when one pod holds them all (Pattern 1)."""
+    total = chips_of(node)
+    if total <= 0:
+        return None
+    labels = _labels(node)
+    topology = labels.get("cloud.google.com/gke-tpu-topology", "")
+    dims = [int(d) for d in topology.split("x") if d.isdigit()] if topology else []
+    if dims and _product(dims) == total:
+        columns, rows = dims[0], _product(dims[1:]) if len(dims) > 1 else 1
+    else:
+        columns, rows = min(total, 4), -(-total // min(total, 4))
+    owners: list[str] = []
+    for pod in pods:
+        owners.extend([name(pod)] * pod_accelerators(pod))
+    owners = (owners + [""] * total)[:total]
+    kind = "TPU" if quantity_int(((node.get("status") or {}).get("allocatable") or {}).get(TPU_RESOURCE)) else "GPU"
+    return ChipMap(name(node), columns, rows, tuple(owners), kind)
+
+
+def _product(values: list[int]) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
