@@ -29,3 +29,22 @@ def test_sim_sources_do_not_reference_the_console() -> None:
         text = path.read_text()
         for forbidden in ("import textual", "from textual", "llmd_console.ui", "llmd_console.cluster"):
             assert forbidden not in text, f"{path} mentions {forbidden}"
+
+
+def test_console_core_does_not_load_textual() -> None:
+    modules = _loaded_after(
+        "import llmd_console.config, llmd_console.layouts, llmd_console.state, llmd_console.sanitize;"
+        "import llmd_console.cluster.kube, llmd_console.cluster.watch;"
+        "import llmd_console.views.gateway, llmd_console.views.nodes;"
+        "import llmd_console.views.pods, llmd_console.views.startup"
+    )
+    assert not any(m == "textual" or m.startswith("textual.") for m in modules)
+    assert not any(m.startswith("llmd_console.ui") for m in modules)
+
+
+def test_console_startup_path_does_not_load_kubernetes_or_the_simulator() -> None:
+    # What `llmd-console` imports before the first frame: the app module and its panes.
+    modules = _loaded_after("import llmd_console.cli, llmd_console.console_main, llmd_console.ui.app")
+    heavy = sorted(m for m in modules if m.split(".")[0] in ("kubernetes", "aiohttp", "pydantic", "openai"))
+    assert heavy == [], f"heavy modules on the path to the first frame: {heavy[:5]}"
+    assert not any(m.startswith("llmd_console.sim") for m in modules)

@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,6 +78,7 @@ class SimCluster:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._gateway_runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -104,10 +105,42 @@ class SimCluster:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port, reuse_address=True)
         await site.start()
+        self._site = site
         self.port = int(self._runner.addresses[0][1])
 
+    async def stop_api_async(self) -> None:
+        """Take the API server off the network (the cluster keeps running), as an outage would."""
+        self.ctx.store.close_all_watches()
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        server = self._runner.server if self._runner is not None else None
+        for handler in server.connections if server is not None else []:
+            # Kept-alive client connections die with the server, too.
+            handler.force_close()
+
+    async def restart_api_async(self) -> None:
+        """Serve the API again on the same port."""
+        if self._runner is not None and self._site is None:
+            site = web.TCPSite(self._runner, self.options.host, self.port, reuse_address=True)
+            await site.start()
+            self._site = site
+
+    def stop_api(self) -> None:
+        """``stop_api_async`` from another thread."""
+        self.run_coroutine(self.stop_api_async())
+
+    def restart_api(self) -> None:
+        """``restart_api_async`` from another thread."""
+        self.run_coroutine(self.restart_api_async())
+
+    def run_coroutine(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        """Run a coroutine on the simulator's loop from another thread."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
     async def _start_gateway(self) -> None:
-        host, port = pick_address(random.Random())
+        host, port = pick_address(random.Random(self.options.seed))
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", GatewayListener(self.ctx).handle)
         self._gateway_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)

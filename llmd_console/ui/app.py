@@ -121,17 +121,21 @@ class ConsoleApp(App[int]):
         yield Container(id="main")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         """Lay out, then connect once the first frame is up."""
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
         name = choose(self.requested_layout, self.size.width, self.size.height)
-        self._apply_layout(name)
+        await self._apply_layout(name)
         self.set_interval(1.0, self._tick)
         self.set_interval(5.0, self._tick_ages)
         self.call_after_refresh(self._start_watching)
 
-    def _apply_layout(self, name: str) -> None:
+    def relayout(self, name: str) -> None:
+        """Switch to layout ``name`` as soon as the app is idle."""
+        self.call_next(self._apply_layout, name)
+
+    async def _apply_layout(self, name: str) -> None:
         try:
             spec = load_layout(name)
         except LayoutError as exc:
@@ -141,9 +145,9 @@ class ConsoleApp(App[int]):
             spec = load_layout("default") if name != "default" else Layout(rows=[], tabs=list(PANE_KEYS))
         self.layout_name = spec.name or name
         main = self.query_one("#main", Container)
-        main.remove_children()
+        await main.remove_children()
         self.panes = self._make_panes()
-        main.mount(layout_builder.build(spec, {k: self.panes[k] for k in spec.panes()}))
+        await main.mount(layout_builder.build(spec, {k: self.panes[k] for k in spec.panes()}))
         self.call_after_refresh(self._catch_up)
         self._draw_status()
 
@@ -276,7 +280,7 @@ class ConsoleApp(App[int]):
         if self.requested_layout == "auto" and self.layout_name:
             wanted = choose("auto", self.size.width, self.size.height)
             if wanted != self.layout_name:
-                self._apply_layout(wanted)
+                self.relayout(wanted)
 
     # ---- actions -----------------------------------------------------------------------
     def action_help(self) -> None:
@@ -305,13 +309,12 @@ class ConsoleApp(App[int]):
         names = available()
         current = names.index(self.layout_name) if self.layout_name in names else -1
         self.requested_layout = names[(current + 1) % len(names)]
-        self._apply_layout(self.requested_layout)
-        self.notify(f"layout: {self.layout_name}", timeout=2)
+        self.relayout(self.requested_layout)
 
     def switch_layout(self, name: str) -> None:
         """Open layout ``name`` (also from the command palette)."""
         self.requested_layout = name
-        self._apply_layout(name)
+        self.relayout(name)
 
     def action_focus_pane(self, index: int) -> None:
         """Focus the n-th pane of the layout (in the compact layout: bring it to the front)."""
@@ -351,7 +354,7 @@ class ConsoleApp(App[int]):
             return
         self.namespace = value
         self.state = ClusterState()
-        self._apply_layout(self.layout_name)
+        self.relayout(self.layout_name)
         self._start_watching()
         self.notify(f"namespace: {value}", timeout=2)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from llmd_console.views.common import Obj, timestamp
 
-PHASES = ("device init", "model download", "weight loading", "compile / warm-up", "server ready")
+PHASES = ("device init", "download", "weights", "compile/warm-up", "server up")
 # (phase index, pattern that marks its start)
 _MARKERS = [
     (0, re.compile(r"vLLM API server version|Initializing TPU|Initializing CUDA|Init mesh|Init worker")),

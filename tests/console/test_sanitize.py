@@ -29,7 +29,7 @@ def test_escape_is_shown_not_dropped() -> None:
 
 
 def test_plain_text_is_untouched() -> None:
-    line = '(APIServer pid=1) INFO 11-27 10:00:00 [api_server.py:1351] vLLM API server version 0.11.1 – ok ✓'
+    line = "(APIServer pid=1) INFO 11-27 10:00:00 [api_server.py:1351] vLLM API server version 0.11.1 \u2013 ok \u2713"
     assert inert(line) is line
 
 

@@ -27,7 +27,7 @@ from llmd_console.sanitize import inert, one_line
 from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.panes.base import Pane
 from llmd_console.views.common import human_age
-from llmd_console.views.startup import PHASES, StartupTracker, probe_budget, split_timestamp
+from llmd_console.views.startup import StartupTracker, probe_budget, split_timestamp
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -41,6 +41,43 @@ STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "pend
 def _rfc3339(at: float) -> str:
     """Second-precision RFC 3339, as ``sinceTime`` takes it (lines at or before ``at`` are skipped)."""
     return datetime.fromtimestamp(int(at), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Seen:
+    """Where a log stream got to, so a reconnect resumes without repeating lines.
+
+    ``sinceTime`` has second precision, so a resumed stream starts with lines already
+    shown: skip those at or before the last timestamp, counting lines that share it."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.at_last = 0  # lines shown with timestamp == last
+        self._skip_until: tuple[float, int] | None = None
+
+    def resume_from(self) -> str | None:
+        """``sinceTime`` for the next request (None: the first one, which uses the tail)."""
+        if self.last is None:
+            return None
+        self._skip_until = (self.last, self.at_last)
+        return _rfc3339(self.last)
+
+    def repeated(self, at: float | None) -> bool:
+        """Record a line; True if it was shown before the reconnect."""
+        if at is None:
+            return False
+        if self._skip_until is not None:
+            last, count = self._skip_until
+            if at < last:
+                return True
+            if at == last and count > 0:
+                self._skip_until = (last, count - 1)
+                return True
+            self._skip_until = None
+        if at == self.last:
+            self.at_last += 1
+        else:
+            self.last, self.at_last = at, 1
+        return False
 
 
 class LineHighlighter(Highlighter):
@@ -170,7 +207,7 @@ class LogsPane(Pane):
     async def _stream(self, target: Target) -> None:
         """Follow the log; reconnect when the stream ends while the container lives on."""
         backoff = 0.5
-        last_at: float | None = None
+        seen = _Seen()
         while True:
             client = self.client()
             if client is None:
@@ -186,12 +223,11 @@ class LogsPane(Pane):
                     tail=target.tail,
                     previous=target.previous,
                     follow=not target.previous,
-                    since_time=_rfc3339(last_at) if last_at is not None else None,
+                    since_time=seen.resume_from(),
                 ):
                     at, text = split_timestamp(raw)
-                    if at is not None and last_at is not None and at <= last_at:
+                    if seen.repeated(at):
                         continue  # already shown before the reconnect
-                    last_at = at if at is not None else last_at
                     self._pending.append((at, text))
                     backoff = 0.5
                 if target.previous:
@@ -238,14 +274,18 @@ class LogsPane(Pane):
         if self.following:
             out = [self._format(at, text) for at, text in batch if self._shown(text)]
             if out:
-                self.log_view.write_lines(out[-self.config.max_lines :], scroll_end=True)
+                self.log_view.write_lines(out[-self.config.max_lines :])
+                # Following means at the end, even if the first lines came before the view had a size.
+                self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
         self._draw_header()
+        if vllm:
+            self._draw_startup()
 
     def _rewrite(self) -> None:
         self.log_view.clear()
-        self.log_view.write_lines(
-            [self._format(at, text) for at, text in self.lines if self._shown(text)], scroll_end=self.following
-        )
+        self.log_view.write_lines([self._format(at, text) for at, text in self.lines if self._shown(text)])
+        if self.following:
+            self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _is_vllm(self) -> bool:
         if self._state is None or self.target is None:
@@ -271,6 +311,7 @@ class LogsPane(Pane):
         self.header.update(text)
 
     def _draw_startup(self) -> None:
+        """Two lines, always: the phases, then the probe budget, the failure, or "ready"."""
         if not self._is_vllm() or self.target is None or self._state is None:
             self.startup.display = False
             return
@@ -282,19 +323,24 @@ class LogsPane(Pane):
             if seconds is not None:
                 text.append(f" {human_age(seconds * self.time_scale)}", style=STATE_STYLE[state])
             text.append("  ")
+        text.append("\n")
         pod = self._state.of("pods").get(f"{self.target.namespace}/{self.target.pod}") or {}
         budget = probe_budget(pod, self.target.container, now, self.time_scale)
-        if budget is not None:
+        if self.tracker.failure:
+            text.append(f"✗ {one_line(self.tracker.failure, 200)}", style="bold red")
+        elif budget is not None:
             style = "bold red" if budget.remaining < 0.2 * budget.total else "cyan"
             text.append(
-                f"\nstartup probe budget: {human_age(budget.remaining)} of {human_age(budget.total)} left", style=style
+                f"startup probe budget: {human_age(budget.remaining)} of {human_age(budget.total)} left", style=style
             )
-        if self.tracker.failure:
-            text.append(f"\n✗ {one_line(self.tracker.failure, 200)}", style="bold red")
-        current = self.tracker.current()
-        if current is not None and current == len(PHASES) - 1 and self.tracker.ready_at:
-            text.append("  ready", style="bold green")
+        elif self.tracker.ready_at:
+            text.append("server ready", style="bold green")
         self.startup.update(text)
+
+    def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
+        """Even when hidden, know the pods: the stream and the tracker keep running."""
+        self._state = state
+        super().cluster_changed(state, changes)
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Keep the pod list fresh for container choices and the tracker."""

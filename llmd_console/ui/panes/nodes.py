@@ -15,6 +15,7 @@ from llmd_console.ui.panes.base import Pane
 from llmd_console.views.nodes import ChipMap, NodeRow, chip_map, live_pods_on, node_rows, pool_rows
 
 COLUMNS = ("NODE", "STATUS", "CHIPS", "PODS", "POOL", "MACHINE", "ACCELERATOR", "TOPO")
+WIDTHS = (28, 8, 5, 4, 14, 16, 16, 5)
 OWNER_STYLES = ("bold magenta", "bold cyan", "bold yellow", "bold green", "bold blue")
 
 
@@ -68,8 +69,8 @@ class NodesPane(Pane):
 
     def on_mount(self) -> None:
         """Set up columns."""
-        for col in COLUMNS:
-            self.table.add_column(col, key=col)
+        for col, width in zip(COLUMNS, WIDTHS, strict=True):
+            self.table.add_column(col, key=col, width=width)
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Recompute rows (nodes are few) and diff them into the table."""

@@ -20,8 +20,17 @@ from llmd_console.views.common import human_age, timestamp
 from llmd_console.views.pods import PodRow
 
 COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "ROLE", "CHIPS", "NODE")
+# Fixed widths: columns that grow with whatever they once held make the table jump.
+WIDTHS = (30, 5, 18, 8, 5, 7, 5, 24)
 SEVERITY_STYLE = {"ok": "green", "progress": "yellow", "warning": "dark_orange", "error": "bold red"}
 EVENT_LINES = 6
+
+
+def _event_order(event: dict[str, object]) -> tuple[str, int]:
+    """Oldest first: by last time seen, then by the API's own ordering of writes."""
+    meta = event.get("metadata") or {}
+    rv = str(meta.get("resourceVersion", "0")) if isinstance(meta, dict) else "0"
+    return str(event.get("lastTimestamp") or event.get("eventTime") or ""), int(rv) if rv.isdigit() else 0
 
 
 class PodsPane(Pane):
@@ -56,14 +65,14 @@ class PodsPane(Pane):
 
     def on_mount(self) -> None:
         """Set up columns."""
-        for col in COLUMNS:
-            self.table.add_column(col, key=col)
+        for col, width in zip(COLUMNS, WIDTHS, strict=True):
+            self.table.add_column(col, key=col, width=width)
 
     # ---- drawing ---------------------------------------------------------------
     def _cells(self, row: PodRow) -> list[Text | str]:
         age = human_age(self.now() - row.created) if row.created else "?"
         return [
-            middle_ellipsis(row.name, 34),
+            middle_ellipsis(row.name, 30),
             row.ready,
             Text(row.status, style=SEVERITY_STYLE[row.severity]),
             str(row.restarts),
@@ -107,11 +116,10 @@ class PodsPane(Pane):
             if added:
                 table.sort("NAME")
         self.border_subtitle = f"{len(self._shown)} of {len(rows)}" if self._pattern else str(len(rows))
-        if self.selected is None and self._shown:
-            # Start on a model server: that is where trouble usually is.
-            first = min(self._shown, key=lambda k: (self._shown[k].role not in ("decode", "prefill"), k))
-            self.table.move_cursor(row=self.table.get_row_index(first))
-            self._select(first)
+        if (self.selected is None or self.selected not in self._shown) and self._shown:
+            successor = self._successor(self.selected)
+            self.table.move_cursor(row=self.table.get_row_index(successor))
+            self._select(successor)
         self._draw_events(state)
 
     def tick_ages(self) -> None:
@@ -134,8 +142,8 @@ class PodsPane(Pane):
             if (e.get("involvedObject") or {}).get("name") == name
             and (e.get("involvedObject") or {}).get("namespace") == ns
         ]
-        events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
-        text = Text(f"Events of {one_line(name, 80)}:", style="bold")
+        events.sort(key=_event_order)
+        text = Text(f"Events of {one_line(name, 80)}:", style="bold", no_wrap=True, overflow="ellipsis")
         if not events:
             text.append(" none", style="dim")
         for e in events[-EVENT_LINES:]:
@@ -147,6 +155,17 @@ class PodsPane(Pane):
             text.append(f"{one_line(str(e.get('reason', '')), 30)}", style=style)
             text.append(f"{' x' + str(count) if count > 1 else ''}: {one_line(str(e.get('message', '')), 300)}")
         self.events.update(text)
+
+    def _successor(self, gone: str | None) -> str:
+        """Where the selection goes: the replacement of a vanished pod (same ReplicaSet), else a
+        model server, since that is where trouble usually is."""
+        family = gone.rsplit("-", 1)[0] if gone else None
+
+        def rank(key: str) -> tuple[bool, bool, str]:
+            row = self._shown[key]
+            return (family is None or not key.startswith(family + "-"), row.role not in ("decode", "prefill"), key)
+
+        return min(self._shown, key=rank)
 
     # ---- selection and filter ---------------------------------------------------
     def _select(self, key: str) -> None:

@@ -1,0 +1,196 @@
+"""Pilot tests: the console against the simulated Pattern 1 cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from llmd_console.sim import SimCluster
+from llmd_console.sim.world import NAMESPACE
+from llmd_console.ui.app import ConsoleApp
+from llmd_console.ui.layout import PaneTabs
+from llmd_console.ui.panes.gateway import GatewayPane
+from llmd_console.ui.panes.logs import LogsPane
+from llmd_console.ui.panes.nodes import NodesPane
+from llmd_console.ui.panes.pods import PodsPane
+from tests.console.conftest import make_app, until
+
+DECODE = "ms-pattern1-llm-d-modelservice-decode"
+
+
+def pods_pane(app: ConsoleApp) -> PodsPane:
+    return app.query_one(PodsPane)
+
+
+def decode_keys(app: ConsoleApp) -> list[str]:
+    return [k for k, row in app.state.pod_rows.items() if row.role == "decode"]
+
+
+def ready_decode(app: ConsoleApp) -> bool:
+    return any(app.state.pod_rows[k].ready == "1/1" for k in decode_keys(app))
+
+
+async def test_every_pane_shows_the_pattern1_world(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.connection == "connected" and ready_decode(app), what="a Ready decode pod")
+        pods = pods_pane(app)
+        names = {row.name for row in app.state.pod_rows.values()}
+        assert any(n.startswith(DECODE) for n in names) and any(n.startswith("gaie-pattern1-epp") for n in names)
+        assert pods.table.row_count == len(app.state.pod_rows)
+        nodes = app.query_one(NodesPane)
+        await until(pilot, lambda: nodes.table.row_count == 2, what="two nodes")
+        assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $10.80/h" in str(nodes.pools.render())
+        chips = str(nodes.chips.render())
+        assert "TPU 2x2" in chips and chips.count(" A]") == 4
+        gateway = app.query_one(GatewayPane)
+        await until(pilot, lambda: [h.light for h in gateway.hops] == ["ok"] * 5, what="a healthy request path")
+        assert [h.kind for h in gateway.hops] == ["Gateway", "HTTPRoute", "InferencePool", "EPP", "Model pods"]
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: logs.target is not None and logs.target.pod.startswith(DECODE), what="decode logs")
+        await until(pilot, lambda: any("vLLM API server version" in text for _, text in logs.lines), what="log lines")
+
+
+async def test_a_deleted_pod_is_replaced_and_walks_its_startup(world: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = world
+    app = make_app(kubeconfig, layout="oncall")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: ready_decode(app), what="a Ready decode pod")
+        old = decode_keys(app)[0]
+        name = old.split("/", 1)[1]
+
+        def delete() -> None:
+            pod = sim.ctx.store.get("pods", NAMESPACE, name)
+            assert pod is not None
+            sim.ctx.delete(sim.ctx.rt("pods"), pod)
+
+        sim.call(delete)
+        await until(pilot, lambda: old not in app.state.pod_rows, what="the old pod to go")
+        assert not pods_pane(app).table.is_valid_row_index(-1) or old not in pods_pane(app)._shown
+        await until(pilot, lambda: decode_keys(app), what="a replacement pod")
+        new = decode_keys(app)[0]
+        assert new != old
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: logs.target is not None and logs.target.pod == new.split("/", 1)[1], what="logs")
+        # The tracker sees every phase, ending with the server up.
+        await until(pilot, lambda: logs.tracker.ready_at is not None, limit=30, what="the server to be ready")
+        assert sorted(logs.tracker.started) == [0, 1, 2, 3, 4]
+        states = [state for _, _, state in logs.tracker.durations(app.now())]
+        assert states == ["done"] * 5
+        await until(pilot, lambda: ready_decode(app), what="the replacement to be Ready")
+
+
+async def test_log_filter_highlights_without_hiding_then_hides(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    app = make_app(kubeconfig, layout="oncall")
+    async with app.run_test(size=(160, 45)) as pilot:
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: len(logs.lines) > 20, what="log lines")
+        await until(pilot, lambda: not logs._pending)
+        logs.log_view.focus()
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.press(*"precompile")
+        await pilot.press("enter")
+        assert logs.highlighter.pattern is not None
+        total = len(logs.lines)
+        assert logs.log_view.line_count >= total  # highlighting hides nothing
+        await pilot.press("h")
+        matching = [t for _, t in logs.lines if "precompile" in t.lower()]
+        assert 0 < logs.log_view.line_count == len(matching)
+        await pilot.press("h")
+        assert logs.log_view.line_count >= total
+
+
+async def test_layout_and_namespace_switching(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.state.pod_rows, what="pods")
+        before = app.layout_name
+        await pilot.press("v")
+        await until(pilot, lambda: app.layout_name != before, what="another layout")
+        await until(
+            pilot, lambda: (app.query(PodsPane) and pods_pane(app).table.row_count > 0) or not app.query(PodsPane)
+        )
+        await pilot.press("n")
+        await pilot.press(*("ctrl+a", "ctrl+k"))
+        await pilot.press(*"kube-system")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.namespace == "kube-system", what="the namespace switch")
+        await until(pilot, lambda: app.state.states.get("pods") and app.state.status_of("pods").status == "live")
+        assert app.state.pod_rows == {}
+
+
+async def test_compact_layout_at_80x24(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    app = make_app(kubeconfig)  # layout "auto"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.layout_name == "compact", what="the compact layout")
+        tabs = app.query_one(PaneTabs)
+        await until(pilot, lambda: pods_pane(app).table.row_count > 0, what="pods in the first tab")
+        await pilot.press("3")
+        await until(
+            pilot, lambda: app.query_one(GatewayPane).display and app.query_one(GatewayPane).hops, what="gateway"
+        )
+        assert tabs.query_one("#pane-switcher").current == "pane-gateway"  # type: ignore[attr-defined]
+        await pilot.press("1")
+        assert pods_pane(app).display
+        table = pods_pane(app).query_one(DataTable)
+        assert table.size.width <= 80
+
+
+async def test_hostile_log_lines_are_inert(world: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = world
+    app = make_app(kubeconfig, layout="oncall")
+    hostile = "pwn \x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07 \x1b[2J\x1b[H \x1b]0;owned\x07 \x1b[10A done"
+    async with app.run_test(size=(160, 45)) as pilot:
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: logs.target is not None and logs.stream_state == "live", what="a live log")
+        target = logs.target
+        assert target is not None
+
+        def write() -> None:
+            pod = sim.ctx.store.get("pods", target.namespace, target.pod)
+            assert pod is not None
+            sink = sim.ctx.logs.current(pod["metadata"]["uid"], target.container)
+            assert sink is not None
+            sink.write(sim.ctx.clock.now(), hostile)
+
+        sim.call(write)
+        await until(pilot, lambda: any("pwn" in line for line in logs.log_view.lines), what="the hostile line")
+        shown = next(line for line in logs.log_view.lines if "pwn" in line)
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "\u241b]52;c;" in shown and "\u241b[2J" in shown
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg
+
+
+async def test_api_outage_is_shown_and_recovered(world: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = world
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.connection == "connected" and ready_decode(app), what="connected")
+        sim.stop_api()
+        try:
+            await until(pilot, lambda: app.connection == "disconnected, retrying", what="the outage to show")
+            pods = pods_pane(app)
+            await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the pane notice")
+            assert pods.table.row_count > 0  # what was known stays on screen
+        finally:
+            sim.restart_api()
+        await until(pilot, lambda: app.connection == "connected", limit=30, what="the reconnect")
+        await until(pilot, lambda: not pods_pane(app).notice.display, what="the notice to clear")
+        # The watch works again: a new object shows up.
+        sim.call(
+            lambda: sim.ctx.create(
+                "pods",
+                {
+                    "metadata": {"name": "after-outage", "namespace": NAMESPACE},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                },
+            )
+        )
+        await until(pilot, lambda: f"{NAMESPACE}/after-outage" in app.state.pod_rows, what="a pod created after")
