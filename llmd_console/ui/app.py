@@ -53,7 +53,7 @@ class ConsoleApp(App[int]):
     """llmd-console."""
 
     TITLE = "llmd-console"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
@@ -394,8 +394,3 @@ def _valid_namespace(value: str) -> str | None:
     if value == ALL_NAMESPACES or (re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value or "") and len(value) <= 63):
         return None
     return "a namespace is lowercase letters, digits and '-', at most 63 characters"
-
-
-def css_path() -> Path:
-    """The app stylesheet (for tools that want to read it)."""
-    return Path(__file__).with_name("app.tcss")

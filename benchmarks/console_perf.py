@@ -1,0 +1,299 @@
+"""The console's responsiveness, against the simulator running in its own process.
+
+Prints:
+1. time to first frame and to first data of ``llmd-console demo`` (cold process);
+2. delay from a pod change in the API to the change in the pods table (p50/p95);
+3. key-press-to-repaint latency and memory with ~10,000 pods and ~1,000 nodes;
+4. sustained log lines/s into the logs pane, with the key latency meanwhile;
+5. idle CPU of the console process.
+
+Run:  python benchmarks/console_perf.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+NS = "llm-d-inference-scheduling"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def rss_mib() -> float:
+    """Resident memory of this process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class SimProcess:
+    """``llmd-console sim`` in a subprocess."""
+
+    def __init__(self, *extra: str) -> None:
+        self.dir = tempfile.TemporaryDirectory()
+        self.kubeconfig = Path(self.dir.name) / "kubeconfig"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "llmd_console", "sim", "--kubeconfig", str(self.kubeconfig), *extra],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if "Press Ctrl-C" in line:
+                break
+        self.url = yaml.safe_load(self.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+
+    def close(self) -> None:
+        """Stop it."""
+        self.proc.terminate()
+        self.proc.wait(20)
+        self.dir.cleanup()
+
+
+# ---- 1. first frame and first data --------------------------------------------------
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from llmd_console.config import Config
+    from llmd_console.console_main import DemoCluster
+    from llmd_console.ui.app import ConsoleApp, Target
+
+    demo = DemoCluster(20.0, "tpu", None)
+
+    class Timed(ConsoleApp):
+        async def on_mount(self):
+            await super().on_mount()
+            self.call_after_refresh(lambda: print("frame", time.time(), flush=True))
+        def apply_batch(self, batch):
+            super().apply_batch(batch)
+            if self.state.pod_rows:
+                print("data", time.time(), flush=True)
+                self.exit()
+
+    app = Timed(Config(), Target(str(demo.kubeconfig), "llmd-sim", None), demo=True, wait_ready=demo.ready)
+    app.run(headless=True, size=(160, 45))
+    demo.stop()
+    """
+)
+
+
+def first_frame(runs: int) -> None:
+    """Cold start of the demo to the first frame and the first pods on screen."""
+    frames, data = [], []
+    for _ in range(runs):
+        start = time.time()
+        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, check=True)
+        marks = dict(line.split() for line in out.stdout.splitlines() if line.startswith(("frame", "data")))
+        frames.append(float(marks["frame"]) - start)
+        data.append(float(marks["data"]) - start)
+    print(f"demo cold start ({runs} runs): first frame p50 {statistics.median(frames):.2f} s "
+          f"(max {max(frames):.2f}); first data p50 {statistics.median(data):.2f} s (max {max(data):.2f})")  # fmt: skip
+
+
+# ---- shared: the app in this process, headless ---------------------------------------
+async def with_app(kubeconfig: Path, body: Any, size: tuple[int, int] = (160, 45), **kwargs: Any) -> Any:
+    """Run ``body(app, pilot)`` inside a headless app connected to the simulator."""
+    from llmd_console.config import Config
+    from llmd_console.ui.app import ConsoleApp, Target
+
+    app = ConsoleApp(Config(), Target(str(kubeconfig), None, kwargs.pop("namespace", None)), **kwargs)
+    async with app.run_test(size=size) as pilot:
+        deadline = time.monotonic() + 120
+        while not app.state.pod_rows and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return await body(app, pilot)
+
+
+async def key_to_cursor(app: Any, table: Any, key: str) -> float:
+    """Seconds from a key event to the table's cursor having moved (pilot.press would also wait
+    for the whole process to go idle, which a busy simulator in the same process never does)."""
+    from textual import events
+
+    before = table.cursor_row
+    start = time.perf_counter()
+    app.post_message(events.Key(key, None))
+    while table.cursor_row == before:
+        await asyncio.sleep(0.0005)
+    return time.perf_counter() - start
+
+
+# ---- 2. API change to screen ---------------------------------------------------------
+def change_to_screen(samples: int) -> None:
+    """Create pods through the API; time until each row is in the pods table."""
+    sim = SimProcess("--speed", "1")
+
+    async def body(app: Any, pilot: Any) -> list[float]:
+        from llmd_console.ui.panes.pods import PodsPane
+
+        table = app.query_one(PodsPane)
+        delays = []
+        async with httpx.AsyncClient(base_url=sim.url) as client:
+            for i in range(samples):
+                name = f"bench-{i}"
+                start = time.perf_counter()
+                response = await client.post(
+                    f"/api/v1/namespaces/{NS}/pods",
+                    json={"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+                )
+                assert response.status_code == 201, response.text
+                while f"{NS}/{name}" not in table._shown:
+                    await asyncio.sleep(0.002)
+                delays.append(time.perf_counter() - start)
+                await asyncio.sleep(0.05)
+        return delays
+
+    try:
+        delays = asyncio.run(with_app(sim.kubeconfig, body, layout="oncall"))
+    finally:
+        sim.close()
+    print(f"pod created in the API -> row in the table ({samples} pods): "
+          f"p50 {percentile(delays, 50) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms")  # fmt: skip
+
+
+# ---- 3. key-to-repaint at scale -------------------------------------------------------
+def key_latency_at_scale(nodes: int, pods: int, presses: int) -> None:
+    """Cursor movement in a 10,000-row pods table; memory of the console."""
+    sim = SimProcess("--speed", "1", "--nodes", str(nodes), "--pods", str(pods))
+    before = rss_mib()
+
+    async def body(app: Any, pilot: Any) -> tuple[list[float], float, float]:
+        from llmd_console.ui.panes.pods import PodsPane
+
+        loaded = time.perf_counter()
+        pane = app.query_one(PodsPane)
+        while len(pane._shown) < pods:
+            await asyncio.sleep(0.1)
+        load_seconds = time.perf_counter() - loaded
+        pane.table.focus()
+        await pilot.pause(0.5)
+        latencies = []
+        for i in range(presses):
+            latencies.append(await key_to_cursor(app, pane.table, "down" if i % 20 < 10 else "up"))
+            await asyncio.sleep(0.05)
+        return latencies, load_seconds, rss_mib()
+
+    try:
+        latencies, load_seconds, after = asyncio.run(with_app(sim.kubeconfig, body, layout="oncall", namespace="all"))
+    finally:
+        sim.close()
+    print(f"{pods} pods / {nodes} nodes: table filled {load_seconds:.1f} s after the first batch; "
+          f"key -> cursor moved p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms; "
+          f"console memory {after:.0f} MiB (+{after - before:.0f} MiB)")  # fmt: skip
+
+
+# ---- 4. log throughput ------------------------------------------------------------------
+def log_throughput(seconds: float, rate: int) -> None:
+    """A pod that prints ``rate`` lines/s; the logs pane keeps up and keys stay answered."""
+    from llmd_console.sim import SimCluster, SimOptions
+
+    # In-process (a thread) so the flood can write straight into the pod's log.
+    cluster = SimCluster(SimOptions(speed=50)).start()
+    kubeconfig = cluster.write_kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig")
+    stop = threading.Event()
+
+    def flood(uid: str, container: str) -> None:
+        sink = cluster.call(lambda: cluster.ctx.logs.current(uid, container))
+        n = 0
+        batch = max(1, rate // 50)
+        while not stop.is_set():
+            began = time.monotonic()
+
+            def write(start: int = n) -> None:
+                for k in range(batch):
+                    sink.write(time.time(), f"INFO flood line {start + k} " + "x" * 80)
+
+            cluster.call(write)
+            n += batch
+            time.sleep(max(0.0, 0.02 - (time.monotonic() - began)))
+
+    async def body(app: Any, pilot: Any) -> tuple[float, list[float], int]:
+        from llmd_console.ui.panes.logs import LogsPane
+        from llmd_console.ui.panes.nodes import NodesPane
+
+        logs = app.query_one(LogsPane)
+        # Keys go to the nodes table: moving in the pods table would switch the log to another pod.
+        table = app.query_one(NodesPane).table
+        table.focus()
+        while logs.target is None or logs.stream_state != "live":
+            await asyncio.sleep(0.05)
+        pod = cluster.call(lambda: cluster.ctx.store.get("pods", logs.target.namespace, logs.target.pod))
+        thread = threading.Thread(target=flood, args=(pod["metadata"]["uid"], logs.target.container), daemon=True)
+        start_count, start = logs.received, time.perf_counter()
+        thread.start()
+        keys = []
+        while time.perf_counter() - start < seconds:
+            key = "down" if table.cursor_row == 0 else "up"
+            keys.append(await key_to_cursor(app, table, key))
+            await asyncio.sleep(0.2)
+        stop.set()
+        elapsed = time.perf_counter() - start
+        return (logs.received - start_count) / elapsed, keys, logs.log_view.line_count
+
+    try:
+        lines_per_s, keys, kept = asyncio.run(with_app(kubeconfig, body, layout="oncall"))
+    finally:
+        stop.set()
+        cluster.stop()
+    print(f"log flood offered at {rate} lines/s for {seconds:.0f} s: {lines_per_s:.0f} lines/s shown, "
+          f"{kept} lines kept (bounded); key p50 {percentile(keys, 50) * 1000:.0f} ms, "
+          f"p95 {percentile(keys, 95) * 1000:.0f} ms meanwhile")  # fmt: skip
+
+
+# ---- 5. idle CPU -------------------------------------------------------------------------
+def idle_cpu(seconds: float) -> None:
+    """CPU the console uses while nothing changes."""
+    sim = SimProcess("--speed", "1")
+
+    async def body(app: Any, pilot: Any) -> float:
+        await asyncio.sleep(3)  # let startup work finish
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        await asyncio.sleep(seconds)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return used / (time.perf_counter() - start)
+
+    try:
+        share = asyncio.run(with_app(sim.kubeconfig, body, layout="default"))
+    finally:
+        sim.close()
+    print(f"idle console ({seconds:.0f} s, default layout, Pattern 1): {share * 100:.1f}% of one core")
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer samples, a smaller large world")
+    args = parser.parse_args()
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    first_frame(2 if args.quick else 5)
+    change_to_screen(20 if args.quick else 60)
+    key_latency_at_scale(200 if args.quick else 1000, 2000 if args.quick else 10_000, 20 if args.quick else 60)
+    log_throughput(5 if args.quick else 10, 5000)
+    idle_cpu(5 if args.quick else 10)
+    print(json.dumps({"python": sys.version.split()[0]}))
+
+
+if __name__ == "__main__":
+    main()
