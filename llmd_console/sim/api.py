@@ -96,6 +96,8 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rp.namespace is not None and not rtype.namespaced:
             raise ApiError(404, "the server could not find the requested resource")
+        if rtype.key in self.ctx.denied:
+            raise _forbidden(request, rtype, rp)
         return await self._resource(request, rtype, rp)
 
     def _openapi(self, path: str) -> web.Response:
@@ -436,3 +438,19 @@ class KubeApi:
                 "items": deleted,
             }
         )
+
+
+def _forbidden(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> ApiError:
+    """RBAC's denial, worded as the API server words it."""
+    if request.method == "GET":
+        verb = "watch" if flag(request, "watch") else ("get" if rp.name else "list")
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(request.method, "get")
+    resource = f"{rtype.plural}.{rtype.group}" if rtype.group else rtype.plural
+    scope = f'in the namespace "{rp.namespace}"' if rp.namespace else "at the cluster scope"
+    return ApiError(
+        403,
+        f'{resource} is forbidden: User "llmd-sim" cannot {verb} resource "{rtype.plural}" '
+        f'in API group "{rtype.group}" {scope}',
+        "Forbidden",
+    )

@@ -39,6 +39,8 @@ class SimContext:
     gateway_address: str = ""
     latency: LatencyProfile = field(default_factory=LatencyProfile)
     network: CloudNetwork = field(default_factory=CloudNetwork)
+    # Resource keys the simulated user may not touch, as an RBAC policy would deny them.
+    denied: set[str] = field(default_factory=set)
     deleter: Callable[[ResourceType, Obj], Obj] | None = None
     _event_index: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
 

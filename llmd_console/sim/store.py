@@ -307,6 +307,11 @@ class Store:
         """Open watches, for tests and benchmarks."""
         return sum(len(w) for w in self._watchers.values())
 
+    def close_watches(self, key: str) -> None:
+        """End every watch on one type (its API went away)."""
+        for watcher in self._watchers.pop(key, []):
+            watcher.queue.put_nowait(None)
+
     def close_all_watches(self) -> None:
         """End every watch stream (shutdown)."""
         for watchers in self._watchers.values():

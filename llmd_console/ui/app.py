@@ -294,7 +294,7 @@ class ConsoleApp(App[int]):
             out = []
             for b in bindings:
                 if isinstance(b, Binding):
-                    key = self.get_key_display(b) if b.id else b.key
+                    key = self.config.keys.get(b.id, b.key) if b.id else b.key
                     out.append((key, b.tooltip or b.description, b.id or ""))
             return out
 

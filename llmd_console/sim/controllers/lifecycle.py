@@ -96,6 +96,8 @@ class Lifecycle(Controller):
                     if self.ctx.registry.has(t.key):
                         for obj in self.ctx.store.list(t.key):
                             self.ctx.store.delete(t, namespace_of(obj), name_of(obj))
+                    # As the API server does, watches on a type that is no longer served end.
+                    self.ctx.store.close_watches(t.key)
                 self.ctx.registry.remove_crd(name_of(crd))
             else:
                 self.ctx.registry.set_crd(name_of(crd), type_from_crd(crd))

@@ -1,0 +1,83 @@
+"""A cluster that forbids a kind or lacks a CRD is a state to show, not a crash;
+keys are remappable; help and the command palette list every action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llmd_console.config import Config
+from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.ui.app import ConsoleApp
+from llmd_console.ui.help import HelpScreen
+from llmd_console.ui.panes.gateway import GatewayPane
+from llmd_console.ui.panes.pods import PodsPane
+from llmd_console.views.gateway import POOL_CRD_FIX
+from tests.console.conftest import CONSOLE_SPEED, make_app, until
+
+
+@pytest.fixture()
+def cluster(tmp_path: Path) -> Iterator[tuple[SimCluster, Path]]:
+    c = SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=9)).start()
+    yield c, c.write_kubeconfig(tmp_path / "kubeconfig")
+    c.stop()
+
+
+def hop(app: ConsoleApp, kind: str) -> object:
+    return next((h for h in app.query_one(GatewayPane).hops if h.kind == kind), None)
+
+
+async def test_a_forbidden_kind_is_named_and_the_rest_works(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+    sim.call(lambda: sim.ctx.denied.add("gateways.gateway.networking.k8s.io"))
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.state.status_of("gateways").status == "forbidden", what="forbidden gateways")
+        pane = app.query_one(GatewayPane)
+        await until(pilot, lambda: "forbidden" in str(pane.notice.render()), what="the pane to say so")
+        assert 'User "llmd-sim" cannot list resource "gateways"' in str(pane.notice.render())
+        gateway = pane.hops[0]
+        assert gateway.kind == "Gateway" and gateway.light == "unknown" and "forbidden" in gateway.problem
+        await until(pilot, lambda: app.query_one(PodsPane).table.row_count == 2, what="pods still listed")
+        assert app.connection == "connected"
+
+
+async def test_a_missing_crd_is_named_with_the_runbook_fix(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+
+    def drop_crd() -> None:
+        crds = "customresourcedefinitions.apiextensions.k8s.io"
+        sim.ctx.store.delete(sim.ctx.rt(crds), "", "inferencepools.inference.networking.k8s.io")
+
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="connected")
+        sim.call(drop_crd)
+        await until(pilot, lambda: app.state.status_of("inferencepools").status == "missing", what="missing pools")
+        await until(pilot, lambda: getattr(hop(app, "InferencePool"), "fix", "") == POOL_CRD_FIX, what="the fix")
+        pool = hop(app, "InferencePool")
+        assert "InferencePool CRD" in getattr(pool, "problem", "")
+
+
+async def test_keys_are_remappable_and_help_lists_them(cluster: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = cluster
+    app = make_app(kubeconfig, Config(keys={"layout": "y"}), layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.layout_name == "default")
+        await pilot.press("v")
+        assert app.layout_name == "default"  # the old key no longer switches
+        await pilot.press("y")
+        await until(pilot, lambda: app.layout_name != "default", what="the remapped key to switch layout")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        sections = dict(app.help_sections())
+        everywhere = {action: key for key, _, action in sections["Everywhere"]}
+        assert everywhere["layout"] == "y"
+        assert {"logs.follow", "logs.filter", "logs.previous", "logs.save"} <= {a for _, _, a in sections["Logs pane"]}
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="help to close")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Switch namespace", "Layout: compact", "Go to pane: logs", "Logs: Follow/pause", "Help"):
+            assert wanted in titles
