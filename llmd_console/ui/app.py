@@ -100,6 +100,7 @@ class ConsoleApp(App[int]):
         self._watch_worker: Worker[None] | None = None
         self.batches = 0
         self.wait_ready = wait_ready
+        self.hub: WatchHub | None = None
         if config.ui.theme:
             self.theme = config.ui.theme
 
@@ -205,6 +206,7 @@ class ConsoleApp(App[int]):
             batch_ms=self.config.refresh.batch_ms,
             reconnect_max=self.config.refresh.reconnect_max_seconds,
         )
+        self.hub = hub
         await hub.run()
 
     def _deliver(self, batch: Batch) -> None:

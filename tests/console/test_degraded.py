@@ -81,3 +81,52 @@ async def test_keys_are_remappable_and_help_lists_them(cluster: tuple[SimCluster
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for wanted in ("Switch namespace", "Layout: compact", "Go to pane: logs", "Logs: Follow/pause", "Help"):
             assert wanted in titles
+
+
+async def test_api_down_at_start_then_up(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+    sim.stop_api()
+    app = make_app(kubeconfig, layout="default")
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(pilot, lambda: app.connection == "disconnected, retrying", what="disconnected at start")
+            pods = app.query_one(PodsPane)
+            await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the notice")
+            sim.restart_api()
+            await until(pilot, lambda: app.connection == "connected", limit=30, what="connected once up")
+            await until(pilot, lambda: pods.table.row_count == 2, what="pods")
+    finally:
+        sim.restart_api()
+
+
+async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        pods = app.query_one(PodsPane)
+        await until(pilot, lambda: app.connection == "connected" and pods.table.row_count == 2, what="pods")
+        shown = dict(pods._shown)
+        removed: list[object] = []
+        original_remove = pods.table.remove_row
+
+        def remove_row(key: object) -> None:
+            removed.append(key)
+            original_remove(key)  # type: ignore[arg-type]
+
+        pods.table.remove_row = remove_row  # type: ignore[method-assign,assignment]
+        assert app.hub is not None
+        relists = app.hub.relists
+
+        def expire() -> None:
+            # Drop every watch, move on, and forget history: resuming from the old version gets 410 Gone.
+            sim.ctx.store.close_all_watches()
+            sim.ctx.create("configmaps", {"metadata": {"name": "bump", "namespace": "default"}, "data": {}})
+            sim.ctx.store.compact()
+
+        sim.call(expire)
+        await until(
+            pilot, lambda: app.hub is not None and app.hub.relists >= relists + len(app.hub.kinds), what="relists"
+        )
+        await until(pilot, lambda: app.connection == "connected")
+        assert removed == []  # no row flickered out and back
+        assert set(pods._shown) == set(shown)
