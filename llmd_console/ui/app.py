@@ -55,6 +55,7 @@ class ConsoleApp(App[int]):
     TITLE = "llmd-console"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     ENABLE_COMMAND_PALETTE = True
+    AUTO_FOCUS = None  # focus goes to the first pane's table once the layout is up
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and action"),
@@ -149,6 +150,7 @@ class ConsoleApp(App[int]):
         await main.remove_children()
         self.panes = self._make_panes()
         await main.mount(layout_builder.build(spec, {k: self.panes[k] for k in spec.panes()}))
+        self.focus_pane(spec.panes()[0])
         self.call_after_refresh(self._catch_up)
         self._draw_status()
 

@@ -16,6 +16,7 @@ class AskScreen(ModalScreen[str | None]):
     """Ask for one value; ``validate`` returns an error message or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
+    AUTO_FOCUS = "#ask-input"
 
     def __init__(self, prompt: str, value: str, validate: Callable[[str], str | None]) -> None:
         super().__init__()

@@ -144,6 +144,7 @@ class LogsPane(Pane):
         self.startup = Static("", id="startup-tracker")
         self.filter_input = Input(placeholder="regex to highlight (h: hide the rest)", id="logs-filter")
         self.filter_input.display = False
+        self.filter_input.can_focus = False  # a hidden box must never swallow keys
         self.log_view = Log(max_lines=config.max_lines, highlight=True, id="log-view")
         self.highlighter = LineHighlighter()
         self.log_view.highlighter = self.highlighter
@@ -363,12 +364,14 @@ class LogsPane(Pane):
     def action_filter(self) -> None:
         """Open the filter box."""
         self.filter_input.display = True
+        self.filter_input.can_focus = True
         self.filter_input.focus()
 
     def action_clear_filter(self) -> None:
         """No filter."""
         self.filter_input.value = ""
         self.filter_input.display = False
+        self.filter_input.can_focus = False
         self._set_pattern("")
         self.log_view.focus()
 
@@ -378,6 +381,7 @@ class LogsPane(Pane):
         self._set_pattern(event.value)
         if not event.value:
             self.filter_input.display = False
+            self.filter_input.can_focus = False
         self.log_view.focus()
 
     def _set_pattern(self, text: str) -> None:

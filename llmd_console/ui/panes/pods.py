@@ -50,6 +50,7 @@ class PodsPane(Pane):
         self.table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=False, id="pods-table")
         self.filter_input = Input(placeholder="filter (regex): name, status, node", id="pods-filter")
         self.filter_input.display = False
+        self.filter_input.can_focus = False  # a hidden box must never swallow keys
         self.events = Static("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
         self._shown: dict[str, PodRow] = {}
@@ -184,12 +185,14 @@ class PodsPane(Pane):
     def action_filter(self) -> None:
         """Open the filter box."""
         self.filter_input.display = True
+        self.filter_input.can_focus = True
         self.filter_input.focus()
 
     def action_clear_filter(self) -> None:
         """Drop the filter."""
         self.filter_input.value = ""
         self.filter_input.display = False
+        self.filter_input.can_focus = False
         self._apply_filter("")
         self.table.focus()
 
@@ -199,6 +202,7 @@ class PodsPane(Pane):
         self._apply_filter(event.value)
         if not event.value:
             self.filter_input.display = False
+            self.filter_input.can_focus = False
         self.table.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
