@@ -24,19 +24,22 @@ class StatusBar(Static):
         demo: bool,
     ) -> None:
         """Redraw with the given facts."""
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        narrow = self.size.width and self.size.width < 120
         if demo:
             text.append(" DEMO ", style="bold black on yellow")
-            text.append(" simulated cluster ", style="yellow")
+            if not narrow:
+                text.append(" simulated cluster ", style="yellow")
         text.append(" ctx ", style="dim")
         text.append(one_line(context, 60) or "-", style="bold")
         text.append("  ns ", style="dim")
-        text.append(one_line(namespace, 60), style="bold")
+        text.append(one_line(namespace, 30 if narrow else 60), style="bold")
         style = {"connected": "green", "connecting": "yellow"}.get(connection.split(":", maxsplit=1)[0], "bold red")
         text.append(f"  ● {one_line(connection, 80)}", style=style)
         if read_only:
             text.append("  READ-ONLY", style="bold magenta")
         if data_age is not None:
             text.append(f"  data {human_age(data_age)} old", style="dim" if data_age < 30 else "yellow")
-        text.append(f"  layout {layout}", style="dim")
+        if not narrow:
+            text.append(f"  layout {layout}", style="dim")
         self.update(text)
