@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from llmd_console.config import Config
+from llmd_console.config import Config, LogsConfig
 from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.sim.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.panes.gateway import GatewayPane
+from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import PodsPane
 from llmd_console.views.gateway import POOL_CRD_FIX
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
@@ -130,3 +132,32 @@ async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Pat
         await until(pilot, lambda: app.connection == "connected")
         assert removed == []  # no row flickered out and back
         assert set(pods._shown) == set(shown)
+
+
+async def test_a_chatty_pod_keeps_memory_bounded_and_keys_answered(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+    config = Config(logs=LogsConfig(max_lines=1000, tail=100))
+    pod = {
+        "metadata": {"name": "chatty", "namespace": NAMESPACE},
+        "spec": {"containers": [{"name": "yes", "image": "busybox:1.36", "command": ["yes", "INFO flood"]}]},
+    }
+    sim.call(lambda: sim.ctx.create("pods", pod))
+    app = make_app(kubeconfig, config, layout="oncall")
+    async with app.run_test(size=(160, 45)) as pilot:
+        logs = app.query_one(LogsPane)
+        pods = app.query_one(PodsPane)
+        key = f"{NAMESPACE}/chatty"
+        await until(pilot, lambda: key in pods._shown and logs.target is not None, what="the chatty pod")
+        pods.table.move_cursor(row=pods.table.get_row_index(key))  # the operator selects it
+        await until(pilot, lambda: logs.target is not None and logs.target.pod == "chatty", what="its log")
+        await until(
+            pilot,
+            lambda: logs.received > 5000,
+            what=f"a flood of lines ({logs.target}, {logs.received}, {logs.stream_state})",
+        )
+        assert len(logs.lines) <= 1000 and logs.log_view.line_count <= 1000
+        logs.log_view.focus()
+        await pilot.press("f")  # pausing still works mid-flood
+        assert not logs.following
+        await pilot.press("f")
+        assert logs.following

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
 TAILS = (100, 500, 2000, 10000)
+YIELD_EVERY = 200  # lines read from a stream between turns for the rest of the app
 FLUSH_SECONDS = 0.05
 _LEVEL = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|WARNING|WARN)\b|\"level\":\"(error|warn)\"")
 STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "pending": "dim"}
@@ -162,6 +163,7 @@ class LogsPane(Pane):
         self._state: ClusterState | None = None
         self._worker: Worker[None] | None = None
         self.received = 0
+        self.skipped = 0  # lines a pod printed faster than they could be kept
 
     def compose(self):  # type: ignore[no-untyped-def]
         """Header, startup tracker, filter, the log."""
@@ -198,6 +200,7 @@ class LogsPane(Pane):
         self.target = Target(ns, pod, self.container or "", self.previous, self.tail)
         self.lines.clear()
         self._pending.clear()
+        self.skipped = 0
         self.tracker.reset()
         self.log_view.clear()
         self.stream_state = "connecting"
@@ -208,6 +211,7 @@ class LogsPane(Pane):
     async def _stream(self, target: Target) -> None:
         """Follow the log; reconnect when the stream ends while the container lives on."""
         backoff = 0.5
+        read = 0
         seen = _Seen()
         while True:
             client = self.client()
@@ -231,6 +235,10 @@ class LogsPane(Pane):
                         continue  # already shown before the reconnect
                     self._pending.append((at, text))
                     backoff = 0.5
+                    read += 1
+                    if read % YIELD_EVERY == 0:
+                        # A buffered stream never suspends by itself: let the screen and keys have a turn.
+                        await asyncio.sleep(0)
                 if target.previous:
                     self.stream_state = "previous container (complete)"
                     return
@@ -267,6 +275,10 @@ class LogsPane(Pane):
             return
         batch, self._pending = self._pending, []
         self.received += len(batch)
+        if len(batch) > self.config.max_lines:
+            # Only the newest max_lines could be kept anyway: skip the rest, and say so.
+            self.skipped += len(batch) - self.config.max_lines
+            batch = batch[-self.config.max_lines :]
         vllm = self._is_vllm()
         for at, text in batch:
             self.lines.append((at, text))
@@ -306,6 +318,8 @@ class LogsPane(Pane):
                 f"  {'following' if self.following else 'PAUSED'}", style="green" if self.following else "bold yellow"
             )
             text.append(f"  tail {t.tail or self.tail}  {self.stream_state}", style="dim")
+            if self.skipped:
+                text.append(f"  {self.skipped:,} lines skipped (printed faster than kept)", style="yellow")
             if self.highlighter.pattern is not None:
                 text.append(f"  /{one_line(self.highlighter.pattern.pattern, 40)}/", style="bold")
                 text.append(" hiding others" if self.hide else " highlighted", style="dim")
