@@ -139,7 +139,9 @@ class Store:
         obj["kind"] = rtype.kind
         m["uid"] = new_uid()
         m["resourceVersion"] = self._next_rv()
-        m.setdefault("creationTimestamp", self.clock.iso())
+        if not m.get("creationTimestamp"):
+            # Clients send null (kubectl does); the server sets the time.
+            m["creationTimestamp"] = self.clock.iso()
         m["generation"] = 1
         bucket[(ns, name)] = obj
         self._record("ADDED", rtype, obj, None)

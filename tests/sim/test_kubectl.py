@@ -206,3 +206,12 @@ def test_get_watch_sees_a_change(kubectl: Kubectl, sim: SimCluster) -> None:
     finally:
         watcher.terminate()
         watcher.communicate(timeout=5)
+
+
+def test_kubectl_run_gets_a_creation_time(kubectl: Kubectl) -> None:
+    # kubectl sends "creationTimestamp": null; the server must fill it in, or AGE shows <unknown>.
+    kubectl.run("run", "age-check", "--image=busybox:1.36", "--", "sleep", "1000")
+    stamp = kubectl.run("get", "pod", "age-check", "-o", "jsonpath={.metadata.creationTimestamp}")
+    assert stamp.endswith("Z") and stamp[:2] == "20"
+    assert "<unknown>" not in kubectl.run("get", "pod", "age-check")
+    kubectl.run("delete", "pod", "age-check", "--wait=false")
