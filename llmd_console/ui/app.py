@@ -373,17 +373,20 @@ class ConsoleApp(App[int]):
             )
         for name in PANE_KEYS:
             yield SystemCommand(f"Go to pane: {name}", f"Focus the {name} pane", lambda n=name: self.focus_pane(n))
-        logs = LogsPane.BINDINGS
-        for b in logs:
-            if isinstance(b, Binding) and b.show:
-                yield SystemCommand(
-                    f"Logs: {b.description}", b.tooltip or b.description, lambda a=b.action: self._logs_action(a)
-                )
+        for pane, bindings in (("logs", LogsPane.BINDINGS), ("pods", PodsPane.BINDINGS)):
+            for b in bindings:
+                if isinstance(b, Binding) and b.show:
+                    yield SystemCommand(
+                        f"{pane.capitalize()}: {b.description}",
+                        b.tooltip or b.description,
+                        lambda p=pane, a=b.action: self._pane_action(p, a),
+                    )
 
-    def _logs_action(self, action: str) -> None:
-        logs = self.panes.get("logs")
-        if isinstance(logs, LogsPane) and logs.is_mounted:
-            self.call_after_refresh(logs.run_action, action)
+    def _pane_action(self, name: str, action: str) -> None:
+        pane = self.panes.get(name)
+        if pane is not None and pane.is_mounted:
+            self.focus_pane(name)
+            self.call_after_refresh(pane.run_action, action)
 
     async def on_unmount(self) -> None:
         """Close the connection."""

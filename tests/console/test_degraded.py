@@ -81,7 +81,14 @@ async def test_keys_are_remappable_and_help_lists_them(cluster: tuple[SimCluster
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="help to close")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for wanted in ("Switch namespace", "Layout: compact", "Go to pane: logs", "Logs: Follow/pause", "Help"):
+        wanted_titles = (
+            "Switch namespace",
+            "Layout: compact",
+            "Go to pane: logs",
+            "Logs: Follow/pause",
+            "Pods: Filter",
+        )
+        for wanted in (*wanted_titles, "Help", "Quit"):
             assert wanted in titles
 
 
@@ -161,3 +168,33 @@ async def test_a_chatty_pod_keeps_memory_bounded_and_keys_answered(cluster: tupl
         assert not logs.following
         await pilot.press("f")
         assert logs.following
+
+
+async def test_previous_container_tail_timestamps_and_save(cluster: tuple[SimCluster, Path], tmp_path: Path) -> None:
+    sim, kubeconfig = cluster
+    assert sim.faults is not None
+    faults = sim.faults
+    sim.call(lambda: faults.set("no-tpu-devices"))
+    config = Config(logs=LogsConfig(save_dir=str(tmp_path / "saved")))
+    app = make_app(kubeconfig, config, layout="oncall")
+    async with app.run_test(size=(160, 45)) as pilot:
+        logs = app.query_one(LogsPane)
+
+        def crashed() -> bool:
+            rows = [r for r in app.state.pod_rows.values() if r.role == "decode" and r.restarts >= 1]
+            return bool(rows) and logs.target is not None and logs.target.pod == rows[0].name
+
+        await until(pilot, crashed, limit=30, what="a restarted decode pod in the log view")
+        logs.log_view.focus()
+        await pilot.press("p")
+        assert logs.target is not None and logs.target.previous
+        await until(pilot, lambda: logs.stream_state.startswith("previous container"), what="the previous log")
+        await until(pilot, lambda: any("No TPU devices found" in t for _, t in logs.lines), what="the crash")
+        await pilot.press("T")
+        await until(pilot, lambda: logs.log_view.lines and logs.log_view.lines[0][:2] == "20", what="timestamps")
+        await pilot.press("s")
+        saved = list((tmp_path / "saved").glob("*.log"))
+        assert len(saved) == 1 and "No TPU devices found" in saved[0].read_text()
+        before = logs.tail
+        await pilot.press("t")
+        assert logs.tail != before and logs.target is not None and logs.target.tail == logs.tail
