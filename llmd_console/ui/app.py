@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from llmd_console.cluster.kube import KINDS, KubeClient, KubeError
+from llmd_console.cluster.kube import KINDS, KubeClient
 from llmd_console.cluster.watch import Batch, WatchHub
 from llmd_console.config import Config
 from llmd_console.layouts import PANES, Layout, LayoutError, available, choose, load_layout
@@ -102,8 +102,13 @@ class ConsoleApp(App[int]):
         self.batches = 0
         self.wait_ready = wait_ready
         self.hub: WatchHub | None = None
-        if config.ui.theme:
+        self.config_warnings: list[str] = []
+        if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
+        elif config.ui.theme:
+            self.config_warnings.append(
+                f"ui.theme: unknown theme {config.ui.theme!r}; known: {', '.join(sorted(self.available_themes))}"
+            )
 
     # ---- building the screen ------------------------------------------------------
     def _make_panes(self) -> dict[str, Pane]:
@@ -126,7 +131,13 @@ class ConsoleApp(App[int]):
     async def on_mount(self) -> None:
         """Lay out, then connect once the first frame is up."""
         if self.config.keys:
-            self.set_keymap(dict(self.config.keys))
+            known = {b.id for b in self._all_bindings() if b.id}
+            unknown = sorted(set(self.config.keys) - known)
+            if unknown:
+                self.config_warnings.append(f"keys: unknown action id(s) {', '.join(unknown)}; see the help screen")
+            self.set_keymap({k: v for k, v in self.config.keys.items() if k in known})
+        for warning in self.config_warnings:
+            self.notify(warning, title="config", severity="warning", timeout=15)
         name = choose(self.requested_layout, self.size.width, self.size.height)
         await self._apply_layout(name)
         self.set_interval(1.0, self._tick)
@@ -185,12 +196,7 @@ class ConsoleApp(App[int]):
                     None,
                     self.config.cluster.request_timeout_seconds,
                 )
-            except (KubeError, OSError, ValueError) as exc:
-                self.connection = f"no connection: {exc}"
-                self._draw_status()
-                self.notify(f"cannot use the kubeconfig: {exc}", severity="error", timeout=15)
-                return
-            except Exception as exc:  # the kubeconfig loader raises its own types
+            except Exception as exc:  # KubeError, OSError, and the kubeconfig loader's own types
                 self.connection = f"no connection: {exc}"
                 self._draw_status()
                 self.notify(f"cannot use the kubeconfig: {exc}", severity="error", timeout=15)
@@ -290,6 +296,10 @@ class ConsoleApp(App[int]):
     def action_help(self) -> None:
         """Show every key."""
         self.push_screen(HelpScreen(self.help_sections()))
+
+    def _all_bindings(self) -> list[Binding]:
+        groups: list[Iterable[BindingType]] = [self.BINDINGS, PodsPane.BINDINGS, LogsPane.BINDINGS]
+        return [b for group in groups for b in group if isinstance(b, Binding)]
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
         """(section, [(key, description, action id)]) for the help screen."""

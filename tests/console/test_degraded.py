@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llmd_console.config import Config, LogsConfig
+from llmd_console.config import Config, LogsConfig, UiConfig
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
@@ -198,3 +198,14 @@ async def test_previous_container_tail_timestamps_and_save(cluster: tuple[SimClu
         before = logs.tail
         await pilot.press("t")
         assert logs.tail != before and logs.target is not None and logs.target.tail == logs.tail
+
+
+async def test_unknown_theme_and_key_ids_are_named_not_fatal(cluster: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = cluster
+    config = Config(ui=UiConfig(theme="no-such-theme"), keys={"qiut": "x", "quit": "ctrl+q"})
+    app = make_app(kubeconfig, config, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.layout_name == "default")
+        assert any("ui.theme: unknown theme 'no-such-theme'" in w for w in app.config_warnings)
+        assert any("keys: unknown action id(s) qiut" in w for w in app.config_warnings)
+        assert app.theme != "no-such-theme"
