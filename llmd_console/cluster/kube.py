@@ -10,8 +10,10 @@ whole rest of an update.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -74,6 +76,13 @@ class KubeClient:
         cls, kubeconfig: str | None, context: str | None, namespace: str | None, request_timeout: float
     ) -> KubeClient:
         """Load the kubeconfig (as kubectl would) and make a client."""
+        paths = kubeconfig_paths(kubeconfig)
+        if not any_file(paths):
+            raise KubeError(
+                0,
+                "NoKubeconfig",
+                f"no kubeconfig at {', '.join(paths)} (use --kubeconfig or KUBECONFIG, or try 'llmd-console demo')",
+            )
         from kubernetes.aio import client as aio_client  # noqa: PLC0415 - heavy; after first frame
         from kubernetes.aio import config as aio_config  # noqa: PLC0415
 
@@ -190,6 +199,17 @@ class KubeClient:
             query["follow"] = "true"
         async for raw in self.lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", **query):
             yield raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def kubeconfig_paths(flag: str | None) -> list[str]:
+    """Where kubectl would look: the flag, else $KUBECONFIG's list, else ~/.kube/config."""
+    paths = [flag] if flag else os.environ.get("KUBECONFIG", "").split(os.pathsep)
+    return [p for p in paths if p] or [str(Path.home() / ".kube" / "config")]
+
+
+def any_file(paths: list[str]) -> bool:
+    """Whether at least one of ``paths`` is a file (a quick stat, fine before connecting)."""
+    return any(Path(p).expanduser().is_file() for p in paths)
 
 
 def _status_error(status: int, raw: bytes) -> KubeError:

@@ -198,6 +198,8 @@ class ConsoleApp(App[int]):
                 )
             except Exception as exc:  # KubeError, OSError, and the kubeconfig loader's own types
                 self.connection = f"no connection: {exc}"
+                for pane in self.visible_panes():
+                    pane.show_notice(f"not connected: {exc}")
                 self._draw_status()
                 self.notify(f"cannot use the kubeconfig: {exc}", severity="error", timeout=15)
                 return

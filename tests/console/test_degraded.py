@@ -209,3 +209,11 @@ async def test_unknown_theme_and_key_ids_are_named_not_fatal(cluster: tuple[SimC
         assert any("ui.theme: unknown theme 'no-such-theme'" in w for w in app.config_warnings)
         assert any("keys: unknown action id(s) qiut" in w for w in app.config_warnings)
         assert app.theme != "no-such-theme"
+
+
+async def test_no_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "missing-kubeconfig", layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.connection.startswith("no connection"), what="the failure")
+        assert f"no kubeconfig at {tmp_path / 'missing-kubeconfig'}" in app.connection
+        assert "not connected" in str(app.query_one(PodsPane).notice.render())
