@@ -51,9 +51,6 @@ class ResourcesConfig:
     decode_deployment: str = field(
         default="ms-pattern1-llm-d-modelservice-decode", metadata=_doc("the vLLM decode Deployment")
     )
-    model_server_selector: str = field(
-        default="llm-d.ai/inferenceServing=true", metadata=_doc("label selector of the model-server pods")
-    )
 
 
 @dataclass(frozen=True)

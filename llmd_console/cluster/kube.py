@@ -130,7 +130,7 @@ class KubeClient:
             raise KubeError(502, "BadResponse", f"the API server sent a non-object for {path}")
         return data
 
-    async def lines(self, path: str, read_timeout: float | None = None, **query: Any) -> AsyncIterator[bytes]:
+    async def lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
         """GET a streamed body (watch, follow logs) line by line."""
         response = await self._open(path, query, None)
         stream = response.response.content

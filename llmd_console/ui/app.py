@@ -98,8 +98,6 @@ class ConsoleApp(App[int]):
         self.layout_name = ""
         self.panes: dict[str, Pane] = {}
         self.status_bar = StatusBar(id="status-bar")
-        self._watch_worker: Worker[None] | None = None
-        self.batches = 0
         self.wait_ready = wait_ready
         self.hub: WatchHub | None = None
         self.config_warnings: list[str] = []
@@ -180,7 +178,7 @@ class ConsoleApp(App[int]):
 
     # ---- the cluster -------------------------------------------------------------------
     def _start_watching(self) -> None:
-        self._watch_worker = self._watch()
+        self._watch()
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
     async def _watch(self) -> None:
@@ -229,7 +227,6 @@ class ConsoleApp(App[int]):
     def apply_batch(self, batch: Batch) -> None:
         """Apply ``batch`` to the state and the visible panes."""
         changes = self.state.apply(batch)
-        self.batches += 1
         for pane in self.panes.values():
             if pane.is_mounted:
                 pane.cluster_changed(self.state, changes)
