@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Tab, Tabs
@@ -17,7 +18,7 @@ class PaneTabs(Vertical):
         super().__init__(id="pane-tabs")
         self.panes = panes
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """Tabs and the switcher."""
         yield Tabs(
             *(Tab(f"{i + 1} {p.title}", id=f"tab-{p.pane_id}") for i, p in enumerate(self.panes)), id="layout-tabs"

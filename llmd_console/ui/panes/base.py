@@ -15,11 +15,15 @@ if TYPE_CHECKING:
 class Pane(Vertical):
     """Base class of the console's panes."""
 
-    pane_id: ClassVar[str] = ""
-    title: ClassVar[str] = ""
+    pane_id: str = ""  # set by each subclass (or per instance, for placeholders)
+    title: str = ""
     kinds: ClassVar[tuple[str, ...]] = ()  # which kinds of objects this pane draws
 
-    def __init__(self) -> None:
+    def __init__(self, pane_id: str | None = None, title: str | None = None) -> None:
+        if pane_id is not None:
+            self.pane_id = pane_id
+        if title is not None:
+            self.title = title
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.border_title = self.title
         self._stale = True

@@ -4,6 +4,7 @@ failing condition in words and the fix."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -51,7 +52,7 @@ class GatewayPane(Pane):
         self.body = Static("", id="gateway-path")
         self.hops: list[Hop] = []
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """Notice and the path."""
         yield self.notice
         with VerticalScroll():

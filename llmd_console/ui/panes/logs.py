@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Log, Static
 
@@ -165,7 +166,7 @@ class LogsPane(Pane):
         self.received = 0
         self.skipped = 0  # lines a pod printed faster than they could be kept
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """Header, startup tracker, filter, the log."""
         yield self.notice
         yield self.header

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
@@ -60,7 +61,7 @@ class NodesPane(Pane):
         self._state: ClusterState | None = None
         self.selected: str | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """Pools summary, nodes table, chip drawing."""
         yield self.notice
         yield self.pools

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Static
 
 from llmd_console.state import Changes, ClusterState
@@ -17,11 +18,9 @@ class PlaceholderPane(Pane):
     """A pane that is not built yet."""
 
     def __init__(self, pane_id: str) -> None:
-        self.pane_id = pane_id  # type: ignore[misc]
-        self.title = pane_id.capitalize()  # type: ignore[misc]
-        super().__init__()
+        super().__init__(pane_id, pane_id.capitalize())
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """The explanation."""
         yield Static(TEXT.get(self.pane_id, ""), classes="placeholder")
 

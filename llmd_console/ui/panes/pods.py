@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
@@ -57,7 +58,7 @@ class PodsPane(Pane):
         self._state: ClusterState | None = None
         self.selected: str | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """Filter box, table, events."""
         yield self.notice
         yield self.filter_input
