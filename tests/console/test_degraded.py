@@ -185,6 +185,8 @@ async def test_previous_container_tail_timestamps_and_save(cluster: tuple[SimClu
             return bool(rows) and logs.target is not None and logs.target.pod == rows[0].name
 
         await until(pilot, crashed, limit=30, what="a restarted decode pod in the log view")
+        # The next restart is marked in the log and starts the tracker over.
+        await until(pilot, lambda: any("container restarted" in t for _, t in logs.lines), limit=30, what="a marker")
         logs.log_view.focus()
         await pilot.press("p")
         assert logs.target is not None and logs.target.previous

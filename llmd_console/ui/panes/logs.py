@@ -165,6 +165,7 @@ class LogsPane(Pane):
         self._worker: Worker[None] | None = None
         self.received = 0
         self.skipped = 0  # lines a pod printed faster than they could be kept
+        self._instance: str | None = None  # containerID of the instance being followed
 
     def compose(self) -> ComposeResult:
         """Header, startup tracker, filter, the log."""
@@ -202,6 +203,7 @@ class LogsPane(Pane):
         self.lines.clear()
         self._pending.clear()
         self.skipped = 0
+        self._instance = None
         self.tracker.reset()
         self.log_view.clear()
         self.stream_state = "connecting"
@@ -356,7 +358,34 @@ class LogsPane(Pane):
     def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
         """Even when hidden, know the pods: the stream and the tracker keep running."""
         self._state = state
+        self._notice_restart(state)
         super().cluster_changed(state, changes)
+
+    def _notice_restart(self, state: ClusterState) -> None:
+        """A new container instance starts its startup over: reset the tracker and mark the log."""
+        if self.target is None or self.target.previous:
+            return
+        pod = state.of("pods").get(f"{self.target.namespace}/{self.target.pod}") or {}
+        status = next(
+            (
+                s
+                for s in (pod.get("status") or {}).get("containerStatuses") or []
+                if s.get("name") == self.target.container
+            ),
+            None,
+        )
+        instance = str((status or {}).get("containerID") or "")
+        if not instance or instance == self._instance:
+            return
+        first = self._instance is None
+        self._instance = instance
+        if first:
+            return
+        self.tracker.reset()
+        last = ((status or {}).get("lastState") or {}).get("terminated") or {}
+        why = one_line(str(last.get("reason") or "restarted"), 40)
+        marker = f"──── container restarted (restart {(status or {}).get('restartCount', '?')}, last exit: {why}) ────"
+        self._pending.append((None, marker))
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Keep the pod list fresh for container choices and the tracker."""
