@@ -62,7 +62,7 @@ class ClusterState:
             if pod is None:
                 self.pod_rows.pop(key, None)
             else:
-                self.pod_rows[key] = pod_row(pod, key)
+                self.pod_rows[key] = _safe_row(pod, key)
         self.states.update(batch.states)
         if changed or batch.states:
             self.version += 1
@@ -75,6 +75,17 @@ class ClusterState:
     def unavailable(self, status: str) -> frozenset[str]:
         """Kinds in a given state (``missing``, ``forbidden``)."""
         return frozenset(k for k, s in self.states.items() if s.status == status)
+
+
+def _safe_row(pod: Obj, key: str) -> PodRow:
+    """The pod's row; a pod whose fields are not what Kubernetes sends still gets one, saying so."""
+    try:
+        return pod_row(pod, key)
+    except (TypeError, ValueError, AttributeError) as exc:
+        namespace, _, name = key.partition("/")
+        return PodRow(
+            key, namespace, name, "other", "?", f"unreadable: {type(exc).__name__}", "error", 0, None, "", 0, ()
+        )
 
 
 def _rv(obj: Obj | None) -> str | None:

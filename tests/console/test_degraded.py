@@ -219,3 +219,26 @@ async def test_no_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
         await until(pilot, lambda: app.connection.startswith("no connection"), what="the failure")
         assert f"no kubeconfig at {tmp_path / 'missing-kubeconfig'}" in app.connection
         assert "not connected" in str(app.query_one(PodsPane).notice.render())
+
+
+async def test_a_malformed_object_does_not_take_the_console_down(cluster: tuple[SimCluster, Path]) -> None:
+    sim, kubeconfig = cluster
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        pods = app.query_one(PodsPane)
+        await until(pilot, lambda: pods.table.row_count == 2, what="pods")
+        epp = next(k for k, row in app.state.pod_rows.items() if row.role == "epp")
+
+        def corrupt() -> None:
+            ns, name = epp.split("/", 1)
+            sim.ctx.store.mutate(
+                sim.ctx.rt("pods"),
+                ns,
+                name,
+                lambda d: d["status"]["containerStatuses"][0].__setitem__("restartCount", "lots"),
+                status_only=True,
+            )
+
+        sim.call(corrupt)
+        await until(pilot, lambda: app.state.pod_rows[epp].status.startswith("unreadable"), what="the bad row")
+        assert app.is_running and pods.table.row_count == 2

@@ -41,7 +41,14 @@ class Pane(Vertical):
             self._stale = True
             return
         self._stale = False
-        self.refresh_from(state, changes)
+        self._safely_refresh(state, changes)
+
+    def _safely_refresh(self, state: ClusterState, changes: Changes | None) -> None:
+        """Redraw; an object this pane cannot make sense of is reported in the pane, never fatal."""
+        try:
+            self.refresh_from(state, changes)
+        except Exception as exc:  # a malformed object from the server must not take the console down
+            self.show_notice(f"cannot draw from the cluster's data: {type(exc).__name__}: {exc}"[:300])
 
     @property
     def is_on_screen(self) -> bool:
@@ -57,7 +64,7 @@ class Pane(Vertical):
         """Catch up after being hidden."""
         if self._stale:
             self._stale = False
-            self.refresh_from(state, None)
+            self._safely_refresh(state, None)
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Redraw from ``state``; ``changes`` None means everything may have changed."""
