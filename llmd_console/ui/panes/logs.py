@@ -26,6 +26,7 @@ from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import LogsConfig
 from llmd_console.sanitize import inert, one_line
 from llmd_console.state import Changes, ClusterState
+from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.panes.base import Pane
 from llmd_console.views.common import human_age
 from llmd_console.views.startup import StartupTracker, probe_budget, split_timestamp
@@ -144,9 +145,7 @@ class LogsPane(Pane):
         self.time_scale = time_scale  # a simulated cluster's speed-up, for the probe budget
         self.header = Static("", id="logs-header")
         self.startup = Static("", id="startup-tracker")
-        self.filter_input = Input(placeholder="regex to highlight (h: hide the rest)", id="logs-filter")
-        self.filter_input.display = False
-        self.filter_input.can_focus = False  # a hidden box must never swallow keys
+        self.filter_input = FilterBox("regex to highlight (h: hide the rest)", "logs-filter")
         self.log_view = Log(max_lines=config.max_lines, highlight=True, id="log-view")
         self.highlighter = LineHighlighter()
         self.log_view.highlighter = self.highlighter
@@ -407,15 +406,11 @@ class LogsPane(Pane):
 
     def action_filter(self) -> None:
         """Open the filter box."""
-        self.filter_input.display = True
-        self.filter_input.can_focus = True
-        self.filter_input.focus()
+        self.filter_input.open()
 
     def action_clear_filter(self) -> None:
         """No filter."""
-        self.filter_input.value = ""
-        self.filter_input.display = False
-        self.filter_input.can_focus = False
+        self.filter_input.close()
         self._set_pattern("")
         self.log_view.focus()
 
@@ -424,18 +419,13 @@ class LogsPane(Pane):
         event.stop()
         self._set_pattern(event.value)
         if not event.value:
-            self.filter_input.display = False
-            self.filter_input.can_focus = False
+            self.filter_input.hide()
         self.log_view.focus()
 
     def _set_pattern(self, text: str) -> None:
-        try:
-            self.highlighter.pattern = re.compile(text, re.IGNORECASE) if text else None
-            self.filter_input.remove_class("invalid")
-        except re.error as exc:
-            self.highlighter.pattern = re.compile(re.escape(text), re.IGNORECASE)
-            self.filter_input.add_class("invalid")
-            self.notify(f"not a valid regex ({exc}); matching it as plain text", severity="warning")
+        self.highlighter.pattern, error = self.filter_input.compile(text)
+        if error:
+            self.notify(f"not a valid regex ({error}); matching it as plain text", severity="warning")
         self._rewrite()
         self._draw_header()
 

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from llmd_console.sanitize import middle_ellipsis, one_line
 from llmd_console.state import Changes, ClusterState
+from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.base import Pane
 from llmd_console.views.common import human_age, timestamp
@@ -49,9 +50,7 @@ class PodsPane(Pane):
         super().__init__()
         self.now = now
         self.table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=False, id="pods-table")
-        self.filter_input = Input(placeholder="filter (regex): name, status, node", id="pods-filter")
-        self.filter_input.display = False
-        self.filter_input.can_focus = False  # a hidden box must never swallow keys
+        self.filter_input = FilterBox("filter (regex): name, status, node", "pods-filter")
         self.events = Static("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
         self._shown: dict[str, PodRow] = {}
@@ -185,15 +184,11 @@ class PodsPane(Pane):
 
     def action_filter(self) -> None:
         """Open the filter box."""
-        self.filter_input.display = True
-        self.filter_input.can_focus = True
-        self.filter_input.focus()
+        self.filter_input.open()
 
     def action_clear_filter(self) -> None:
         """Drop the filter."""
-        self.filter_input.value = ""
-        self.filter_input.display = False
-        self.filter_input.can_focus = False
+        self.filter_input.close()
         self._apply_filter("")
         self.table.focus()
 
@@ -202,8 +197,7 @@ class PodsPane(Pane):
         event.stop()
         self._apply_filter(event.value)
         if not event.value:
-            self.filter_input.display = False
-            self.filter_input.can_focus = False
+            self.filter_input.hide()
         self.table.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -212,12 +206,7 @@ class PodsPane(Pane):
         self._apply_filter(event.value)
 
     def _apply_filter(self, text: str) -> None:
-        try:
-            self._pattern = re.compile(text, re.IGNORECASE) if text else None
-            self.filter_input.remove_class("invalid")
-        except re.error:
-            self._pattern = re.compile(re.escape(text), re.IGNORECASE)
-            self.filter_input.add_class("invalid")
+        self._pattern, _ = self.filter_input.compile(text)
         self.table.clear()
         self._shown.clear()
         if self._state is not None:
