@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from llmd_console.sanitize import middle_ellipsis
 from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
 from llmd_console.views.nodes import ChipMap, NodeRow, chip_map, live_pods_on, node_rows, pool_rows
 
 COLUMNS = ("NODE", "STATUS", "CHIPS", "PODS", "POOL", "MACHINE", "ACCELERATOR", "TOPO")
@@ -70,8 +71,7 @@ class NodesPane(Pane):
 
     def on_mount(self) -> None:
         """Set up columns."""
-        for col, width in zip(COLUMNS, WIDTHS, strict=True):
-            self.table.add_column(col, key=col, width=width)
+        add_fixed_columns(self.table, COLUMNS, WIDTHS)
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Recompute rows (nodes are few) and diff them into the table."""
@@ -90,9 +90,7 @@ class NodesPane(Pane):
                 if key not in self._rows:
                     self.table.add_row(*cells, key=key)
                 elif self._rows[key] != row:
-                    for col, before, after in zip(COLUMNS, self._cells(self._rows[key]), cells, strict=True):
-                        if before != after:
-                            self.table.update_cell(key, col, after)
+                    update_changed_cells(self.table, key, COLUMNS, self._cells(self._rows[key]), cells)
             if set(rows) - set(self._rows):
                 self.table.sort("POOL", "NODE")
         self._rows = rows

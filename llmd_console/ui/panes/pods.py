@@ -18,6 +18,7 @@ from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
 from llmd_console.views.common import human_age, timestamp
 from llmd_console.views.pods import PodRow
 
@@ -66,8 +67,7 @@ class PodsPane(Pane):
 
     def on_mount(self) -> None:
         """Set up columns."""
-        for col, width in zip(COLUMNS, WIDTHS, strict=True):
-            self.table.add_column(col, key=col, width=width)
+        add_fixed_columns(self.table, COLUMNS, WIDTHS)
 
     # ---- drawing ---------------------------------------------------------------
     def _cells(self, row: PodRow) -> list[Text | str]:
@@ -109,10 +109,7 @@ class PodsPane(Pane):
                     table.add_row(*self._cells(row), key=key)
                     added = True
                 elif old != row:
-                    cells = zip(COLUMNS, self._cells(old), self._cells(row), strict=True)
-                    for col, before, after in cells:
-                        if before != after:
-                            table.update_cell(key, col, after)
+                    update_changed_cells(table, key, COLUMNS, self._cells(old), self._cells(row))
                 self._shown[key] = row
             if added:
                 table.sort("NAME")
