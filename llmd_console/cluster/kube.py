@@ -9,6 +9,7 @@ whole rest of an update.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 Obj = dict[str, Any]
+YIELD_EVERY = 200  # lines read from a busy stream (chatty pod, watch burst) between turns for the UI
 
 
 class KubeError(Exception):
@@ -134,6 +136,7 @@ class KubeClient:
         """GET a streamed body (watch, follow logs) line by line."""
         response = await self._open(path, query, None)
         stream = response.response.content
+        read = 0
         try:
             while True:
                 try:
@@ -143,6 +146,10 @@ class KubeClient:
                 if not line:
                     return
                 yield line
+                read += 1
+                if read % YIELD_EVERY == 0:
+                    # A buffered stream never suspends by itself: give the rest of the app a turn.
+                    await asyncio.sleep(0)
         finally:
             response.response.release()
 

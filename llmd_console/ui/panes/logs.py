@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
 TAILS = (100, 500, 2000, 10000)
-YIELD_EVERY = 200  # lines read from a stream between turns for the rest of the app
 FLUSH_SECONDS = 0.05
 _LEVEL = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|WARNING|WARN)\b|\"level\":\"(error|warn)\"")
 STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "pending": "dim"}
@@ -213,7 +212,6 @@ class LogsPane(Pane):
     async def _stream(self, target: Target) -> None:
         """Follow the log; reconnect when the stream ends while the container lives on."""
         backoff = 0.5
-        read = 0
         seen = _Seen()
         while True:
             client = self.client()
@@ -237,10 +235,6 @@ class LogsPane(Pane):
                         continue  # already shown before the reconnect
                     self._pending.append((at, text))
                     backoff = 0.5
-                    read += 1
-                    if read % YIELD_EVERY == 0:
-                        # A buffered stream never suspends by itself: let the screen and keys have a turn.
-                        await asyncio.sleep(0)
                 if target.previous:
                     self.stream_state = "previous container (complete)"
                     return
