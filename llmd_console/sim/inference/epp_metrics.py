@@ -28,6 +28,13 @@ class EppMetrics:
     def __init__(self, pool: str) -> None:
         self.pool = pool
         self.registry = r = CollectorRegistry()
+
+        def objective(metric: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
+            return Histogram(metric, ALPHA + doc, MODEL, buckets=buckets, registry=r)
+
+        def pool_gauge(metric: str, doc: str) -> Gauge:
+            return Gauge(metric, ALPHA + doc, ("name",), registry=r).labels(pool)
+
         self.requests = Counter(
             "inference_objective_request_total", ALPHA + "Counter of inference objective requests.", MODEL, registry=r
         )
@@ -37,40 +44,30 @@ class EppMetrics:
             (*MODEL, "error_code"),
             registry=r,
         )
-        self.duration = Histogram(
+        self.duration = objective(
             "inference_objective_request_duration_seconds",
-            ALPHA + "Inference objective response latency distribution in seconds for each model and target model.",
-            MODEL,
-            buckets=DURATION_BUCKETS,
-            registry=r,
+            "Inference objective response latency distribution in seconds for each model and target model.",
+            DURATION_BUCKETS,
         )
-        self.request_sizes = Histogram(
+        self.request_sizes = objective(
             "inference_objective_request_sizes",
-            ALPHA + "Inference objective requests size distribution in bytes for each model and target model.",
-            MODEL,
-            buckets=SIZE_BUCKETS,
-            registry=r,
+            "Inference objective requests size distribution in bytes for each model and target model.",
+            SIZE_BUCKETS,
         )
-        self.response_sizes = Histogram(
+        self.response_sizes = objective(
             "inference_objective_response_sizes",
-            ALPHA + "Inference objective responses size distribution in bytes for each model and target model.",
-            MODEL,
-            buckets=RESPONSE_SIZE_BUCKETS,
-            registry=r,
+            "Inference objective responses size distribution in bytes for each model and target model.",
+            RESPONSE_SIZE_BUCKETS,
         )
-        self.input_tokens = Histogram(
+        self.input_tokens = objective(
             "inference_objective_input_tokens",
-            ALPHA + "Inference objective input token count distribution for requests in each model.",
-            MODEL,
-            buckets=INPUT_TOKEN_BUCKETS,
-            registry=r,
+            "Inference objective input token count distribution for requests in each model.",
+            INPUT_TOKEN_BUCKETS,
         )
-        self.output_tokens = Histogram(
+        self.output_tokens = objective(
             "inference_objective_output_tokens",
-            ALPHA + "Inference objective output token count distribution for requests in each model.",
-            MODEL,
-            buckets=OUTPUT_TOKEN_BUCKETS,
-            registry=r,
+            "Inference objective output token count distribution for requests in each model.",
+            OUTPUT_TOKEN_BUCKETS,
         )
         self.running = Gauge(
             "inference_objective_running_requests",
@@ -78,38 +75,25 @@ class EppMetrics:
             ("model_name",),
             registry=r,
         )
-        self.ntpot = Histogram(
+        self.ntpot = objective(
             "inference_objective_normalized_time_per_output_token_seconds",
-            ALPHA + "Inference objective latency divided by number of output tokens in seconds for each model.",
-            MODEL,
-            buckets=TPOT_BUCKETS,
-            registry=r,
+            "Inference objective latency divided by number of output tokens in seconds for each model.",
+            TPOT_BUCKETS,
         )
-        name = ("name",)
-        self.avg_kv = Gauge(
+        self.avg_kv = pool_gauge(
             "inference_pool_average_kv_cache_utilization",
-            ALPHA + "The average kv cache utilization for an inference server pool.",
-            name,
-            registry=r,
-        ).labels(pool)
-        self.avg_queue = Gauge(
-            "inference_pool_average_queue_size",
-            ALPHA + "The average number of requests pending in the model server queue.",
-            name,
-            registry=r,
-        ).labels(pool)
-        self.avg_running = Gauge(
+            "The average kv cache utilization for an inference server pool.",
+        )
+        self.avg_queue = pool_gauge(
+            "inference_pool_average_queue_size", "The average number of requests pending in the model server queue."
+        )
+        self.avg_running = pool_gauge(
             "inference_pool_average_running_requests",
-            ALPHA + "The average number of running requests across the model servers.",
-            name,
-            registry=r,
-        ).labels(pool)
-        self.ready_pods = Gauge(
-            "inference_pool_ready_pods",
-            ALPHA + "The number of ready pods in the inference server pool.",
-            name,
-            registry=r,
-        ).labels(pool)
+            "The average number of running requests across the model servers.",
+        )
+        self.ready_pods = pool_gauge(
+            "inference_pool_ready_pods", "The number of ready pods in the inference server pool."
+        )
         self.per_pod_queue = Gauge(
             "inference_pool_per_pod_queue_size",
             ALPHA + "The total number of requests pending in the model server queue for each underlying pod.",
