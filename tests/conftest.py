@@ -47,9 +47,8 @@ def wait_for(
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimCluster]:
     """A Pattern 1 cluster on TPU, 200x faster than real time."""
-    cluster = SimCluster(SimOptions(speed=TEST_SPEED, seed=7)).start()
-    yield cluster
-    cluster.stop()
+    with SimCluster(SimOptions(speed=TEST_SPEED, seed=7)) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,9 @@ CONSOLE_SPEED = 100.0  # fast enough for startups, idle enough for Pilot's idle 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimCluster, Path]]:
     """A Pattern 1 cluster and its kubeconfig."""
-    cluster = SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=3)).start()
-    path = cluster.write_kubeconfig(tmp_path_factory.mktemp("console") / "kubeconfig")
-    yield cluster, path
-    cluster.stop()
+    with SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=3)) as cluster:
+        path = cluster.write_kubeconfig(tmp_path_factory.mktemp("console") / "kubeconfig")
+        yield cluster, path
 
 
 def make_app(kubeconfig: Path, config: Config | None = None, **kwargs: object) -> ConsoleApp:

@@ -22,9 +22,8 @@ from tests.console.conftest import CONSOLE_SPEED, make_app, until
 
 @pytest.fixture()
 def cluster(tmp_path: Path) -> Iterator[tuple[SimCluster, Path]]:
-    c = SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=9)).start()
-    yield c, c.write_kubeconfig(tmp_path / "kubeconfig")
-    c.stop()
+    with SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=9)) as c:
+        yield c, c.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 def hop(app: ConsoleApp, kind: str) -> object:

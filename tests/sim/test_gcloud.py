@@ -19,9 +19,8 @@ TPU_POOL = "tpu-v6e-pool"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[SimCluster]:
-    c = SimCluster(SimOptions(speed=TEST_SPEED, seed=11)).start()
-    yield c
-    c.stop()
+    with SimCluster(SimOptions(speed=TEST_SPEED, seed=11)) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

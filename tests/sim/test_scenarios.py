@@ -21,9 +21,8 @@ GW_API = "/apis/gateway.networking.k8s.io/v1/namespaces/" + NAMESPACE
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[SimCluster]:
-    c = SimCluster(SimOptions(speed=TEST_SPEED, seed=5)).start()
-    yield c
-    c.stop()
+    with SimCluster(SimOptions(speed=TEST_SPEED, seed=5)) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ DECODE = {"llm-d.ai/inferenceServing": "true"}
 
 @pytest.fixture()
 def cluster() -> Iterator[SimCluster]:
-    c = SimCluster(SimOptions(speed=TEST_SPEED, seed=3)).start()
-    yield c
-    c.stop()
+    with SimCluster(SimOptions(speed=TEST_SPEED, seed=3)) as c:
+        yield c
 
 
 def _decode_pods(c: SimCluster) -> list[dict[str, object]]:
