@@ -90,8 +90,15 @@ def test_promql_over_scraped_vllm_and_epp_metrics(sim: SimCluster, prometheus: s
         done = client.completions.create(model=MODEL, prompt=f"Load {served}", max_tokens=20)
         assert done.usage is not None
         served += done.usage.completion_tokens
-    # Two scrapes after the load so rate() has samples on both sides of it.
-    time.sleep(2.5)
+    # Wait until scrapes of both jobs after the last request have landed, so rate() has samples spanning the load.
+    wait_for(
+        lambda: (
+            _value(prom, "sum(vllm:generation_tokens_total)") >= served
+            and _value(prom, "sum(inference_objective_request_total)") >= served / 20
+        ),
+        timeout=20,
+        message="scrapes of vLLM and the EPP that saw every request",
+    )
     rate = wait_for(
         lambda: (v := _value(prom, "sum(rate(vllm:generation_tokens_total[1m]))")) > 0 and v,
         timeout=20,
