@@ -27,6 +27,7 @@ class Pane(Vertical):
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.border_title = self.title
         self._stale = True
+        self._state: ClusterState | None = None  # the app's state, kept even while hidden
         self.notice = Static("", classes="pane-notice")
         self.notice.display = False
 
@@ -37,6 +38,7 @@ class Pane(Vertical):
 
     def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
         """The cluster state moved; redraw now if visible, else later."""
+        self._state = state
         if not self.is_on_screen:
             self._stale = True
             return
@@ -62,6 +64,7 @@ class Pane(Vertical):
 
     def became_visible(self, state: ClusterState) -> None:
         """Catch up after being hidden."""
+        self._state = state
         if self._stale:
             self._stale = False
             self._safely_refresh(state, None)

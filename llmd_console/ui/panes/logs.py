@@ -159,7 +159,6 @@ class LogsPane(Pane):
         self.previous = False
         self.container: str | None = None
         self.stream_state = "no pod selected"
-        self._state: ClusterState | None = None
         self._worker: Worker[None] | None = None
         self.received = 0
         self.skipped = 0  # lines a pod printed faster than they could be kept
@@ -349,8 +348,7 @@ class LogsPane(Pane):
         self.startup.update(text)
 
     def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
-        """Even when hidden, know the pods: the stream and the tracker keep running."""
-        self._state = state
+        """Even when hidden, follow container restarts: the stream and the tracker keep running."""
         self._notice_restart(state)
         super().cluster_changed(state, changes)
 
@@ -382,7 +380,6 @@ class LogsPane(Pane):
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Keep the pod list fresh for container choices and the tracker."""
-        self._state = state
         self.show_notice(self.status_notice(state))
         if self.target is not None and changes is not None:
             key = f"{self.target.namespace}/{self.target.pod}"

@@ -58,8 +58,8 @@ class NodesPane(Pane):
         self.pools = Static("", id="node-pools")
         self.table: DataTable[Text | str] = DataTable(cursor_type="row", id="nodes-table")
         self.chips = Static("", id="node-chips", classes="pane-footer")
+        self._by_node: dict[str, list[dict[str, object]]] = {}
         self._rows: dict[str, NodeRow] = {}
-        self._state: ClusterState | None = None
         self.selected: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -77,10 +77,10 @@ class NodesPane(Pane):
         """Recompute rows (nodes are few) and diff them into the table."""
         if changes is not None and not changes.touched("nodes", "pods"):
             return
-        self._state = state
         self.show_notice(self.status_notice(state))
         nodes = list(state.of("nodes").values())
         by_node = live_pods_on(list(state.of("pods").values()))
+        self._by_node = by_node
         rows = {r.name: r for r in node_rows(nodes, by_node)}
         with self.app.batch_update():
             for gone in set(self._rows) - set(rows):
@@ -141,4 +141,5 @@ class NodesPane(Pane):
         """Draw the highlighted node's chips."""
         if event.row_key.value and self._state is not None:
             self.selected = str(event.row_key.value)
-            self._draw_chips(self._state, live_pods_on(list(self._state.of("pods").values())))
+            # Moving the cursor changes nothing in the cluster: reuse the last refresh's pods by node.
+            self._draw_chips(self._state, self._by_node)

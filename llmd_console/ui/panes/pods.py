@@ -55,7 +55,6 @@ class PodsPane(Pane):
         self.events = Static("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
         self._shown: dict[str, PodRow] = {}
-        self._state: ClusterState | None = None
         self.selected: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -90,7 +89,6 @@ class PodsPane(Pane):
 
     def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
         """Keyed diff: add, update changed cells, remove gone rows."""
-        self._state = state
         self.show_notice(self.status_notice(state))
         rows = state.pod_rows
         keys = set(rows) if changes is None else changes.kinds.get("pods", set()) | (set(self._shown) - set(rows))
