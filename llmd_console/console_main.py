@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 import tempfile
 import threading
@@ -110,6 +111,9 @@ def run_demo(args: argparse.Namespace) -> int:
             time_scale=args.speed,
             wait_ready=demo.ready,
         )
+        # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
+        # simulator and its files are cleaned up below.
+        signal.signal(signal.SIGHUP, lambda *_: app.exit())
         app.run()
         if demo.error is not None:
             return _fail(f"the simulated cluster did not start: {demo.error}")
