@@ -120,7 +120,7 @@ async def with_app(kubeconfig: Path, body: Any, size: tuple[int, int] = (160, 45
     app.started = time.perf_counter()  # type: ignore[attr-defined]
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 120
-        while not app.state.pod_rows and time.monotonic() < deadline:
+        while not app.snapshot.pods and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return await body(app, pilot)
 
@@ -221,7 +221,7 @@ def log_throughput(seconds: float) -> None:
         from llmd_console.ui.panes.nodes import NodesPane
 
         logs = app.query_one(LogsPane)
-        while f"{NS}/chatty" not in app.state.pod_rows:
+        while f"{NS}/chatty" not in app.snapshot.pods:
             await asyncio.sleep(0.05)
         logs.show_pod(f"{NS}/chatty")
         while logs.received < 1000:

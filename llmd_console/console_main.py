@@ -35,17 +35,13 @@ def prepare(args: argparse.Namespace) -> Config | int:
         ui = dataclasses.replace(ui, read_only=True)
     if args.layout:
         ui = dataclasses.replace(ui, layout=args.layout)
-    if ui.layout != "auto":
+    from llmd_console.ui.registry import pane_ids  # noqa: PLC0415 - the panes come with the UI
+
+    for name in (ui.layout,) if ui.layout != "auto" else ("default", "compact"):
         try:
-            load_layout(ui.layout)
+            load_layout(name, pane_ids())
         except LayoutError as exc:
             return _fail(f"layout error: {exc}")
-    else:
-        for name in ("default", "compact"):
-            try:
-                load_layout(name)
-            except LayoutError as exc:
-                return _fail(f"layout error: {exc}")
     return dataclasses.replace(config, ui=ui)
 
 

@@ -8,15 +8,16 @@ a time with quick switching (for 80x24). Built-in layouts live in the top-level
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+
+import yaml
 
 from llmd_console.config import config_dir
 from llmd_console.yamlschema import SchemaError, load_file
 
-PaneName = Literal["nodes", "pods", "logs", "gateway", "metrics", "prompt"]
-PANES: tuple[PaneName, ...] = ("nodes", "pods", "logs", "gateway", "metrics", "prompt")
+PaneName = str  # a pane id from the UI's pane registry; checked by load_layout
 BUILTIN = ("default", "oncall", "demo", "compact")
 # The smallest terminal the default layout is meant for; below it "auto" picks compact.
 AUTO_MIN = (160, 45)
@@ -95,8 +96,8 @@ def available() -> list[str]:
     return sorted(names)
 
 
-def load_layout(name: str) -> Layout:
-    """Find and parse layout ``name``."""
+def load_layout(name: str, panes: Collection[str]) -> Layout:
+    """Find and parse layout ``name``; every pane it names must be one of ``panes``."""
     if not name or "/" in name or name.startswith("."):
         raise LayoutError(f"invalid layout name {name!r}")
     for directory in search_path():
@@ -106,6 +107,7 @@ def load_layout(name: str) -> Layout:
                 layout = load_file(Layout, path)
             except SchemaError as exc:
                 raise LayoutError(str(exc)) from None
+            _check_panes(layout, panes, path)
             return Layout(layout.description, layout.rows, layout.tabs, name)
     raise LayoutError(f"no layout named {name!r} (available: {', '.join(available())})")
 
@@ -115,3 +117,34 @@ def choose(name: str, width: int, height: int) -> str:
     if name != "auto":
         return name
     return "default" if width >= AUTO_MIN[0] and height >= AUTO_MIN[1] else "compact"
+
+
+def _check_panes(layout: Layout, known: Collection[str], path: Path) -> None:
+    """Refuse a pane id the registry does not know, naming the file, line and place."""
+    places = [(f"tabs[{i}]", p) for i, p in enumerate(layout.tabs)] + [
+        (f"rows[{r}].panes[{c}].pane", slot.pane)
+        for r, row in enumerate(layout.rows)
+        for c, slot in enumerate(row.panes)
+    ]
+    for where, pane in places:
+        if pane not in known:
+            expected = ", ".join(repr(k) for k in known)
+            raise LayoutError(f"{path}:{_line_of(path, pane)}: {where}: expected one of {expected}, got {pane!r}")
+
+
+def _line_of(path: Path, value: str) -> int:
+    """The first line where the scalar ``value`` appears in the YAML file (1 if it cannot be found)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return 1
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.ScalarNode) and node.value == value:
+            return int(node.start_mark.line) + 1
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(v for pair in reversed(node.value) for v in reversed(pair))
+    return 1

@@ -107,10 +107,10 @@ class KubeClient:
         """Release connections."""
         await self._api.close()
 
-    async def _open(self, path: str, query: dict[str, Any], request_timeout: float | None) -> Any:
+    async def _open(self, path: str, query: dict[str, Any], request_timeout: float | None, method: str = "GET") -> Any:
         url = path + ("?" + urlencode({k: v for k, v in query.items() if v is not None}) if query else "")
         method, full_url, headers, body, post = await self._api.param_serialize(
-            "GET", url, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+            method, url, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
         )
         try:
             response = await self._api.call_api(method, full_url, headers, body, post, _request_timeout=request_timeout)
@@ -123,7 +123,10 @@ class KubeClient:
 
     async def get(self, path: str, **query: Any) -> Obj:
         """GET a JSON object."""
-        response = await self._open(path, query, self.timeout)
+        return await self._json("GET", path, query)
+
+    async def _json(self, method: str, path: str, query: dict[str, Any]) -> Obj:
+        response = await self._open(path, query, self.timeout, method)
         try:
             data = json.loads(await response.read())
         except ValueError as exc:
@@ -132,9 +135,18 @@ class KubeClient:
             raise KubeError(502, "BadResponse", f"the API server sent a non-object for {path}")
         return data
 
-    async def lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
-        """GET a streamed body (watch, follow logs) line by line."""
+    async def open_lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
+        """GET a streamed body (watch, follow logs); returns once the server has answered,
+        with an iterator over the body's lines."""
         response = await self._open(path, query, None)
+        return self._read_lines(response)
+
+    async def lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
+        """GET a streamed body line by line."""
+        async for line in await self.open_lines(path, **query):
+            yield line
+
+    async def _read_lines(self, response: Any) -> AsyncIterator[bytes]:
         stream = response.response.content
         read = 0
         try:
@@ -181,7 +193,7 @@ class KubeClient:
             if isinstance(event, dict):
                 yield event
 
-    async def logs(
+    async def open_logs(
         self,
         namespace: str,
         pod: str,
@@ -192,7 +204,8 @@ class KubeClient:
         follow: bool,
         since_time: str | None = None,
     ) -> AsyncIterator[str]:
-        """A container's log lines, with the kubelet's RFC 3339 timestamps."""
+        """A container's log, with the kubelet's RFC 3339 timestamps: returns once the server
+        has answered (a refusal raises here), with an iterator over the lines."""
         query: dict[str, Any] = {"timestamps": "true"}
         if since_time:
             query["sinceTime"] = since_time
@@ -204,8 +217,18 @@ class KubeClient:
             query["previous"] = "true"
         if follow:
             query["follow"] = "true"
-        async for raw in self.lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", **query):
-            yield raw.decode("utf-8", "replace").rstrip("\r\n")
+        raw = await self.open_lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", **query)
+        return _decoded(raw)
+
+    async def delete(self, path: str, *, dry_run: bool = False) -> Obj:
+        """DELETE an object (``dry_run``: the server checks and answers, and changes nothing)."""
+        query = {"dryRun": "All"} if dry_run else {}
+        return await self._json("DELETE", path, query)
+
+
+async def _decoded(lines: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    async for raw in lines:
+        yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
 def kubeconfig_paths(flag: str | None) -> list[str]:

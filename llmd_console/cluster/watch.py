@@ -11,19 +11,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
-from llmd_console.cluster.kube import Kind, KubeClient, KubeError, Obj
-
-KindStatus = Literal["loading", "live", "reconnecting", "forbidden", "missing"]
-
-
-@dataclass(frozen=True)
-class KindState:
-    """How the console's view of one kind is doing."""
-
-    status: KindStatus
-    message: str = ""
+from llmd_console.cluster.kube import Kind, KubeClient, KubeError
+from llmd_console.models import KindState, KindStatus, Obj
 
 
 @dataclass
@@ -166,5 +156,5 @@ def _describe(exc: KubeError, kind: Kind) -> str:
         api = f"{kind.group}/{kind.version}" if kind.group else kind.version
         return f"{kind.plural}.{kind.group or 'core'} is not served ({api} missing)"
     if exc.status == 0:
-        return f"disconnected, retrying: {exc.message}"
+        return exc.message
     return f"{exc.status} {exc.reason}: {exc.message}"

@@ -1,13 +1,13 @@
-"""The console app: the composition root that connects to the cluster, keeps the
-state, and hands it to the panes of the current layout."""
+"""The console app: the composition root. It receives a session, renders its snapshots
+and connection, runs the log stream the logs pane asks for, and routes the operator's
+mutations through one plan -> confirm -> execute -> audit path."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,38 +15,37 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from llmd_console.cluster.kube import KINDS, KubeClient
-from llmd_console.cluster.watch import Batch, WatchHub
+from llmd_console.actions.audit import AuditLog
+from llmd_console.actions.plan import Plan
+from llmd_console.actions.runner import carry_out
+from llmd_console.cluster.logs import LogStream
 from llmd_console.config import Config
-from llmd_console.layouts import PANES, Layout, LayoutError, available, choose, load_layout
-from llmd_console.state import ClusterState
+from llmd_console.layouts import Layout, LayoutError, available, choose, load_layout
+from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
+from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
+from llmd_console.ui.confirm import ConfirmScreen
 from llmd_console.ui.dialogs import AskScreen
 from llmd_console.ui.help import HelpScreen
-from llmd_console.ui.messages import KubeBatchArrived, PodSelected
+from llmd_console.ui.messages import (
+    ConnectionChanged,
+    LogChunkArrived,
+    LogsRequested,
+    PodSelected,
+    SnapshotArrived,
+)
 from llmd_console.ui.panes.base import Pane
-from llmd_console.ui.panes.gateway import GatewayPane
-from llmd_console.ui.panes.logs import LogsPane
-from llmd_console.ui.panes.nodes import NodesPane
-from llmd_console.ui.panes.placeholder import PlaceholderPane
-from llmd_console.ui.panes.pods import PodsPane
+from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 
-PANE_KEYS = PANES
-ALL_NAMESPACES = "all"
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which cluster to open."""
-
-    kubeconfig: str | None
-    context: str | None
-    namespace: str | None
+__all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
+# Which pane owns a worker group: its failures are shown there.
+GROUP_PANES = {"logs": "logs"}
 
 
 class ConsoleApp(App[int]):
@@ -61,12 +60,7 @@ class ConsoleApp(App[int]):
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and action"),
         Binding("v", "next_layout", "Layout", id="layout", tooltip="Switch to the next layout"),
         Binding("n", "namespace", "Namespace", id="namespace", tooltip="Switch namespace ('all' for every one)"),
-        Binding("1", "focus_pane(1)", "Pane 1", show=False, id="pane1"),
-        Binding("2", "focus_pane(2)", "Pane 2", show=False, id="pane2"),
-        Binding("3", "focus_pane(3)", "Pane 3", show=False, id="pane3"),
-        Binding("4", "focus_pane(4)", "Pane 4", show=False, id="pane4"),
-        Binding("5", "focus_pane(5)", "Pane 5", show=False, id="pane5"),
-        Binding("6", "focus_pane(6)", "Pane 6", show=False, id="pane6"),
+        *(Binding(str(i), f"focus_pane({i})", f"Pane {i}", show=False, id=f"pane{i}") for i in range(1, 10)),
         Binding("l", "show_logs", "Logs", id="logs", tooltip="Show the selected pod's log"),
     ]
 
@@ -80,27 +74,30 @@ class ConsoleApp(App[int]):
         time_scale: float = 1.0,
         now: Callable[[], float] = time.time,
         wait_ready: threading.Event | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         super().__init__()
         self.config = config
-        self.target = target
         self.requested_layout = layout or config.ui.layout
         self.demo = demo
         self.time_scale = time_scale
         self.now = now
         self.read_only = config.ui.read_only
-        self.state = ClusterState()
-        self.kube: KubeClient | None = None
-        self.namespace = target.namespace or config.cluster.namespace
-        self.context_name = target.context or config.cluster.context or ""
-        self.connection = "connecting"
-        self.last_live: float | None = None
+        self.audit = audit or AuditLog()
+        self.session = Session(
+            config,
+            target,
+            on_snapshot=self._snapshot_made,
+            on_connection=self._connection_moved,
+            wait_ready=wait_ready,
+            now=now,
+        )
         self.layout_name = ""
         self.panes: dict[str, Pane] = {}
+        self.selected_pod: str | None = None
         self.status_bar = StatusBar(id="status-bar")
-        self.wait_ready = wait_ready
-        self.hub: WatchHub | None = None
         self.config_warnings: list[str] = []
+        self._client_ready = asyncio.Event()
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         elif config.ui.theme:
@@ -108,17 +105,32 @@ class ConsoleApp(App[int]):
                 f"ui.theme: unknown theme {config.ui.theme!r}; known: {', '.join(sorted(self.available_themes))}"
             )
 
-    # ---- building the screen ------------------------------------------------------
-    def _make_panes(self) -> dict[str, Pane]:
-        c = self.config
-        return {
-            "nodes": NodesPane(c.prices),
-            "pods": PodsPane(now=self.now),
-            "logs": LogsPane(c.logs, lambda: self.kube, now=self.now, time_scale=self.time_scale),
-            "gateway": GatewayPane(c.resources, self.namespace),
-            "metrics": PlaceholderPane("metrics"),
-            "prompt": PlaceholderPane("prompt"),
-        }
+    def _snapshot_made(self, snapshot: Snapshot) -> None:
+        self.post_message(SnapshotArrived(snapshot))
+
+    def _connection_moved(self, connection: Connection) -> None:
+        self.post_message(ConnectionChanged(connection))
+
+    # ---- what the session knows -----------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        """The latest snapshot."""
+        return self.session.snapshot
+
+    @property
+    def connection(self) -> Connection:
+        """The session's connection."""
+        return self.session.connection
+
+    @property
+    def namespace(self) -> str:
+        """The namespace watched (``all`` for every one)."""
+        return self.session.namespace
+
+    # ---- building the screen ----------------------------------------------------------------
+    def _make_panes(self, names: Iterable[str]) -> dict[str, Pane]:
+        context = PaneContext(self.config, self.now, self.time_scale, self.namespace)
+        return {name: spec(name).factory(context) for name in names}
 
     def compose(self) -> ComposeResult:
         """Status bar, the layout, the footer."""
@@ -138,9 +150,9 @@ class ConsoleApp(App[int]):
             self.notify(warning, title="config", severity="warning", timeout=15)
         name = choose(self.requested_layout, self.size.width, self.size.height)
         await self._apply_layout(name)
-        self.set_interval(1.0, self._tick)
-        self.set_interval(5.0, self._tick_ages)
-        self.call_after_refresh(self._start_watching)
+        self.set_interval(1.0, self._draw_status)
+        self.set_interval(5.0, self._tick)
+        self.call_after_refresh(self._run_session)
 
     def relayout(self, name: str) -> None:
         """Switch to layout ``name`` as soon as the app is idle."""
@@ -148,136 +160,175 @@ class ConsoleApp(App[int]):
 
     async def _apply_layout(self, name: str) -> None:
         try:
-            spec = load_layout(name)
+            spec_ = load_layout(name, pane_ids())
         except LayoutError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(str(exc), severity="error", timeout=10, markup=False)
             if self.layout_name:
                 return
-            spec = load_layout("default") if name != "default" else Layout(rows=[], tabs=list(PANE_KEYS))
-        self.layout_name = spec.name or name
+            spec_ = load_layout("default", pane_ids()) if name != "default" else Layout(tabs=list(pane_ids()))
+        self.layout_name = spec_.name or name
         main = self.query_one("#main", Container)
         await main.remove_children()
-        self.panes = self._make_panes()
-        await main.mount(layout_builder.build(spec, {k: self.panes[k] for k in spec.panes()}))
-        self.focus_pane(spec.panes()[0])
+        self.panes = self._make_panes(spec_.panes())
+        await main.mount(layout_builder.build(spec_, self.panes))
+        self.focus_pane(spec_.panes()[0])
         self.call_after_refresh(self._catch_up)
         self._draw_status()
 
     def _catch_up(self) -> None:
+        """New panes draw the latest snapshot; the logs pane resumes the selected pod."""
         for pane in self.visible_panes():
-            pane.cluster_changed(self.state, None)
-        pods = self.panes.get("pods")
-        if isinstance(pods, PodsPane) and pods.selected and "logs" in self.panes:
-            logs = self.panes["logs"]
-            if isinstance(logs, LogsPane):
-                logs.show_pod(pods.selected)
+            pane.show_snapshot(self.snapshot)
+            pane.became_visible()
+        if self.selected_pod is not None:
+            for pane in self.visible_panes():
+                pane.pod_selected(self.selected_pod)
 
     def visible_panes(self) -> list[Pane]:
         """Panes that are mounted now."""
         return [p for p in self.panes.values() if p.is_mounted]
 
-    # ---- the cluster -------------------------------------------------------------------
-    def _start_watching(self) -> None:
-        self._watch()
+    def _pane(self, name: str) -> Pane | None:
+        pane = self.panes.get(name)
+        return pane if pane is not None and pane.is_mounted else None
+
+    # ---- the session -------------------------------------------------------------------------------
+    def _run_session(self) -> None:
+        self._session_worker()
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
-    async def _watch(self) -> None:
+    async def _session_worker(self) -> None:
         """Connect (reading the kubeconfig like kubectl) and keep every kind in sync."""
-        if self.wait_ready is not None:
-            # The in-process simulator starts alongside the first frame.
-            await asyncio.to_thread(self.wait_ready.wait, 60)
-        if self.kube is None:
-            try:
-                self.kube = await KubeClient.connect(
-                    self.target.kubeconfig,
-                    self.target.context or self.config.cluster.context,
-                    None,
-                    self.config.cluster.request_timeout_seconds,
-                )
-            except Exception as exc:  # KubeError, OSError, and the kubeconfig loader's own types
-                self.connection = f"no connection: {exc}"
-                for pane in self.visible_panes():
-                    pane.show_notice(f"not connected: {exc}")
-                self._draw_status()
-                self.notify(f"cannot use the kubeconfig: {exc}", severity="error", timeout=15)
-                return
-            self.context_name = self.kube.context
-            if self.target.namespace is None and self.config.cluster.namespace == "":
-                self.namespace = self.kube.namespace
-        ns = None if self.namespace == ALL_NAMESPACES else self.namespace
-        kinds = [KINDS[k] for k in KINDS]
-        hub = WatchHub(
-            self.kube,
-            kinds,
-            ns,
-            self._deliver,
-            batch_ms=self.config.refresh.batch_ms,
-            reconnect_max=self.config.refresh.reconnect_max_seconds,
-        )
-        self.hub = hub
-        await hub.run()
+        await self.session.run()
 
-    def _deliver(self, batch: Batch) -> None:
-        self.post_message(KubeBatchArrived(batch))
-
-    def on_kube_batch_arrived(self, message: KubeBatchArrived) -> None:
-        """Apply a batch and let the panes redraw what changed."""
-        self.apply_batch(message.batch)
-
-    def apply_batch(self, batch: Batch) -> None:
-        """Apply ``batch`` to the state and the visible panes."""
-        changes = self.state.apply(batch)
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        """Hand the snapshot to every pane (hidden ones only remember it)."""
         for pane in self.panes.values():
             if pane.is_mounted:
-                pane.cluster_changed(self.state, changes)
-        self._update_connection()
+                pane.show_snapshot(message.snapshot)
 
-    def _update_connection(self) -> None:
-        states = self.state.states
-        if not states:
-            return
-        reconnecting = [s for s in states.values() if s.status == "reconnecting"]
-        if reconnecting:
-            self.connection = "disconnected, retrying"
-        elif any(s.status == "loading" for s in states.values()):
-            self.connection = "connecting"
-        else:
-            self.connection = "connected"
-            self.last_live = self.now()
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        """Redraw the status bar; say it once when the connection fails for good."""
+        connection = message.connection
+        if self.session.client is not None:
+            self._client_ready.set()
+        if connection.phase is Phase.FAILED:
+            for pane in self.visible_panes():
+                pane.show_notice(f"not connected: {connection.reason}")
+            self.notify(f"no connection: {connection.reason}", severity="error", timeout=15, markup=False)
         self._draw_status()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """One funnel for worker failures: say so in the status bar and once as a toast."""
-        if event.state == WorkerState.ERROR and event.worker.group == "kube":
-            self.connection = f"watch stopped: {event.worker.error}"
-            self._draw_status()
-            self.notify(f"the cluster watch stopped: {event.worker.error}", severity="error", timeout=15)
-
-    def on_pod_selected(self, message: PodSelected) -> None:
-        """The logs follow the selected pod."""
-        logs = self.panes.get("logs")
-        if isinstance(logs, LogsPane) and logs.is_mounted:
-            logs.show_pod(message.key)
-
-    # ---- periodic ------------------------------------------------------------------------
-    def _tick(self) -> None:
-        if self.connection == "connected":
-            self.last_live = self.now()
+        """One funnel for worker failures: the owning pane says so, and one toast."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        group = event.worker.group
+        text = f"{event.worker.description or group} stopped: {type(error).__name__}: {error}"
+        pane = self._pane(GROUP_PANES.get(group, ""))
+        if pane is not None:
+            pane.show_notice(text[:300])
+        self.notify(text[:500], severity="error", timeout=15, markup=False)
         self._draw_status()
 
-    def _tick_ages(self) -> None:
-        pods = self.panes.get("pods")
-        if isinstance(pods, PodsPane) and pods.is_on_screen:
-            pods.tick_ages()
+    # ---- logs ------------------------------------------------------------------------------------
+    def on_pod_selected(self, message: PodSelected) -> None:
+        """The logs follow the selected pod."""
+        self.selected_pod = message.key
+        for pane in self.visible_panes():
+            pane.pod_selected(message.key)
+
+    def on_logs_requested(self, message: LogsRequested) -> None:
+        """Stream the requested log (any stream before it is cancelled)."""
+        self._stream_logs(message)
+
+    @work(group="logs", exclusive=True, exit_on_error=False, description="pod log stream")
+    async def _stream_logs(self, message: LogsRequested) -> None:
+        target = message.target
+        deliver = self._deliver_log
+        if self.session.client is None:
+            deliver(LogChunk(target, "", state=StreamState(StreamPhase.WAITING, "waiting for the cluster connection")))
+            await self._client_ready.wait()
+        client = self.session.client
+        assert client is not None
+        stream = LogStream(
+            client,
+            target,
+            deliver,
+            lambda: self.session.snapshot.pods.get(target.key),
+            max_lines=self.config.logs.max_lines,
+        )
+        await stream.run()
+
+    def _deliver_log(self, chunk: LogChunk) -> None:
+        self.post_message(LogChunkArrived(chunk))
+
+    def on_log_chunk_arrived(self, message: LogChunkArrived) -> None:
+        """Lines for the logs pane (none once the app is closing: its widgets are going away)."""
+        if self._exit:
+            return
+        for pane in self.visible_panes():
+            pane.log_chunk(message.chunk)
+
+    # ---- mutations ---------------------------------------------------------------------------------
+    def propose(self, plan: Plan, execute: Callable[[], Awaitable[str]]) -> None:
+        """Run ``plan`` through read-only, confirmation, execution and the audit log."""
+        self._carry_out(plan, execute)
+
+    @work(group="actions", exclusive=False, exit_on_error=False, description="mutation")
+    async def _carry_out(self, plan: Plan, execute: Callable[[], Awaitable[str]]) -> None:
+        async def confirm(p: Plan) -> bool:
+            return bool(await self.push_screen_wait(ConfirmScreen(p)))  # type: ignore[arg-type]
+
+        try:
+            result = await carry_out(
+                plan,
+                execute,
+                confirm=confirm,
+                audit=self.audit,
+                context=self.connection.context,
+                read_only=self.read_only,
+            )
+        except OSError as exc:
+            self.notify(f"the audit log cannot be written ({exc}); see {self.audit.path}", severity="error")
+            return
+        severity = {"done": "information", "cancelled": "information"}.get(result.outcome, "error")
+        self.notify(result.message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def mutating_keys(self) -> dict[str, str]:
+        """Keys of mutating actions (as remapped) -> the action's description."""
+        out = {}
+        for pane_spec in specs():
+            for b in pane_spec.bindings:
+                if b.action in pane_spec.mutations:
+                    key = self.config.keys.get(b.id, b.key) if b.id else b.key
+                    for one in key.split(","):
+                        out[one.strip()] = f"{pane_spec.title}: {b.description}"
+        return out
+
+    def on_key(self, event: Key) -> None:
+        """In read-only mode a mutating key is refused out loud (its binding is hidden and inactive)."""
+        if not self.read_only:
+            return
+        what = self.mutating_keys().get(event.key)
+        if what is not None:
+            self.notify(f"read-only: '{what}' is disabled (started with --read-only)", severity="warning")
+
+    # ---- periodic -------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        for pane in self.visible_panes():
+            if pane.is_on_screen:
+                pane.tick()
 
     def _draw_status(self) -> None:
+        connection = self.connection
         age = None
-        if self.connection != "connected" and self.last_live is not None:
-            age = self.now() - self.last_live
+        if connection.phase is not Phase.CONNECTED and connection.last_live is not None:
+            age = self.now() - connection.last_live
         self.status_bar.draw(
-            context=self.context_name or "(current context)",
+            context=connection.context or "(current context)",
             namespace=self.namespace,
-            connection=self.connection,
+            connection=connection,
             read_only=self.read_only,
             data_age=age,
             layout=self.layout_name,
@@ -291,29 +342,31 @@ class ConsoleApp(App[int]):
             if wanted != self.layout_name:
                 self.relayout(wanted)
 
-    # ---- actions -----------------------------------------------------------------------
+    # ---- keys, help, palette ------------------------------------------------------------------------------
     def action_help(self) -> None:
         """Show every key."""
         self.push_screen(HelpScreen(self.help_sections()))
 
     def _all_bindings(self) -> list[Binding]:
-        groups: list[Iterable[BindingType]] = [self.BINDINGS, PodsPane.BINDINGS, LogsPane.BINDINGS]
-        return [b for group in groups for b in group if isinstance(b, Binding)]
+        return [b for b in self.BINDINGS if isinstance(b, Binding)] + [b for s in specs() for b in s.bindings]
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        """(section, [(key, description, action id)]) for the help screen."""
+        """(section, [(key, description, action id)]) for the help screen, from the pane registry."""
 
-        def rows(bindings: Iterable[BindingType]) -> list[tuple[str, str, str]]:
+        def rows(
+            bindings: Iterable[BindingType], mutations: frozenset[str] = frozenset()
+        ) -> list[tuple[str, str, str]]:
             out = []
             for b in bindings:
-                if isinstance(b, Binding):
+                if isinstance(b, Binding) and not (self.read_only and b.action in mutations):
                     key = self.config.keys.get(b.id, b.key) if b.id else b.key
                     out.append((key, b.tooltip or b.description, b.id or ""))
             return out
 
         sections = [("Everywhere", rows(self.BINDINGS))]
-        for cls in (PodsPane, LogsPane):
-            sections.append((f"{cls.title} pane", rows(cls.BINDINGS)))
+        for pane_spec in specs():
+            if pane_spec.bindings:
+                sections.append((f"{pane_spec.title} pane", rows(pane_spec.bindings, pane_spec.mutations)))
         sections.append(("Tables", [("up/down, pgup/pgdn", "move the cursor", ""), ("tab", "next pane", "")]))
         return sections
 
@@ -331,24 +384,20 @@ class ConsoleApp(App[int]):
 
     def action_focus_pane(self, index: int) -> None:
         """Focus the n-th pane of the layout (in the compact layout: bring it to the front)."""
-        try:
-            spec = load_layout(self.layout_name)
-        except LayoutError:
-            return
-        names = spec.panes()
+        names = list(self.panes)
         if not 1 <= index <= len(names):
+            self.notify(f"this layout has {len(names)} panes", severity="information")
             return
         self.focus_pane(names[index - 1])
 
     def focus_pane(self, name: str) -> None:
         """Bring pane ``name`` forward and focus its first focusable widget."""
         tabs = self.query(layout_builder.PaneTabs)
+        pane = self.panes.get(name)
         if tabs:
             tabs.first().show(name)
-            pane = self.panes.get(name)
             if pane is not None:
-                self.call_after_refresh(pane.became_visible, self.state)
-        pane = self.panes.get(name)
+                self.call_after_refresh(pane.became_visible)
         if pane is not None and pane.is_mounted:
             focusable = [w for w in pane.query("*") if w.can_focus and w.display]
             if focusable:
@@ -356,6 +405,9 @@ class ConsoleApp(App[int]):
 
     def action_show_logs(self) -> None:
         """Jump to the logs pane."""
+        if "logs" not in self.panes:
+            self.notify("this layout has no logs pane", severity="information")
+            return
         self.focus_pane("logs")
 
     def action_namespace(self) -> None:
@@ -365,14 +417,13 @@ class ConsoleApp(App[int]):
     def _namespace_chosen(self, value: str | None) -> None:
         if not value or value == self.namespace:
             return
-        self.namespace = value
-        self.state = ClusterState()
+        self.session.switch_namespace(value)
+        self.selected_pod = None
         self.relayout(self.layout_name)
-        self._start_watching()
-        self.notify(f"namespace: {value}", timeout=2)
+        self.notify(f"namespace: {value}", timeout=2, markup=False)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every action in the command palette."""
+        """Every action in the command palette, from the pane registry."""
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Every key and action", self.action_help)
         yield SystemCommand("Switch namespace", "Watch another namespace", self.action_namespace)
@@ -380,27 +431,33 @@ class ConsoleApp(App[int]):
             yield SystemCommand(
                 f"Layout: {name}", f"Arrange the panes as '{name}'", lambda n=name: self.switch_layout(n)
             )
-        for name in PANE_KEYS:
-            yield SystemCommand(f"Go to pane: {name}", f"Focus the {name} pane", lambda n=name: self.focus_pane(n))
-        for pane, bindings in (("logs", LogsPane.BINDINGS), ("pods", PodsPane.BINDINGS)):
-            for b in bindings:
-                if isinstance(b, Binding) and b.show:
-                    yield SystemCommand(
-                        f"{pane.capitalize()}: {b.description}",
-                        b.tooltip or b.description,
-                        lambda p=pane, a=b.action: self._pane_action(p, a),
-                    )
+        for pane_spec in specs():
+            yield SystemCommand(
+                f"Go to pane: {pane_spec.pane_id}", pane_spec.summary, lambda n=pane_spec.pane_id: self.focus_pane(n)
+            )
+            yield from self._pane_commands(pane_spec)
+
+    def _pane_commands(self, pane_spec: PaneSpec) -> Iterable[SystemCommand]:
+        for b in pane_spec.bindings:
+            if not b.show or (self.read_only and b.action in pane_spec.mutations):
+                continue
+            yield SystemCommand(
+                f"{pane_spec.title.split(' ')[0]}: {b.description}",
+                b.tooltip or b.description,
+                lambda p=pane_spec.pane_id, a=b.action: self._pane_action(p, a),
+            )
 
     def _pane_action(self, name: str, action: str) -> None:
-        pane = self.panes.get(name)
-        if pane is not None and pane.is_mounted:
-            self.focus_pane(name)
-            self.call_after_refresh(pane.run_action, action)
+        pane = self._pane(name)
+        if pane is None:
+            self.notify(f"the {name} pane is not in this layout", severity="information")
+            return
+        self.focus_pane(name)
+        self.call_after_refresh(pane.run_action, action)
 
     async def on_unmount(self) -> None:
         """Close the connection."""
-        if self.kube is not None:
-            await self.kube.close()
+        await self.session.close()
 
 
 def _valid_namespace(value: str) -> str | None:

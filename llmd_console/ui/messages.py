@@ -1,4 +1,4 @@
-"""Messages between workers, panes and the app (facts in the past tense)."""
+"""Messages between workers, panes and the app: facts in the past tense, or requests."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from llmd_console.cluster.watch import Batch
+from llmd_console.models import Connection, LogChunk, LogTarget, Snapshot
 
 
 @dataclass
-class KubeBatchArrived(Message):
-    """A batch of watch changes is ready to apply."""
+class SnapshotArrived(Message):
+    """The session made a new snapshot."""
 
-    batch: Batch
+    snapshot: Snapshot
+
+
+@dataclass
+class ConnectionChanged(Message):
+    """The session's connection moved to another phase (or its reasons changed)."""
+
+    connection: Connection
 
 
 @dataclass
@@ -21,3 +28,17 @@ class PodSelected(Message):
     """The operator moved to a pod (``key`` is namespace/name)."""
 
     key: str
+
+
+@dataclass
+class LogsRequested(Message):
+    """The logs pane wants ``target``'s log streamed to it."""
+
+    target: LogTarget
+
+
+@dataclass
+class LogChunkArrived(Message):
+    """A log stream delivered lines or a state change."""
+
+    chunk: LogChunk

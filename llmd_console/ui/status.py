@@ -5,8 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from llmd_console.models import Connection, Phase
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import human_age
+
+PHASE_STYLE = {Phase.CONNECTED: "green", Phase.CONNECTING: "yellow"}
 
 
 class StatusBar(Static):
@@ -17,7 +20,7 @@ class StatusBar(Static):
         *,
         context: str,
         namespace: str,
-        connection: str,
+        connection: Connection,
         read_only: bool,
         data_age: float | None,
         layout: str,
@@ -34,8 +37,14 @@ class StatusBar(Static):
         text.append(one_line(context, 60) or "-", style="bold")
         text.append("  ns ", style="dim")
         text.append(one_line(namespace, 30 if narrow else 60), style="bold")
-        style = {"connected": "green", "connecting": "yellow"}.get(connection.split(":", maxsplit=1)[0], "bold red")
-        text.append(f"  ● {one_line(connection, 80)}", style=style)
+        words = connection.label
+        if connection.phase is Phase.RECONNECTING:
+            words = "disconnected, retrying"
+        if connection.reason and connection.phase is not Phase.CONNECTED:
+            words += f": {connection.reason}"
+        text.append(f"  ● {one_line(words, 80)}", style=PHASE_STYLE.get(connection.phase, "bold red"))
+        if connection.forbidden:
+            text.append(f"  forbidden: {one_line(', '.join(sorted(connection.forbidden)), 40)}", style="yellow")
         if read_only:
             text.append("  READ-ONLY", style="bold magenta")
         if data_age is not None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from llmd_console.models import Obj
 from llmd_console.sanitize import one_line
 
-Obj = dict[str, Any]
+__all__ = ["Obj"]
 TPU_RESOURCE, GPU_RESOURCE = "google.com/tpu", "nvidia.com/gpu"
 ACCELERATOR_LABELS = ("cloud.google.com/gke-tpu-accelerator", "cloud.google.com/gke-accelerator")
 

@@ -3,29 +3,17 @@ hop with a light and, when it is not healthy, what is wrong in words and the fix
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
+from llmd_console.models import Hop, Light, Obj
 from llmd_console.sanitize import one_line
-from llmd_console.views.common import Obj, condition, is_true, meta, name
+from llmd_console.views.common import condition, is_true, meta, name
 
-Light = Literal["ok", "warning", "error", "unknown"]
 GATEWAY_API_FIX = (
     "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
 )
 POOL_CRD_FIX = "cd llm-d/guides/prereq/gateway-provider && ./install-gateway-provider-dependencies.sh apply"
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One hop of the request path."""
-
-    kind: str
-    name: str
-    light: Light
-    facts: tuple[str, ...] = ()
-    problem: str = ""
-    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,13 +25,13 @@ class PathInput:
     pool_name: str
     epp_name: str
     namespace: str
-    gateways: dict[str, Obj]
-    routes: dict[str, Obj]
-    pools: dict[str, Obj]
-    services: dict[str, Obj]
-    deployments: dict[str, Obj]
-    pods: dict[str, Obj]
-    classes: dict[str, Obj]
+    gateways: Mapping[str, Obj]
+    routes: Mapping[str, Obj]
+    pools: Mapping[str, Obj]
+    services: Mapping[str, Obj]
+    deployments: Mapping[str, Obj]
+    pods: Mapping[str, Obj]
+    classes: Mapping[str, Obj]
     missing: frozenset[str] = field(default_factory=frozenset)  # kinds whose API is not served
     forbidden: frozenset[str] = field(default_factory=frozenset)
 

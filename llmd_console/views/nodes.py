@@ -2,60 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from llmd_console.models import Node, NodePool, Obj, TpuSlice
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import (
     ACCELERATOR_LABELS,
     GPU_RESOURCE,
     TPU_RESOURCE,
-    Obj,
     is_true,
     meta,
     name,
     pod_accelerators,
     quantity_int,
 )
-
-
-@dataclass(frozen=True)
-class NodeRow:
-    """One line of the nodes table."""
-
-    name: str
-    pool: str
-    status: str
-    ready: bool
-    machine: str
-    accelerator: str
-    topology: str
-    chips_used: int
-    chips_total: int
-    pods: int
-
-
-@dataclass(frozen=True)
-class PoolRow:
-    """A node pool, summed over its nodes."""
-
-    name: str
-    nodes: int
-    ready: int
-    machine: str
-    accelerator: str
-    chips: int
-    cost_per_hour: float | None
-
-
-@dataclass(frozen=True)
-class ChipMap:
-    """A node's chips laid out in their topology, each with the pod holding it ("" = free)."""
-
-    node: str
-    columns: int
-    rows: int
-    owners: tuple[str, ...]
-    kind: str  # TPU or GPU
 
 
 def _labels(node: Obj) -> dict[str, str]:
@@ -97,34 +55,34 @@ def live_pods_on(pods: list[Obj]) -> dict[str, list[Obj]]:
     return out
 
 
-def node_rows(nodes: list[Obj], by_node: dict[str, list[Obj]]) -> list[NodeRow]:
-    """Rows for the nodes table."""
-    rows = []
-    for node in nodes:
-        labels = _labels(node)
-        status, ready = node_status(node)
-        pods = by_node.get(meta(node).get("name", ""), [])
-        rows.append(
-            NodeRow(
-                name=name(node),
-                pool=one_line(labels.get("cloud.google.com/gke-nodepool", ""), 63),
-                status=status,
-                ready=ready,
-                machine=one_line(labels.get("node.kubernetes.io/instance-type", ""), 63),
-                accelerator=accelerator_of(node),
-                topology=one_line(labels.get("cloud.google.com/gke-tpu-topology", ""), 20),
-                chips_used=sum(pod_accelerators(p) for p in pods),
-                chips_total=chips_of(node),
-                pods=len(pods),
-            )
-        )
+def node_model(node: Obj, pods: list[Obj]) -> Node:
+    """One node, with the pods that hold its resources."""
+    labels = _labels(node)
+    status, ready = node_status(node)
+    return Node(
+        name=name(node),
+        pool=one_line(labels.get("cloud.google.com/gke-nodepool", ""), 63),
+        status=status,
+        ready=ready,
+        machine=one_line(labels.get("node.kubernetes.io/instance-type", ""), 63),
+        accelerator=accelerator_of(node),
+        topology=one_line(labels.get("cloud.google.com/gke-tpu-topology", ""), 20),
+        chips_used=sum(pod_accelerators(p) for p in pods),
+        chips_total=chips_of(node),
+        pods=len(pods),
+    )
+
+
+def node_rows(nodes: list[Obj], by_node: dict[str, list[Obj]]) -> list[Node]:
+    """Every node, by pool then name."""
+    rows = [node_model(node, by_node.get(meta(node).get("name", ""), [])) for node in nodes]
     rows.sort(key=lambda r: (r.pool, r.name))
     return rows
 
 
-def pool_rows(rows: list[NodeRow], prices: dict[str, float]) -> list[PoolRow]:
+def pool_rows(rows: list[Node], prices: dict[str, float]) -> list[NodePool]:
     """Pools summed from node rows, with the hourly cost of their accelerator chips."""
-    pools: dict[str, list[NodeRow]] = {}
+    pools: dict[str, list[Node]] = {}
     for row in rows:
         pools.setdefault(row.pool or "(no pool)", []).append(row)
     out = []
@@ -133,7 +91,7 @@ def pool_rows(rows: list[NodeRow], prices: dict[str, float]) -> list[PoolRow]:
         chips = sum(m.chips_total for m in members)
         price = prices.get(accelerator) if accelerator else None
         out.append(
-            PoolRow(
+            NodePool(
                 name=pool,
                 nodes=len(members),
                 ready=sum(1 for m in members if m.ready),
@@ -146,7 +104,7 @@ def pool_rows(rows: list[NodeRow], prices: dict[str, float]) -> list[PoolRow]:
     return out
 
 
-def chip_map(node: Obj, pods: list[Obj]) -> ChipMap | None:
+def chip_map(node: Obj, pods: list[Obj]) -> TpuSlice | None:
     """The node's chips in topology order, filled by its pods in creation order.
 
     The API does not say which device IDs the device plugin gave a pod; chips are
@@ -166,7 +124,7 @@ def chip_map(node: Obj, pods: list[Obj]) -> ChipMap | None:
         owners.extend([name(pod)] * pod_accelerators(pod))
     owners = (owners + [""] * total)[:total]
     kind = "TPU" if quantity_int(((node.get("status") or {}).get("allocatable") or {}).get(TPU_RESOURCE)) else "GPU"
-    return ChipMap(name(node), columns, rows, tuple(owners), kind)
+    return TpuSlice(name(node), columns, rows, tuple(owners), kind)
 
 
 def _product(values: list[int]) -> int:

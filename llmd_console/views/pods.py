@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
 
+from llmd_console.models import Container, Obj, Pod, Role, Severity, StartupProbe
 from llmd_console.sanitize import one_line
-from llmd_console.views.common import Obj, meta, name, pod_accelerators, timestamp
+from llmd_console.views.common import is_true, meta, name, pod_accelerators, timestamp
 
-Severity = Literal["ok", "progress", "warning", "error"]
-Role = Literal["decode", "prefill", "epp", "gateway", "other"]
 _BAD_WAITING = {
     "CrashLoopBackOff",
     "ImagePullBackOff",
@@ -19,24 +17,6 @@ _BAD_WAITING = {
     "InvalidImageName",
     "RunContainerError",
 }
-
-
-@dataclass(frozen=True)
-class PodRow:
-    """One line of the pods table."""
-
-    key: str
-    namespace: str
-    name: str
-    role: Role
-    ready: str
-    status: str
-    severity: Severity
-    restarts: int
-    created: float | None
-    node: str
-    chips: int
-    containers: tuple[str, ...]
 
 
 def role_of(pod: Obj) -> Role:
@@ -89,15 +69,54 @@ def status_of(pod: Obj) -> tuple[str, Severity]:
     return phase, "error" if phase == "Failed" else "progress"
 
 
-def pod_row(pod: Obj, key: str) -> PodRow:
-    """The row for one pod."""
+def _probe(spec: Obj) -> StartupProbe | None:
+    probe = spec.get("startupProbe")
+    if not isinstance(probe, dict):
+        return None
+    return StartupProbe(
+        float(probe.get("initialDelaySeconds", 0)),
+        float(probe.get("periodSeconds", 10)),
+        float(probe.get("failureThreshold", 3)),
+    )
+
+
+def _containers(pod: Obj) -> tuple[Container, ...]:
+    specs = [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+    statuses = {
+        s.get("name"): s for s in (pod.get("status") or {}).get("containerStatuses") or [] if isinstance(s, dict)
+    }
+    out = []
+    for spec in specs:
+        cname = str(spec.get("name", ""))
+        status = statuses.get(cname) or {}
+        state = status.get("state") or {}
+        last = (status.get("lastState") or {}).get("terminated") or {}
+        out.append(
+            Container(
+                name=one_line(cname, 63),
+                instance=str(status.get("containerID") or ""),
+                restarts=int(status.get("restartCount") or 0),
+                ready=bool(status.get("ready")),
+                started=bool(status.get("started")),
+                running_since=timestamp((state.get("running") or {}).get("startedAt")),
+                waiting=one_line(str((state.get("waiting") or {}).get("reason") or ""), 60),
+                last_exit=one_line(str(last.get("reason") or ""), 60),
+                startup_probe=_probe(spec),
+            )
+        )
+    return tuple(out)
+
+
+def pod_model(pod: Obj, key: str) -> Pod:
+    """The console's view of one pod."""
     m = meta(pod)
     spec = pod.get("spec") or {}
     statuses = [s for s in (pod.get("status") or {}).get("containerStatuses") or [] if isinstance(s, dict)]
-    containers = tuple(one_line(str(c.get("name", "")), 63) for c in spec.get("containers") or [])
+    containers = _containers(pod)
     ready = sum(1 for s in statuses if s.get("ready"))
     text, severity = status_of(pod)
-    return PodRow(
+    labels = m.get("labels") or {}
+    return Pod(
         key=key,
         namespace=one_line(str(m.get("namespace", "")), 63),
         name=name(pod),
@@ -110,4 +129,26 @@ def pod_row(pod: Obj, key: str) -> PodRow:
         node=one_line(str(spec.get("nodeName") or ""), 253),
         chips=pod_accelerators(pod),
         containers=containers,
+        labels=MappingProxyType({str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}),
+        phase=str((pod.get("status") or {}).get("phase") or "Pending"),
+        is_ready=is_true(pod, "Ready"),
+        terminating=bool(m.get("deletionTimestamp")),
+    )
+
+
+def unreadable_pod(key: str, error: Exception) -> Pod:
+    """The row of a pod whose fields are not what Kubernetes sends: it is shown, saying so."""
+    namespace, _, pod_name = key.partition("/")
+    return Pod(
+        key,
+        one_line(namespace, 63),
+        one_line(pod_name, 253),
+        "other",
+        "?",
+        f"unreadable: {type(error).__name__}",
+        "error",
+        0,
+        None,
+        "",
+        0,
     )

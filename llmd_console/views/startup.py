@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmd_console.views.common import Obj, timestamp
+from llmd_console.models import Container
 
 PHASES = ("device init", "download", "weights", "compile/warm-up", "server up")
 # (phase index, pattern that marks its start)
@@ -95,16 +95,6 @@ class StartupTracker:
         return out
 
 
-def split_timestamp(line: str) -> tuple[float | None, str]:
-    """Split the kubelet's ``--timestamps`` prefix from a log line."""
-    head, sep, rest = line.partition(" ")
-    if sep and len(head) >= 20 and head[4] == "-" and head[10] == "T":
-        at = timestamp(head)
-        if at is not None:
-            return at, rest
-    return None, line
-
-
 @dataclass(frozen=True)
 class ProbeBudget:
     """The startup probe's allowance for the current container."""
@@ -118,22 +108,15 @@ class ProbeBudget:
         return max(0.0, self.total - self.used)
 
 
-def probe_budget(pod: Obj, container: str, now: float, time_scale: float = 1.0) -> ProbeBudget | None:
+def probe_budget(container: Container | None, now: float, time_scale: float = 1.0) -> ProbeBudget | None:
     """initialDelay + period x failureThreshold of the startup probe, and the time used so far
-    (``time_scale``: how much faster than the wall clock a simulated cluster runs)."""
-    spec = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == container), None)
-    probe = (spec or {}).get("startupProbe")
-    if not probe:
+    (``time_scale``: how much faster than the wall clock a simulated cluster runs); None when
+    there is no probe or it has passed."""
+    if container is None or container.startup_probe is None:
         return None
-    total = float(probe.get("initialDelaySeconds", 0)) + float(probe.get("periodSeconds", 10)) * float(
-        probe.get("failureThreshold", 3)
-    )
-    status = next(
-        (s for s in (pod.get("status") or {}).get("containerStatuses") or [] if s.get("name") == container), None
-    )
-    started = timestamp(((status or {}).get("state") or {}).get("running", {}).get("startedAt"))
-    if started is None:
+    total = container.startup_probe.budget
+    if container.running_since is None:
         return ProbeBudget(total, 0.0)
-    if (status or {}).get("started"):
+    if container.started:
         return None  # the startup probe has passed
-    return ProbeBudget(total, (now - started) * time_scale)
+    return ProbeBudget(total, (now - container.running_since) * time_scale)

@@ -12,6 +12,7 @@ import pytest
 
 from llmd_console.config import Config, ConfigError, load_config
 from llmd_console.layouts import BUILTIN, LayoutError, choose, load_layout
+from llmd_console.ui.registry import pane_ids
 from llmd_console.yamlschema import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +24,14 @@ def test_shipped_config_is_the_default() -> None:
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_shipped_layouts_load(name: str) -> None:
-    layout = load_layout(name)
+    layout = load_layout(name, pane_ids())
     assert layout.name == name and layout.panes()
 
 
 def test_default_layout_shows_every_pane() -> None:
-    assert sorted(load_layout("default").panes()) == sorted(["nodes", "pods", "logs", "gateway", "metrics", "prompt"])
+    assert sorted(load_layout("default", pane_ids()).panes()) == sorted(
+        ["nodes", "pods", "logs", "gateway", "metrics", "prompt"]
+    )
 
 
 def test_auto_picks_compact_on_small_terminals() -> None:
@@ -72,11 +75,11 @@ def test_bad_user_layout_names_the_problem(tmp_path: Path, monkeypatch: pytest.M
     (layouts / "unknown.yaml").write_text("tabs: [pods, charts]\n")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     with pytest.raises(LayoutError, match=r"twice\.yaml:1: pane 'pods' appears more than once"):
-        load_layout("twice")
+        load_layout("twice", pane_ids())
     with pytest.raises(LayoutError, match=r"unknown\.yaml:1: tabs\[1\]: expected one of .*got 'charts'"):
-        load_layout("unknown")
+        load_layout("unknown", pane_ids())
     with pytest.raises(LayoutError, match="no layout named 'nope'"):
-        load_layout("nope")
+        load_layout("nope", pane_ids())
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

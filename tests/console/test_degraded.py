@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from llmd_console.config import Config, LogsConfig, UiConfig
+from llmd_console.models import Phase, StreamPhase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
@@ -35,14 +36,14 @@ async def test_a_forbidden_kind_is_named_and_the_rest_works(cluster: tuple[SimCl
     sim.call(lambda: sim.ctx.denied.add("gateways.gateway.networking.k8s.io"))
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.state.status_of("gateways").status == "forbidden", what="forbidden gateways")
+        await until(pilot, lambda: app.snapshot.status_of("gateways").status == "forbidden", what="forbidden gateways")
         pane = app.query_one(GatewayPane)
         await until(pilot, lambda: "forbidden" in str(pane.notice.render()), what="the pane to say so")
         assert 'User "llmd-sim" cannot list resource "gateways"' in str(pane.notice.render())
         gateway = pane.hops[0]
         assert gateway.kind == "Gateway" and gateway.light == "unknown" and "forbidden" in gateway.problem
         await until(pilot, lambda: app.query_one(PodsPane).table.row_count == 2, what="pods still listed")
-        assert app.connection == "connected"
+        assert app.connection.phase is Phase.CONNECTED
 
 
 async def test_a_missing_crd_is_named_with_the_runbook_fix(cluster: tuple[SimCluster, Path]) -> None:
@@ -54,9 +55,9 @@ async def test_a_missing_crd_is_named_with_the_runbook_fix(cluster: tuple[SimClu
 
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection == "connected", what="connected")
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, what="connected")
         sim.call(drop_crd)
-        await until(pilot, lambda: app.state.status_of("inferencepools").status == "missing", what="missing pools")
+        await until(pilot, lambda: app.snapshot.status_of("inferencepools").status == "missing", what="missing pools")
         await until(pilot, lambda: getattr(hop(app, "InferencePool"), "fix", "") == POOL_CRD_FIX, what="the fix")
         pool = hop(app, "InferencePool")
         assert "InferencePool CRD" in getattr(pool, "problem", "")
@@ -97,11 +98,11 @@ async def test_api_down_at_start_then_up(cluster: tuple[SimCluster, Path]) -> No
     app = make_app(kubeconfig, layout="default")
     try:
         async with app.run_test(size=(160, 45)) as pilot:
-            await until(pilot, lambda: app.connection == "disconnected, retrying", what="disconnected at start")
+            await until(pilot, lambda: app.connection.phase is Phase.RECONNECTING, what="disconnected at start")
             pods = app.query_one(PodsPane)
             await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the notice")
             sim.restart_api()
-            await until(pilot, lambda: app.connection == "connected", limit=30, what="connected once up")
+            await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, limit=30, what="connected once up")
             await until(pilot, lambda: pods.table.row_count == 2, what="pods")
     finally:
         sim.restart_api()
@@ -112,7 +113,7 @@ async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Pat
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
         pods = app.query_one(PodsPane)
-        await until(pilot, lambda: app.connection == "connected" and pods.table.row_count == 2, what="pods")
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and pods.table.row_count == 2, what="pods")
         shown = dict(pods._shown)
         removed: list[object] = []
         original_remove = pods.table.remove_row
@@ -122,8 +123,8 @@ async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Pat
             original_remove(key)  # type: ignore[arg-type]
 
         pods.table.remove_row = remove_row  # type: ignore[method-assign,assignment]
-        assert app.hub is not None
-        relists = app.hub.relists
+        assert app.session.hub is not None
+        relists = app.session.hub.relists
 
         def expire() -> None:
             # Drop every watch, move on, and forget history: resuming from the old version gets 410 Gone.
@@ -133,9 +134,11 @@ async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Pat
 
         sim.call(expire)
         await until(
-            pilot, lambda: app.hub is not None and app.hub.relists >= relists + len(app.hub.kinds), what="relists"
+            pilot,
+            lambda: app.session.hub is not None and app.session.hub.relists >= relists + len(app.session.hub.kinds),
+            what="relists",
         )
-        await until(pilot, lambda: app.connection == "connected")
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED)
         assert removed == []  # no row flickered out and back
         assert set(pods._shown) == set(shown)
 
@@ -180,7 +183,7 @@ async def test_previous_container_tail_timestamps_and_save(cluster: tuple[SimClu
         logs = app.query_one(LogsPane)
 
         def crashed() -> bool:
-            rows = [r for r in app.state.pod_rows.values() if r.role == "decode" and r.restarts >= 1]
+            rows = [r for r in app.snapshot.pods.values() if r.role == "decode" and r.restarts >= 1]
             return bool(rows) and logs.target is not None and logs.target.pod == rows[0].name
 
         await until(pilot, crashed, limit=30, what="a restarted decode pod in the log view")
@@ -189,7 +192,7 @@ async def test_previous_container_tail_timestamps_and_save(cluster: tuple[SimClu
         logs.log_view.focus()
         await pilot.press("p")
         assert logs.target is not None and logs.target.previous
-        await until(pilot, lambda: logs.stream_state.startswith("previous container"), what="the previous log")
+        await until(pilot, lambda: logs.stream_state.phase is StreamPhase.COMPLETE, what="the previous log")
         await until(pilot, lambda: any("No TPU devices found" in t for _, t in logs.lines), what="the crash")
         await pilot.press("T")
         await until(pilot, lambda: logs.log_view.lines and logs.log_view.lines[0][:2] == "20", what="timestamps")
@@ -215,9 +218,10 @@ async def test_unknown_theme_and_key_ids_are_named_not_fatal(cluster: tuple[SimC
 async def test_no_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
     app = make_app(tmp_path / "missing-kubeconfig", layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection.startswith("no connection"), what="the failure")
-        assert f"no kubeconfig at {tmp_path / 'missing-kubeconfig'}" in app.connection
-        assert "not connected" in str(app.query_one(PodsPane).notice.render())
+        await until(pilot, lambda: app.connection.phase is Phase.FAILED, what="the failure")
+        assert f"no kubeconfig at {tmp_path / 'missing-kubeconfig'}" in app.connection.reason
+        pods = app.query_one(PodsPane)
+        await until(pilot, lambda: "not connected" in str(pods.notice.render()), what="the pane to say so")
 
 
 async def test_a_malformed_object_does_not_take_the_console_down(cluster: tuple[SimCluster, Path]) -> None:
@@ -226,7 +230,7 @@ async def test_a_malformed_object_does_not_take_the_console_down(cluster: tuple[
     async with app.run_test(size=(160, 45)) as pilot:
         pods = app.query_one(PodsPane)
         await until(pilot, lambda: pods.table.row_count == 2, what="pods")
-        epp = next(k for k, row in app.state.pod_rows.items() if row.role == "epp")
+        epp = next(k for k, row in app.snapshot.pods.items() if row.role == "epp")
 
         def corrupt() -> None:
             ns, name = epp.split("/", 1)
@@ -239,5 +243,5 @@ async def test_a_malformed_object_does_not_take_the_console_down(cluster: tuple[
             )
 
         sim.call(corrupt)
-        await until(pilot, lambda: app.state.pod_rows[epp].status.startswith("unreadable"), what="the bad row")
+        await until(pilot, lambda: app.snapshot.pods[epp].status.startswith("unreadable"), what="the bad row")
         assert app.is_running and pods.table.row_count == 2

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
+from llmd_console.models import Phase, StreamPhase
 from llmd_console.sim import SimCluster
 from llmd_console.sim.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
@@ -24,22 +25,24 @@ def pods_pane(app: ConsoleApp) -> PodsPane:
 
 
 def decode_keys(app: ConsoleApp) -> list[str]:
-    return [k for k, row in app.state.pod_rows.items() if row.role == "decode"]
+    return [k for k, row in app.snapshot.pods.items() if row.role == "decode"]
 
 
 def ready_decode(app: ConsoleApp) -> bool:
-    return any(app.state.pod_rows[k].ready == "1/1" for k in decode_keys(app))
+    return any(app.snapshot.pods[k].ready == "1/1" for k in decode_keys(app))
 
 
 async def test_every_pane_shows_the_pattern1_world(world: tuple[SimCluster, Path]) -> None:
     _, kubeconfig = world
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection == "connected" and ready_decode(app), what="a Ready decode pod")
+        await until(
+            pilot, lambda: app.connection.phase is Phase.CONNECTED and ready_decode(app), what="a Ready decode pod"
+        )
         pods = pods_pane(app)
-        names = {row.name for row in app.state.pod_rows.values()}
+        names = {row.name for row in app.snapshot.pods.values()}
         assert any(n.startswith(DECODE) for n in names) and any(n.startswith("gaie-pattern1-epp") for n in names)
-        assert pods.table.row_count == len(app.state.pod_rows)
+        assert pods.table.row_count == len(app.snapshot.pods)
         nodes = app.query_one(NodesPane)
         await until(pilot, lambda: nodes.table.row_count == 2, what="two nodes")
         assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $10.80/h" in str(nodes.pools.render())
@@ -67,7 +70,7 @@ async def test_a_deleted_pod_is_replaced_and_walks_its_startup(world: tuple[SimC
             sim.ctx.delete(sim.ctx.rt("pods"), pod)
 
         sim.call(delete)
-        await until(pilot, lambda: old not in app.state.pod_rows, what="the old pod to go")
+        await until(pilot, lambda: old not in app.snapshot.pods, what="the old pod to go")
         assert not pods_pane(app).table.is_valid_row_index(-1) or old not in pods_pane(app)._shown
         await until(pilot, lambda: decode_keys(app), what="a replacement pod")
         new = decode_keys(app)[0]
@@ -88,7 +91,7 @@ async def test_log_filter_highlights_without_hiding_then_hides(world: tuple[SimC
     async with app.run_test(size=(160, 45)) as pilot:
         logs = app.query_one(LogsPane)
         await until(pilot, lambda: len(logs.lines) > 20, what="log lines")
-        await until(pilot, lambda: not logs._pending)
+        await until(pilot, lambda: logs.log_view.line_count >= len(logs.lines))
         logs.log_view.focus()
         await pilot.pause()
         await pilot.press("slash")
@@ -108,7 +111,7 @@ async def test_layout_and_namespace_switching(world: tuple[SimCluster, Path]) ->
     _, kubeconfig = world
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.state.pod_rows, what="pods")
+        await until(pilot, lambda: app.snapshot.pods, what="pods")
         before = app.layout_name
         await pilot.press("v")
         await until(pilot, lambda: app.layout_name != before, what="another layout")
@@ -120,8 +123,8 @@ async def test_layout_and_namespace_switching(world: tuple[SimCluster, Path]) ->
         await pilot.press(*"kube-system")
         await pilot.press("enter")
         await until(pilot, lambda: app.namespace == "kube-system", what="the namespace switch")
-        await until(pilot, lambda: app.state.states.get("pods") and app.state.status_of("pods").status == "live")
-        assert app.state.pod_rows == {}
+        await until(pilot, lambda: app.snapshot.kinds.get("pods") and app.snapshot.status_of("pods").status == "live")
+        assert app.snapshot.pods == {}
 
 
 async def test_compact_layout_at_80x24(world: tuple[SimCluster, Path]) -> None:
@@ -148,14 +151,16 @@ async def test_hostile_log_lines_are_inert(world: tuple[SimCluster, Path]) -> No
     hostile = "pwn \x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07 \x1b[2J\x1b[H \x1b]0;owned\x07 \x1b[10A done"
     async with app.run_test(size=(160, 45)) as pilot:
         logs = app.query_one(LogsPane)
-        await until(pilot, lambda: logs.target is not None and logs.stream_state == "live", what="a live log")
+        await until(
+            pilot, lambda: logs.target is not None and logs.stream_state.phase is StreamPhase.LIVE, what="a live log"
+        )
         target = logs.target
         assert target is not None
 
         def write() -> None:
             pod = sim.ctx.store.get("pods", target.namespace, target.pod)
             assert pod is not None
-            sink = sim.ctx.logs.current(pod["metadata"]["uid"], target.container)
+            sink = sim.ctx.logs.current(pod["metadata"]["uid"], logs.container)
             assert sink is not None
             sink.write(sim.ctx.clock.now(), hostile)
 
@@ -172,16 +177,16 @@ async def test_api_outage_is_shown_and_recovered(world: tuple[SimCluster, Path])
     sim, kubeconfig = world
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection == "connected" and ready_decode(app), what="connected")
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and ready_decode(app), what="connected")
         sim.stop_api()
         try:
-            await until(pilot, lambda: app.connection == "disconnected, retrying", what="the outage to show")
+            await until(pilot, lambda: app.connection.phase is Phase.RECONNECTING, what="the outage to show")
             pods = pods_pane(app)
             await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the pane notice")
             assert pods.table.row_count > 0  # what was known stays on screen
         finally:
             sim.restart_api()
-        await until(pilot, lambda: app.connection == "connected", limit=30, what="the reconnect")
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, limit=30, what="the reconnect")
         await until(pilot, lambda: not pods_pane(app).notice.display, what="the notice to clear")
         # The watch works again: a new object shows up.
         sim.call(
@@ -193,4 +198,4 @@ async def test_api_outage_is_shown_and_recovered(world: tuple[SimCluster, Path])
                 },
             )
         )
-        await until(pilot, lambda: f"{NAMESPACE}/after-outage" in app.state.pod_rows, what="a pod created after")
+        await until(pilot, lambda: f"{NAMESPACE}/after-outage" in app.snapshot.pods, what="a pod created after")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.panes.gateway import GatewayPane
@@ -31,11 +32,11 @@ def frozen_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def settled(app: ConsoleApp) -> bool:
     """Everything has arrived and nothing is still moving."""
-    rows = app.state.pod_rows.values()
-    if app.connection != "connected" or not rows or any(r.ready != "1/1" for r in rows):
+    rows = app.snapshot.pods.values()
+    if app.connection.phase is not Phase.CONNECTED or not rows or any(r.ready != "1/1" for r in rows):
         return False
     logs = app.query(LogsPane)
-    if logs and (logs.first().tracker.ready_at is None or logs.first()._pending):
+    if logs and (logs.first().tracker.ready_at is None or logs.first().log_view.line_count < len(logs.first().lines)):
         return False
     gateway = app.query(GatewayPane)
     return not gateway or not gateway.first().is_on_screen or [h.light for h in gateway.first().hops] == ["ok"] * 5

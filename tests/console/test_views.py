@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmd_console.cluster.logs import split_timestamp
 from llmd_console.views.gateway import PathInput, request_path
 from llmd_console.views.nodes import chip_map, live_pods_on, node_rows, pool_rows
-from llmd_console.views.pods import pod_row
-from llmd_console.views.startup import StartupTracker, split_timestamp
+from llmd_console.views.pods import pod_model
+from llmd_console.views.startup import StartupTracker
 
 
 def node(name: str, labels: dict[str, str], resource: str | None = None, chips: int = 0) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def test_pod_status_reasons() -> None:
             ],
         },
     }
-    row = pod_row(crash, "ns/p")
+    row = pod_model(crash, "ns/p")
     assert (row.role, row.status, row.severity, row.restarts, row.ready) == (
         "decode",
         "CrashLoopBackOff",
@@ -80,7 +81,7 @@ def test_pod_status_reasons() -> None:
             "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}],
         },
     }
-    assert pod_row(pending, "ns/q").status == "Pending (Unschedulable)"
+    assert pod_model(pending, "ns/q").status == "Pending (Unschedulable)"
 
 
 def test_route_with_a_port_on_the_pool_is_flagged() -> None:

@@ -1,55 +1,67 @@
-"""What every pane shares: a title, a one-line status for trouble, and lazy updates
-(a pane that is not on screen only remembers that it is out of date)."""
+"""What every pane shares: a title, a one-line status for trouble, the snapshot it
+draws from, lazy updates (a pane that is not on screen only remembers that it is out
+of date), and the read-only gate on its mutating actions."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import dataclasses
+from typing import ClassVar, Self
 
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-if TYPE_CHECKING:
-    from llmd_console.state import Changes, ClusterState
+from llmd_console.models import LogChunk, Snapshot
+from llmd_console.ui.registry import PaneContext
 
 
 class Pane(Vertical):
     """Base class of the console's panes."""
 
-    pane_id: str = ""  # set by each subclass (or per instance, for placeholders)
-    title: str = ""
+    pane_id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
     kinds: ClassVar[tuple[str, ...]] = ()  # which kinds of objects this pane draws
+    BINDINGS: ClassVar[list[BindingType]] = []
+    MUTATIONS: ClassVar[frozenset[str]] = frozenset()  # actions that change the cluster
 
-    def __init__(self, pane_id: str | None = None, title: str | None = None) -> None:
-        if pane_id is not None:
-            self.pane_id = pane_id
-        if title is not None:
-            self.title = title
+    def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
         self.border_title = self.title
         self._stale = True
-        self._state: ClusterState | None = None  # the app's state, kept even while hidden
+        self.snapshot = Snapshot()  # the latest one, kept even while hidden
         self.notice = Static("", classes="pane-notice")
         self.notice.display = False
+
+    @classmethod
+    def create(cls, context: PaneContext) -> Self:
+        """Make the pane from the app's settings (panes that need some override this)."""
+        del context
+        return cls()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mutating actions are hidden and refused in read-only mode."""
+        return not (action in self.MUTATIONS and getattr(self.app, "read_only", False))
 
     def show_notice(self, text: str) -> None:
         """Show (or with "" hide) the pane's trouble line."""
         self.notice.update(text)
         self.notice.display = bool(text)
 
-    def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
-        """The cluster state moved; redraw now if visible, else later."""
-        self._state = state
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """A new snapshot: redraw now if visible, else later."""
+        self.snapshot = snapshot
         if not self.is_on_screen:
             self._stale = True
             return
         self._stale = False
-        self._safely_refresh(state, changes)
+        self._safely_refresh(snapshot)
 
-    def _safely_refresh(self, state: ClusterState, changes: Changes | None) -> None:
-        """Redraw; an object this pane cannot make sense of is reported in the pane, never fatal."""
+    def _safely_refresh(self, snapshot: Snapshot) -> None:
+        """Redraw; anything this pane cannot make sense of is reported in the pane, never fatal."""
         try:
-            self.refresh_from(state, changes)
-        except Exception as exc:  # a malformed object from the server must not take the console down
+            self.refresh_from(snapshot)
+        except Exception as exc:  # malformed data from the server must not take the console down
             self.show_notice(f"cannot draw from the cluster's data: {type(exc).__name__}: {exc}"[:300])
 
     @property
@@ -62,27 +74,38 @@ class Pane(Vertical):
             node = node.parent  # type: ignore[assignment]
         return self.is_mounted
 
-    def became_visible(self, state: ClusterState) -> None:
-        """Catch up after being hidden."""
-        self._state = state
+    def became_visible(self) -> None:
+        """Catch up after being hidden: everything may have changed meanwhile."""
         if self._stale:
             self._stale = False
-            self._safely_refresh(state, None)
+            self._safely_refresh(dataclasses.replace(self.snapshot, changes=None))
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
-        """Redraw from ``state``; ``changes`` None means everything may have changed."""
+    def refresh_from(self, snapshot: Snapshot) -> None:
+        """Redraw from ``snapshot``; its ``changes`` None means everything may have changed."""
         raise NotImplementedError
 
-    def status_notice(self, state: ClusterState) -> str:
+    # ---- what the app hands down to every pane (each pane takes what concerns it) ----
+    def pod_selected(self, key: str) -> None:
+        """The operator selected pod ``key`` (namespace/name)."""
+
+    def log_chunk(self, chunk: LogChunk) -> None:
+        """A log stream delivered ``chunk``."""
+
+    def tick(self) -> None:
+        """Every few seconds while on screen, for what ages by itself (AGE columns)."""
+
+    def status_notice(self, snapshot: Snapshot) -> str:
         """The notice line for this pane's kinds: disconnected, forbidden, missing."""
+        if not snapshot.watched:
+            return ""  # not connected yet: the status bar says so
         for kind in self.kinds:
-            s = state.status_of(kind)
+            s = snapshot.status_of(kind)
             if s.status == "reconnecting":
                 return f"disconnected, retrying - {s.message}"
             if s.status == "forbidden":
                 return f"{kind}: {s.message}"
             if s.status == "missing" and kind in ("pods", "nodes"):
                 return f"{kind}: {s.message}"
-        if any(state.status_of(k).status == "loading" for k in self.kinds):
+        if snapshot.kinds and any(snapshot.status_of(k).status == "loading" for k in self.kinds):
             return "loading..."
         return ""

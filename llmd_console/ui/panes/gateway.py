@@ -8,16 +8,15 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from llmd_console.config import ResourcesConfig
-from llmd_console.state import Changes, ClusterState
+from llmd_console.models import Hop, Snapshot
+from llmd_console.state import PATH_KINDS
 from llmd_console.ui.panes.base import Pane
-from llmd_console.views.gateway import Hop, PathInput, request_path
+from llmd_console.ui.registry import register_pane
 
 LIGHTS = {"ok": ("●", "green"), "warning": ("●", "yellow"), "error": ("●", "bold red"), "unknown": ("○", "dim")}
-KINDS = ("gateways", "httproutes", "inferencepools", "services", "deployments", "pods", "gatewayclasses")
 
 
-def draw_path(hops: list[Hop]) -> Text:
+def draw_path(hops: tuple[Hop, ...]) -> Text:
     """The hops as a vertical chain."""
     out = Text()
     for i, hop in enumerate(hops):
@@ -38,19 +37,19 @@ def draw_path(hops: list[Hop]) -> Text:
     return out
 
 
+@register_pane
 class GatewayPane(Pane):
     """Gateway -> HTTPRoute -> InferencePool -> EPP -> model pods."""
 
     pane_id = "gateway"
     title = "Gateway path"
-    kinds = KINDS
+    summary = "Gateway, HTTPRoute, InferencePool, EPP and model pods, each with its conditions and fix"
+    kinds = PATH_KINDS
 
-    def __init__(self, resources: ResourcesConfig, namespace: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.resources = resources
-        self.namespace = namespace
         self.body = Static("", id="gateway-path")
-        self.hops: list[Hop] = []
+        self.hops: tuple[Hop, ...] = ()
 
     def compose(self) -> ComposeResult:
         """Notice and the path."""
@@ -58,30 +57,14 @@ class GatewayPane(Pane):
         with VerticalScroll():
             yield self.body
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
-        """Recompute the path when any of its objects changed."""
-        if changes is not None and not changes.touched(*KINDS):
+    def refresh_from(self, snapshot: Snapshot) -> None:
+        """Redraw when the path changed."""
+        if not snapshot.touched(*PATH_KINDS):
             return
-        self.show_notice(self.status_notice(state))
-        r = self.resources
-        self.hops = request_path(
-            PathInput(
-                gateway_name=r.gateway,
-                route_name=r.http_route,
-                pool_name=r.inference_pool,
-                epp_name=r.epp,
-                namespace=self.namespace,
-                gateways=state.of("gateways"),
-                routes=state.of("httproutes"),
-                pools=state.of("inferencepools"),
-                services=state.of("services"),
-                deployments=state.of("deployments"),
-                pods=state.of("pods"),
-                classes=state.of("gatewayclasses"),
-                missing=state.unavailable("missing"),
-                forbidden=state.unavailable("forbidden"),
-            )
-        )
+        self.show_notice(self.status_notice(snapshot))
+        if snapshot.path.hops == self.hops and snapshot.changes is not None:
+            return
+        self.hops = snapshot.path.hops
         self.body.update(draw_path(self.hops))
-        bad = [h for h in self.hops if h.light in ("error", "warning")]
+        bad = snapshot.path.problems
         self.border_subtitle = "healthy" if not bad else f"{len(bad)} problem(s)"

@@ -5,81 +5,35 @@ pod prints, and every line is made inert before it is drawn."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.highlighter import Highlighter
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Log, Static
 
-from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import LogsConfig
+from llmd_console.models import LogChunk, LogTarget, Snapshot, StreamPhase, StreamState
 from llmd_console.sanitize import inert, one_line
-from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.filter_box import FilterBox
+from llmd_console.ui.messages import LogsRequested
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
-from llmd_console.views.startup import StartupTracker, probe_budget, split_timestamp
-
-if TYPE_CHECKING:
-    from textual.worker import Worker
+from llmd_console.views.startup import StartupTracker, probe_budget
 
 TAILS = (100, 500, 2000, 10000)
-FLUSH_SECONDS = 0.05
 _LEVEL = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|WARNING|WARN)\b|\"level\":\"(error|warn)\"")
 STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "pending": "dim"}
-
-
-def _rfc3339(at: float) -> str:
-    """Second-precision RFC 3339, as ``sinceTime`` takes it (lines at or before ``at`` are skipped)."""
-    return datetime.fromtimestamp(int(at), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class _Seen:
-    """Where a log stream got to, so a reconnect resumes without repeating lines.
-
-    ``sinceTime`` has second precision, so a resumed stream starts with lines already
-    shown: skip those at or before the last timestamp, counting lines that share it."""
-
-    def __init__(self) -> None:
-        self.last: float | None = None
-        self.at_last = 0  # lines shown with timestamp == last
-        self._skip_until: tuple[float, int] | None = None
-
-    def resume_from(self) -> str | None:
-        """``sinceTime`` for the next request (None: the first one, which uses the tail)."""
-        if self.last is None:
-            return None
-        self._skip_until = (self.last, self.at_last)
-        return _rfc3339(self.last)
-
-    def repeated(self, at: float | None) -> bool:
-        """Record a line; True if it was shown before the reconnect."""
-        if at is None:
-            return False
-        if self._skip_until is not None:
-            last, count = self._skip_until
-            if at < last:
-                return True
-            if at == last and count > 0:
-                self._skip_until = (last, count - 1)
-                return True
-            self._skip_until = None
-        if at == self.last:
-            self.at_last += 1
-        else:
-            self.last, self.at_last = at, 1
-        return False
+STREAM_STYLE = {StreamPhase.LIVE: "green", StreamPhase.COMPLETE: "dim"}
 
 
 class LineHighlighter(Highlighter):
@@ -101,22 +55,23 @@ class LineHighlighter(Highlighter):
                     text.stylize("bold reverse", match.start(), match.end())
 
 
-@dataclass(frozen=True)
-class Target:
-    """Whose log is shown."""
+class FollowingLog(Log):
+    """A Log that stays at its end when it is made smaller while following (the startup tracker
+    appearing above it, a resize), instead of leaving the newest lines below the fold."""
 
-    namespace: str
-    pod: str
-    container: str
-    previous: bool
-    tail: int
+    def on_resize(self) -> None:
+        """Back to the end, if following."""
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
 
+@register_pane
 class LogsPane(Pane):
-    """A pod's log, live."""
+    """A pod's log, live. It renders the chunks its log stream delivers; the app runs the stream."""
 
     pane_id = "logs"
     title = "Logs"
+    summary = "The selected pod's log, live, with the vLLM startup tracker"
     kinds = ("pods",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "follow", "Follow/pause", id="logs.follow", tooltip="Pause or resume the live log"),
@@ -130,39 +85,34 @@ class LogsPane(Pane):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="logs.clear_filter"),
     ]
 
-    def __init__(
-        self,
-        config: LogsConfig,
-        client: Callable[[], KubeClient | None],
-        now: Callable[[], float] = time.time,
-        time_scale: float = 1.0,
-    ) -> None:
+    def __init__(self, config: LogsConfig, now: Callable[[], float] = time.time, time_scale: float = 1.0) -> None:
         super().__init__()
         self.config = config
-        self.client = client
         self.now = now
         self.time_scale = time_scale  # a simulated cluster's speed-up, for the probe budget
         self.header = Static("", id="logs-header")
         self.startup = Static("", id="startup-tracker")
         self.filter_input = FilterBox("regex to highlight (h: hide the rest)", "logs-filter")
-        self.log_view = Log(max_lines=config.max_lines, highlight=True, id="log-view")
+        self.log_view = FollowingLog(max_lines=config.max_lines, highlight=True, id="log-view")
         self.highlighter = LineHighlighter()
         self.log_view.highlighter = self.highlighter
         self.lines: deque[tuple[float | None, str]] = deque(maxlen=config.max_lines)
-        self._pending: list[tuple[float | None, str]] = []
         self.tracker = StartupTracker()
-        self.target: Target | None = None
+        self.target: LogTarget | None = None
+        self.container = ""  # the container being read, as the stream says
         self.following = True
         self.hide = False
         self.timestamps = config.timestamps
         self.tail = config.tail
-        self.previous = False
-        self.container: str | None = None
-        self.stream_state = "no pod selected"
-        self._worker: Worker[None] | None = None
+        self.stream_state = StreamState(StreamPhase.CONNECTING)
         self.received = 0
         self.skipped = 0  # lines a pod printed faster than they could be kept
         self._instance: str | None = None  # containerID of the instance being followed
+
+    @classmethod
+    def create(cls, context: PaneContext) -> LogsPane:
+        """The pane, with the logs settings and the app's clock."""
+        return cls(context.config.logs, now=context.now, time_scale=context.time_scale)
 
     def compose(self) -> ComposeResult:
         """Header, startup tracker, filter, the log."""
@@ -173,86 +123,66 @@ class LogsPane(Pane):
         yield self.log_view
 
     def on_mount(self) -> None:
-        """Flush new lines in batches."""
-        self.set_interval(FLUSH_SECONDS, self._flush)
+        """The probe budget counts down by itself."""
         self.set_interval(1.0, self._draw_startup)
         self._draw_header()
 
-    # ---- following a pod -------------------------------------------------------
+    # ---- choosing what to read -----------------------------------------------------
+    def pod_selected(self, key: str) -> None:
+        """Follow the selected pod."""
+        self.show_pod(key)
+
     def show_pod(self, key: str) -> None:
         """Switch to pod ``key`` (namespace/name)."""
         ns, _, pod = key.partition("/")
-        if self.target is not None and (self.target.namespace, self.target.pod) == (ns, pod):
+        if self.target is not None and self.target.key == key:
             return
-        self.container = None
-        self.previous = False
-        self._restart(ns, pod)
+        self._request(LogTarget(ns, pod, None, previous=False, tail=self.tail))
 
-    def _containers(self, ns: str, pod: str) -> list[str]:
-        obj = (self._state.of("pods").get(f"{ns}/{pod}") if self._state else None) or {}
-        return [str(c.get("name", "")) for c in (obj.get("spec") or {}).get("containers") or []]
-
-    def _restart(self, ns: str, pod: str) -> None:
-        containers = self._containers(ns, pod)
-        if self.container not in containers:
-            self.container = containers[0] if containers else None
-        self.target = Target(ns, pod, self.container or "", self.previous, self.tail)
+    def _request(self, target: LogTarget) -> None:
+        """Start over on ``target``: the app runs its stream and hands the chunks back."""
+        self.target = target
+        self.container = target.container or ""
         self.lines.clear()
-        self._pending.clear()
         self.skipped = 0
+        self.received = 0
         self._instance = None
         self.tracker.reset()
         self.log_view.clear()
-        self.stream_state = "connecting"
+        self.stream_state = StreamState(StreamPhase.CONNECTING)
         self._draw_header()
-        self._worker = self._stream(self.target)
+        self._draw_startup()
+        self.post_message(LogsRequested(target))
 
-    @work(group="logs", exclusive=True, exit_on_error=False, description="stream pod log")
-    async def _stream(self, target: Target) -> None:
-        """Follow the log; reconnect when the stream ends while the container lives on."""
-        backoff = 0.5
-        seen = _Seen()
-        while True:
-            client = self.client()
-            if client is None:
-                self.stream_state = "waiting for the cluster"
-                await asyncio.sleep(0.5)
-                continue
-            try:
-                self.stream_state = "previous container" if target.previous else "live"
-                async for raw in client.logs(
-                    target.namespace,
-                    target.pod,
-                    target.container or None,
-                    tail=target.tail,
-                    previous=target.previous,
-                    follow=not target.previous,
-                    since_time=seen.resume_from(),
-                ):
-                    at, text = split_timestamp(raw)
-                    if seen.repeated(at):
-                        continue  # already shown before the reconnect
-                    self._pending.append((at, text))
-                    backoff = 0.5
-                if target.previous:
-                    self.stream_state = "previous container (complete)"
-                    return
-                self.stream_state = "stream ended; reconnecting"
-            except KubeError as exc:
-                self.stream_state = one_line(exc.message or str(exc), 200)
-                if exc.status in (400, 404):
-                    # Not started yet, gone, or no previous container: try again a little later.
-                    await asyncio.sleep(1.0)
-                    if (
-                        exc.status == 404
-                        and self._state
-                        and f"{target.namespace}/{target.pod}" not in self._state.of("pods")
-                    ):
-                        self.stream_state = "pod is gone"
-                        return
-                    continue
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+    # ---- what the stream delivers ----------------------------------------------------------
+    def log_chunk(self, chunk: LogChunk) -> None:
+        """New lines and state from the stream of the current target (older targets' are dropped)."""
+        if chunk.target != self.target:
+            return
+        self.container = chunk.container or self.container
+        if chunk.state is not None:
+            self.stream_state = chunk.state
+        self.skipped += chunk.skipped
+        self._append(list(chunk.lines))
+        self._draw_header()
+
+    def _append(self, batch: list[tuple[float | None, str]]) -> None:
+        if not batch:
+            return
+        self.received += len(batch)
+        vllm = self._is_vllm()
+        for at, text in batch:
+            self.lines.append((at, text))
+            if vllm:
+                self.tracker.feed(at, text)
+        if self.following and self.log_view.is_attached:
+            out = [self._format(at, text) for at, text in batch[-self.config.max_lines :] if self._shown(text)]
+            if out:
+                self.log_view.write_lines(out)
+                # Following means at the end, even if the first lines came before the view had a size.
+                self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
+        if vllm:
+            self._draw_startup()
 
     # ---- drawing -------------------------------------------------------------------
     def _format(self, at: float | None, text: str) -> str:
@@ -265,30 +195,6 @@ class LogsPane(Pane):
     def _shown(self, text: str) -> bool:
         return not (self.hide and self.highlighter.pattern is not None and not self.highlighter.pattern.search(text))
 
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        self.received += len(batch)
-        if len(batch) > self.config.max_lines:
-            # Only the newest max_lines could be kept anyway: skip the rest, and say so.
-            self.skipped += len(batch) - self.config.max_lines
-            batch = batch[-self.config.max_lines :]
-        vllm = self._is_vllm()
-        for at, text in batch:
-            self.lines.append((at, text))
-            if vllm:
-                self.tracker.feed(at, text)
-        if self.following:
-            out = [self._format(at, text) for at, text in batch if self._shown(text)]
-            if out:
-                self.log_view.write_lines(out[-self.config.max_lines :])
-                # Following means at the end, even if the first lines came before the view had a size.
-                self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
-        self._draw_header()
-        if vllm:
-            self._draw_startup()
-
     def _rewrite(self) -> None:
         self.log_view.clear()
         self.log_view.write_lines([self._format(at, text) for at, text in self.lines if self._shown(text)])
@@ -296,10 +202,10 @@ class LogsPane(Pane):
             self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _is_vllm(self) -> bool:
-        if self._state is None or self.target is None:
+        if self.target is None:
             return False
-        row = self._state.pod_rows.get(f"{self.target.namespace}/{self.target.pod}")
-        return bool(row and row.role in ("decode", "prefill"))
+        pod = self.snapshot.pods.get(self.target.key)
+        return bool(pod and pod.role in ("decode", "prefill"))
 
     def _draw_header(self) -> None:
         t = self.target
@@ -308,11 +214,16 @@ class LogsPane(Pane):
             text.append("select a pod to see its log", style="dim")
         else:
             text.append(f"{one_line(t.pod, 80)}", style="bold")
-            text.append(f" [{one_line(t.container, 40)}]")
+            text.append(f" [{one_line(self.container or '?', 40)}]")
+            if t.previous:
+                text.append(" previous instance", style="bold")
             text.append(
                 f"  {'following' if self.following else 'PAUSED'}", style="green" if self.following else "bold yellow"
             )
-            text.append(f"  tail {t.tail or self.tail}  {self.stream_state}", style="dim")
+            text.append(f"  tail {t.tail}  ", style="dim")
+            text.append(
+                one_line(self.stream_state.text, 160), style=STREAM_STYLE.get(self.stream_state.phase, "yellow")
+            )
             if self.skipped:
                 text.append(f"  {self.skipped:,} lines skipped (printed faster than kept)", style="yellow")
             if self.highlighter.pattern is not None:
@@ -322,7 +233,7 @@ class LogsPane(Pane):
 
     def _draw_startup(self) -> None:
         """Two lines, always: the phases, then the probe budget, the failure, or "ready"."""
-        if not self._is_vllm() or self.target is None or self._state is None:
+        if not self._is_vllm() or self.target is None:
             self.startup.display = False
             return
         self.startup.display = True
@@ -334,8 +245,9 @@ class LogsPane(Pane):
                 text.append(f" {human_age(seconds * self.time_scale)}", style=STATE_STYLE[state])
             text.append("  ")
         text.append("\n")
-        pod = self._state.of("pods").get(f"{self.target.namespace}/{self.target.pod}") or {}
-        budget = probe_budget(pod, self.target.container, now, self.time_scale)
+        pod = self.snapshot.pods.get(self.target.key)
+        container = pod.container(self.container or None) if pod is not None else None
+        budget = probe_budget(container, now, self.time_scale)
         if self.tracker.failure:
             text.append(f"✗ {one_line(self.tracker.failure, 200)}", style="bold red")
         elif budget is not None:
@@ -347,44 +259,36 @@ class LogsPane(Pane):
             text.append("server ready", style="bold green")
         self.startup.update(text)
 
-    def cluster_changed(self, state: ClusterState, changes: Changes | None) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         """Even when hidden, follow container restarts: the stream and the tracker keep running."""
-        self._notice_restart(state)
-        super().cluster_changed(state, changes)
+        self.snapshot = snapshot
+        self._notice_restart()
+        super().show_snapshot(snapshot)
 
-    def _notice_restart(self, state: ClusterState) -> None:
+    def _notice_restart(self) -> None:
         """A new container instance starts its startup over: reset the tracker and mark the log."""
         if self.target is None or self.target.previous:
             return
-        pod = state.of("pods").get(f"{self.target.namespace}/{self.target.pod}") or {}
-        status = next(
-            (
-                s
-                for s in (pod.get("status") or {}).get("containerStatuses") or []
-                if s.get("name") == self.target.container
-            ),
-            None,
-        )
-        instance = str((status or {}).get("containerID") or "")
-        if not instance or instance == self._instance:
+        pod = self.snapshot.pods.get(self.target.key)
+        container = pod.container(self.container or None) if pod is not None else None
+        if container is None or not container.instance or container.instance == self._instance:
             return
         first = self._instance is None
-        self._instance = instance
+        self._instance = container.instance
         if first:
             return
         self.tracker.reset()
-        last = ((status or {}).get("lastState") or {}).get("terminated") or {}
-        why = one_line(str(last.get("reason") or "restarted"), 40)
-        marker = f"──── container restarted (restart {(status or {}).get('restartCount', '?')}, last exit: {why}) ────"
-        self._pending.append((None, marker))
+        why = container.last_exit or "restarted"
+        marker = f"──── container restarted (restart {container.restarts}, last exit: {why}) ────"
+        self._append([(None, marker)])
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
-        """Keep the pod list fresh for container choices and the tracker."""
-        self.show_notice(self.status_notice(state))
-        if self.target is not None and changes is not None:
-            key = f"{self.target.namespace}/{self.target.pod}"
-            if key in changes.kinds.get("pods", set()):
-                self._draw_startup()
+    def refresh_from(self, snapshot: Snapshot) -> None:
+        """Keep the header and the tracker current with the pod."""
+        self.show_notice(self.status_notice(snapshot))
+        if self.target is not None and (
+            snapshot.changes is None or self.target.key in snapshot.changes.kinds.get("pods", ())
+        ):
+            self._draw_startup()
 
     # ---- actions -----------------------------------------------------------------------
     def action_follow(self) -> None:
@@ -429,24 +333,28 @@ class LogsPane(Pane):
     def action_previous(self) -> None:
         """Toggle the previous container instance's log."""
         if self.target is None:
+            self.notify("no pod selected", severity="warning")
             return
-        self.previous = not self.previous
-        self._restart(self.target.namespace, self.target.pod)
+        self._request(replace(self.target, previous=not self.target.previous, container=self.container or None))
 
     def action_container(self) -> None:
         """Next container."""
         if self.target is None:
+            self.notify("no pod selected", severity="warning")
             return
-        containers = self._containers(self.target.namespace, self.target.pod)
-        if len(containers) > 1 and self.container in containers:
-            self.container = containers[(containers.index(self.container) + 1) % len(containers)]
-            self._restart(self.target.namespace, self.target.pod)
+        pod = self.snapshot.pods.get(self.target.key)
+        names = pod.container_names if pod is not None else ()
+        if len(names) < 2:
+            self.notify(f"{one_line(self.target.pod, 80)} has only one container", severity="information")
+            return
+        current = names.index(self.container) if self.container in names else -1
+        self._request(replace(self.target, container=names[(current + 1) % len(names)]))
 
     def action_tail(self) -> None:
         """Cycle the tail size and refetch."""
         self.tail = TAILS[(TAILS.index(self.tail) + 1) % len(TAILS)] if self.tail in TAILS else TAILS[0]
         if self.target is not None:
-            self._restart(self.target.namespace, self.target.pod)
+            self._request(replace(self.target, tail=self.tail, container=self.container or None))
 
     def action_timestamps(self) -> None:
         """Toggle timestamps."""
@@ -459,7 +367,7 @@ class LogsPane(Pane):
             return
         directory = Path(self.config.save_dir).expanduser()
         stamp = datetime.fromtimestamp(self.now(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.target.pod}-{self.target.container}")
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.target.pod}-{self.container}")
         path = directory / f"{safe}-{stamp}.log"
         try:
             directory.mkdir(parents=True, exist_ok=True)

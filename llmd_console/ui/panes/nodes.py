@@ -10,18 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from llmd_console.models import Node, NodePool, Snapshot, TpuSlice
 from llmd_console.sanitize import middle_ellipsis
-from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.registry import register_pane
 from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
-from llmd_console.views.nodes import ChipMap, NodeRow, chip_map, live_pods_on, node_rows, pool_rows
 
 COLUMNS = ("NODE", "STATUS", "CHIPS", "PODS", "POOL", "MACHINE", "ACCELERATOR", "TOPO")
 WIDTHS = (28, 8, 5, 4, 14, 16, 16, 5)
 OWNER_STYLES = ("bold magenta", "bold cyan", "bold yellow", "bold green", "bold blue")
 
 
-def draw_chips(chips: ChipMap) -> Text:
+def draw_chips(chips: TpuSlice) -> Text:
     """The chips as a grid of boxes, each labelled with its holder (or free)."""
     owners = sorted({o for o in chips.owners if o})
     style_of = {o: OWNER_STYLES[i % len(OWNER_STYLES)] for i, o in enumerate(owners)}
@@ -44,22 +44,22 @@ def draw_chips(chips: ChipMap) -> Text:
     return out
 
 
+@register_pane
 class NodesPane(Pane):
     """Nodes and TPU topology."""
 
     pane_id = "nodes"
     title = "Nodes & accelerators"
+    summary = "Node pools with cost per hour, nodes, and the selected node's chips with their pods"
     kinds = ("nodes", "pods")
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, prices: dict[str, float]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.prices = prices
         self.pools = Static("", id="node-pools")
         self.table: DataTable[Text | str] = DataTable(cursor_type="row", id="nodes-table")
         self.chips = Static("", id="node-chips", classes="pane-footer")
-        self._by_node: dict[str, list[dict[str, object]]] = {}
-        self._rows: dict[str, NodeRow] = {}
+        self._rows: dict[str, Node] = {}
         self.selected: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -73,15 +73,12 @@ class NodesPane(Pane):
         """Set up columns."""
         add_fixed_columns(self.table, COLUMNS, WIDTHS)
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
-        """Recompute rows (nodes are few) and diff them into the table."""
-        if changes is not None and not changes.touched("nodes", "pods"):
+    def refresh_from(self, snapshot: Snapshot) -> None:
+        """Diff the node models into the table."""
+        if not snapshot.touched("nodes", "pods"):
             return
-        self.show_notice(self.status_notice(state))
-        nodes = list(state.of("nodes").values())
-        by_node = live_pods_on(list(state.of("pods").values()))
-        self._by_node = by_node
-        rows = {r.name: r for r in node_rows(nodes, by_node)}
+        self.show_notice(self.status_notice(snapshot))
+        rows = dict(sorted(snapshot.nodes.items(), key=lambda item: (item[1].pool, item[0])))
         with self.app.batch_update():
             for gone in set(self._rows) - set(rows):
                 self.table.remove_row(gone)
@@ -94,15 +91,15 @@ class NodesPane(Pane):
             if set(rows) - set(self._rows):
                 self.table.sort("POOL", "NODE")
         self._rows = rows
-        self._draw_pools(list(rows.values()))
+        self._draw_pools(snapshot.pools)
         if self.selected not in rows:
             accelerated = [r.name for r in rows.values() if r.chips_total]
             self.selected = accelerated[0] if accelerated else next(iter(rows), None)
             if self.selected is not None:
                 self.table.move_cursor(row=self.table.get_row_index(self.selected))
-        self._draw_chips(state, by_node)
+        self._draw_chips()
 
-    def _cells(self, row: NodeRow) -> list[Text | str]:
+    def _cells(self, row: Node) -> list[Text | str]:
         return [
             middle_ellipsis(row.name, 28),
             Text(row.status, style="green" if row.ready else "bold red"),
@@ -114,8 +111,7 @@ class NodesPane(Pane):
             row.topology or "-",
         ]
 
-    def _draw_pools(self, rows: list[NodeRow]) -> None:
-        pools = pool_rows(rows, self.prices)
+    def _draw_pools(self, pools: tuple[NodePool, ...]) -> None:
         text = Text()
         total = 0.0
         for pool in pools:
@@ -132,14 +128,12 @@ class NodesPane(Pane):
         text.append(f"accelerator nodes: est. ${total:,.2f}/hour", style="bold yellow")
         self.pools.update(text)
 
-    def _draw_chips(self, state: ClusterState, by_node: dict[str, list[dict[str, object]]]) -> None:
-        node = state.of("nodes").get(self.selected or "")
-        chips = chip_map(node, by_node.get(self.selected or "", [])) if node else None
+    def _draw_chips(self) -> None:
+        chips = self.snapshot.slices.get(self.selected or "")
         self.chips.update(draw_chips(chips) if chips else Text("no accelerator on this node", style="dim"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Draw the highlighted node's chips."""
-        if event.row_key.value and self._state is not None:
+        if event.row_key.value:
             self.selected = str(event.row_key.value)
-            # Moving the cursor changes nothing in the cluster: reuse the last refresh's pods by node.
-            self._draw_chips(self._state, self._by_node)
+            self._draw_chips()

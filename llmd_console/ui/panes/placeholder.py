@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from llmd_console.state import Changes, ClusterState
+from llmd_console.models import Snapshot
 from llmd_console.ui.panes.base import Pane
-
-TEXT = {
-    "metrics": "Scheduler and vLLM metrics (queue, KV cache, prefix hits, TTFT, ITL, tokens/s) are not built yet.",
-    "prompt": "The prompt box (completions and chat through the gateway, streamed) is not built yet.",
-}
+from llmd_console.ui.registry import PaneSpec, register
 
 
 class PlaceholderPane(Pane):
     """A pane that is not built yet."""
 
-    def __init__(self, pane_id: str) -> None:
-        super().__init__(pane_id, pane_id.capitalize())
+    text: ClassVar[str] = ""
 
     def compose(self) -> ComposeResult:
         """The explanation."""
-        yield Static(TEXT.get(self.pane_id, ""), classes="placeholder")
+        yield Static(self.text, classes="placeholder")
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
+    def refresh_from(self, snapshot: Snapshot) -> None:
         """Nothing to draw."""
+
+
+def placeholder(pane_id: str, title: str, text: str) -> type[PlaceholderPane]:
+    """Declare and register a placeholder pane."""
+    cls: type[PlaceholderPane] = type(
+        f"{title}Placeholder", (PlaceholderPane,), {"pane_id": pane_id, "title": title, "text": text}
+    )
+    register(PaneSpec(pane_id, title, text, cls.create, (), frozenset(), placeholder=True))
+    return cls
+
+
+MetricsPlaceholder = placeholder(
+    "metrics",
+    "Metrics",
+    "Scheduler and vLLM metrics (queue, KV cache, prefix hits, TTFT, ITL, tokens/s) are not built yet.",
+)
+PromptPlaceholder = placeholder(
+    "prompt", "Prompt", "The prompt box (completions and chat through the gateway, streamed) is not built yet."
+)

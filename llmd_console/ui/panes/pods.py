@@ -3,6 +3,7 @@ and the selected pod's events underneath."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -13,14 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
+from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import middle_ellipsis, one_line
-from llmd_console.state import Changes, ClusterState
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
-from llmd_console.views.common import human_age, timestamp
-from llmd_console.views.pods import PodRow
+from llmd_console.views.common import human_age
 
 COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "ROLE", "CHIPS", "NODE")
 # Fixed widths: columns that grow with whatever they once held make the table jump.
@@ -29,19 +30,14 @@ SEVERITY_STYLE = {"ok": "green", "progress": "yellow", "warning": "dark_orange",
 EVENT_LINES = 6
 
 
-def _event_order(event: dict[str, object]) -> tuple[str, int]:
-    """Oldest first: by last time seen, then by the API's own ordering of writes."""
-    meta = event.get("metadata") or {}
-    rv = str(meta.get("resourceVersion", "0")) if isinstance(meta, dict) else "0"
-    return str(event.get("lastTimestamp") or event.get("eventTime") or ""), int(rv) if rv.isdigit() else 0
-
-
+@register_pane
 class PodsPane(Pane):
     """The pods of the namespace (or all namespaces)."""
 
     pane_id = "pods"
     title = "Pods"
-    kinds = ("pods",)
+    summary = "Pods with status, restarts, role and chips; the selected pod's events"
+    kinds = ("pods", "events")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
@@ -54,8 +50,13 @@ class PodsPane(Pane):
         self.filter_input = FilterBox("filter (regex): name, status, node", "pods-filter")
         self.events = Static("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
-        self._shown: dict[str, PodRow] = {}
+        self._shown: dict[str, Pod] = {}
         self.selected: str | None = None
+
+    @classmethod
+    def create(cls, context: PaneContext) -> PodsPane:
+        """The pane, with the app's clock (for AGE)."""
+        return cls(now=context.now)
 
     def compose(self) -> ComposeResult:
         """Filter box, table, events."""
@@ -69,7 +70,7 @@ class PodsPane(Pane):
         add_fixed_columns(self.table, COLUMNS, WIDTHS)
 
     # ---- drawing ---------------------------------------------------------------
-    def _cells(self, row: PodRow) -> list[Text | str]:
+    def _cells(self, row: Pod) -> list[Text | str]:
         age = human_age(self.now() - row.created) if row.created else "?"
         return [
             middle_ellipsis(row.name, 30),
@@ -82,16 +83,19 @@ class PodsPane(Pane):
             middle_ellipsis(row.node, 24) or "-",
         ]
 
-    def _visible(self, row: PodRow) -> bool:
+    def _visible(self, row: Pod) -> bool:
         if self._pattern is None:
             return True
         return bool(self._pattern.search(f"{row.name} {row.status} {row.node} {row.role}"))
 
-    def refresh_from(self, state: ClusterState, changes: Changes | None) -> None:
+    def refresh_from(self, snapshot: Snapshot) -> None:
         """Keyed diff: add, update changed cells, remove gone rows."""
-        self.show_notice(self.status_notice(state))
-        rows = state.pod_rows
-        keys = set(rows) if changes is None else changes.kinds.get("pods", set()) | (set(self._shown) - set(rows))
+        if not snapshot.touched("pods", "events"):
+            return
+        self.show_notice(self.status_notice(snapshot))
+        rows = snapshot.pods
+        changes = snapshot.changes
+        keys = set(rows) if changes is None else set(changes.kinds.get("pods", ())) | (set(self._shown) - set(rows))
         table = self.table
         added = False
         with self.app.batch_update():
@@ -116,9 +120,9 @@ class PodsPane(Pane):
             successor = self._successor(self.selected)
             self.table.move_cursor(row=self.table.get_row_index(successor))
             self._select(successor)
-        self._draw_events(state)
+        self._draw_events()
 
-    def tick_ages(self) -> None:
+    def tick(self) -> None:
         """AGE moves on by itself; refresh it for a manageable number of rows."""
         if len(self._shown) > 2000:
             return
@@ -127,29 +131,21 @@ class PodsPane(Pane):
                 if row.created:
                     self.table.update_cell(key, "AGE", human_age(self.now() - row.created))
 
-    def _draw_events(self, state: ClusterState) -> None:
+    def _draw_events(self) -> None:
         if self.selected is None:
             self.events.update("")
             return
-        ns, _, name = self.selected.partition("/")
-        events = [
-            e
-            for e in state.of("events").values()
-            if (e.get("involvedObject") or {}).get("name") == name
-            and (e.get("involvedObject") or {}).get("namespace") == ns
-        ]
-        events.sort(key=_event_order)
+        name = self.selected.partition("/")[2]
+        events = self.snapshot.events_of(self.selected)
         text = Text(f"Events of {one_line(name, 80)}:", style="bold", no_wrap=True, overflow="ellipsis")
         if not events:
             text.append(" none", style="dim")
         for e in events[-EVENT_LINES:]:
-            at = timestamp(e.get("lastTimestamp") or e.get("eventTime"))
-            age = human_age(self.now() - at) if at else "?"
-            style = "red" if e.get("type") == "Warning" else "dim"
-            count = int(e.get("count") or 1)
+            age = human_age(self.now() - e.last_seen) if e.last_seen else "?"
+            style = "red" if e.type == "Warning" else "dim"
             text.append(f"\n{age:>5} ", style="dim")
-            text.append(f"{one_line(str(e.get('reason', '')), 30)}", style=style)
-            text.append(f"{' x' + str(count) if count > 1 else ''}: {one_line(str(e.get('message', '')), 300)}")
+            text.append(one_line(e.reason, 30), style=style)
+            text.append(f"{' x' + str(e.count) if e.count > 1 else ''}: {one_line(e.message, 300)}")
         self.events.update(text)
 
     def _successor(self, gone: str | None) -> str:
@@ -169,8 +165,7 @@ class PodsPane(Pane):
             return
         self.selected = key
         self.post_message(PodSelected(key))
-        if self._state is not None:
-            self._draw_events(self._state)
+        self._draw_events()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Follow the cursor."""
@@ -204,5 +199,4 @@ class PodsPane(Pane):
         self._pattern, _ = self.filter_input.compile(text)
         self.table.clear()
         self._shown.clear()
-        if self._state is not None:
-            self.refresh_from(self._state, None)
+        self.refresh_from(dataclasses.replace(self.snapshot, changes=None))
