@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def _serve_sim(args: argparse.Namespace) -> int:
     # Imported here so that `llmd-console --help` and the console stay fast to start.
     from llmd_console.sim import SimCluster, SimOptions  # noqa: PLC0415
-    from llmd_console.sim.scenarios import ScenarioError  # noqa: PLC0415
+    from llmd_console.sim.worlds.scenarios import ScenarioError  # noqa: PLC0415
 
     cluster = SimCluster(
         SimOptions(

@@ -13,7 +13,10 @@ def _loaded_after(statement: str) -> set[str]:
 
 
 def test_sim_imports_neither_textual_nor_console_modules() -> None:
-    modules = _loaded_after("import llmd_console.sim; from llmd_console.sim import server, api, world")
+    modules = _loaded_after(
+        "import llmd_console.sim; from llmd_console.sim.runtime import server;"
+        "from llmd_console.sim.apiserver import api; from llmd_console.sim.worlds import world"
+    )
     assert not any(m == "textual" or m.startswith("textual.") for m in modules)
     console = {m for m in modules if m.startswith("llmd_console.") and not m.startswith("llmd_console.sim")}
     assert console == set(), f"the simulator pulled in console modules: {sorted(console)}"

@@ -11,7 +11,7 @@ import pytest
 from llmd_console.config import Config, LogsConfig, UiConfig
 from llmd_console.models import Phase, StreamPhase
 from llmd_console.sim import SimCluster, SimOptions
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.worlds.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.panes.gateway import GatewayPane

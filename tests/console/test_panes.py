@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from llmd_console.models import Phase, StreamPhase
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.worlds.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.layout import PaneTabs
 from llmd_console.ui.panes.gateway import GatewayPane

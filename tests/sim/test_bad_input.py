@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.worlds.world import NAMESPACE
 
 CM = f"/api/v1/namespaces/{NAMESPACE}/configmaps"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llmd_console.sim import SimCluster, SimOptions
-from llmd_console.sim.world import CLUSTER, LOCATION, PROJECT
+from llmd_console.sim.worlds.world import CLUSTER, LOCATION, PROJECT
 from tests.conftest import TEST_SPEED, Kubectl, require_tool, wait_for
 
 TPU_POOL = "tpu-v6e-pool"

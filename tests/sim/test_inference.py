@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from prometheus_client.parser import text_string_to_metric_families
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import EPP_NAME, MODEL, NAMESPACE
+from llmd_console.sim.worlds.world import EPP_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl, require_tool
 
 DECODE_SELECTOR = "llm-d.ai/inferenceServing=true"

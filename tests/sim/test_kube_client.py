@@ -11,7 +11,7 @@ from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.worlds.world import NAMESPACE
 from tests.conftest import wait_for
 
 

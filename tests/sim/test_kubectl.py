@@ -8,7 +8,7 @@ import time
 import yaml
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.worlds.world import NAMESPACE
 from tests.conftest import Kubectl, wait_for
 
 N = ("-n", NAMESPACE)

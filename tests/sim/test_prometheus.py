@@ -15,7 +15,7 @@ import yaml
 from prometheus_api_client import PrometheusConnect
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.world import EPP_NAME, MODEL, NAMESPACE
+from llmd_console.sim.worlds.world import EPP_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl, require_tool, wait_for
 
 

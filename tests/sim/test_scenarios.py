@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from llmd_console.sim import SimCluster, SimOptions
-from llmd_console.sim.world import EPP_NAME, GATEWAY_NAME, MODEL, NAMESPACE, ROUTE_NAME
+from llmd_console.sim.worlds.world import EPP_NAME, GATEWAY_NAME, MODEL, NAMESPACE, ROUTE_NAME
 from tests.conftest import TEST_SPEED, wait_for
 
 DECODE = "llm-d.ai/inferenceServing=true"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from llmd_console.sim import SimCluster, SimOptions
-from llmd_console.sim.objects import condition
-from llmd_console.sim.world import NAMESPACE
+from llmd_console.sim.storage.objects import condition
+from llmd_console.sim.worlds.world import NAMESPACE
 from tests.conftest import TEST_SPEED, wait_for
 
 DECODE = {"llm-d.ai/inferenceServing": "true"}
@@ -21,7 +21,7 @@ def cluster() -> Iterator[SimCluster]:
 
 
 def _decode_pods(c: SimCluster) -> list[dict[str, object]]:
-    from llmd_console.sim.selectors import Requirement
+    from llmd_console.sim.storage.selectors import Requirement
 
     reqs = [Requirement(k, "in", (v,)) for k, v in DECODE.items()]
     return c.call(
@@ -76,7 +76,7 @@ def test_pending_without_a_tpu_node_then_ready_once_one_exists(cluster: SimClust
 
 
 def test_second_replica_finds_the_tpu_node_full(cluster: SimCluster) -> None:
-    from llmd_console.sim.world import DECODE_NAME
+    from llmd_console.sim.worlds.world import DECODE_NAME
 
     wait_for(lambda: _decode_pods(cluster) and _ready(_decode_pods(cluster)[0]), 30, message="first decode pod Ready")
     deployments = cluster.ctx.rt("deployments.apps")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.objects import Obj, name_of, namespace_of
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, name_of, namespace_of
+from llmd_console.sim.storage.registry import ResourceType
 
 log = logging.getLogger("llmd_console.sim")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from llmd_console.sim.controllers.base import Controller, split_key
-from llmd_console.sim.objects import Obj, condition, labels_of, name_of, namespace_of
-from llmd_console.sim.registry import ResourceType
-from llmd_console.sim.selectors import Requirement, labels_match
+from llmd_console.sim.storage.objects import Obj, condition, labels_of, name_of, namespace_of
+from llmd_console.sim.storage.registry import ResourceType
+from llmd_console.sim.storage.selectors import Requirement, labels_match
 
 
 def target_port(service_port: Obj, pod: Obj) -> int | None:

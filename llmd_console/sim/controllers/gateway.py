@@ -3,10 +3,10 @@ controller writes it."""
 
 from __future__ import annotations
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller
-from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of, set_condition
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, deep_copy, name_of, namespace_of, set_condition
+from llmd_console.sim.storage.registry import ResourceType
 
 GW_GROUP = "gateway.networking.k8s.io"
 POOL_GROUP = "inference.networking.k8s.io"

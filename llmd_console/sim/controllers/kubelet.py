@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller, split_key
-from llmd_console.sim.objects import Obj, name_of, namespace_of, set_condition
 from llmd_console.sim.programs import Exit, program_for
 from llmd_console.sim.programs.base import ConfigError, ContainerIO, SimpleHttp, resolve_env
 from llmd_console.sim.programs.generic import declared_ports
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, name_of, namespace_of, set_condition
+from llmd_console.sim.storage.registry import ResourceType
 
 log = logging.getLogger("llmd_console.sim")
 

@@ -3,10 +3,10 @@ and CRDs that add and remove API types."""
 
 from __future__ import annotations
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller, split_key
-from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of
-from llmd_console.sim.registry import ResourceType, type_from_crd
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, deep_copy, name_of, namespace_of
+from llmd_console.sim.storage.registry import ResourceType, type_from_crd
 
 
 class Lifecycle(Controller):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from llmd_console.sim.objects import Obj
-from llmd_console.sim.quantity import parse_quantity
+from llmd_console.sim.storage.objects import Obj
+from llmd_console.sim.storage.quantity import parse_quantity
 
 ACCELERATORS = ("google.com/tpu", "nvidia.com/gpu")
 

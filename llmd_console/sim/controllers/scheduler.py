@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.controllers.resources import node_allocatable, pod_is_active, pod_requests
-from llmd_console.sim.objects import Obj, labels_of, name_of, namespace_of, set_condition
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, labels_of, name_of, namespace_of, set_condition
+from llmd_console.sim.storage.registry import ResourceType
 
 INSUFFICIENT = "Insufficient"
 

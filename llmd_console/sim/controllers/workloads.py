@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from llmd_console.sim.controllers.base import Controller, split_key
-from llmd_console.sim.objects import (
+from llmd_console.sim.storage.objects import (
     Obj,
     condition,
     controller_uid,
@@ -17,7 +17,7 @@ from llmd_console.sim.objects import (
     set_condition,
     template_hash,
 )
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.storage.registry import ResourceType
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"

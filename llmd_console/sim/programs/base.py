@@ -9,10 +9,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.logs import ContainerLog
-from llmd_console.sim.objects import Obj
-from llmd_console.sim.processes import PodProcess
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.runtime.logs import ContainerLog
+from llmd_console.sim.runtime.processes import PodProcess
+from llmd_console.sim.storage.objects import Obj
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
 from llmd_console.sim.inference.epp_metrics import EppMetrics
 from llmd_console.sim.inference.picker import Candidate, Scheduler
-from llmd_console.sim.objects import Obj, condition, name_of
 from llmd_console.sim.programs.base import ContainerIO, Exit
-from llmd_console.sim.selectors import Requirement
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, condition, name_of
+from llmd_console.sim.storage.selectors import Requirement
 
 GRPC_PORT, HEALTH_PORT, METRICS_PORT = 9002, 9003, 9090
 POOLS = "inferencepools.inference.networking.k8s.io"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from llmd_console.sim.programs.base import ContainerIO, Exit, resolve_env
 from llmd_console.sim.programs.models import ModelInfo, lookup
 from llmd_console.sim.programs.vllm_server import VllmServer
-from llmd_console.sim.quantity import parse_quantity
+from llmd_console.sim.storage.quantity import parse_quantity
 
 VLLM_VERSION = "0.11.1"
 HBM_GIB_PER_CHIP = {"tpu-v6e-slice": 31.25, "tpu-v5-lite-podslice": 15.75, "tpu7x": 192.0}

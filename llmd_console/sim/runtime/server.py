@@ -14,11 +14,8 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from llmd_console.sim.api import KubeApi
-from llmd_console.sim.clock import SimClock
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.control import PREFIX as CONTROL_PREFIX
-from llmd_console.sim.control import Control
+from llmd_console.sim.apiserver.api import KubeApi
+from llmd_console.sim.apiserver.proxy import ApiProxy
 from llmd_console.sim.controllers.base import Controller
 from llmd_console.sim.controllers.endpoints import EndpointsController
 from llmd_console.sim.controllers.gateway import GatewayController
@@ -26,12 +23,23 @@ from llmd_console.sim.controllers.kubelet import Kubelet
 from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
 from llmd_console.sim.controllers.workloads import Deployments, ReplicaSets
-from llmd_console.sim.gateway_listener import GatewayListener, pick_address
-from llmd_console.sim.gke_api import GkeApi
-from llmd_console.sim.nodepools import NodePools
-from llmd_console.sim.proxy import ApiProxy
-from llmd_console.sim.scenarios import Faults
-from llmd_console.sim.world import CLUSTER, LOCATION, NAMESPACE, PROJECT, accelerator_for, build_large, build_pattern1
+from llmd_console.sim.gke.gateway_listener import GatewayListener, pick_address
+from llmd_console.sim.gke.gke_api import GkeApi
+from llmd_console.sim.gke.nodepools import NodePools
+from llmd_console.sim.runtime.clock import SimClock
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.runtime.control import PREFIX as CONTROL_PREFIX
+from llmd_console.sim.runtime.control import Control
+from llmd_console.sim.worlds.scenarios import Faults
+from llmd_console.sim.worlds.world import (
+    CLUSTER,
+    LOCATION,
+    NAMESPACE,
+    PROJECT,
+    accelerator_for,
+    build_large,
+    build_pattern1,
+)
 
 T = TypeVar("T")
 CONTEXT_NAME = "llmd-sim"

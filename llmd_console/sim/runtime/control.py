@@ -11,7 +11,7 @@ import json
 
 from aiohttp import web
 
-from llmd_console.sim.scenarios import SCENARIOS, Faults, ScenarioError
+from llmd_console.sim.worlds.scenarios import SCENARIOS, Faults, ScenarioError
 
 PREFIX = "/llmd-sim/v1"
 

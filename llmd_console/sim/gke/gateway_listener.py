@@ -14,14 +14,14 @@ import uuid
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
+from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.proxy import forward_to_pod
 from llmd_console.sim.controllers.endpoints import target_port
-from llmd_console.sim.errors import ApiError
-from llmd_console.sim.objects import Obj, condition, name_of, namespace_of
 from llmd_console.sim.programs.epp import EppServer, Rejected, Routed
 from llmd_console.sim.programs.vllm_server import FORWARDED_FOR, REQUEST_ID
-from llmd_console.sim.proxy import forward_to_pod
-from llmd_console.sim.selectors import Requirement
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, condition, name_of, namespace_of
+from llmd_console.sim.storage.selectors import Requirement
 
 GW = "gateways.gateway.networking.k8s.io"
 ROUTES = "httproutes.gateway.networking.k8s.io"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from llmd_console.sim.objects import Obj
-from llmd_console.sim.registry import Registry, ResourceType
+from llmd_console.sim.storage.objects import Obj
+from llmd_console.sim.storage.registry import Registry, ResourceType
 
 KUBE_VERSION = {
     "major": "1",

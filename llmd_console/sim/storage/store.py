@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd_console.sim.clock import SimClock
-from llmd_console.sim.errors import ApiError, already_exists, conflict, not_found
-from llmd_console.sim.objects import Obj, deep_copy, labels_of, meta, name_of, namespace_of, new_uid
-from llmd_console.sim.registry import Registry, ResourceType
-from llmd_console.sim.selectors import FieldPredicate, Requirement, fields_match, labels_match
+from llmd_console.sim.apiserver.errors import ApiError, already_exists, conflict, not_found
+from llmd_console.sim.runtime.clock import SimClock
+from llmd_console.sim.storage.objects import Obj, deep_copy, labels_of, meta, name_of, namespace_of, new_uid
+from llmd_console.sim.storage.registry import Registry, ResourceType
+from llmd_console.sim.storage.selectors import FieldPredicate, Requirement, fields_match, labels_match
 
 Listener = Callable[[str, ResourceType, "Obj | None", "Obj | None"], None]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.nodepools import NodePools
-from llmd_console.sim.objects import Obj, deep_copy, name_of
-from llmd_console.sim.world import (
+from llmd_console.sim.gke.nodepools import NodePools
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, deep_copy, name_of
+from llmd_console.sim.worlds.world import (
     DECODE_NAME,
     GATEWAY_NAME,
     HF_SECRET,

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.nodepools import NodePool, NodePools, Operation
+from llmd_console.sim.gke.nodepools import NodePool, NodePools, Operation
 
 GKE_VERSION = "1.32.4-gke.1415000"
 _PATH = re.compile(

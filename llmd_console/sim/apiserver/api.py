@@ -9,17 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim import discovery, protobuf
-from llmd_console.sim.admission import admit
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.errors import ApiError, not_found
-from llmd_console.sim.objects import Obj, deep_copy, meta, random_suffix
-from llmd_console.sim.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
-from llmd_console.sim.registry import ResourceType
-from llmd_console.sim.selectors import format_selector, parse_field_selector, parse_label_selector
-from llmd_console.sim.streams import serve_logs, serve_watch
-from llmd_console.sim.tables import make_table
-from llmd_console.sim.wire import (
+from llmd_console.sim.apiserver import discovery, protobuf
+from llmd_console.sim.apiserver.admission import admit
+from llmd_console.sim.apiserver.errors import ApiError, not_found
+from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
+from llmd_console.sim.apiserver.streams import serve_logs, serve_watch
+from llmd_console.sim.apiserver.tables import make_table
+from llmd_console.sim.apiserver.wire import (
     ResourcePath,
     error_response,
     flag,
@@ -28,6 +24,10 @@ from llmd_console.sim.wire import (
     read_body,
     wants_table,
 )
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, deep_copy, meta, random_suffix
+from llmd_console.sim.storage.registry import ResourceType
+from llmd_console.sim.storage.selectors import format_selector, parse_field_selector, parse_label_selector
 
 Deleter = Callable[[ResourceType, Obj, Obj], Obj]
 Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from llmd_console.sim.errors import ApiError
-from llmd_console.sim.objects import Obj, get_path
+from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.storage.objects import Obj, get_path
 
 _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
 _SET_RE = re.compile(rf"^\s*(!?)\s*({_KEY})\s*(?:(in|notin)\s*\(([^)]*)\))?\s*$")

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.errors import ApiError
-from llmd_console.sim.logs import ContainerLog
-from llmd_console.sim.objects import Obj
-from llmd_console.sim.registry import ResourceType
-from llmd_console.sim.selectors import parse_field_selector, parse_label_selector
-from llmd_console.sim.tables import make_table
-from llmd_console.sim.wire import flag, wants_table
+from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.tables import make_table
+from llmd_console.sim.apiserver.wire import flag, wants_table
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.runtime.logs import ContainerLog
+from llmd_console.sim.storage.objects import Obj
+from llmd_console.sim.storage.registry import ResourceType
+from llmd_console.sim.storage.selectors import parse_field_selector, parse_label_selector
 
 BOOKMARK_INTERVAL = 5.0  # wall seconds between bookmarks when the stream is idle
 DEFAULT_WATCH_TIMEOUT = 1800.0

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from llmd_console.sim import jsonpath
-from llmd_console.sim.objects import Obj, condition
-from llmd_console.sim.registry import ResourceType
+from llmd_console.sim.apiserver import jsonpath
+from llmd_console.sim.storage.objects import Obj, condition
+from llmd_console.sim.storage.registry import ResourceType
 
 Column = tuple[str, str, int]  # name, type, priority (1 = only with -o wide)
 RowFn = Callable[[Obj, float], list[Any]]

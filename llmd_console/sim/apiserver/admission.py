@@ -7,11 +7,11 @@ import binascii
 import ipaddress
 from typing import Any
 
-from llmd_console.sim.errors import ApiError, invalid
-from llmd_console.sim.objects import Obj, is_dns_label, is_dns_subdomain, meta
-from llmd_console.sim.quantity import parse_quantity
-from llmd_console.sim.registry import ResourceType
-from llmd_console.sim.selectors import labels_match, selector_from_label_selector
+from llmd_console.sim.apiserver.errors import ApiError, invalid
+from llmd_console.sim.storage.objects import Obj, is_dns_label, is_dns_subdomain, meta
+from llmd_console.sim.storage.quantity import parse_quantity
+from llmd_console.sim.storage.registry import ResourceType
+from llmd_console.sim.storage.selectors import labels_match, selector_from_label_selector
 
 
 class IpAllocator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from llmd_console.sim.errors import ApiError
+from llmd_console.sim.apiserver.errors import ApiError
 
 REJECTED = "the server rejected our request due to an error in our request: "
 

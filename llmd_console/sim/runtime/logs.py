@@ -7,7 +7,7 @@ import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 
-from llmd_console.sim.clock import SimClock
+from llmd_console.sim.runtime.clock import SimClock
 
 MAX_LINES_PER_CONTAINER = 20_000
 

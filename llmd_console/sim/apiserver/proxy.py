@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from llmd_console.sim.context import SimContext
+from llmd_console.sim.apiserver.errors import ApiError, not_found
+from llmd_console.sim.apiserver.wire import ResourcePath
 from llmd_console.sim.controllers.endpoints import target_port
-from llmd_console.sim.errors import ApiError, not_found
-from llmd_console.sim.objects import Obj, condition
-from llmd_console.sim.selectors import Requirement
-from llmd_console.sim.wire import ResourcePath
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, condition
+from llmd_console.sim.storage.selectors import Requirement
 
 
 def _split_name(raw: str) -> tuple[str, str | None]:

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from llmd_console.sim import protobuf
-from llmd_console.sim.errors import ApiError
+from llmd_console.sim.apiserver import protobuf
+from llmd_console.sim.apiserver.errors import ApiError
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from llmd_console.sim.errors import ApiError
+from llmd_console.sim.apiserver.errors import ApiError
 
 MAGIC = b"k8s\x00"
 Schema = dict[int, tuple[str, str, Any]]  # field number -> (json name, kind, sub-schema)

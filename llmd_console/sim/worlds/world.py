@@ -7,9 +7,9 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.nodepools import NodePools
-from llmd_console.sim.objects import Obj
+from llmd_console.sim.gke.nodepools import NodePools
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj
 
 NAMESPACE = "llm-d-inference-scheduling"
 PROJECT, LOCATION, CLUSTER = "ecoeng-llmd", "europe-west4-a", "tpu-test-cluster"

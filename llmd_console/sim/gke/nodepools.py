@@ -9,8 +9,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmd_console.sim.context import SimContext
-from llmd_console.sim.objects import Obj, name_of, random_suffix
+from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.objects import Obj, name_of, random_suffix
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llmd_console.sim.admission import IpAllocator, admit
-from llmd_console.sim.clock import SimClock
+from llmd_console.sim.apiserver.admission import IpAllocator, admit
 from llmd_console.sim.inference.engine import LatencyProfile
-from llmd_console.sim.logs import LogHub
-from llmd_console.sim.objects import Obj, deep_copy, name_of, namespace_of, new_uid
-from llmd_console.sim.processes import ProcessTable
-from llmd_console.sim.registry import Registry, ResourceType
-from llmd_console.sim.store import Store
+from llmd_console.sim.runtime.clock import SimClock
+from llmd_console.sim.runtime.logs import LogHub
+from llmd_console.sim.runtime.processes import ProcessTable
+from llmd_console.sim.storage.objects import Obj, deep_copy, name_of, namespace_of, new_uid
+from llmd_console.sim.storage.registry import Registry, ResourceType
+from llmd_console.sim.storage.store import Store
 
 
 @dataclass

@@ -1,0 +1,14 @@
+"""The simulated Kubernetes API server: what ``kubectl`` and the ``kubernetes`` client talk to.
+
+- ``api``: the REST handlers (discovery, CRUD, patch, apply, scale, watch, logs, proxy);
+- ``wire``: request and response encoding (JSON, YAML, ``Status`` bodies) and REST path parsing;
+- ``protobuf``: decoding the protobuf bodies kubectl's typed commands send;
+- ``errors``: API errors as ``Status`` objects (the store raises them too);
+- ``admission``: defaulting and validation on create and update;
+- ``patching``: merge, JSON and strategic merge patches, and apply;
+- ``discovery``: ``/version``, ``/api``, ``/apis`` and the OpenAPI index;
+- ``tables``: server-side ``Table`` responses for ``kubectl get``, with ``jsonpath``
+  for CRD printer columns;
+- ``streams``: watch streams and pod logs;
+- ``proxy``: the pod and service proxy to simulated processes.
+"""
