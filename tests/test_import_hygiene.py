@@ -37,7 +37,10 @@ def test_sim_sources_do_not_reference_the_console() -> None:
 def test_console_core_does_not_load_textual() -> None:
     modules = _loaded_after(
         "import llmd_console.config, llmd_console.layouts, llmd_console.state, llmd_console.sanitize;"
-        "import llmd_console.cluster.kube, llmd_console.cluster.watch;"
+        "import llmd_console.models, llmd_console.session;"
+        "import llmd_console.cluster.kube, llmd_console.cluster.watch, llmd_console.cluster.logs;"
+        "import llmd_console.actions.plan, llmd_console.actions.audit, llmd_console.actions.runner;"
+        "import llmd_console.actions.pods;"
         "import llmd_console.views.gateway, llmd_console.views.nodes;"
         "import llmd_console.views.pods, llmd_console.views.startup"
     )

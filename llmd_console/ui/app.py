@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from llmd_console.actions.audit import AuditLog
 from llmd_console.actions.plan import Plan
+from llmd_console.actions.pods import delete_pod, delete_pod_plan
 from llmd_console.actions.runner import carry_out
 from llmd_console.cluster.logs import LogStream
 from llmd_console.config import Config
@@ -34,6 +35,7 @@ from llmd_console.ui.dialogs import AskScreen
 from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.messages import (
     ConnectionChanged,
+    DeletePodRequested,
     LogChunkArrived,
     LogsRequested,
     PodSelected,
@@ -294,6 +296,15 @@ class ConsoleApp(App[int]):
             return
         severity = {"done": "information", "cancelled": "information"}.get(result.outcome, "error")
         self.notify(result.message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def on_delete_pod_requested(self, message: DeletePodRequested) -> None:
+        """Plan the deletion of a pod and put it to the operator."""
+        pod = self.snapshot.pods.get(message.key)
+        client = self.session.client
+        if pod is None or client is None:
+            self.notify("that pod is no longer known", severity="warning")
+            return
+        self.propose(delete_pod_plan(pod), lambda: delete_pod(client, pod))
 
     def mutating_keys(self) -> dict[str, str]:
         """Keys of mutating actions (as remapped) -> the action's description."""

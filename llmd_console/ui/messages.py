@@ -42,3 +42,10 @@ class LogChunkArrived(Message):
     """A log stream delivered lines or a state change."""
 
     chunk: LogChunk
+
+
+@dataclass
+class DeletePodRequested(Message):
+    """The operator asked to delete pod ``key`` (the app plans it and asks for confirmation)."""
+
+    key: str

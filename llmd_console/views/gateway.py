@@ -13,6 +13,8 @@ from llmd_console.views.common import condition, is_true, meta, name
 GATEWAY_API_FIX = (
     "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
 )
+# The kinds the request path is computed from.
+PATH_KINDS = ("gateways", "httproutes", "inferencepools", "services", "deployments", "pods", "gatewayclasses")
 POOL_CRD_FIX = "cd llm-d/guides/prereq/gateway-provider && ./install-gateway-provider-dependencies.sh apply"
 
 

@@ -9,9 +9,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from llmd_console.models import Hop, Snapshot
-from llmd_console.state import PATH_KINDS
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import register_pane
+from llmd_console.views.gateway import PATH_KINDS
 
 LIGHTS = {"ok": ("●", "green"), "warning": ("●", "yellow"), "error": ("●", "bold red"), "unknown": ("○", "dim")}
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import middle_ellipsis, one_line
 from llmd_console.ui.filter_box import FilterBox
-from llmd_console.ui.messages import PodSelected
+from llmd_console.ui.messages import DeletePodRequested, PodSelected
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
@@ -41,7 +41,9 @@ class PodsPane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
+        Binding("ctrl+d", "delete_pod", "Delete", id="pods.delete", tooltip="Delete the selected pod (confirmed)"),
     ]
+    MUTATIONS = frozenset({"delete_pod"})
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -171,6 +173,13 @@ class PodsPane(Pane):
         """Follow the cursor."""
         if event.row_key.value:
             self._select(str(event.row_key.value))
+
+    def action_delete_pod(self) -> None:
+        """Ask for the selected pod to be deleted: the app shows the plan and asks for confirmation."""
+        if self.selected is None or self.selected not in self.snapshot.pods:
+            self.notify("no pod selected", severity="warning")
+            return
+        self.post_message(DeletePodRequested(self.selected))
 
     def action_filter(self) -> None:
         """Open the filter box."""
