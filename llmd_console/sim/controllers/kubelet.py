@@ -14,6 +14,7 @@ from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.programs import Exit, program_for
 from llmd_console.sim.programs.base import ConfigError, ContainerIO, SimpleHttp, resolve_env
 from llmd_console.sim.programs.generic import declared_ports
+from llmd_console.sim.runtime.clock import Timeline
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import Obj, name_of, namespace_of, set_condition
 from llmd_console.sim.storage.registry import ResourceType
@@ -299,7 +300,8 @@ class PodRunner:
         clock = self.ctx.clock
         startup = spec.get("startupProbe")
         if startup:
-            await clock.sleep(float(startup.get("initialDelaySeconds", 0)))
+            timeline = Timeline(clock)  # probes every period from the container's start, without drift
+            await timeline.sleep(float(startup.get("initialDelaySeconds", 0)))
             failures = 0
             while True:
                 ok, output = self.probe(spec, startup)
@@ -310,7 +312,7 @@ class PodRunner:
                 if failures >= int(startup.get("failureThreshold", 3)):
                     self.event("Normal", "Killing", f"Container {cname} failed startup probe, will be restarted", cname)
                     return "startup probe failed"
-                await clock.sleep(float(startup.get("periodSeconds", 10)))
+                await timeline.sleep(float(startup.get("periodSeconds", 10)))
         cs.started = True
         readiness, liveness = spec.get("readinessProbe"), spec.get("livenessProbe")
         if not readiness:

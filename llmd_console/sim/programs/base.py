@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from llmd_console.sim.runtime.clock import Timeline
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.runtime.logs import ContainerLog
 from llmd_console.sim.runtime.processes import PodProcess
@@ -38,14 +39,17 @@ class ContainerIO:
     node: Obj | None
     log_sink: ContainerLog
     pod_state: dict[str, Any] = field(default_factory=dict)  # survives restarts, like an emptyDir
+    timeline: Timeline | None = None
 
     def log(self, text: str) -> None:
         """Print one line to the container's stdout."""
         self.log_sink.write(self.ctx.clock.now(), text)
 
     async def sleep(self, sim_seconds: float) -> None:
-        """Let simulated time pass."""
-        await self.ctx.clock.sleep(sim_seconds)
+        """Let simulated time pass, on the container's own timeline (no drift under load)."""
+        if self.timeline is None:
+            self.timeline = Timeline(self.ctx.clock)
+        await self.timeline.sleep(sim_seconds)
 
     def serve(self, process: PodProcess) -> None:
         """Start listening: the pod proxy and probes reach ``process`` from now on."""

@@ -3,6 +3,7 @@ modes, and the OpenAI-compatible server it ends in."""
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 
@@ -95,7 +96,10 @@ class VllmProgram:
         """Start vLLM; return an Exit on failure, serve forever on success."""
         env = resolve_env(io.ctx, io.pod, io.container)
         cfg = parse_argv(io.argv(), env)
-        rng = io.ctx.rng
+        # Its own generator, seeded by the pod and container names (themselves seeded): the
+        # shared one is drawn from by every task in whatever order they run, so a startup's
+        # timing would change from run to run.
+        rng = random.Random(f"{io.pod['metadata']['name']}/{io.container['name']}")
         info = lookup(cfg.model)
         self.api(io, "api_server.py:1351", f"vLLM API server version {VLLM_VERSION}")
         self.api(

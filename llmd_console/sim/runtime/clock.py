@@ -21,6 +21,7 @@ class SimClock:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
         self._frozen_at = frozen_at
+        self._started = time.monotonic()
 
     def now(self) -> float:
         """Wall time in seconds since the epoch (or the frozen instant)."""
@@ -47,3 +48,34 @@ class SimClock:
     async def sleep(self, sim_seconds: float) -> None:
         """Sleep for a simulated duration."""
         await asyncio.sleep(self.wall(sim_seconds))
+
+    def elapsed(self) -> float:
+        """Simulated seconds since the clock started (monotonic)."""
+        return (time.monotonic() - self._started) * self.speed
+
+    async def sleep_until(self, sim_at: float) -> None:
+        """Sleep until :meth:`elapsed` reaches ``sim_at``.
+
+        Loops that sleep step by step (a probe every period, a program's startup phases)
+        schedule against absolute instants: relative sleeps would each add the event
+        loop's lag, which at a high speed becomes seconds of simulated time and makes
+        the order of two timelines depend on how busy the machine is."""
+        await asyncio.sleep(self.wall(sim_at - self.elapsed()))
+
+
+class Timeline:
+    """A sequence of simulated sleeps that does not drift: each one ends at an absolute
+    instant, so the lag of one wake-up is not carried into the next."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.at: float | None = None
+
+    async def sleep(self, sim_seconds: float) -> None:
+        """Sleep ``sim_seconds`` after the end of the previous sleep (or from now, when the
+        timeline was idle for longer than that, e.g. waiting on something else)."""
+        now = self.clock.elapsed()
+        if self.at is None or self.at + sim_seconds < now:
+            self.at = now
+        self.at += max(0.0, sim_seconds)
+        await self.clock.sleep_until(self.at)
