@@ -122,7 +122,7 @@ async def test_watch_410_relists_without_a_glitch(cluster: tuple[SimCluster, Pat
             removed.append(key)
             original_remove(key)  # type: ignore[arg-type]
 
-        pods.table.remove_row = remove_row  # type: ignore[method-assign,assignment]
+        pods.table.remove_row = remove_row  # type: ignore[method-assign]
         assert app.session.hub is not None
         relists = app.session.hub.relists
 

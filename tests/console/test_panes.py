@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
-
 from llmd_console.models import Phase, StreamPhase
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.layout import PaneTabs
+from llmd_console.ui.live_table import LiveTable
 from llmd_console.ui.panes.gateway import GatewayPane
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.nodes import NodesPane
@@ -72,7 +71,7 @@ async def test_a_deleted_pod_is_replaced_and_walks_its_startup(world: tuple[SimC
         sim.call(delete)
         await until(pilot, lambda: old not in app.snapshot.pods, what="the old pod to go")
         await until(pilot, lambda: old not in pods_pane(app)._shown, what="the old row to go")
-        assert old not in {str(k.value) for k in pods_pane(app).table.rows}
+        assert not pods_pane(app).table.has_row(old)
         await until(pilot, lambda: decode_keys(app), what="a replacement pod")
         new = decode_keys(app)[0]
         assert new != old
@@ -142,7 +141,7 @@ async def test_compact_layout_at_80x24(world: tuple[SimCluster, Path]) -> None:
         assert tabs.query_one("#pane-switcher").current == "pane-gateway"  # type: ignore[attr-defined]
         await pilot.press("1")
         assert pods_pane(app).display
-        table = pods_pane(app).query_one(DataTable)
+        table = pods_pane(app).query_one(LiveTable)
         assert table.size.width <= 80
 
 

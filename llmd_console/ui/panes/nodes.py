@@ -3,21 +3,30 @@ topology with the pod that holds each, and the hourly cost of accelerator nodes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from llmd_console.models import Node, NodePool, Snapshot, TpuSlice
 from llmd_console.sanitize import middle_ellipsis
+from llmd_console.ui.live_table import Column, LiveTable
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import register_pane
-from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
 
-COLUMNS = ("NODE", "STATUS", "CHIPS", "PODS", "POOL", "MACHINE", "ACCELERATOR", "TOPO")
-WIDTHS = (28, 8, 5, 4, 14, 16, 16, 5)
+COLUMNS = (
+    Column("NODE", "NODE", 28, flex=True, min_width=16),
+    Column("STATUS", "STATUS", 8),
+    Column("CHIPS", "CHIPS", 5, justify="right"),
+    Column("PODS", "PODS", 4, justify="right"),
+    Column("POOL", "POOL", 14),
+    Column("MACHINE", "MACHINE", 16),
+    Column("ACCELERATOR", "ACCELERATOR", 16),
+    Column("TOPO", "TOPO", 5),
+)
 OWNER_STYLES = ("bold magenta", "bold cyan", "bold yellow", "bold green", "bold blue")
 
 
@@ -44,6 +53,11 @@ def draw_chips(chips: TpuSlice) -> Text:
     return out
 
 
+def _by_pool(key: str, cells: Sequence[Text | str]) -> tuple[str, str]:
+    """Nodes sorted by pool, then name."""
+    return str(cells[4]), key
+
+
 @register_pane
 class NodesPane(Pane):
     """Nodes and TPU topology."""
@@ -57,7 +71,10 @@ class NodesPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.pools = Static("", id="node-pools")
-        self.table: DataTable[Text | str] = DataTable(cursor_type="row", id="nodes-table")
+        # By pool, then name.
+        self.table = LiveTable(
+            COLUMNS, sort_key=lambda key, cells: (str(cells[4]), key), empty_text="no nodes", id="nodes-table"
+        )
         self.chips = Static("", id="node-chips", classes="pane-footer")
         self._rows: dict[str, Node] = {}
         self.selected: str | None = None
@@ -69,34 +86,24 @@ class NodesPane(Pane):
         yield self.table
         yield self.chips
 
-    def on_mount(self) -> None:
-        """Set up columns."""
-        add_fixed_columns(self.table, COLUMNS, WIDTHS)
-
     def refresh_from(self, snapshot: Snapshot) -> None:
         """Diff the node models into the table."""
         if not snapshot.touched("nodes", "pods"):
             return
         self.show_notice(self.status_notice(snapshot))
-        rows = dict(sorted(snapshot.nodes.items(), key=lambda item: (item[1].pool, item[0])))
-        with self.app.batch_update():
-            for gone in set(self._rows) - set(rows):
-                self.table.remove_row(gone)
-            for key, row in rows.items():
-                cells = self._cells(row)
-                if key not in self._rows:
-                    self.table.add_row(*cells, key=key)
-                elif self._rows[key] != row:
-                    update_changed_cells(self.table, key, COLUMNS, self._cells(self._rows[key]), cells)
-            if set(rows) - set(self._rows):
-                self.table.sort("POOL", "NODE")
-        self._rows = rows
+        rows = snapshot.nodes
+        for gone in set(self._rows) - set(rows):
+            self.table.remove_row(gone)
+        for key, row in rows.items():
+            if self._rows.get(key) != row:
+                self.table.upsert(key, self._cells(row))
+        self._rows = dict(rows)
         self._draw_pools(snapshot.pools)
         if self.selected not in rows:
-            accelerated = [r.name for r in rows.values() if r.chips_total]
-            self.selected = accelerated[0] if accelerated else next(iter(rows), None)
+            accelerated = sorted(r.name for r in rows.values() if r.chips_total)
+            self.selected = accelerated[0] if accelerated else next(iter(self.table.keys()), None)
             if self.selected is not None:
-                self.table.move_cursor(row=self.table.get_row_index(self.selected))
+                self.table.move_to_key(self.selected)
         self._draw_chips()
 
     def _cells(self, row: Node) -> list[Text | str]:
@@ -132,8 +139,8 @@ class NodesPane(Pane):
         chips = self.snapshot.slices.get(self.selected or "")
         self.chips.update(draw_chips(chips) if chips else Text("no accelerator on this node", style="dim"))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_live_table_row_highlighted(self, event: LiveTable.RowHighlighted) -> None:
         """Draw the highlighted node's chips."""
-        if event.row_key.value:
-            self.selected = str(event.row_key.value)
+        if event.key:
+            self.selected = event.key
             self._draw_chips()

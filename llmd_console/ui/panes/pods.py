@@ -12,20 +12,29 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import middle_ellipsis, one_line
 from llmd_console.ui.filter_box import FilterBox
+from llmd_console.ui.live_table import Column, LiveTable
 from llmd_console.ui.messages import DeletePodRequested, PodSelected
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, register_pane
-from llmd_console.ui.table_rows import add_fixed_columns, update_changed_cells
 from llmd_console.views.common import human_age
 
-COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "ROLE", "CHIPS", "NODE")
-# Fixed widths: columns that grow with whatever they once held make the table jump.
-WIDTHS = (30, 5, 18, 8, 5, 7, 5, 24)
+# Fixed widths (a column that grew with whatever it once held would make the table jump),
+# except NAME, which takes the width that is left.
+COLUMNS = (
+    Column("NAME", "NAME", 30, flex=True, min_width=20),
+    Column("READY", "READY", 5),
+    Column("STATUS", "STATUS", 18),
+    Column("RESTARTS", "RESTARTS", 8, justify="right"),
+    Column("AGE", "AGE", 5, justify="right"),
+    Column("ROLE", "ROLE", 7),
+    Column("CHIPS", "CHIPS", 5, justify="right"),
+    Column("NODE", "NODE", 24),
+)
 SEVERITY_STYLE = {"ok": "green", "progress": "yellow", "warning": "dark_orange", "error": "bold red"}
 EVENT_LINES = 6
 
@@ -48,12 +57,13 @@ class PodsPane(Pane):
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.now = now
-        self.table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=False, id="pods-table")
+        self.table = LiveTable(COLUMNS, empty_text="no pods", id="pods-table")
         self.filter_input = FilterBox("filter (regex): name, status, node", "pods-filter")
         self.events = Static("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
         self._shown: dict[str, Pod] = {}
         self.selected: str | None = None
+        self._ages: dict[str, str] = {}  # the AGE each row was last drawn with
 
     @classmethod
     def create(cls, context: PaneContext) -> PodsPane:
@@ -67,15 +77,14 @@ class PodsPane(Pane):
         yield self.table
         yield self.events
 
-    def on_mount(self) -> None:
-        """Set up columns."""
-        add_fixed_columns(self.table, COLUMNS, WIDTHS)
-
     # ---- drawing ---------------------------------------------------------------
+    def _age(self, row: Pod) -> str:
+        return human_age(self.now() - row.created) if row.created else "?"
+
     def _cells(self, row: Pod) -> list[Text | str]:
-        age = human_age(self.now() - row.created) if row.created else "?"
+        age = self._ages[row.key] = self._age(row)
         return [
-            middle_ellipsis(row.name, 30),
+            middle_ellipsis(row.name, 63),
             row.ready,
             Text(row.status, style=SEVERITY_STYLE[row.severity]),
             str(row.restarts),
@@ -99,39 +108,29 @@ class PodsPane(Pane):
         changes = snapshot.changes
         keys = set(rows) if changes is None else set(changes.kinds.get("pods", ())) | (set(self._shown) - set(rows))
         table = self.table
-        added = False
-        with self.app.batch_update():
-            for key in keys:
-                row = rows.get(key)
-                if row is None or not self._visible(row):
-                    if key in self._shown:
-                        table.remove_row(key)
-                        del self._shown[key]
-                    continue
-                old = self._shown.get(key)
-                if old is None:
-                    table.add_row(*self._cells(row), key=key)
-                    added = True
-                elif old != row:
-                    update_changed_cells(table, key, COLUMNS, self._cells(old), self._cells(row))
+        for key in keys:
+            row = rows.get(key)
+            if row is None or not self._visible(row):
+                if key in self._shown:
+                    table.remove_row(key)
+                    del self._shown[key]
+                    self._ages.pop(key, None)
+                continue
+            if self._shown.get(key) != row:
+                table.upsert(key, self._cells(row))
                 self._shown[key] = row
-            if added:
-                table.sort("NAME")
         self.border_subtitle = f"{len(self._shown)} of {len(rows)}" if self._pattern else str(len(rows))
         if (self.selected is None or self.selected not in self._shown) and self._shown:
             successor = self._successor(self.selected)
-            self.table.move_cursor(row=self.table.get_row_index(successor))
+            self.table.move_to_key(successor)
             self._select(successor)
         self._draw_events()
 
     def tick(self) -> None:
-        """AGE moves on by itself; refresh it for a manageable number of rows."""
-        if len(self._shown) > 2000:
-            return
-        with self.app.batch_update():
-            for key, row in self._shown.items():
-                if row.created:
-                    self.table.update_cell(key, "AGE", human_age(self.now() - row.created))
+        """AGE moves on by itself: rewrite the rows whose AGE text changed."""
+        for key, row in self._shown.items():
+            if self._age(row) != self._ages.get(key):
+                self.table.upsert(key, self._cells(row))
 
     def _draw_events(self) -> None:
         if self.selected is None:
@@ -169,10 +168,10 @@ class PodsPane(Pane):
         self.post_message(PodSelected(key))
         self._draw_events()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_live_table_row_highlighted(self, event: LiveTable.RowHighlighted) -> None:
         """Follow the cursor."""
-        if event.row_key.value:
-            self._select(str(event.row_key.value))
+        if event.key:
+            self._select(event.key)
 
     def action_delete_pod(self) -> None:
         """Ask for the selected pod to be deleted: the app shows the plan and asks for confirmation."""
