@@ -93,7 +93,23 @@ class Probe:
             self.render_time = self.painted - started
 
 
-class LiveProbe(LiveTable):
+class Timed:
+    """Mixed into a table: records when its cursor moved and when it was next painted."""
+
+    probe: Probe
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()  # type: ignore[misc]
+        self.probe.moved = time.perf_counter()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        started = time.perf_counter()
+        strips: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
+        self.probe.rendered(started)
+        return strips
+
+
+class LiveProbe(Timed, LiveTable):
     """LiveTable that records when its cursor moved and when it was next painted."""
 
     def __init__(self, probe: Probe) -> None:
@@ -103,33 +119,13 @@ class LiveProbe(LiveTable):
         super().__init__(columns, id="table")
         self.probe = probe
 
-    def action_cursor_down(self) -> None:
-        super().action_cursor_down()
-        self.probe.moved = time.perf_counter()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        started = time.perf_counter()
-        strips = super().render_lines(crop)
-        self.probe.rendered(started)
-        return strips
-
-
-class DataProbe(DataTable[Cell]):
+class DataProbe(Timed, DataTable[Cell]):
     """DataTable that records when its cursor moved and when it was next painted."""
 
     def __init__(self, probe: Probe) -> None:
         super().__init__(cursor_type="row", id="table")
         self.probe = probe
-
-    def action_cursor_down(self) -> None:
-        super().action_cursor_down()
-        self.probe.moved = time.perf_counter()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        started = time.perf_counter()
-        strips = super().render_lines(crop)
-        self.probe.rendered(started)
-        return strips
 
 
 class Bench(App[None]):

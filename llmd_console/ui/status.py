@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from llmd_console.models import Connection, Phase
 from llmd_console.sanitize import one_line
+from llmd_console.ui.quiet import QuietStatic
 from llmd_console.views.common import human_age
 
 PHASE_STYLE = {Phase.CONNECTED: "green", Phase.CONNECTING: "yellow"}
 
 
-class StatusBar(Static):
+class StatusBar(QuietStatic):
     """One line at the top of the screen."""
 
     def draw(
@@ -51,4 +51,4 @@ class StatusBar(Static):
             text.append(f"  data {human_age(data_age)} old", style="dim" if data_age < 30 else "yellow")
         if not narrow:
             text.append(f"  layout {layout}", style="dim")
-        self.update(text)
+        self.show(text)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
 from llmd_console.actions.audit import AuditLog
@@ -29,13 +31,23 @@ def key_of(app: ConsoleApp, role: str) -> str:
     return next(k for k, p in app.snapshot.pods.items() if p.role == role)
 
 
-async def select(app: ConsoleApp, pilot: object, key: str) -> PodsPane:
+async def select(app: ConsoleApp, pilot: Pilot[Any], key: str) -> PodsPane:
     pods = app.query_one(PodsPane)
-    await until(pilot, lambda: key in pods._shown, what="the pod's row")  # type: ignore[arg-type]
+    await until(pilot, lambda: key in pods._shown, what="the pod's row")
     pods.table.focus()
     pods.table.move_cursor(row=pods.table.get_row_index(key))
-    await until(pilot, lambda: pods.selected == key, what="the selection")  # type: ignore[arg-type]
+    await until(pilot, lambda: pods.selected == key, what="the selection")
     return pods
+
+
+async def open_delete(app: ConsoleApp, pilot: Pilot[Any], role: str) -> str:
+    """Connect, select the pod of ``role``, press ctrl+d; the confirmation is up. Returns the pod's key."""
+    await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and len(app.snapshot.pods) == 2)
+    key = key_of(app, role)
+    await select(app, pilot, key)
+    await pilot.press("ctrl+d")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+    return key
 
 
 async def test_routine_delete_is_confirmed_with_y_executed_and_audited(
@@ -45,11 +57,7 @@ async def test_routine_delete_is_confirmed_with_y_executed_and_audited(
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = make_app(kubeconfig, layout="oncall", audit=audit)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and len(app.snapshot.pods) == 2)
-        epp = key_of(app, "epp")
-        await select(app, pilot, epp)
-        await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        epp = await open_delete(app, pilot, "epp")
         screen = app.screen
         assert isinstance(screen, ConfirmScreen)
         assert isinstance(app.focused, Button) and app.focused.id == "confirm-cancel"
@@ -75,12 +83,7 @@ async def test_disruptive_delete_needs_the_name_typed(cluster: tuple[SimCluster,
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = make_app(kubeconfig, layout="oncall", audit=audit)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and len(app.snapshot.pods) == 2)
-        decode = key_of(app, "decode")
-        name = decode.split("/")[1]
-        await select(app, pilot, decode)
-        await pilot.press("ctrl+d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        name = (await open_delete(app, pilot, "decode")).split("/")[1]
         ok = app.screen.query_one("#confirm-ok", Button)
         assert ok.disabled
         await pilot.press("y")  # not enough for a model server

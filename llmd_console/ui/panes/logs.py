@@ -18,7 +18,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Log
 
 from llmd_console.config import LogsConfig
 from llmd_console.models import LogChunk, LogTarget, Snapshot, StreamPhase, StreamState
@@ -26,6 +26,7 @@ from llmd_console.sanitize import inert, one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.messages import LogsRequested
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.quiet import QuietStatic
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
 from llmd_console.views.startup import StartupTracker, probe_budget
@@ -90,8 +91,8 @@ class LogsPane(Pane):
         self.config = config
         self.now = now
         self.time_scale = time_scale  # a simulated cluster's speed-up, for the probe budget
-        self.header = Static("", id="logs-header")
-        self.startup = Static("", id="startup-tracker")
+        self.header = QuietStatic("", id="logs-header")
+        self.startup = QuietStatic("", id="startup-tracker")
         self.filter_input = FilterBox("regex to highlight (h: hide the rest)", "logs-filter")
         self.log_view = FollowingLog(max_lines=config.max_lines, highlight=True, id="log-view")
         self.highlighter = LineHighlighter()
@@ -229,7 +230,7 @@ class LogsPane(Pane):
             if self.highlighter.pattern is not None:
                 text.append(f"  /{one_line(self.highlighter.pattern.pattern, 40)}/", style="bold")
                 text.append(" hiding others" if self.hide else " highlighted", style="dim")
-        self.header.update(text)
+        self.header.show(text)
 
     def _draw_startup(self) -> None:
         """Two lines, always: the phases, then the probe budget, the failure, or "ready"."""
@@ -257,7 +258,7 @@ class LogsPane(Pane):
             )
         elif self.tracker.ready_at:
             text.append("server ready", style="bold green")
-        self.startup.update(text)
+        self.startup.show(text)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Even when hidden, follow container restarts: the stream and the tracker keep running."""
