@@ -7,6 +7,9 @@ Prints:
 4. sustained log lines/s into the logs pane, with the key latency meanwhile;
 5. idle CPU of the console process.
 
+Every wait has a deadline: a stage that passes one prints what it was waiting for and
+what it saw, and the run moves on to the next stage (and exits non-zero at the end).
+
 Run:  python benchmarks/console_perf.py [--quick]
 """
 
@@ -22,7 +25,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,28 @@ import httpx
 import yaml
 
 NS = "llm-d-inference-scheduling"
+SIM_START_SECONDS = 300  # a 10,000-pod world is serving in ~5 s on 2 cores
+FIRST_PODS_SECONDS = 120
+ROW_SECONDS = 30  # one created pod to its row in the table (normally ~0.1 s)
+FILL_SECONDS = 300  # 10,000 rows in the table (normally ~10 s)
+KEY_SECONDS = 5  # one key press to the cursor moving (normally a few ms)
+FLOOD_POD_SECONDS = 60
+FLOOD_LINES_SECONDS = 60
+
+
+class StageFailed(Exception):
+    """A stage could not go on: the message says what it waited for and what it saw."""
+
+
+async def wait_until(
+    done: Callable[[], bool], seconds: float, waiting_for: str, saw: Callable[[], str], poll: float = 0.05
+) -> None:
+    """Poll ``done`` every ``poll`` s; after ``seconds``, fail with what was seen."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise StageFailed(f"timed out after {seconds:g} s waiting for {waiting_for}; saw {saw()}")
+        await asyncio.sleep(poll)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -57,16 +85,41 @@ class SimProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self.output: deque[str] = deque(maxlen=10)  # its last lines, for a report
+        serving = threading.Event()
+        threading.Thread(target=self._read, args=(serving,), daemon=True, name="sim-stdout").start()
+        deadline = time.monotonic() + SIM_START_SECONDS
+        while not serving.wait(0.1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                why = (
+                    f"it exited with code {self.proc.returncode}"
+                    if self.proc.poll() is not None
+                    else f"timed out after {SIM_START_SECONDS} s"
+                )
+                self.close()
+                raise StageFailed(
+                    f"{why} waiting for the simulator ({' '.join(extra)}) to say it is serving; "
+                    f"its last output: {' | '.join(self.output) or '(none)'}"
+                )
+        self.url = yaml.safe_load(self.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+
+    def _read(self, serving: threading.Event) -> None:
+        """Keep reading its output (a full pipe would stall it) and note when it serves."""
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            self.output.append(line.rstrip())
             if "Press Ctrl-C" in line:
-                break
-        self.url = yaml.safe_load(self.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+                serving.set()
 
     def close(self) -> None:
         """Stop it."""
         self.proc.terminate()
-        self.proc.wait(20)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            print("the simulator did not stop within 20 s of SIGTERM; killing it", flush=True)
+            self.proc.kill()
+            self.proc.wait(10)
         self.dir.cleanup()
 
 
@@ -100,9 +153,18 @@ CHILD = textwrap.dedent(
 def first_frame(runs: int) -> None:
     """Cold start of the demo to the first frame and the first pods on screen."""
     frames, data = [], []
-    for _ in range(runs):
+    for i in range(runs):
         start = time.time()
-        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, check=True)
+        try:
+            out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, check=True)
+        except subprocess.TimeoutExpired as exc:
+            seen = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+            raise StageFailed(
+                f"timed out after 120 s waiting for run {i + 1} of {runs} to show its first pods and exit; "
+                f"saw marks {[line.split()[0] for line in seen.splitlines() if line.startswith(('frame', 'data'))]}"
+                f", stderr ending {err[-300:]!r}"
+            ) from exc
         marks = dict(line.split() for line in out.stdout.splitlines() if line.startswith(("frame", "data")))
         frames.append(float(marks["frame"]) - start)
         data.append(float(marks["data"]) - start)
@@ -119,10 +181,18 @@ async def with_app(kubeconfig: Path, body: Any, size: tuple[int, int] = (160, 45
     app = ConsoleApp(Config(), Target(str(kubeconfig), None, kwargs.pop("namespace", None)), **kwargs)
     app.started = time.perf_counter()  # type: ignore[attr-defined]
     async with app.run_test(size=size) as pilot:
-        deadline = time.monotonic() + 120
-        while not app.snapshot.pods and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await wait_until(
+            lambda: bool(app.snapshot.pods),
+            FIRST_PODS_SECONDS,
+            "the console's first pods",
+            lambda: f"connection {app.connection.label}, kinds {kind_states(app)}",
+        )
         return await body(app, pilot)
+
+
+def kind_states(app: Any) -> str:
+    """What the console's watches are doing, per kind."""
+    return ", ".join(f"{kind} {state.status}" for kind, state in sorted(app.snapshot.kinds.items())) or "none yet"
 
 
 async def key_to_cursor(app: Any, table: Any, key: str) -> float:
@@ -134,8 +204,11 @@ async def key_to_cursor(app: Any, table: Any, key: str) -> float:
     start = time.perf_counter()
     app.post_message(events.Key(key, None))
     while table.cursor_row == before:
-        if time.perf_counter() - start > 5:
-            raise RuntimeError(f"the key {key!r} did not move the cursor of {table} (focus: {app.focused})")
+        if time.perf_counter() - start > KEY_SECONDS:
+            raise StageFailed(
+                f"timed out after {KEY_SECONDS} s waiting for the key {key!r} to move the cursor of {table}; "
+                f"saw it still on row {table.cursor_row} (focus: {app.focused})"
+            )
         await asyncio.sleep(0.0005)
     return time.perf_counter() - start
 
@@ -150,6 +223,21 @@ def change_to_screen(samples: int) -> None:
 
         table = app.query_one(PodsPane)
         delays = []
+
+        async def row_shown(name: str, measured: int) -> None:
+            key = f"{NS}/{name}"
+            await wait_until(
+                lambda: key in table._shown,
+                ROW_SECONDS,
+                f"pod {name} (created through the API) in the pods table",
+                lambda: (
+                    f"it {'is' if key in app.snapshot.pods else 'is not'} in the console's state, "
+                    f"{len(table._shown)} rows in the table, connection {app.connection.label}; "
+                    f"{measured} of {samples} samples measured before it"
+                ),
+                poll=0.002,
+            )
+
         async with httpx.AsyncClient(base_url=sim.url) as client:
             for i in range(samples):
                 name = f"bench-{i}"
@@ -159,8 +247,7 @@ def change_to_screen(samples: int) -> None:
                     json={"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
                 )
                 assert response.status_code == 201, response.text
-                while f"{NS}/{name}" not in table._shown:
-                    await asyncio.sleep(0.002)
+                await row_shown(name, measured=i)
                 delays.append(time.perf_counter() - start)
                 await asyncio.sleep(0.05)
         return delays
@@ -183,8 +270,15 @@ def key_latency_at_scale(nodes: int, pods: int, presses: int) -> None:
         from llmd_console.ui.panes.pods import PodsPane
 
         pane = app.query_one(PodsPane)
-        while len(pane._shown) < pods:
-            await asyncio.sleep(0.05)
+        await wait_until(
+            lambda: len(pane._shown) >= pods,
+            FILL_SECONDS,
+            f"all {pods:,} pods in the pods table",
+            lambda: (
+                f"{len(pane._shown):,} rows in the table, {len(app.snapshot.pods):,} pods in the console's state, "
+                f"connection {app.connection.label}"
+            ),
+        )
         load_seconds = time.perf_counter() - app.started
         pane.table.focus()
         await pilot.pause(0.5)
@@ -219,13 +313,34 @@ def log_throughput(seconds: float) -> None:
     async def body(app: Any, pilot: Any) -> tuple[float, list[float], int]:
         from llmd_console.ui.panes.logs import LogsPane
         from llmd_console.ui.panes.nodes import NodesPane
+        from llmd_console.ui.panes.pods import PodsPane
 
         logs = app.query_one(LogsPane)
-        while f"{NS}/chatty" not in app.snapshot.pods:
-            await asyncio.sleep(0.05)
+        pods = app.query_one(PodsPane)
+        await wait_until(
+            lambda: f"{NS}/chatty" in app.snapshot.pods,
+            FLOOD_POD_SECONDS,
+            "pod chatty in the console's state",
+            lambda: (
+                f"{len(app.snapshot.pods)} pods ({', '.join(sorted(app.snapshot.pods)[:5])}), "
+                f"connection {app.connection.label}"
+            ),
+        )
         logs.show_pod(f"{NS}/chatty")
-        while logs.received < 1000:
-            await asyncio.sleep(0.05)
+
+        def following() -> str:
+            target = logs.target
+            return f"{target.namespace}/{target.pod} [{target.container}]" if target else "no pod"
+
+        await wait_until(
+            lambda: logs.received >= 1000,
+            FLOOD_LINES_SECONDS,
+            "1,000 lines in the logs pane",
+            lambda: (
+                f"{logs.received:,} lines, stream state {logs.stream_state!r}, the pane following {following()}, "
+                f"the pods pane's selection {pods.selected}"
+            ),
+        )
         # Keys go to the nodes table: moving in the pods table would switch the log to another pod.
         table = app.query_one(NodesPane).table
         table.focus()
@@ -274,12 +389,27 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples, a smaller large world")
     args = parser.parse_args()
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    first_frame(2 if args.quick else 5)
-    change_to_screen(20 if args.quick else 60)
-    key_latency_at_scale(200 if args.quick else 1000, 2000 if args.quick else 10_000, 20 if args.quick else 60)
-    log_throughput(5 if args.quick else 10)
-    idle_cpu(5 if args.quick else 10)
+    q = args.quick
+    stages: list[tuple[str, Callable[[], None]]] = [
+        ("demo cold start", lambda: first_frame(2 if q else 5)),
+        ("API change to screen", lambda: change_to_screen(20 if q else 60)),
+        (
+            "key latency at scale",
+            lambda: key_latency_at_scale(200 if q else 1000, 2000 if q else 10_000, 20 if q else 60),
+        ),
+        ("log flood", lambda: log_throughput(5 if q else 10)),
+        ("idle console", lambda: idle_cpu(5 if q else 10)),
+    ]
+    failed = []
+    for name, stage in stages:
+        try:
+            stage()
+        except StageFailed as exc:
+            print(f"{name}: {exc}; no figure, going on with the next stage", flush=True)
+            failed.append(name)
     print(json.dumps({"python": sys.version.split()[0]}))
+    if failed:
+        raise SystemExit(f"stages that did not finish: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
    model: concurrent clients stream completions through the gateway for a while.
 
 The simulator runs as a separate ``llmd-console sim`` process so the load
-generator does not share its interpreter. Run:
+generator does not share its interpreter. Every wait has a deadline: a stage that
+passes one prints what it was waiting for and what it saw, and the run goes on. Run:
 
     python benchmarks/gateway_load.py [--requests 300] [--clients 32] [--seconds 15] [--max-tokens 64]
 """
@@ -22,7 +23,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,6 +35,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 MODEL = "Qwen/Qwen2.5-3B-Instruct"
 NS = "llm-d-inference-scheduling"
+SIM_START_SECONDS = 120
+READY_SECONDS = 60
+STREAM_GRACE_SECONDS = 120  # after --seconds, for the last streams to finish
+
+
+class StageFailed(Exception):
+    """A stage could not go on: the message says what it waited for and what it saw."""
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -51,27 +62,60 @@ class Sim:
             stdout=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if "Press Ctrl-C" in line:
-                break
+        self.output: deque[str] = deque(maxlen=10)  # its last lines, for a report
+        serving = threading.Event()
+        threading.Thread(target=self._read, args=(serving,), daemon=True, name="sim-stdout").start()
+        deadline = time.monotonic() + SIM_START_SECONDS
+        while not serving.wait(0.1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                why = (
+                    f"it exited with code {self.proc.returncode}"
+                    if self.proc.poll() is not None
+                    else f"timed out after {SIM_START_SECONDS} s"
+                )
+                self.close()
+                raise StageFailed(
+                    f"{why} waiting for the simulator to say it is serving; "
+                    f"its last output: {' | '.join(self.output) or '(none)'}"
+                )
         config = yaml.safe_load(kubeconfig.read_text())
         self.api = config["clusters"][0]["cluster"]["server"]
-        self.gateway = self._wait_ready()
+        try:
+            self.gateway = self._wait_ready()
+        except StageFailed:
+            self.close()
+            raise
+
+    def _read(self, serving: threading.Event) -> None:
+        """Keep reading its output (a full pipe would stall it) and note when it serves."""
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line.rstrip())
+            if "Press Ctrl-C" in line:
+                serving.set()
 
     def _wait_ready(self) -> str:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_SECONDS
+        saw = "nothing yet"
         while time.monotonic() < deadline:
-            gw = httpx.get(
-                f"{self.api}/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/gateways/infra-pattern1-inference-gateway"
-            ).json()
-            addresses = gw.get("status", {}).get("addresses") or []
-            if addresses:
-                url = f"http://{addresses[0]['value']}"
-                if httpx.post(f"{url}/v1/completions", json={"model": MODEL, "prompt": "hi"}).status_code == 200:
-                    return url
+            try:
+                gw = httpx.get(
+                    f"{self.api}/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/gateways/infra-pattern1-inference-gateway"
+                ).json()
+                addresses = gw.get("status", {}).get("addresses") or []
+                saw = "the Gateway has no address"
+                if addresses:
+                    url = f"http://{addresses[0]['value']}"
+                    response = httpx.post(f"{url}/v1/completions", json={"model": MODEL, "prompt": "hi"})
+                    if response.status_code == 200:
+                        return url
+                    saw = f"a completion through {url} answered {response.status_code}: {response.text[:200]!r}"
+            except httpx.HTTPError as exc:
+                saw = f"{type(exc).__name__}: {exc}"
             time.sleep(0.2)
-        raise SystemExit("the simulated cluster did not become ready")
+        raise StageFailed(
+            f"timed out after {READY_SECONDS} s waiting for a completion through the gateway to succeed; last saw {saw}"
+        )
 
     def decode_pod(self) -> str:
         """The decode pod's name."""
@@ -83,7 +127,12 @@ class Sim:
     def close(self) -> None:
         """Stop the simulator."""
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            print("the simulator did not stop within 10 s of SIGTERM; killing it", flush=True)
+            self.proc.kill()
+            self.proc.wait(10)
         self.dir.cleanup()
 
 
@@ -191,7 +240,15 @@ def sustained(clients: int, seconds: float, max_tokens: int) -> None:
                   for _ in range(clients))
             )  # fmt: skip
 
-        asyncio.run(run())
+        budget = seconds + STREAM_GRACE_SECONDS
+        try:
+            asyncio.run(asyncio.wait_for(run(), budget))
+        except TimeoutError as exc:
+            raise StageFailed(
+                f"timed out after {budget:g} s waiting for the {clients} clients' last streams to end "
+                f"(they start no new request after {seconds:g} s); saw {len(counts)} requests finish, "
+                f"{sum(counts)} tokens"
+            ) from exc
         elapsed = time.monotonic() - started
     finally:
         sim.close()
@@ -210,8 +267,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args()
-    added_latency(args.requests)
-    sustained(args.clients, args.seconds, args.max_tokens)
+    stages: list[tuple[str, Callable[[], None]]] = [
+        ("gateway added latency", lambda: added_latency(args.requests)),
+        ("sustained streaming", lambda: sustained(args.clients, args.seconds, args.max_tokens)),
+    ]
+    failed = []
+    for name, stage in stages:
+        try:
+            stage()
+        except StageFailed as exc:
+            print(f"{name}: {exc}; no figure, going on with the next stage", flush=True)
+            failed.append(name)
+    if failed:
+        raise SystemExit(f"stages that did not finish: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
