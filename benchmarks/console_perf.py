@@ -317,23 +317,30 @@ def log_throughput(seconds: float) -> None:
 
         logs = app.query_one(LogsPane)
         pods = app.query_one(PodsPane)
+        chatty = f"{NS}/chatty"
         await wait_until(
-            lambda: f"{NS}/chatty" in app.snapshot.pods,
+            lambda: chatty in pods._shown,
             FLOOD_POD_SECONDS,
-            "pod chatty in the console's state",
+            "pod chatty in the pods table",
             lambda: (
                 f"{len(app.snapshot.pods)} pods ({', '.join(sorted(app.snapshot.pods)[:5])}), "
                 f"connection {app.connection.label}"
             ),
         )
-        logs.show_pod(f"{NS}/chatty")
+        # Select it as the arrow keys would: the pods pane tells the app, which switches the log. (Calling
+        # LogsPane.show_pod directly raced the pods pane's own first selection, still on its way to the app,
+        # which then switched the log to the decode pod.) Its message follows any earlier selection's.
+        pods.table.move_to_key(chatty)
 
         def following() -> str:
             target = logs.target
-            return f"{target.namespace}/{target.pod} [{target.container}]" if target else "no pod"
+            return f"{target.namespace}/{target.pod} [{logs.container}]" if target else "no pod"
+
+        def on_chatty() -> bool:
+            return pods.selected == chatty and logs.target is not None and logs.target.pod == "chatty"
 
         await wait_until(
-            lambda: logs.received >= 1000,
+            lambda: on_chatty() and logs.received >= 1000,
             FLOOD_LINES_SECONDS,
             "1,000 lines in the logs pane",
             lambda: (
@@ -351,6 +358,11 @@ def log_throughput(seconds: float) -> None:
             keys.append(await key_to_cursor(app, table, key))
             await asyncio.sleep(0.2)
         elapsed = time.perf_counter() - start
+        if not on_chatty():
+            raise StageFailed(
+                f"the logs pane left chatty during the measurement: it follows {following()}, "
+                f"the pods pane's selection {pods.selected}"
+            )
         return (logs.received - start_count) / elapsed, keys, logs.log_view.line_count
 
     try:
