@@ -137,9 +137,9 @@ CHILD = textwrap.dedent(
         async def on_mount(self):
             await super().on_mount()
             self.call_after_refresh(lambda: print("frame", time.time(), flush=True))
-        def apply_batch(self, batch):
-            super().apply_batch(batch)
-            if self.state.pod_rows:
+        def on_snapshot_arrived(self, message):
+            super().on_snapshot_arrived(message)
+            if message.snapshot.pods:
                 print("data", time.time(), flush=True)
                 self.exit()
 

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -20,19 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from llmd_console.actions.audit import AuditLog
-from llmd_console.actions.plan import Plan
-from llmd_console.actions.pods import delete_pod, delete_pod_plan
-from llmd_console.actions.runner import carry_out
-from llmd_console.cluster.logs import LogStream
 from llmd_console.config import Config
 from llmd_console.layouts import Layout, LayoutError, available, choose, load_layout
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
-from llmd_console.ui.confirm import ConfirmScreen
-from llmd_console.ui.dialogs import AskScreen
-from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.messages import (
     ConnectionChanged,
     DeletePodRequested,
@@ -44,6 +36,13 @@ from llmd_console.ui.messages import (
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
+
+if TYPE_CHECKING:
+    from llmd_console.actions.audit import AuditLog
+    from llmd_console.actions.plan import Plan
+
+# Modules needed only once the operator acts (a log stream, a dialog, a mutation) are
+# imported there: the first frame should not wait for them.
 
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
@@ -85,7 +84,7 @@ class ConsoleApp(App[int]):
         self.time_scale = time_scale
         self.now = now
         self.read_only = config.ui.read_only
-        self.audit = audit or AuditLog()
+        self._audit = audit
         self.session = Session(
             config,
             target,
@@ -112,6 +111,15 @@ class ConsoleApp(App[int]):
 
     def _connection_moved(self, connection: Connection) -> None:
         self.post_message(ConnectionChanged(connection))
+
+    @property
+    def audit(self) -> AuditLog:
+        """Where mutations are recorded (the XDG state dir unless the app was given one)."""
+        if self._audit is None:
+            from llmd_console.actions.audit import AuditLog  # noqa: PLC0415
+
+            self._audit = AuditLog()
+        return self._audit
 
     # ---- what the session knows -----------------------------------------------------------
     @property
@@ -253,6 +261,8 @@ class ConsoleApp(App[int]):
             await self._client_ready.wait()
         client = self.session.client
         assert client is not None
+        from llmd_console.cluster.logs import LogStream  # noqa: PLC0415
+
         stream = LogStream(
             client,
             target,
@@ -279,6 +289,9 @@ class ConsoleApp(App[int]):
 
     @work(group="actions", exclusive=False, exit_on_error=False, description="mutation")
     async def _carry_out(self, plan: Plan, execute: Callable[[], Awaitable[str]]) -> None:
+        from llmd_console.actions.runner import carry_out  # noqa: PLC0415
+        from llmd_console.ui.confirm import ConfirmScreen  # noqa: PLC0415
+
         async def confirm(p: Plan) -> bool:
             return bool(await self.push_screen_wait(ConfirmScreen(p)))  # type: ignore[arg-type]
 
@@ -299,6 +312,8 @@ class ConsoleApp(App[int]):
 
     def on_delete_pod_requested(self, message: DeletePodRequested) -> None:
         """Plan the deletion of a pod and put it to the operator."""
+        from llmd_console.actions.pods import delete_pod, delete_pod_plan  # noqa: PLC0415
+
         pod = self.snapshot.pods.get(message.key)
         client = self.session.client
         if pod is None or client is None:
@@ -356,6 +371,8 @@ class ConsoleApp(App[int]):
     # ---- keys, help, palette ------------------------------------------------------------------------------
     def action_help(self) -> None:
         """Show every key."""
+        from llmd_console.ui.help import HelpScreen  # noqa: PLC0415
+
         self.push_screen(HelpScreen(self.help_sections()))
 
     def _all_bindings(self) -> list[Binding]:
@@ -423,6 +440,8 @@ class ConsoleApp(App[int]):
 
     def action_namespace(self) -> None:
         """Ask for a namespace, then rewatch."""
+        from llmd_console.ui.dialogs import AskScreen  # noqa: PLC0415
+
         self.push_screen(AskScreen("Namespace (or 'all')", self.namespace, _valid_namespace), self._namespace_chosen)
 
     def _namespace_chosen(self, value: str | None) -> None:
