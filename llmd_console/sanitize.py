@@ -8,31 +8,56 @@ title change appears as text an operator can read instead of acting on the termi
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
-# C0 controls except TAB, DEL, C1 controls, and the bidirectional overrides that can
-# make text display in a different order from how it reads.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BIDI = {c: f"<U+{ord(c):04X}>" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
-
-
-def _picture(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    if code < 0x20:
-        return chr(0x2400 + code)  # ␀..␟
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if code <= 0x9F:
-        return f"<{code:02X}>"
-    return _BIDI[char]
+# What never reaches the screen as itself: controls (C0, DEL, C1), format characters
+# (bidi overrides and isolates, zero-width spaces and joiners, the BOM, soft hyphen),
+# surrogates (a lone one cannot even be encoded), and the line and paragraph separators
+# (a widget that splits lines on them would let a pod forge a line of its own).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_CACHE_LIMIT = 4096  # code points remembered per table; the rest are looked up each time
 
 
-def inert(text: str, *, tab_width: int = 4) -> str:
-    """``text`` with every control character replaced by a visible stand-in."""
+class _StandIns(dict[int, str]):
+    """A ``str.translate`` table filled on first sight of each code point."""
+
+    def __init__(self, *, one_for_one: bool, tab: str) -> None:
+        super().__init__()
+        self.one_for_one = one_for_one
+        self.tab = tab
+
+    def __missing__(self, code: int) -> str:
+        value = self._stand_in(code)
+        if len(self) < _CACHE_LIMIT:
+            self[code] = value
+        return value
+
+    def _stand_in(self, code: int) -> str:
+        char = chr(code)
+        if code == 0x09:
+            return self.tab
+        if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+            return char
+        if code < 0x20:
+            return "\u23ce" if self.one_for_one and code == 0x0A else chr(0x2400 + code)  # ␀..␟
+        if code == 0x7F:
+            return "\u2421"  # ␡
+        if self.one_for_one:
+            return "\ufffd"
+        return f"<{code:02X}>" if code <= 0x9F else f"<U+{code:04X}>"
+
+
+_READABLE = _StandIns(one_for_one=False, tab="    ")
+ONE_FOR_ONE = _StandIns(one_for_one=True, tab=" ")
+"""Each unsafe character replaced by exactly one visible one (so styled spans stay aligned)."""
+
+
+def inert(text: str) -> str:
+    """``text`` with every control, format, surrogate and separator character replaced by a
+    visible stand-in (ESC as ``␛``, U+202E as ``<U+202E>``)."""
     if text.isprintable():
         return text
-    return _UNSAFE.sub(_picture, text.replace("\t", " " * tab_width))
+    return text.translate(_READABLE)
 
 
 def one_line(text: str, limit: int = 500) -> str:

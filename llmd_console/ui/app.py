@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.events import Key
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -112,6 +113,21 @@ class ConsoleApp(App[int]):
     def _connection_moved(self, connection: Connection) -> None:
         self.post_message(ConnectionChanged(connection))
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is always plain: notifications carry names, errors and paths
+        from the cluster, the config and the command line, and ``[/]`` in any of them must
+        be shown, not parsed (widgets' ``notify`` passes ``markup=True`` by default)."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     @property
     def audit(self) -> AuditLog:
         """Where mutations are recorded (the XDG state dir unless the app was given one)."""
@@ -172,7 +188,7 @@ class ConsoleApp(App[int]):
         try:
             spec_ = load_layout(name, pane_ids())
         except LayoutError as exc:
-            self.notify(str(exc), severity="error", timeout=10, markup=False)
+            self.notify(str(exc), severity="error", timeout=10)
             if self.layout_name:
                 return
             spec_ = load_layout("default", pane_ids()) if name != "default" else Layout(tabs=list(pane_ids()))
@@ -225,7 +241,7 @@ class ConsoleApp(App[int]):
         if connection.phase is Phase.FAILED:
             for pane in self.visible_panes():
                 pane.show_notice(f"not connected: {connection.reason}")
-            self.notify(f"no connection: {connection.reason}", severity="error", timeout=15, markup=False)
+            self.notify(f"no connection: {connection.reason}", severity="error", timeout=15)
         self._draw_status()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -238,7 +254,7 @@ class ConsoleApp(App[int]):
         pane = self._pane(GROUP_PANES.get(group, ""))
         if pane is not None:
             pane.show_notice(text[:300])
-        self.notify(text[:500], severity="error", timeout=15, markup=False)
+        self.notify(text[:500], severity="error", timeout=15)
         self._draw_status()
 
     # ---- logs ------------------------------------------------------------------------------------
@@ -308,7 +324,7 @@ class ConsoleApp(App[int]):
             self.notify(f"the audit log cannot be written ({exc}); see {self.audit.path}", severity="error")
             return
         severity = {"done": "information", "cancelled": "information"}.get(result.outcome, "error")
-        self.notify(result.message, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.notify(result.message, severity=severity)  # type: ignore[arg-type]
 
     def on_delete_pod_requested(self, message: DeletePodRequested) -> None:
         """Plan the deletion of a pod and put it to the operator."""
@@ -401,7 +417,9 @@ class ConsoleApp(App[int]):
     def action_next_layout(self) -> None:
         """Cycle through the layouts."""
         names = available()
-        current = names.index(self.layout_name) if self.layout_name in names else -1
+        # From the layout last asked for, not the one on screen: a broken one is stepped over.
+        at = self.requested_layout if self.requested_layout in names else self.layout_name
+        current = names.index(at) if at in names else -1
         self.requested_layout = names[(current + 1) % len(names)]
         self.relayout(self.requested_layout)
 
@@ -450,7 +468,7 @@ class ConsoleApp(App[int]):
         self.session.switch_namespace(value)
         self.selected_pod = None
         self.relayout(self.layout_name)
-        self.notify(f"namespace: {value}", timeout=2, markup=False)
+        self.notify(f"namespace: {value}", timeout=2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action in the command palette, from the pane registry."""

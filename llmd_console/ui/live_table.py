@@ -38,6 +38,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from llmd_console.sanitize import ONE_FOR_ONE
+
 Cell = Text | str
 """What a cell holds: styled ``Text``, or a ``str`` shown exactly as written."""
 
@@ -45,17 +47,6 @@ SortKey = Callable[[str, Sequence[Cell]], Any]
 """Maps a row (its key and cells) to a value its position is sorted by."""
 
 Justify = Literal["left", "right"]
-
-# Control characters would act on the terminal (or break the one-line layout) if drawn
-# as they are; they are shown as visible stand-ins instead, as llmd_console.sanitize does.
-# Each maps to exactly one character so that the spans of a Text cell stay aligned.
-_STAND_INS: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀..␟
-_STAND_INS[0x09] = " "  # a tab is spacing, not content
-_STAND_INS[0x0A] = "\u23ce"  # ⏎: cells are one line
-_STAND_INS[0x7F] = "\u2421"  # ␡
-_STAND_INS.update(dict.fromkeys(range(0x80, 0xA0), "\ufffd"))  # C1 controls (CSI and friends)
-# Bidirectional overrides could make a cell read differently from what it holds.
-_STAND_INS.update(dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "\ufffd"))
 
 # A cell compared "as a number" by sort_by: an optionally signed integer or decimal.
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -128,7 +119,7 @@ def column_widths(columns: Sequence[Column], available: int) -> list[int]:
 
 def _inert(text: str) -> str:
     """``text`` with control characters replaced one for one by visible stand-ins."""
-    return text if text.isprintable() else text.translate(_STAND_INS)
+    return text if text.isprintable() else text.translate(ONE_FOR_ONE)
 
 
 def _as_text(cell: Cell) -> Text:
@@ -139,7 +130,7 @@ def _as_text(cell: Cell) -> Text:
     if plain.isprintable():
         return cell
     # One-for-one replacement keeps every span over the same characters.
-    return Text(plain.translate(_STAND_INS), style=cell.style, spans=list(cell.spans))
+    return Text(plain.translate(ONE_FOR_ONE), style=cell.style, spans=list(cell.spans))
 
 
 def _cut(text: str, width: int) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Self
 
+from rich.text import Text
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -44,8 +45,8 @@ class Pane(Vertical):
         return not (action in self.MUTATIONS and getattr(self.app, "read_only", False))
 
     def show_notice(self, text: str) -> None:
-        """Show (or with "" hide) the pane's trouble line."""
-        self.notice.update(text)
+        """Show (or with "" hide) the pane's trouble line (plain text: it quotes servers' errors)."""
+        self.notice.update(Text(text))
         self.notice.display = bool(text)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
