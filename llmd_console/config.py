@@ -71,12 +71,17 @@ class RefreshConfig:
     batch_ms: int = field(default=80, metadata=_doc("watch events are applied in batches this often"))
     metrics_seconds: float = field(default=5.0, metadata=_doc("metrics poll interval"))
     reconnect_max_seconds: float = field(default=10.0, metadata=_doc("longest back-off between reconnects"))
+    liveness_seconds: float = field(
+        default=5.0, metadata=_doc("the API server is asked for /version this often, and must answer as fast")
+    )
 
     def __post_init__(self) -> None:
         if not 10 <= self.batch_ms <= 2000:
             raise ValueError("batch_ms must be between 10 and 2000")
-        if self.metrics_seconds <= 0 or self.reconnect_max_seconds <= 0:
-            raise ValueError("intervals must be positive")
+        for name in ("metrics_seconds", "reconnect_max_seconds", "liveness_seconds"):
+            value = getattr(self, name)
+            if not 0 < value <= 3600:  # also refuses NaN and infinity
+                raise ValueError(f"{name} must be a number of seconds between 0 and 3600")
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class LogsConfig:
 
     max_lines: int = field(default=10_000, metadata=_doc("lines kept per view; older ones are dropped"))
     tail: int = field(default=500, metadata=_doc("lines fetched when a log opens"))
+    max_line_bytes: int = field(
+        default=8192, metadata=_doc("a longer line is cut, saying how much; memory <= max_lines x this")
+    )
     timestamps: bool = field(default=False, metadata=_doc("show the kubelet's timestamps"))
     save_dir: str = field(default="~/llmd-console-logs", metadata=_doc("where 'save' writes log files"))
 
@@ -93,6 +101,8 @@ class LogsConfig:
             raise ValueError("max_lines must be between 100 and 1000000")
         if self.tail < 0:
             raise ValueError("tail must not be negative")
+        if not 256 <= self.max_line_bytes <= 1_048_576:
+            raise ValueError("max_line_bytes must be between 256 and 1048576")
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class Session:
                 self._apply,
                 batch_ms=self.config.refresh.batch_ms,
                 reconnect_max=self.config.refresh.reconnect_max_seconds,
+                liveness_seconds=self.config.refresh.liveness_seconds,
             )
             self._hub_task = asyncio.create_task(self.hub.run())
             try:

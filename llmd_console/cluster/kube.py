@@ -19,7 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 Obj = dict[str, Any]
-YIELD_EVERY = 200  # lines read from a busy stream (chatty pod, watch burst) between turns for the UI
+YIELD_EVERY = 200
+# A watch event is one object; the API server refuses objects past ~1.5 MiB (etcd).
+MAX_WATCH_LINE = 16 * 1024 * 1024  # lines read from a busy stream (chatty pod, watch burst) between turns for the UI
 
 
 class KubeError(Exception):
@@ -135,35 +137,16 @@ class KubeClient:
             raise KubeError(502, "BadResponse", f"the API server sent a non-object for {path}")
         return data
 
-    async def open_lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
+    async def open_lines(self, path: str, *, max_line: int = MAX_WATCH_LINE, **query: Any) -> AsyncIterator[bytes]:
         """GET a streamed body (watch, follow logs); returns once the server has answered,
-        with an iterator over the body's lines."""
+        with an iterator over the body's lines, each cut at ``max_line`` bytes."""
         response = await self._open(path, query, None)
-        return self._read_lines(response)
+        return _read_lines(response, max_line)
 
     async def lines(self, path: str, **query: Any) -> AsyncIterator[bytes]:
         """GET a streamed body line by line."""
         async for line in await self.open_lines(path, **query):
             yield line
-
-    async def _read_lines(self, response: Any) -> AsyncIterator[bytes]:
-        stream = response.response.content
-        read = 0
-        try:
-            while True:
-                try:
-                    line = await stream.readline()
-                except Exception as exc:
-                    raise _as_kube_error(exc) from None
-                if not line:
-                    return
-                yield line
-                read += 1
-                if read % YIELD_EVERY == 0:
-                    # A buffered stream never suspends by itself: give the rest of the app a turn.
-                    await asyncio.sleep(0)
-        finally:
-            response.response.release()
 
     async def list(self, kind: Kind, namespace: str | None, page: int = 500) -> tuple[list[Obj], str]:
         """All objects of a kind (paged) and the list's resourceVersion."""
@@ -203,6 +186,7 @@ class KubeClient:
         previous: bool,
         follow: bool,
         since_time: str | None = None,
+        max_line: int = 8192,
     ) -> AsyncIterator[str]:
         """A container's log, with the kubelet's RFC 3339 timestamps: returns once the server
         has answered (a refusal raises here), with an iterator over the lines."""
@@ -217,13 +201,58 @@ class KubeClient:
             query["previous"] = "true"
         if follow:
             query["follow"] = "true"
-        raw = await self.open_lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", **query)
+        raw = await self.open_lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", max_line=max_line, **query)
         return _decoded(raw)
 
     async def delete(self, path: str, *, dry_run: bool = False) -> Obj:
         """DELETE an object (``dry_run``: the server checks and answers, and changes nothing)."""
         query = {"dryRun": "All"} if dry_run else {}
         return await self._json("DELETE", path, query)
+
+
+async def _read_lines(response: Any, max_line: int) -> AsyncIterator[bytes]:
+    """The body's lines (without the newline). A line longer than ``max_line`` bytes is cut
+    there and ends with a note of how much was cut: whatever the server sends, a line held
+    in memory is bounded (a reader by line would hold the whole of it first)."""
+    stream = response.response.content
+    line = bytearray()
+    cut = 0
+    read = 0
+    try:
+        while True:
+            try:
+                chunk = await stream.readany()
+            except Exception as exc:
+                raise _as_kube_error(exc) from None
+            if not chunk:
+                if line or cut:
+                    yield _ended(line, cut)
+                return
+            start = 0
+            while start <= len(chunk):
+                end = chunk.find(b"\n", start)
+                piece = chunk[start : len(chunk) if end < 0 else end]
+                room = max_line - len(line)
+                if len(piece) > room:
+                    line += piece[: max(room, 0)]
+                    cut += len(piece) - max(room, 0)
+                else:
+                    line += piece
+                if end < 0:
+                    break
+                yield _ended(line, cut)
+                line, cut = bytearray(), 0
+                start = end + 1
+                read += 1
+                if read % YIELD_EVERY == 0:
+                    # A buffered stream never suspends by itself: give the rest of the app a turn.
+                    await asyncio.sleep(0)
+    finally:
+        response.response.release()
+
+
+def _ended(line: bytearray, cut: int) -> bytes:
+    return bytes(line) + (f" \u2026 [{cut:,} more bytes cut]".encode() if cut else b"")
 
 
 async def _decoded(lines: AsyncIterator[bytes]) -> AsyncIterator[str]:

@@ -102,6 +102,7 @@ class LogStream:
         pod: Callable[[], Pod | None],
         *,
         max_lines: int = 10_000,
+        max_line_bytes: int = 8192,
         flush_seconds: float = 0.05,
     ) -> None:
         self.client = client
@@ -109,6 +110,7 @@ class LogStream:
         self.emit = emit
         self.pod = pod  # the pod as the latest snapshot has it (None: not known, or gone)
         self.flush_seconds = flush_seconds
+        self.max_line_bytes = max_line_bytes
         self._lines: deque[LogLine] = deque(maxlen=max_lines)
         self._skipped = 0
         self._state: StreamState | None = None
@@ -153,6 +155,7 @@ class LogStream:
                     previous=self.target.previous,
                     follow=not self.target.previous,
                     since_time=seen.resume_from(),
+                    max_line=self.max_line_bytes,
                 )
                 self._set_state(StreamPhase.LIVE)
                 async for raw in lines:

@@ -52,6 +52,7 @@ class WatchHub:
         *,
         batch_ms: int = 80,
         reconnect_max: float = 10.0,
+        liveness_seconds: float = 5.0,
     ) -> None:
         self.client = client
         self.kinds = kinds
@@ -59,25 +60,60 @@ class WatchHub:
         self.deliver = deliver
         self.batch_seconds = batch_ms / 1000
         self.reconnect_max = reconnect_max
+        self.liveness_seconds = liveness_seconds
         self._pending = Batch()
         self._wake = asyncio.Event()
+        self._status: dict[str, KindStatus] = {}
+        self._follows: dict[str, asyncio.Task[None]] = {}
         self.relists = 0
+        self.hangs = 0  # times the server stopped answering while watches were open
 
     async def run(self) -> None:
-        """Run until cancelled."""
-        tasks = [asyncio.create_task(self._follow(kind)) for kind in self.kinds]
-        tasks.append(asyncio.create_task(self._flush_forever()))
+        """Run until cancelled (or until a watch fails in a way it cannot recover from)."""
+        for kind in self.kinds:
+            self._follows[kind.name] = asyncio.create_task(self._follow(kind))
+        helpers = [asyncio.create_task(self._flush_forever()), asyncio.create_task(self._liveness())]
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*helpers)
         finally:
+            tasks = [*helpers, *self._follows.values()]
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
+    # ---- a server that stops answering ----------------------------------------------------
+    async def _liveness(self) -> None:
+        """Ask for /version every ``liveness_seconds``. A watch on a server that stopped answering
+        (hung, or its host frozen) just waits: no error ever arrives. No answer in time marks the
+        live kinds as reconnecting and restarts their watches, which then back off until it answers."""
+        while True:
+            await asyncio.sleep(self.liveness_seconds)
+            for task in self._follows.values():
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]  # a bug, not the network: to the error funnel
+            try:
+                await asyncio.wait_for(self.client.get("/version"), self.liveness_seconds)
+            except TimeoutError:
+                self._stalled(
+                    f"the API server does not answer (no reply to /version within {self.liveness_seconds:g} s)"
+                )
+            except KubeError as exc:
+                self._stalled(_describe(exc, None))
+
+    def _stalled(self, message: str) -> None:
+        live = [kind for kind in self.kinds if self._status.get(kind.name) == "live"]
+        if live:
+            self.hangs += 1
+        for kind in live:
+            self._state(kind.name, "reconnecting", message)
+            self._follows[kind.name].cancel()
+            self._follows[kind.name] = asyncio.create_task(self._follow(kind))
+
     # ---- batching -------------------------------------------------------------
     def _state(self, kind: str, status: KindStatus, message: str = "") -> None:
+        self._status[kind] = status
         self._pending.states[kind] = KindState(status, message)
         self._wake.set()
 
@@ -149,10 +185,10 @@ class WatchHub:
         return version
 
 
-def _describe(exc: KubeError, kind: Kind) -> str:
-    if exc.status == 403:
+def _describe(exc: KubeError, kind: Kind | None) -> str:
+    if exc.status == 403 and kind is not None:
         return f"forbidden: cannot list {kind.plural} ({exc.message})"
-    if exc.status == 404:
+    if exc.status == 404 and kind is not None:
         api = f"{kind.group}/{kind.version}" if kind.group else kind.version
         return f"{kind.plural}.{kind.group or 'core'} is not served ({api} missing)"
     if exc.status == 0:

@@ -285,6 +285,7 @@ class ConsoleApp(App[int]):
             deliver,
             lambda: self.session.snapshot.pods.get(target.key),
             max_lines=self.config.logs.max_lines,
+            max_line_bytes=self.config.logs.max_line_bytes,
         )
         await stream.run()
 

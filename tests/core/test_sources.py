@@ -169,3 +169,37 @@ async def test_log_stream_states_in_words(client: KubeClient, hub: Hub) -> None:
     ghost = LogTarget(NAMESPACE, "no-such-pod", "c")
     await collect(LogStream(client, ghost, chunks.append, lambda: None), chunks, StreamPhase.GONE)
     assert [c.state.phase for c in chunks if c.state][-1] is StreamPhase.GONE
+
+
+async def test_a_huge_log_line_is_cut_at_the_byte_budget(
+    cluster: tuple[SimCluster, Path], client: KubeClient, hub: Hub
+) -> None:
+    sim, _ = cluster
+    epp = next(p for p in hub.state.snapshot.pods.values() if p.role == "epp")
+
+    def write() -> None:
+        pod = sim.ctx.store.get("pods", epp.namespace, epp.name)
+        assert pod is not None
+        sink = sim.ctx.logs.current(pod["metadata"]["uid"], epp.containers[0].name)
+        assert sink is not None
+        sink.write(sim.ctx.clock.now(), "HUGE" + "x" * (1 << 20))
+        sink.write(sim.ctx.clock.now(), "after the huge one")
+
+    chunks: list[LogChunk] = []
+    target = LogTarget(epp.namespace, epp.name, None, tail=10)
+    stream = LogStream(client, target, chunks.append, lambda: epp, max_line_bytes=4096)
+    task = asyncio.create_task(stream.run())
+    try:
+        await until(lambda: any(c.state and c.state.phase is StreamPhase.LIVE for c in chunks), "the stream")
+        sim.call(write)
+
+        def lines() -> list[str]:
+            return [text for c in chunks for _, text in c.lines]
+
+        await until(lambda: "after the huge one" in lines(), "the line after the huge one")
+        huge = next(text for text in lines() if text.startswith("HUGE"))
+        assert len(huge.encode()) < 4096 + 64 and huge.endswith("more bytes cut]")
+        assert "1,04" in huge  # how much was cut: about a mebibyte
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
