@@ -36,8 +36,8 @@ class ClusterConfig:
     request_timeout_seconds: float = field(default=10.0, metadata=_doc("timeout of one API request"))
 
     def __post_init__(self) -> None:
-        if self.request_timeout_seconds <= 0:
-            raise ValueError("request_timeout_seconds must be positive")
+        if not 0 < self.request_timeout_seconds <= 600:  # also refuses NaN and infinity
+            raise ValueError("request_timeout_seconds must be a number of seconds between 0 and 600")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from pathlib import Path
@@ -16,6 +17,10 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import yaml
 
 T = TypeVar("T")
+# Bounds on the work one file can cause: its size, and the nodes built from it (aliases
+# can make a small file name the same subtree millions of times).
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 20_000
 
 
 class SchemaError(Exception):
@@ -28,7 +33,8 @@ class SchemaError(Exception):
 
 
 def _line(node: yaml.Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
+    mark = getattr(node, "start_mark", None)  # None for the empty document's stand-in
+    return int(mark.line) + 1 if mark is not None else None
 
 
 def _type_name(tp: Any) -> str:
@@ -48,11 +54,15 @@ def _type_name(tp: Any) -> str:
 class _Loader:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.nodes = 0
 
     def fail(self, node: yaml.Node | None, path: str, problem: str) -> SchemaError:
         return SchemaError(self.source, _line(node), path, problem)
 
     def build(self, tp: Any, node: yaml.Node | None, path: str) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(node, path, f"more than {MAX_NODES:,} values (aliases repeating a subtree?)")
         origin = get_origin(tp)
         if origin in (Union, types.UnionType):
             options = get_args(tp)
@@ -90,7 +100,16 @@ class _Loader:
                 path,
                 f"expected {_type_name(tp)}, got a {'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}",
             )
-        value = yaml.safe_load(yaml.serialize(node))
+        if tp is str and node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # a plain 2001-13-45 is text to a string field, not a bad date
+        try:
+            value = yaml.safe_load(yaml.serialize(node))
+        except Exception as exc:
+            # An explicit tag that does not fit (!!int abc), a bad date, a 5,000-digit integer...
+            problem = str(getattr(exc, "problem", None) or exc).splitlines()[0][:120]
+            raise self.fail(node, path, f"expected {_type_name(tp)}, got {node.value[:80]!r} ({problem})") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(node, path, f"expected a finite number, got {node.value[:80]!r}")
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -150,6 +169,8 @@ def _is_null(node: yaml.Node) -> bool:
 
 def load_text(tp: type[T], text: str, source: str) -> T:
     """Parse ``text`` (named ``source`` in errors) into ``tp``."""
+    if len(text) > MAX_BYTES:
+        raise SchemaError(source, None, "", f"larger than {MAX_BYTES // 1024} KiB; not a config file?")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -157,14 +178,21 @@ def load_text(tp: type[T], text: str, source: str) -> T:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise SchemaError(source, line, "", f"not valid YAML: {problem}") from None
+    except RecursionError:
+        raise SchemaError(source, None, "", "nested too deeply") from None
     if root is None or _is_null(root):
         root = yaml.MappingNode("tag:yaml.org,2002:map", [])
-    return typing.cast("T", _Loader(source).build(tp, root, ""))
+    try:
+        return typing.cast("T", _Loader(source).build(tp, root, ""))
+    except RecursionError:
+        raise SchemaError(source, None, "", "nested too deeply") from None
 
 
 def load_file(tp: type[T], path: Path) -> T:
     """Read and parse a YAML file into ``tp``."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SchemaError(str(path), None, "", f"larger than {MAX_BYTES // 1024} KiB; not a config file?")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SchemaError(str(path), None, "", f"cannot read: {exc.strerror or exc}") from None

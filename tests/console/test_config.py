@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmd_console.config import Config, ConfigError, load_config
-from llmd_console.layouts import BUILTIN, LayoutError, choose, load_layout
+from llmd_console.layouts import BUILTIN, Layout, LayoutError, choose, load_layout
 from llmd_console.ui.registry import pane_ids
-from llmd_console.yamlschema import load_file
+from llmd_console.yamlschema import SchemaError, load_file, load_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +115,64 @@ def test_cli_refuses_a_bad_layout_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     missing = run_cli("demo", "--layout", "nope", env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert missing.returncode == 2 and "no layout named 'nope'" in missing.stderr
+
+
+# ---- any input: only the loaders' own error, within the work bound ------------------------
+YAML_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["!!int abc", "!foo bar", "!!bool maybe", "!!timestamp nope", "=", ".inf", "2001-13-45", "[/]"]),
+)
+DOCUMENTS = st.recursive(
+    YAML_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(
+            st.sampled_from(["cluster", "logs", "ui", "keys", "prices", "refresh", "rows", "tabs", "panes", "x"])
+            | st.text(max_size=10),
+            inner,
+            max_size=5,
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+def _loads_or_refuses(tp: type[object], text: str) -> None:
+    try:
+        load_text(tp, text, "fuzz.yaml")
+    except SchemaError as exc:
+        assert str(exc).startswith("fuzz.yaml")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_text_gives_a_config_or_a_schema_error(text: str) -> None:
+    _loads_or_refuses(Config, text)
+    _loads_or_refuses(Layout, text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DOCUMENTS)
+def test_any_document_gives_a_config_or_a_schema_error(document: object) -> None:
+    text = yaml.safe_dump(document)
+    # Tags written as text ("!!int abc") are quoted by safe_dump; unquote them to send real tags.
+    tagged = text.replace("'!!", "!!").replace("'!foo", "!foo")
+    for body in (text, tagged):
+        _loads_or_refuses(Config, body)
+        _loads_or_refuses(Layout, body)
+
+
+def test_work_is_bounded_by_size_and_node_count() -> None:
+    with pytest.raises(SchemaError, match="larger than 1024 KiB"):
+        load_text(Config, "#" * (2 * 1024 * 1024), "big.yaml")
+    # Aliases can make a few lines name a subtree millions of times: refused after the node budget.
+    lines = ["rows:", "  - &r0 {panes: [{pane: pods}], height: 1}"]
+    layers = "".join(f"\n  - &r{i} [" + ", ".join([f"*r{i - 1}"] * 10) + "]" for i in range(1, 7))
+    with pytest.raises(SchemaError):
+        load_text(Layout, "\n".join(lines) + layers, "bomb.yaml")
+    with pytest.raises(SchemaError, match="finite"):
+        load_text(Config, "cluster: {request_timeout_seconds: .inf}", "inf.yaml")
