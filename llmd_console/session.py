@@ -111,6 +111,10 @@ class Session:
         else:
             self.state = self._new_state()
 
+    def stopped(self, reason: str) -> None:
+        """The session's task ended by an error of its own (not the network): say so for good."""
+        self._set_connection(phase=Phase.FAILED, reason=reason)
+
     async def close(self) -> None:
         """Release the connection."""
         if self.client is not None:

@@ -100,7 +100,8 @@ class WatchHub:
                     f"the API server does not answer (no reply to /version within {self.liveness_seconds:g} s)"
                 )
             except KubeError as exc:
-                self._stalled(_describe(exc, None))
+                if exc.status == 0:  # unreachable; any HTTP answer (even 403) means it is alive
+                    self._stalled(_describe(exc, None))
 
     def _stalled(self, message: str) -> None:
         live = [kind for kind in self.kinds if self._status.get(kind.name) == "live"]

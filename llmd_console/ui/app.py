@@ -99,6 +99,7 @@ class ConsoleApp(App[int]):
         self.selected_pod: str | None = None
         self.status_bar = StatusBar(id="status-bar")
         self.config_warnings: list[str] = []
+        self._failures: dict[str, str] = {}  # worker group -> the failure last reported
         self._client_ready = asyncio.Event()
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
@@ -254,7 +255,11 @@ class ConsoleApp(App[int]):
         pane = self._pane(GROUP_PANES.get(group, ""))
         if pane is not None:
             pane.show_notice(text[:300])
-        self.notify(text[:500], severity="error", timeout=15)
+        if group == "kube":
+            self.session.stopped(text)  # the status bar says the data is no longer followed
+        if self._failures.get(group) != text:  # one toast per failure, not one per retry
+            self._failures[group] = text
+            self.notify(text[:500], severity="error", timeout=15)
         self._draw_status()
 
     # ---- logs ------------------------------------------------------------------------------------

@@ -245,3 +245,22 @@ async def test_a_malformed_object_does_not_take_the_console_down(cluster: tuple[
         sim.call(corrupt)
         await until(pilot, lambda: app.snapshot.pods[epp].status.startswith("unreadable"), what="the bad row")
         assert app.is_running and pods.table.row_count == 2
+
+
+async def test_a_failing_worker_is_reported_in_its_pane_and_once_as_a_toast(
+    cluster: tuple[SimCluster, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmd_console.cluster.logs import LogStream
+
+    async def exploded(self: LogStream) -> None:
+        raise RuntimeError("the stream exploded")
+
+    monkeypatch.setattr(LogStream, "run", exploded)  # a bug in a worker, injected
+    _, kubeconfig = cluster
+    app = make_app(kubeconfig, layout="oncall")
+    async with app.run_test(size=(160, 45)) as pilot:
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: "the stream exploded" in str(logs.notice.render()), what="the pane to say so")
+        assert "pod log stream stopped: RuntimeError" in str(logs.notice.render())
+        assert sum("the stream exploded" in n.message for n in app._notifications) == 1
+        assert app.is_running and app.connection.phase is Phase.CONNECTED  # the rest goes on
