@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, protobuf
+from llmd_console.sim.apiserver import discovery, params, protobuf
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, not_found
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
@@ -98,6 +98,7 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rtype.key in self.ctx.denied:
             raise _forbidden(request, rtype, rp)
+        params.validate(request)
         return await self._resource(request, rtype, rp)
 
     def _openapi(self, path: str) -> web.Response:
@@ -192,9 +193,9 @@ class KubeApi:
                 start, rv = int(token["start"]), str(token["rv"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise ApiError(400, "continue key is not valid: illegal base64 data") from exc
-        limit = request.query.get("limit")
-        if limit and limit.isdigit() and int(limit) > 0:
-            end = start + int(limit)
+        limit = params.int_param(request, "limit")
+        if limit is not None and limit > 0:
+            end = start + limit
             if end < len(items):
                 cont = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": end}).encode()).decode()
             page = items[start:end]
@@ -406,11 +407,9 @@ class KubeApi:
                         raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
                 if isinstance(body, dict):
                     opts.update(body)
-        if "gracePeriodSeconds" in request.query:
-            try:
-                opts["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
-            except ValueError as exc:
-                raise ApiError(400, "gracePeriodSeconds must be an integer") from exc
+        grace = params.int_param(request, "gracePeriodSeconds")
+        if grace is not None:
+            opts["gracePeriodSeconds"] = grace
         if "propagationPolicy" in request.query:
             opts["propagationPolicy"] = request.query["propagationPolicy"]
         return opts
