@@ -92,3 +92,91 @@ def test_log_options_out_of_range(http: httpx.Client, param: str, value: str) ->
     body = status_of(http.get(f"{PODS}/{pod}/log", params={param: value}), 422, "Invalid")
     assert body["details"]["causes"][0]["field"] == param
     assert_responsive(http)
+
+
+def _yaml_configmap(name: str, data_line: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  {data_line}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("yaml-timestamp", "when: 2024-01-01T00:00:00Z"),
+        ("yaml-date", "when: 2024-01-01"),
+        ("yaml-binary", "blob: !!binary aGVsbG8="),
+        ("yaml-set", "s: !!set {a, b}"),
+        ("yaml-nan", "n: .nan"),
+        ("yaml-inf", "n: -.inf"),
+        ("yaml-int-key", "1: one"),
+        ("yaml-bigint", "n: 123456789012345678901234567890"),
+    ],
+)
+def test_yaml_bodies_must_be_json_compatible(http: httpx.Client, name: str, line: str) -> None:
+    resp = http.post(CM, content=_yaml_configmap(name, line), headers={"Content-Type": "application/yaml"})
+    assert "error converting YAML" in status_of(resp, 400, "BadRequest")["message"]
+    status_of(http.get(f"{CM}/{name}"), 404, "NotFound")
+    # Nothing unserialisable was stored: JSON list and watch of the type keep working.
+    assert http.get(CM).status_code == 200
+    assert http.get(PODS).status_code == 200
+    assert_responsive(http)
+
+
+def test_yaml_timestamp_pod_is_not_stored(http: httpx.Client) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ts-pod\n  annotations:\n    at: 2024-01-01T00:00:00Z\n"
+        "spec:\n  containers:\n  - name: c\n    image: busybox\n"
+    )
+    status_of(http.post(PODS, content=pod, headers={"Content-Type": "application/yaml"}), 400, "BadRequest")
+    assert http.get(PODS).status_code == 200
+    resp = http.get(PODS, params={"watch": "true", "timeoutSeconds": "1"})
+    assert resp.status_code == 200 and '"ERROR"' not in resp.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"nan-json"},"data":{"a":NaN}}',
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"inf-json"},"data":{"a":Infinity}}',
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big-json"},"data":{"a":1e400}}',
+        '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"long-json"},"data":{"a":' + "9" * 5000 + "}}",
+    ],
+)
+def test_json_bodies_must_be_finite(http: httpx.Client, body: str) -> None:
+    status_of(http.post(CM, content=body, headers={"Content-Type": "application/json"}), 400, "BadRequest")
+    assert_responsive(http)
+
+
+@pytest.mark.parametrize("depth", [150, 5_000, 200_000])
+def test_deeply_nested_json_is_refused(http: httpx.Client, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":' + nested + "}"
+    resp = http.post(CM, content=body, headers={"Content-Type": "application/json"})
+    assert "nested" in status_of(resp, 400, "BadRequest")["message"]
+    resp = http.patch(f"{CM}/deep", content=body, headers={"Content-Type": "application/merge-patch+json"})
+    status_of(resp, 400, "BadRequest")
+    assert_responsive(http)
+
+
+@pytest.mark.parametrize("depth", [150, 5_000])
+def test_deeply_nested_yaml_is_refused(http: httpx.Client, depth: int) -> None:
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep-yaml\nx: " + "[" * depth + "]" * depth + "\n"
+    resp = http.post(CM, content=body, headers={"Content-Type": "application/yaml"})
+    status_of(resp, 400, "BadRequest")
+    assert_responsive(http)
+
+
+def test_yaml_alias_bomb_is_refused(http: httpx.Client) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n" + "\n".join(lines) + "\n"
+    resp = http.post(CM, content=body, headers={"Content-Type": "application/yaml"})
+    assert "more than" in status_of(resp, 400, "BadRequest")["message"]
+    status_of(http.get(f"{CM}/bomb"), 404, "NotFound")
+    assert_responsive(http)
+
+
+def test_lone_surrogates_become_replacement_characters(http: httpx.Client) -> None:
+    body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"surrogate"},"data":{"a":"x\\ud800y"}}'
+    resp = http.post(CM, content=body, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 201, resp.text
+    assert http.get(f"{CM}/surrogate").json()["data"]["a"] == "x\ufffdy"

@@ -9,14 +9,15 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, params, protobuf
+from llmd_console.sim.apiserver import discovery, params
 from llmd_console.sim.apiserver.admission import admit
-from llmd_console.sim.apiserver.errors import ApiError, not_found
+from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
 from llmd_console.sim.apiserver.streams import serve_logs, serve_watch
 from llmd_console.sim.apiserver.tables import make_table
 from llmd_console.sim.apiserver.wire import (
     ResourcePath,
+    decode_body,
     error_response,
     flag,
     json_response,
@@ -398,13 +399,7 @@ class KubeApi:
         if request.can_read_body:
             raw = await request.read()
             if raw.strip():
-                if request.content_type == "application/vnd.kubernetes.protobuf":
-                    body = protobuf.decode(raw)
-                else:
-                    try:
-                        body = json.loads(raw)
-                    except json.JSONDecodeError as exc:
-                        raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
+                body = decode_body(raw, request.content_type or "application/json")
                 if isinstance(body, dict):
                     opts.update(body)
         grace = params.int_param(request, "gracePeriodSeconds")
@@ -412,6 +407,25 @@ class KubeApi:
             opts["gracePeriodSeconds"] = grace
         if "propagationPolicy" in request.query:
             opts["propagationPolicy"] = request.query["propagationPolicy"]
+        grace = opts.get("gracePeriodSeconds")
+        if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+            raise ApiError(
+                400,
+                f"json: cannot unmarshal {type(grace).__name__} into Go struct field "
+                "DeleteOptions.gracePeriodSeconds of type int64",
+            )
+        policy = opts.get("propagationPolicy")
+        if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
+            raise invalid(
+                "DeleteOptions",
+                "",
+                [
+                    (
+                        "propagationPolicy",
+                        f'Unsupported value: "{policy}": supported values: "Background", "Foreground", "Orphan"',
+                    )
+                ],
+            )
         return opts
 
     async def _delete(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
