@@ -180,3 +180,153 @@ def test_lone_surrogates_become_replacement_characters(http: httpx.Client) -> No
     resp = http.post(CM, content=body, headers={"Content-Type": "application/json"})
     assert resp.status_code == 201, resp.text
     assert http.get(f"{CM}/surrogate").json()["data"]["a"] == "x\ufffdy"
+
+
+DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments"
+SERVICES = f"/api/v1/namespaces/{NAMESPACE}/services"
+
+
+def _deployment(name: str, **spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+    body["spec"].update(spec)
+    return body
+
+
+def _pod(name: str, container: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [container]}}
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        (CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": 7}}, "metadata.name"),
+        (CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": ["a"]}}, "metadata.name"),
+        (CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "labels": ["a"]}}, "labels"),
+        (CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"a": 1}}, "data"),
+        (SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": []}, "Service.spec"),
+        (
+            SERVICES,
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": "80"}]}},
+            "port",
+        ),
+        (PODS, _pod("p", {"name": "c", "image": "i", "resources": "lots"}), "resources"),
+        (PODS, _pod("p", {"name": "c", "image": "i", "resources": {"limits": []}}), "limits"),
+        (PODS, _pod("p", {"name": "c", "image": ["i"]}), "image"),
+        (PODS, _pod("p", {"name": "c", "image": "i", "readinessProbe": {"periodSeconds": "x"}}), "periodSeconds"),
+        (PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": {}}}, "Pod.spec"),
+        (DEPLOYMENTS, _deployment("d", selector="app=d"), "selector"),
+        (DEPLOYMENTS, _deployment("d", selector={"matchLabels": ["app"]}), "matchLabels"),
+        (DEPLOYMENTS, _deployment("d", template=[]), "template"),
+        (DEPLOYMENTS, _deployment("d", template={"spec": "x"}), "template.spec"),
+        (DEPLOYMENTS, _deployment("d", replicas="3"), "replicas"),
+        (DEPLOYMENTS, _deployment("d", replicas=2**31), "replicas"),
+        (DEPLOYMENTS, _deployment("d", replicas=1.5), "replicas"),
+        (DEPLOYMENTS, _deployment("d", strategy={"rollingUpdate": {"maxSurge": True}}), "maxSurge"),
+    ],
+)
+def test_wrongly_typed_fields_are_bad_requests(http: httpx.Client, url: str, body: dict[str, Any], field: str) -> None:
+    message = status_of(http.post(url, json=body), 400, "BadRequest")["message"]
+    assert "cannot unmarshal" in message and field in message
+    assert_responsive(http)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_deployment("d", strategy={"type": "Sideways"}), "spec.strategy.type"),
+        (_deployment("d", strategy={"rollingUpdate": {"maxSurge": "lots"}}), "spec.strategy.rollingUpdate.maxSurge"),
+        (_deployment("d", replicas=-1), "spec.replicas"),
+    ],
+)
+def test_invalid_deployments_are_unprocessable(http: httpx.Client, body: dict[str, Any], field: str) -> None:
+    body = status_of(http.post(DEPLOYMENTS, json=body), 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == field
+
+
+def test_custom_resources_get_structural_schema_errors(http: httpx.Client) -> None:
+    url = f"/apis/inference.networking.k8s.io/v1/namespaces/{NAMESPACE}/inferencepools"
+    pool = {
+        "apiVersion": "inference.networking.k8s.io/v1",
+        "kind": "InferencePool",
+        "metadata": {"name": "bad-pool"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "targetPorts": "8000"},
+    }
+    body = status_of(http.post(url, json=pool), 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "spec.targetPorts"
+    assert "must be of type array" in body["message"]
+
+
+def test_typed_patches_are_checked_too(http: httpx.Client) -> None:
+    http.post(CM, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typed-patch"}})
+    resp = http.patch(
+        f"{CM}/typed-patch",
+        content='{"metadata": {"labels": "x"}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    status_of(resp, 400, "BadRequest")
+    resp = http.patch(
+        f"{CM}/typed-patch",
+        content='[{"op": "add", "path": "/data", "value": [1]}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    status_of(resp, 400, "BadRequest")
+    assert http.get(f"{CM}/typed-patch").status_code == 200
+
+
+def test_nulls_mean_unset(http: httpx.Client) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "null-fields", "labels": None, "creationTimestamp": None},
+        "spec": {"selector": None, "ports": [{"port": 80, "targetPort": None}]},
+    }
+    resp = http.post(SERVICES, json=body)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["spec"]["ports"][0]["targetPort"] == 80
+
+
+def test_bad_delete_options(http: httpx.Client) -> None:
+    resp = http.request("DELETE", f"{CM}/x", content='{"gracePeriodSeconds": "soon"}')
+    status_of(resp, 400, "BadRequest")
+    resp = http.request("DELETE", f"{CM}/x", params={"propagationPolicy": "Sometimes"})
+    status_of(resp, 422, "Invalid")
+
+
+@pytest.mark.parametrize("quantity", ["1e9999999999999", "1e40", ".", "1.2.3", "5 cores"])
+def test_bad_quantities_are_unprocessable(http: httpx.Client, quantity: str) -> None:
+    body = _pod("q", {"name": "c", "image": "i", "resources": {"requests": {"cpu": quantity}}})
+    status_of(http.post(PODS, json=body), 422, "Invalid")
+    assert_responsive(http)
+
+
+def test_a_log_line_with_a_lone_surrogate_is_served(sim: SimCluster, http: httpx.Client) -> None:
+    pod = a_running_pod(http)
+    uid = http.get(f"{PODS}/{pod}").json()["metadata"]["uid"]
+    container = http.get(f"{PODS}/{pod}").json()["spec"]["containers"][0]["name"]
+    sim.call(lambda: sim.ctx.logs.write(uid, container, "bad \ud800 line"))
+    resp = http.get(f"{PODS}/{pod}/log", params={"container": container, "tailLines": "5"})
+    assert resp.status_code == 200 and "bad \ufffd" in resp.text
+
+
+def test_deeply_nested_inference_bodies_are_refused(sim: SimCluster, http: httpx.Client) -> None:
+    nested = '{"model": "m", "prompt": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    gateway = f"http://{sim.ctx.gateway_address}"
+    resp = httpx.post(f"{gateway}/v1/completions", content=nested, headers={"Content-Type": "application/json"})
+    assert 400 <= resp.status_code < 500, resp.text
+    decode = http.get(PODS, params={"labelSelector": "llm-d.ai/inferenceServing=true"}).json()["items"][0]
+    url = f"{PODS}/{decode['metadata']['name']}:8000/proxy/v1/completions"
+    resp = http.post(url, content=nested, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400, resp.text
+    assert_responsive(http)

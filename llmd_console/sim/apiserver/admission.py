@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from typing import Any
 
 from llmd_console.sim.apiserver.errors import ApiError, invalid
@@ -174,12 +175,35 @@ def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAlloca
         )
     if rtype.plural == "deployments":
         strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-            strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+        kind = strategy.setdefault("type", "RollingUpdate")
+        if kind not in ("RollingUpdate", "Recreate"):
+            raise invalid(
+                rtype.kind,
+                name,
+                [("spec.strategy.type", f'Unsupported value: "{kind}": supported values: "Recreate", "RollingUpdate"')],
+                rtype.group,
+            )
+        if kind == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", "25%")
+            rolling.setdefault("maxSurge", "25%")
+            for key in ("maxSurge", "maxUnavailable"):
+                _check_int_or_percent(rtype, name, f"spec.strategy.rollingUpdate.{key}", rolling[key])
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
     if creating:
         obj["status"] = {}
+
+
+def _check_int_or_percent(rtype: ResourceType, name: str, field: str, value: object) -> None:
+    if isinstance(value, int):
+        ok, why = value >= 0, "must be greater than or equal to 0"
+    else:
+        text = str(value)
+        ok = re.fullmatch(r"[0-9]{1,9}%", text, re.ASCII) is not None
+        why = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')"
+    if not ok:
+        raise invalid(rtype.kind, name, [(field, f'Invalid value: "{value}": {why}')], rtype.group)
 
 
 def _admit_service(rtype: ResourceType, svc: Obj, creating: bool, ips: IpAllocator) -> None:

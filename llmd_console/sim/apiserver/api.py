@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, params
+from llmd_console.sim.apiserver import discovery, params, schema
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
@@ -32,6 +34,7 @@ from llmd_console.sim.storage.selectors import format_selector, parse_field_sele
 
 Deleter = Callable[[ResourceType, Obj, Obj], Obj]
 Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]
+log = logging.getLogger("llmd_console.sim")
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -57,6 +60,12 @@ class KubeApi:
             return await self._dispatch(request)
         except ApiError as err:
             return error_response(err)
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception:
+            # A bug, not the client's fault: still a Status body, and logged with its trace.
+            log.exception("internal error serving %s %s", request.method, request.path_qs)
+            return error_response(ApiError(500, "Internal error occurred: the simulator failed to serve the request"))
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -230,7 +239,7 @@ class KubeApi:
                 f"the API version in the data ({api_version}) does not match the expected API "
                 f"version ({rtype.api_version})",
             )
-        return obj
+        return schema.check(rtype, obj)
 
     def _check_namespace(self, rtype: ResourceType, obj: Obj, ns: str) -> None:
         if not rtype.namespaced:
@@ -251,6 +260,7 @@ class KubeApi:
             )
 
     def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
+        obj = schema.check(rtype, obj)
         self._check_namespace(rtype, obj, ns)
         m = meta(obj)
         if not m.get("name") and m.get("generateName"):
@@ -269,6 +279,7 @@ class KubeApi:
     def _store_update(
         self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool, check_rv: bool
     ) -> Obj:
+        obj = schema.check(rtype, obj)
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
         if request.query.get("dryRun") == "All":

@@ -8,13 +8,13 @@ and ``CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true``.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from aiohttp import web
 
 from llmd_console.sim.gke.nodepools import NodePool, NodePools, Operation
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 
 GKE_VERSION = "1.32.4-gke.1415000"
 _PATH = re.compile(
@@ -187,8 +187,8 @@ class GkeApi:
 
     def _set_size(self, pool: NodePool, raw: bytes) -> web.Response:
         try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
+            body = loads_json(raw or b"{}")
+        except DecodeError:
             return google_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         count = body.get("nodeCount") if isinstance(body, dict) else None
         if isinstance(count, str) and count.isdigit():

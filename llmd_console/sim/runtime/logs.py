@@ -22,7 +22,10 @@ class ContainerLog:
     _waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     def write(self, at: float, text: str) -> None:
-        """Append one line and wake followers."""
+        """Append one line and wake followers (a lone surrogate, which no byte stream can
+        hold, becomes U+FFFD as a container runtime's UTF-8 decoding would make it)."""
+        if not text.isascii():
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         self.lines.append((at, text))
         self.written += 1
         self._wake()
