@@ -330,3 +330,117 @@ def test_deeply_nested_inference_bodies_are_refused(sim: SimCluster, http: httpx
     resp = http.post(url, content=nested, headers={"Content-Type": "application/json"})
     assert resp.status_code == 400, resp.text
     assert_responsive(http)
+
+
+def _cm(name: str, **meta: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **meta}}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_cm("trailing-newline\n"), "metadata.name"),
+        (_cm("UPPER"), "metadata.name"),
+        (_cm("x" * 254), "metadata.name"),
+        (_cm("l1", labels={"bad key": "v"}), "metadata.labels"),
+        (_cm("l2", labels={"/x": "v"}), "metadata.labels"),
+        (_cm("l3", labels={"a/b/c": "v"}), "metadata.labels"),
+        (_cm("l4", labels={"k" * 64: "v"}), "metadata.labels"),
+        (_cm("l5", labels={"k": "esc\x1b[31m"}), "metadata.labels"),
+        (_cm("l6", labels={"k": "v\n"}), "metadata.labels"),
+        (_cm("l7", labels={"k": "v" * 64}), "metadata.labels"),
+        (_cm("a1", annotations={"bad key": "v"}), "metadata.annotations"),
+        (_cm("a2", annotations={"k": "v" * (256 * 1024 + 1)}), "metadata.annotations"),
+    ],
+)
+def test_names_labels_and_annotations_follow_apimachinery(http: httpx.Client, body: dict[str, Any], field: str) -> None:
+    resp = status_of(http.post(CM, json=body), 422, "Invalid")
+    assert resp["details"]["causes"][0]["field"] == field
+    assert_responsive(http)
+
+
+def test_service_and_namespace_names_are_labels(http: httpx.Client) -> None:
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "1svc"}, "spec": {"ports": [{"port": 80}]}}
+    assert status_of(http.post(SERVICES, json=svc), 422, "Invalid")["details"]["causes"][0]["field"] == "metadata.name"
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "has.dot"}}
+    status_of(http.post("/api/v1/namespaces", json=ns), 422, "Invalid")
+
+
+def test_valid_labels_still_pass(http: httpx.Client) -> None:
+    body = _cm("good-labels", labels={"app.kubernetes.io/name": "x", "k": "", "A_b.c-d": "V_1.2-3"})
+    assert http.post(CM, json=body).status_code == 201
+
+
+def test_template_labels_and_selectors_are_validated(http: httpx.Client) -> None:
+    dep = _deployment("bad-template-labels")
+    dep["spec"]["selector"]["matchLabels"] = {"app": "a b"}
+    dep["spec"]["template"]["metadata"]["labels"] = {"app": "a b"}
+    status_of(http.post(DEPLOYMENTS, json=dep), 422, "Invalid")
+
+
+def test_size_limits(http: httpx.Client) -> None:
+    big = _cm("ten-mb")
+    big["data"] = {"blob": "x" * (10 * 1024 * 1024)}
+    body = status_of(http.post(CM, json=big), 413, "RequestEntityTooLarge")
+    assert body["message"] == "Request entity too large: limit is 3145728"
+    status_of(http.get(f"{CM}/ten-mb"), 404, "NotFound")
+    two = _cm("two-mb")
+    two["data"] = {"blob": "x" * (2 * 1024 * 1024)}
+    body = status_of(http.post(CM, json=two), 422, "Invalid")
+    assert "Too long: must have at most 1048576 bytes" in body["message"]
+    pod = _pod("huge-pod", {"name": "c", "image": "i", "args": ["x" * (2 * 1024 * 1024)]})
+    status_of(http.post(PODS, json=pod), 413, "RequestEntityTooLarge")
+    assert_responsive(http)
+
+
+@pytest.mark.parametrize("selector", ["a=b=c", "a>abc", "a<1.5", "a=\x1b", "bad key=x", "a in (b c)", "a=" + "v" * 64])
+def test_bad_label_selectors(http: httpx.Client, selector: str) -> None:
+    status_of(http.get(PODS, params={"labelSelector": selector}), 400, "BadRequest")
+    status_of(http.get(PODS, params={"labelSelector": selector, "watch": "true"}), 400, "BadRequest")
+
+
+def test_good_label_selectors(http: httpx.Client) -> None:
+    for selector in ("a=b", "a==b", "a!=b", "a", "!a", "a in (b, c)", "a notin (b)", "a>1", "a<-3", "x.io/y=z"):
+        assert http.get(PODS, params={"labelSelector": selector}).status_code == 200, selector
+
+
+def test_field_selectors_must_be_supported(http: httpx.Client) -> None:
+    body = status_of(http.get(PODS, params={"fieldSelector": "spec.foo=bar"}), 400, "BadRequest")
+    assert body["message"] == "field label not supported: spec.foo"
+    status_of(http.get(CM, params={"fieldSelector": "status.phase=Running"}), 400, "BadRequest")
+    status_of(http.get(PODS, params={"fieldSelector": "spec.foo=bar", "watch": "true"}), 400, "BadRequest")
+    for ok in ("status.phase=Running", "spec.nodeName!=x", "metadata.name=x"):
+        assert http.get(PODS, params={"fieldSelector": ok}).status_code == 200
+    assert http.get(CM, params={"fieldSelector": "metadata.namespace=x"}).status_code == 200
+    events = http.get(f"/api/v1/namespaces/{NAMESPACE}/events", params={"fieldSelector": "involvedObject.name=x"})
+    assert events.status_code == 200
+
+
+def test_watch_from_a_future_resource_version_times_out(http: httpx.Client) -> None:
+    started = time.monotonic()
+    resp = http.get(CM, params={"watch": "true", "resourceVersion": "999999999"})
+    body = status_of(resp, 504, "Timeout")
+    assert "Too large resource version" in body["message"]
+    assert body["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"
+    assert 2.5 < time.monotonic() - started < 6
+    assert_responsive(http)
+
+
+def test_uid_is_immutable(http: httpx.Client) -> None:
+    http.post(CM, json=_cm("uid-fixed"))
+    resp = http.patch(
+        f"{CM}/uid-fixed",
+        content='[{"op": "replace", "path": "/metadata/uid", "value": "00000000-0000-0000-0000-000000000000"}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    body = status_of(resp, 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "metadata.uid" and "field is immutable" in body["message"]
+    current = http.get(f"{CM}/uid-fixed").json()
+    current["metadata"]["uid"] = "11111111-0000-0000-0000-000000000000"
+    status_of(http.put(f"{CM}/uid-fixed", json=current), 422, "Invalid")
+    resp = http.patch(
+        f"{CM}/uid-fixed",
+        content='{"metadata": {"namespace": "elsewhere"}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    status_of(resp, 400, "BadRequest")

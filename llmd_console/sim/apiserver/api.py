@@ -35,6 +35,10 @@ from llmd_console.sim.storage.selectors import format_selector, parse_field_sele
 Deleter = Callable[[ResourceType, Obj, Obj], Obj]
 Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]
 log = logging.getLogger("llmd_console.sim")
+# The API server refuses bodies over 3 MiB (maxRequestBodyBytes) before decoding them;
+# etcd refuses to store an object over 1.5 MiB (--max-request-bytes).
+MAX_REQUEST_BYTES = 3 * 1024 * 1024
+MAX_OBJECT_BYTES = 3 * 512 * 1024
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -60,6 +64,10 @@ class KubeApi:
             return await self._dispatch(request)
         except ApiError as err:
             return error_response(err)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                ApiError(413, f"Request entity too large: limit is {MAX_REQUEST_BYTES}", "RequestEntityTooLarge")
+            )
         except (ConnectionResetError, asyncio.CancelledError):
             raise
         except Exception:
@@ -193,7 +201,7 @@ class KubeApi:
 
     def _list(self, request: web.Request, rtype: ResourceType, namespace: str | None) -> web.StreamResponse:
         labels = parse_label_selector(request.query.get("labelSelector"))
-        fields = parse_field_selector(request.query.get("fieldSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         rv = str(self.store.rv)
         start, cont = 0, ""
@@ -266,6 +274,7 @@ class KubeApi:
         if not m.get("name") and m.get("generateName"):
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        _check_object_size(obj)
         if request.query.get("dryRun") == "All":
             return obj
         return self.store.create(rtype, obj)
@@ -282,6 +291,7 @@ class KubeApi:
         obj = schema.check(rtype, obj)
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
+        _check_object_size(obj)
         if request.query.get("dryRun") == "All":
             return obj
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
@@ -295,13 +305,23 @@ class KubeApi:
                 400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
             )
         meta(obj)["name"] = name
-        if rtype.namespaced:
-            meta(obj)["namespace"] = ns
+        self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
+        _check_immutable_meta(rtype, current, obj)
         for keep in ("uid", "creationTimestamp"):
             if keep in current["metadata"]:
                 meta(obj)[keep] = current["metadata"][keep]
         return json_response(self._store_update(request, rtype, obj, status_only=status_only, check_rv=True))
+
+    @staticmethod
+    def _check_namespace_unchanged(rtype: ResourceType, obj: Obj, ns: str) -> None:
+        if not rtype.namespaced:
+            meta(obj).pop("namespace", None)
+            return
+        body_ns = meta(obj).get("namespace")
+        if body_ns and body_ns != ns:
+            raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
+        meta(obj)["namespace"] = ns
 
     def _apply_patch_body(self, kind: str, current: Obj, body: Any) -> Obj:
         if kind == "json":
@@ -353,8 +373,8 @@ class KubeApi:
                 "field is immutable",
                 "Invalid",
             )
-        if rtype.namespaced:
-            rmeta["namespace"] = ns
+        self._check_namespace_unchanged(rtype, result, ns)
+        _check_immutable_meta(rtype, current, result)
         expect_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
         return json_response(self._store_update(request, rtype, result, status_only=status_only, check_rv=expect_rv))
 
@@ -451,7 +471,7 @@ class KubeApi:
     ) -> web.StreamResponse:
         opts = await self._delete_options(request)
         labels = parse_label_selector(request.query.get("labelSelector"))
-        fields = parse_field_selector(request.query.get("fieldSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         deleted = [self._delete_hook(rtype, obj, opts) for obj in items]
         return json_response(
@@ -461,6 +481,25 @@ class KubeApi:
                 "metadata": {"resourceVersion": str(self.store.rv)},
                 "items": deleted,
             }
+        )
+
+
+def _check_immutable_meta(rtype: ResourceType, current: Obj, new: Obj) -> None:
+    """metadata.uid cannot change (ValidateObjectMetaUpdate); leaving it out keeps it."""
+    uid, old_uid = meta(new).get("uid"), current["metadata"].get("uid")
+    if uid and uid != old_uid:
+        name = current["metadata"].get("name", "")
+        raise invalid(rtype.kind, name, [("metadata.uid", f'Invalid value: "{uid}": field is immutable')], rtype.group)
+
+
+def _check_object_size(obj: Obj) -> None:
+    """etcd's per-request limit, which the API server reports as 413."""
+    size = len(json.dumps(obj, separators=(",", ":")).encode())
+    if size > MAX_OBJECT_BYTES:
+        raise ApiError(
+            413,
+            f"etcdserver: request is too large (the object is {size} bytes; the limit is {MAX_OBJECT_BYTES})",
+            "RequestEntityTooLarge",
         )
 
 

@@ -21,10 +21,32 @@ from llmd_console.sim.storage.selectors import parse_field_selector, parse_label
 
 BOOKMARK_INTERVAL = 5.0  # wall seconds between bookmarks when the stream is idle
 DEFAULT_WATCH_TIMEOUT = 1800.0
+FUTURE_RV_WAIT = 3.0  # wall seconds the watch cache waits for a resourceVersion it has not seen
 
 
 def _status_event(err: ApiError) -> bytes:
     return json.dumps({"type": "ERROR", "object": err.status()}, separators=(",", ":")).encode() + b"\n"
+
+
+async def _wait_for_resource_version(ctx: SimContext, rv: str | None) -> None:
+    """A version the store has not reached yet: wait a little for it, then answer as the
+    watch cache does, 504 ``Timeout`` "Too large resource version"."""
+    if not rv or not rv.isascii() or not rv.isdigit() or len(rv) > 20:
+        return  # absent, "0", or malformed (the store refuses those with an ERROR event)
+    wanted = int(rv)
+    deadline = time.monotonic() + FUTURE_RV_WAIT
+    while ctx.store.rv < wanted:
+        if time.monotonic() >= deadline:
+            raise ApiError(
+                504,
+                f"Timeout: Too large resource version: {wanted}, current: {ctx.store.rv}",
+                "Timeout",
+                {
+                    "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                    "retryAfterSeconds": 1,
+                },
+            )
+        await asyncio.sleep(0.05)
 
 
 async def serve_watch(
@@ -32,7 +54,7 @@ async def serve_watch(
 ) -> web.StreamResponse:
     """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
     labels = parse_label_selector(request.query.get("labelSelector"))
-    fields = parse_field_selector(request.query.get("fieldSelector"))
+    fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
     rv = request.query.get("resourceVersion")
     table = wants_table(request)
     include = request.query.get("includeObject", "Metadata")
@@ -40,6 +62,7 @@ async def serve_watch(
     asked = int_param(request, "timeoutSeconds")
     # 0 (or absent) means the server's default, as the API server's minRequestTimeout does.
     timeout = float(asked) if asked else DEFAULT_WATCH_TIMEOUT
+    await _wait_for_resource_version(ctx, rv)
     resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     resp.enable_chunked_encoding()
     await resp.prepare(request)

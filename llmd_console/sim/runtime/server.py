@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from llmd_console.sim.apiserver.api import KubeApi
+from llmd_console.sim.apiserver.api import MAX_REQUEST_BYTES, KubeApi
 from llmd_console.sim.apiserver.proxy import ApiProxy
 from llmd_console.sim.controllers.base import Controller
 from llmd_console.sim.controllers.endpoints import EndpointsController
@@ -105,7 +105,7 @@ class SimCluster:
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
         gke = GkeApi(self.node_pools, self.options.host)
-        app = web.Application(client_max_size=16 * 2**20)
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_route("*", "/v1/projects/{tail:.*}", gke.dispatch)
         app.router.add_route("*", CONTROL_PREFIX + "/{tail:.*}", Control(self.faults).dispatch)
         app.router.add_route("*", "/{tail:.*}", api.dispatch)

@@ -54,12 +54,12 @@ def new_uid() -> str:
 
 def is_dns_subdomain(name: str) -> bool:
     """Whether ``name`` is a valid DNS-1123 subdomain (most object names)."""
-    return len(name) <= 253 and bool(_DNS_SUBDOMAIN.match(name))
+    return len(name) <= 253 and bool(_DNS_SUBDOMAIN.fullmatch(name))
 
 
 def is_dns_label(name: str) -> bool:
     """Whether ``name`` is a valid DNS-1123 label (namespaces, services)."""
-    return len(name) <= 63 and bool(_DNS_LABEL.match(name))
+    return len(name) <= 63 and bool(_DNS_LABEL.fullmatch(name))
 
 
 def random_suffix(rng: random.Random, length: int = 5) -> str:
