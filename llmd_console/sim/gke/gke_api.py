@@ -17,6 +17,7 @@ from llmd_console.sim.gke.nodepools import NodePool, NodePools, Operation
 from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 
 GKE_VERSION = "1.32.4-gke.1415000"
+MAX_NODES_PER_POOL = 1000  # GKE's limit per node pool per zone
 _PATH = re.compile(
     r"^/v1/projects/(?P<project>[^/]+)/(?:locations|zones)/(?P<location>[^/]+)"
     r"(?:/clusters(?:/(?P<cluster>[^/:]+))?(?:/nodePools(?:/(?P<pool>[^/:]+))?)?(?P<verb>:[A-Za-z]+)?"
@@ -195,6 +196,13 @@ class GkeApi:
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             return google_error(400, "INVALID_ARGUMENT", "Invalid value for field 'nodeCount': must be >= 0.")
+        if count > MAX_NODES_PER_POOL:
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                f"Invalid value for field 'nodeCount': {count}. A node pool can have at most "
+                f"{MAX_NODES_PER_POOL} nodes per zone.",
+            )
         busy = [op for op in self.pools.operations.values() if op.status != "DONE"]
         if busy:
             return google_error(

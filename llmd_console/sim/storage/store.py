@@ -20,6 +20,11 @@ from llmd_console.sim.storage.objects import Obj, deep_copy, labels_of, meta, na
 from llmd_console.sim.storage.registry import Registry, ResourceType
 from llmd_console.sim.storage.selectors import FieldPredicate, Requirement, fields_match, labels_match
 
+
+def _place(item: tuple[tuple[str, str], Obj]) -> tuple[str, str]:
+    return item[0]
+
+
 Listener = Callable[[str, ResourceType, "Obj | None", "Obj | None"], None]
 
 
@@ -100,16 +105,17 @@ class Store:
     ) -> list[Obj]:
         """Objects of a type, sorted by namespace and name, optionally filtered."""
         items = self._objects.get(key, {})
-        out = []
-        for (ns, _name), obj in sorted(items.items()):
-            if namespace and ns != namespace:
+        chosen = []
+        for place, obj in items.items():
+            if namespace and place[0] != namespace:
                 continue
             if labels and not labels_match(labels, labels_of(obj)):
                 continue
             if fields and not fields_match(fields, obj):
                 continue
-            out.append(obj)
-        return out
+            chosen.append((place, obj))
+        chosen.sort(key=_place)
+        return [obj for _place_, obj in chosen]
 
     def count(self, key: str) -> int:
         """How many objects of a type exist."""
