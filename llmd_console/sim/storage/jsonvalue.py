@@ -45,7 +45,7 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _clean_str(text: str) -> str:
+def replace_surrogates(text: str) -> str:
     """Lone surrogates become U+FFFD, as Go's JSON decoder does."""
     try:
         text.encode("utf-8")
@@ -74,7 +74,7 @@ def plain(value: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES)
                 raise DecodeError(f"{where}: {v} is not a JSON number")
             return v
         if isinstance(v, str):
-            return _clean_str(v)
+            return replace_surrogates(v)
         raise DecodeError(f"{where}: {_type_name(v)} is not a JSON value")
 
     def container(v: Any) -> Any:
@@ -103,7 +103,7 @@ def plain(value: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES)
             else:
                 sub = leaf(child, where)
             if isinstance(dst, dict):
-                dst[_clean_str(str(key))] = sub
+                dst[replace_surrogates(str(key))] = sub
             else:
                 dst.append(sub)
     return root
