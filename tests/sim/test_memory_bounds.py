@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -59,3 +60,54 @@ def test_a_pod_printing_megabyte_lines_stays_bounded(sim: SimCluster, http: http
     assert resp.status_code == 200 and len(resp.content) <= MAX_BYTES_PER_CONTAINER + 1000
     assert time.monotonic() - started < 5
     http.delete(f"{PODS}/megabyte-lines", params={"gracePeriodSeconds": "0"})
+
+
+def _churn(http: httpx.Client, name: str, count: int, size: int = 100) -> None:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"v": ""}}
+    assert http.post(CM, json=body).status_code in (201, 409)
+    for i in range(count):
+        patch = json.dumps({"data": {"v": (str(i) * size)[:size]}})
+        assert (
+            http.patch(
+                f"{CM}/{name}", content=patch, headers={"Content-Type": "application/merge-patch+json"}
+            ).status_code
+            == 200
+        )
+
+
+def test_watch_history_is_bounded_by_count_bytes_and_age(sim: SimCluster, http: httpx.Client) -> None:
+    store = sim.ctx.store
+    saved = (store.history_limit, store.history_bytes, store.history_seconds)
+    try:
+        sim.call(lambda: setattr(store, "history_limit", 300))
+        _churn(http, "churn-count", 400)
+        events, _, _ = sim.call(store.history)
+        assert events <= 300
+        # A watch from before the compaction is told to relist; one from now still works.
+        resp = http.get(CM, params={"watch": "true", "resourceVersion": "2", "timeoutSeconds": "1"})
+        assert '"code":410' in resp.text
+        rv = http.get(CM).json()["metadata"]["resourceVersion"]
+        resp = http.get(CM, params={"watch": "true", "resourceVersion": rv, "timeoutSeconds": "1"})
+        assert resp.status_code == 200 and '"ERROR"' not in resp.text
+
+        sim.call(lambda: setattr(store, "history_limit", 100_000))
+        sim.call(lambda: setattr(store, "history_bytes", 200_000))
+        _churn(http, "churn-bytes", 300, size=2000)
+        _, size, _ = sim.call(store.history)
+        assert size <= 200_000
+
+        sim.call(lambda: setattr(store, "history_bytes", 64 * 1024 * 1024))
+        sim.call(lambda: setattr(store, "history_seconds", 0.5))
+
+        def aged_out() -> bool:
+            _churn(http, "churn-age", 1)
+            events, _, oldest = sim.call(store.history)
+            return events < 700 and oldest < 0.5 + 1.0  # the age check runs once a second
+
+        wait_for(aged_out, timeout=10, message="old events to age out")
+    finally:
+
+        def restore() -> None:
+            store.history_limit, store.history_bytes, store.history_seconds = saved
+
+        sim.call(restore)
