@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from typing import Any
 
 from llmd_console.sim.apiserver.errors import ApiError, invalid
-from llmd_console.sim.storage.objects import Obj, is_dns_label, is_dns_subdomain, meta
+from llmd_console.sim.storage import validation
+from llmd_console.sim.storage.objects import Obj, meta
 from llmd_console.sim.storage.quantity import parse_quantity
 from llmd_console.sim.storage.registry import ResourceType
 from llmd_console.sim.storage.selectors import labels_match, selector_from_label_selector
+
+MAX_DATA_BYTES = 1024 * 1024  # MaxSecretSize, also the ConfigMap limit
 
 
 class IpAllocator:
@@ -38,19 +42,34 @@ def _check_name(rtype: ResourceType, obj: Obj) -> None:
         raise invalid(
             rtype.kind, "", [("metadata.name", "Required value: name or generateName is required")], rtype.group
         )
-    ok = is_dns_label(name) if rtype.plural in ("namespaces", "services") else is_dns_subdomain(name)
-    if not ok:
+    if rtype.plural == "namespaces":
+        problem = validation.dns1123_label(name)
+    elif rtype.plural == "services" and not rtype.group:
+        problem = validation.dns1035_label(name)
+    else:
+        problem = validation.dns1123_subdomain(name)
+    if problem:
+        raise invalid(rtype.kind, name, [("metadata.name", problem)], rtype.group)
+
+
+def _check_metadata(rtype: ResourceType, obj: Obj) -> None:
+    """Label keys and values, annotation keys and total size (ValidateObjectMeta)."""
+    m = meta(obj)
+    causes = validation.label_map("metadata.labels", m.get("labels"))
+    causes += validation.annotation_map("metadata.annotations", m.get("annotations"))
+    if causes:
+        raise invalid(rtype.kind, m.get("name", ""), causes, rtype.group)
+
+
+def _check_data_size(rtype: ResourceType, obj: Obj) -> None:
+    """ConfigMaps and Secrets hold at most 1 MiB of data (ValidateConfigMap, ValidateSecret)."""
+    total = 0
+    for section in ("data", "binaryData", "stringData"):
+        for key, value in (obj.get(section) or {}).items():
+            total += len(str(key).encode()) + len(str(value).encode())
+    if total > MAX_DATA_BYTES:
         raise invalid(
-            rtype.kind,
-            name,
-            [
-                (
-                    "metadata.name",
-                    f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
-                    "characters, '-' or '.', and must start and end with an alphanumeric character",
-                )
-            ],
-            rtype.group,
+            rtype.kind, meta(obj).get("name", ""), [("[]", f"Too long: must have at most {MAX_DATA_BYTES} bytes")]
         )
 
 
@@ -121,6 +140,9 @@ def admit(rtype: ResourceType, obj: Obj, *, creating: bool, ips: IpAllocator) ->
             raise invalid(
                 rtype.kind, name, [(f"metadata.{field}", "Invalid value: values must be strings")], rtype.group
             )
+    _check_metadata(rtype, obj)
+    if rtype.key in ("configmaps", "secrets"):
+        _check_data_size(rtype, obj)
     handler = _ADMIT.get(rtype.key)
     if handler:
         handler(rtype, obj, creating, ips)
@@ -147,6 +169,21 @@ def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAlloca
         raise invalid(rtype.kind, name, [("spec.selector", "Required value")], rtype.group)
     template = spec.get("template") or {}
     tlabels = (template.get("metadata") or {}).get("labels") or {}
+    causes = validation.label_map("spec.selector.matchLabels", selector.get("matchLabels"))
+    causes += validation.label_map("spec.template.metadata.labels", tlabels)
+    for i, expr in enumerate(selector.get("matchExpressions") or []):
+        problem = validation.qualified_name(str(expr.get("key", "")))
+        if problem:
+            causes.append((f"spec.selector.matchExpressions[{i}].key", problem))
+        if expr.get("operator") not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            causes.append(
+                (
+                    f"spec.selector.matchExpressions[{i}].operator",
+                    f'Invalid value: "{expr.get("operator")}": not a valid selector operator',
+                )
+            )
+    if causes:
+        raise invalid(rtype.kind, name, causes, rtype.group)
     if not labels_match(selector_from_label_selector(selector), tlabels):
         raise invalid(
             rtype.kind,
@@ -174,12 +211,35 @@ def _admit_workload(rtype: ResourceType, obj: Obj, creating: bool, ips: IpAlloca
         )
     if rtype.plural == "deployments":
         strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-            strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+        kind = strategy.setdefault("type", "RollingUpdate")
+        if kind not in ("RollingUpdate", "Recreate"):
+            raise invalid(
+                rtype.kind,
+                name,
+                [("spec.strategy.type", f'Unsupported value: "{kind}": supported values: "Recreate", "RollingUpdate"')],
+                rtype.group,
+            )
+        if kind == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", "25%")
+            rolling.setdefault("maxSurge", "25%")
+            for key in ("maxSurge", "maxUnavailable"):
+                _check_int_or_percent(rtype, name, f"spec.strategy.rollingUpdate.{key}", rolling[key])
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
     if creating:
         obj["status"] = {}
+
+
+def _check_int_or_percent(rtype: ResourceType, name: str, field: str, value: object) -> None:
+    if isinstance(value, int):
+        ok, why = value >= 0, "must be greater than or equal to 0"
+    else:
+        text = str(value)
+        ok = re.fullmatch(r"[0-9]{1,9}%", text, re.ASCII) is not None
+        why = "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')"
+    if not ok:
+        raise invalid(rtype.kind, name, [(field, f'Invalid value: "{value}": {why}')], rtype.group)
 
 
 def _admit_service(rtype: ResourceType, svc: Obj, creating: bool, ips: IpAllocator) -> None:

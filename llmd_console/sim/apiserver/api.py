@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, protobuf
+from llmd_console.sim.apiserver import discovery, params, schema
 from llmd_console.sim.apiserver.admission import admit
-from llmd_console.sim.apiserver.errors import ApiError, not_found
+from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
 from llmd_console.sim.apiserver.streams import serve_logs, serve_watch
 from llmd_console.sim.apiserver.tables import make_table
 from llmd_console.sim.apiserver.wire import (
     ResourcePath,
+    decode_body,
     error_response,
     flag,
     json_response,
@@ -31,6 +34,11 @@ from llmd_console.sim.storage.selectors import format_selector, parse_field_sele
 
 Deleter = Callable[[ResourceType, Obj, Obj], Obj]
 Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]
+log = logging.getLogger("llmd_console.sim")
+# The API server refuses bodies over 3 MiB (maxRequestBodyBytes) before decoding them;
+# etcd refuses to store an object over 1.5 MiB (--max-request-bytes).
+MAX_REQUEST_BYTES = 3 * 1024 * 1024
+MAX_OBJECT_BYTES = 3 * 512 * 1024
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -56,6 +64,16 @@ class KubeApi:
             return await self._dispatch(request)
         except ApiError as err:
             return error_response(err)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                ApiError(413, f"Request entity too large: limit is {MAX_REQUEST_BYTES}", "RequestEntityTooLarge")
+            )
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception:
+            # A bug, not the client's fault: still a Status body, and logged with its trace.
+            log.exception("internal error serving %s %s", request.method, request.path_qs)
+            return error_response(ApiError(500, "Internal error occurred: the simulator failed to serve the request"))
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -98,6 +116,7 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rtype.key in self.ctx.denied:
             raise _forbidden(request, rtype, rp)
+        params.validate(request)
         return await self._resource(request, rtype, rp)
 
     def _openapi(self, path: str) -> web.Response:
@@ -182,7 +201,7 @@ class KubeApi:
 
     def _list(self, request: web.Request, rtype: ResourceType, namespace: str | None) -> web.StreamResponse:
         labels = parse_label_selector(request.query.get("labelSelector"))
-        fields = parse_field_selector(request.query.get("fieldSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         rv = str(self.store.rv)
         start, cont = 0, ""
@@ -192,9 +211,9 @@ class KubeApi:
                 start, rv = int(token["start"]), str(token["rv"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise ApiError(400, "continue key is not valid: illegal base64 data") from exc
-        limit = request.query.get("limit")
-        if limit and limit.isdigit() and int(limit) > 0:
-            end = start + int(limit)
+        limit = params.int_param(request, "limit")
+        if limit is not None and limit > 0:
+            end = start + limit
             if end < len(items):
                 cont = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": end}).encode()).decode()
             page = items[start:end]
@@ -228,7 +247,7 @@ class KubeApi:
                 f"the API version in the data ({api_version}) does not match the expected API "
                 f"version ({rtype.api_version})",
             )
-        return obj
+        return schema.check(rtype, obj)
 
     def _check_namespace(self, rtype: ResourceType, obj: Obj, ns: str) -> None:
         if not rtype.namespaced:
@@ -249,11 +268,13 @@ class KubeApi:
             )
 
     def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
+        obj = schema.check(rtype, obj)
         self._check_namespace(rtype, obj, ns)
         m = meta(obj)
         if not m.get("name") and m.get("generateName"):
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        _check_object_size(obj)
         if request.query.get("dryRun") == "All":
             return obj
         return self.store.create(rtype, obj)
@@ -267,8 +288,10 @@ class KubeApi:
     def _store_update(
         self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool, check_rv: bool
     ) -> Obj:
+        obj = schema.check(rtype, obj)
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
+        _check_object_size(obj)
         if request.query.get("dryRun") == "All":
             return obj
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
@@ -282,13 +305,23 @@ class KubeApi:
                 400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
             )
         meta(obj)["name"] = name
-        if rtype.namespaced:
-            meta(obj)["namespace"] = ns
+        self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
+        _check_immutable_meta(rtype, current, obj)
         for keep in ("uid", "creationTimestamp"):
             if keep in current["metadata"]:
                 meta(obj)[keep] = current["metadata"][keep]
         return json_response(self._store_update(request, rtype, obj, status_only=status_only, check_rv=True))
+
+    @staticmethod
+    def _check_namespace_unchanged(rtype: ResourceType, obj: Obj, ns: str) -> None:
+        if not rtype.namespaced:
+            meta(obj).pop("namespace", None)
+            return
+        body_ns = meta(obj).get("namespace")
+        if body_ns and body_ns != ns:
+            raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
+        meta(obj)["namespace"] = ns
 
     def _apply_patch_body(self, kind: str, current: Obj, body: Any) -> Obj:
         if kind == "json":
@@ -340,8 +373,8 @@ class KubeApi:
                 "field is immutable",
                 "Invalid",
             )
-        if rtype.namespaced:
-            rmeta["namespace"] = ns
+        self._check_namespace_unchanged(rtype, result, ns)
+        _check_immutable_meta(rtype, current, result)
         expect_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
         return json_response(self._store_update(request, rtype, result, status_only=status_only, check_rv=expect_rv))
 
@@ -397,22 +430,33 @@ class KubeApi:
         if request.can_read_body:
             raw = await request.read()
             if raw.strip():
-                if request.content_type == "application/vnd.kubernetes.protobuf":
-                    body = protobuf.decode(raw)
-                else:
-                    try:
-                        body = json.loads(raw)
-                    except json.JSONDecodeError as exc:
-                        raise ApiError(400, f"invalid DeleteOptions: {exc}") from exc
+                body = decode_body(raw, request.content_type or "application/json")
                 if isinstance(body, dict):
                     opts.update(body)
-        if "gracePeriodSeconds" in request.query:
-            try:
-                opts["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
-            except ValueError as exc:
-                raise ApiError(400, "gracePeriodSeconds must be an integer") from exc
+        grace = params.int_param(request, "gracePeriodSeconds")
+        if grace is not None:
+            opts["gracePeriodSeconds"] = grace
         if "propagationPolicy" in request.query:
             opts["propagationPolicy"] = request.query["propagationPolicy"]
+        grace = opts.get("gracePeriodSeconds")
+        if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+            raise ApiError(
+                400,
+                f"json: cannot unmarshal {type(grace).__name__} into Go struct field "
+                "DeleteOptions.gracePeriodSeconds of type int64",
+            )
+        policy = opts.get("propagationPolicy")
+        if policy is not None and policy not in ("Orphan", "Background", "Foreground"):
+            raise invalid(
+                "DeleteOptions",
+                "",
+                [
+                    (
+                        "propagationPolicy",
+                        f'Unsupported value: "{policy}": supported values: "Background", "Foreground", "Orphan"',
+                    )
+                ],
+            )
         return opts
 
     async def _delete(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
@@ -427,7 +471,7 @@ class KubeApi:
     ) -> web.StreamResponse:
         opts = await self._delete_options(request)
         labels = parse_label_selector(request.query.get("labelSelector"))
-        fields = parse_field_selector(request.query.get("fieldSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         deleted = [self._delete_hook(rtype, obj, opts) for obj in items]
         return json_response(
@@ -437,6 +481,25 @@ class KubeApi:
                 "metadata": {"resourceVersion": str(self.store.rv)},
                 "items": deleted,
             }
+        )
+
+
+def _check_immutable_meta(rtype: ResourceType, current: Obj, new: Obj) -> None:
+    """metadata.uid cannot change (ValidateObjectMetaUpdate); leaving it out keeps it."""
+    uid, old_uid = meta(new).get("uid"), current["metadata"].get("uid")
+    if uid and uid != old_uid:
+        name = current["metadata"].get("name", "")
+        raise invalid(rtype.kind, name, [("metadata.uid", f'Invalid value: "{uid}": field is immutable')], rtype.group)
+
+
+def _check_object_size(obj: Obj) -> None:
+    """etcd's per-request limit, which the API server reports as 413."""
+    size = len(json.dumps(obj, separators=(",", ":")).encode())
+    if size > MAX_OBJECT_BYTES:
+        raise ApiError(
+            413,
+            f"etcdserver: request is too large (the object is {size} bytes; the limit is {MAX_OBJECT_BYTES})",
+            "RequestEntityTooLarge",
         )
 
 

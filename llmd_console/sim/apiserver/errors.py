@@ -12,10 +12,12 @@ REASONS = {
     406: "NotAcceptable",
     409: "AlreadyExists",
     410: "Expired",
+    413: "RequestEntityTooLarge",
     415: "UnsupportedMediaType",
     422: "Invalid",
     500: "InternalError",
     503: "ServiceUnavailable",
+    504: "Timeout",
 }
 
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.errors import ApiError, invalid
+from llmd_console.sim.apiserver.params import int_param
 from llmd_console.sim.apiserver.tables import make_table
 from llmd_console.sim.apiserver.wire import flag, wants_table
 from llmd_console.sim.runtime.context import SimContext
@@ -20,10 +21,32 @@ from llmd_console.sim.storage.selectors import parse_field_selector, parse_label
 
 BOOKMARK_INTERVAL = 5.0  # wall seconds between bookmarks when the stream is idle
 DEFAULT_WATCH_TIMEOUT = 1800.0
+FUTURE_RV_WAIT = 3.0  # wall seconds the watch cache waits for a resourceVersion it has not seen
 
 
 def _status_event(err: ApiError) -> bytes:
     return json.dumps({"type": "ERROR", "object": err.status()}, separators=(",", ":")).encode() + b"\n"
+
+
+async def _wait_for_resource_version(ctx: SimContext, rv: str | None) -> None:
+    """A version the store has not reached yet: wait a little for it, then answer as the
+    watch cache does, 504 ``Timeout`` "Too large resource version"."""
+    if not rv or not rv.isascii() or not rv.isdigit() or len(rv) > 20:
+        return  # absent, "0", or malformed (the store refuses those with an ERROR event)
+    wanted = int(rv)
+    deadline = time.monotonic() + FUTURE_RV_WAIT
+    while ctx.store.rv < wanted:
+        if time.monotonic() >= deadline:
+            raise ApiError(
+                504,
+                f"Timeout: Too large resource version: {wanted}, current: {ctx.store.rv}",
+                "Timeout",
+                {
+                    "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                    "retryAfterSeconds": 1,
+                },
+            )
+        await asyncio.sleep(0.05)
 
 
 async def serve_watch(
@@ -31,15 +54,15 @@ async def serve_watch(
 ) -> web.StreamResponse:
     """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
     labels = parse_label_selector(request.query.get("labelSelector"))
-    fields = parse_field_selector(request.query.get("fieldSelector"))
+    fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
     rv = request.query.get("resourceVersion")
     table = wants_table(request)
     include = request.query.get("includeObject", "Metadata")
     bookmarks = flag(request, "allowWatchBookmarks")
-    try:
-        timeout = float(request.query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
-    except ValueError as exc:
-        raise ApiError(400, "timeoutSeconds must be a number") from exc
+    asked = int_param(request, "timeoutSeconds")
+    # 0 (or absent) means the server's default, as the API server's minRequestTimeout does.
+    timeout = float(asked) if asked else DEFAULT_WATCH_TIMEOUT
+    await _wait_for_resource_version(ctx, rv)
     resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     resp.enable_chunked_encoding()
     await resp.prepare(request)
@@ -118,6 +141,23 @@ def _stamp(at: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}000Z"
 
 
+def _check_log_options(
+    pod: str, tail: int | None, since: int | None, limit_bytes: int | None, since_time: bool
+) -> None:
+    """PodLogOptions validation, as the API server words it (422 Invalid)."""
+    causes = []
+    if tail is not None and tail < 0:
+        causes.append(("tailLines", f"Invalid value: {tail}: must be greater than or equal to 0"))
+    if limit_bytes is not None and limit_bytes < 1:
+        causes.append(("limitBytes", f"Invalid value: {limit_bytes}: must be greater than 0"))
+    if since is not None and since < 1:
+        causes.append(("sinceSeconds", f"Invalid value: {since}: must be greater than 0"))
+    if since is not None and since_time:
+        causes.append(("sinceSeconds", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    if causes:
+        raise invalid("PodLogOptions", pod, causes)
+
+
 async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.StreamResponse:
     """``pods/log`` with follow, tailLines, timestamps, sinceSeconds, sinceTime, previous, limitBytes."""
     container = _container_for(pod, request.query.get("container"))
@@ -136,17 +176,16 @@ async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.Str
             raise ApiError(
                 400, f'container "{container}" in pod "{name}" is waiting to start: {reason or "ContainerCreating"}'
             )
-    try:
-        tail = int(request.query["tailLines"]) if "tailLines" in request.query else None
-        since = float(request.query["sinceSeconds"]) if "sinceSeconds" in request.query else None
-        limit_bytes = int(request.query["limitBytes"]) if "limitBytes" in request.query else None
-    except ValueError as exc:
-        raise ApiError(400, f"invalid log options: {exc}") from exc
+    tail = int_param(request, "tailLines")
+    since = int_param(request, "sinceSeconds")
+    limit_bytes = int_param(request, "limitBytes")
+    _check_log_options(name, tail, since, limit_bytes, "sinceTime" in request.query)
     since_at = ctx.clock.now() - since if since is not None else None
     if "sinceTime" in request.query:
         try:
-            since_at = datetime.fromisoformat(request.query["sinceTime"].replace("Z", "+00:00")).timestamp()
-        except ValueError as exc:
+            when = datetime.fromisoformat(request.query["sinceTime"].replace("Z", "+00:00"))
+            since_at = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        except (ValueError, OverflowError, OSError) as exc:
             raise ApiError(400, f"invalid sinceTime: {exc}") from exc
     timestamps = flag(request, "timestamps")
     follow = flag(request, "follow") and not previous
@@ -155,7 +194,7 @@ async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.Str
         return ((_stamp(at) + " ") if timestamps else "").encode() + text.encode() + b"\n"
 
     lines = [(at, text) for at, text in log.lines if since_at is None or at >= since_at]
-    if tail is not None and tail >= 0:
+    if tail is not None:
         lines = lines[-tail:] if tail else []
     if not follow:
         body = b"".join(render(at, text) for at, text in lines)

@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from llmd_console.sim.apiserver import protobuf
 from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json, loads_yaml, plain
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -26,25 +26,34 @@ def error_response(err: ApiError) -> web.Response:
 
 
 async def read_body(request: web.Request) -> Any:
-    """Decode a JSON or YAML request body; a malformed one is a 400 with the parser's words."""
+    """Decode a JSON or YAML request body into plain JSON values; a malformed one, or one
+    holding what JSON cannot (a YAML timestamp or ``!!binary``, NaN, nesting past the
+    bound), is a 400 with the parser's words, before anything is stored."""
     raw = await request.read()
     if not raw.strip():
         raise ApiError(400, "the body of the request was empty")
-    ctype = request.content_type or "application/json"
+    return decode_body(raw, request.content_type or "application/json")
+
+
+def decode_body(raw: bytes, ctype: str) -> Any:
+    """:func:`read_body` on bytes already read."""
     if ctype == "application/vnd.kubernetes.protobuf":
-        return protobuf.decode(raw)
+        try:
+            return plain(protobuf.decode(raw))
+        except (DecodeError, ValueError, IndexError) as exc:  # ValueError: bad UTF-8 in a string field
+            raise ApiError(400, f"unable to decode the protobuf body: {exc}") from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"the body of the request is not UTF-8: {exc}") from exc
     if "yaml" in ctype:
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            return loads_yaml(text)
+        except DecodeError as exc:
             raise ApiError(400, f"error converting YAML to JSON: {exc}") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return loads_json(text)
+    except DecodeError as exc:
         raise ApiError(400, f"couldn't get version/kind; json parse error: {exc}") from exc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import Obj, name_of, namespace_of
@@ -43,8 +44,9 @@ class Controller:
             self._pending.add(key)
             self._queue.put_nowait(key)
 
-    def reconcile(self, key: str) -> None:
-        """Bring the world in line for one key."""
+    def reconcile(self, key: str) -> Awaitable[None] | None:
+        """Bring the world in line for one key (a coroutine when the work is long enough to
+        be spread over several event-loop turns)."""
         raise NotImplementedError
 
     def resync(self) -> None:
@@ -58,11 +60,14 @@ class Controller:
             key = await self._queue.get()
             self._pending.discard(key)
             try:
-                self.reconcile(key)
+                pending = self.reconcile(key)
+                if pending is not None:
+                    await pending
             except Exception:
                 log.exception("%s failed to reconcile %s", type(self).__name__, key)
-            if self._queue.empty():
-                await asyncio.sleep(0)
+            # One key per event-loop turn: a long queue must not keep the API server
+            # (and every other controller) waiting.
+            await asyncio.sleep(0)
 
     async def _resync_loop(self) -> None:
         assert self.resync_sim_seconds is not None

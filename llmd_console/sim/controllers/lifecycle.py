@@ -3,10 +3,16 @@ and CRDs that add and remove API types."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+
 from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import Obj, deep_copy, name_of, namespace_of
 from llmd_console.sim.storage.registry import ResourceType, type_from_crd
+
+GC_KINDS = ("replicasets.apps", "pods", "endpoints")  # the kinds with owners the collector follows
+COLLECT_PER_TURN = 10
 
 
 class Lifecycle(Controller):
@@ -17,7 +23,32 @@ class Lifecycle(Controller):
 
     def __init__(self, ctx: SimContext) -> None:
         super().__init__(ctx)
+        # Dependents by owner uid, kept from store events, so collecting an owner's
+        # dependents does not scan every pod of the cluster on every delete.
+        self._dependents: dict[str, dict[tuple[str, str, str], None]] = {}
+        self._collecting: set[asyncio.Task[None]] = set()
+        for key in GC_KINDS:
+            for obj in ctx.store.list(key):
+                self._index(key, None, obj)
         ctx.store.add_listener(self._after_change)
+
+    def _index(self, key: str, old: Obj | None, new: Obj | None) -> None:
+        for obj, adding in ((old, False), (new, True)):
+            if obj is None:
+                continue
+            place = (key, namespace_of(obj), name_of(obj))
+            for ref in obj["metadata"].get("ownerReferences") or []:
+                uid = ref.get("uid") if isinstance(ref, dict) else None
+                if not isinstance(uid, str):
+                    continue
+                if adding:
+                    self._dependents.setdefault(uid, {})[place] = None
+                else:
+                    deps = self._dependents.get(uid)
+                    if deps is not None:
+                        deps.pop(place, None)
+                        if not deps:
+                            del self._dependents[uid]
 
     # ---- the delete entry point ------------------------------------------
     def delete(self, rtype: ResourceType, obj: Obj, opts: Obj | None = None) -> Obj:
@@ -101,14 +132,41 @@ class Lifecycle(Controller):
                 self.ctx.registry.remove_crd(name_of(crd))
             else:
                 self.ctx.registry.set_crd(name_of(crd), type_from_crd(crd))
+        if rtype.key in GC_KINDS:
+            self._index(rtype.key, old, None if etype == "DELETED" else new)
         if etype == "DELETED" and old is not None:
             uid = old["metadata"].get("uid")
-            self.ctx.loop_call_soon(lambda: self._collect(uid, namespace_of(old)))
+            if uid in self._dependents:
+                self.ctx.loop_call_soon(lambda: self._start_collect(uid, namespace_of(old)))
 
-    def _collect(self, owner_uid: str, namespace: str) -> None:
-        for key in ("replicasets.apps", "pods", "endpoints"):
-            rtype = self.ctx.rt(key)
-            for obj in self.ctx.store.list(key, namespace or None):
-                refs = obj["metadata"].get("ownerReferences") or []
-                if any(r.get("uid") == owner_uid for r in refs) and not obj["metadata"].get("deletionTimestamp"):
-                    self.delete(rtype, obj)
+    def _start_collect(self, owner_uid: str, namespace: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            for _ in self._collect_steps(owner_uid, namespace):
+                pass
+            return
+        task = loop.create_task(self._collect(owner_uid, namespace))
+        self._collecting.add(task)
+        task.add_done_callback(self._collecting.discard)
+
+    async def _collect(self, owner_uid: str, namespace: str) -> None:
+        for _ in self._collect_steps(owner_uid, namespace):
+            await asyncio.sleep(0)
+
+    def _collect_steps(self, owner_uid: str, namespace: str) -> Iterator[None]:
+        """Delete an owner's dependents, yielding every few deletions (a big ReplicaSet's
+        pods go over several event-loop turns)."""
+        deleted = 0
+        for key, ns, name in sorted(self._dependents.get(owner_uid, {})):
+            if namespace and ns != namespace:
+                continue
+            obj = self.ctx.store.get(key, ns, name)
+            if obj is None or obj["metadata"].get("deletionTimestamp"):
+                continue
+            if not any(r.get("uid") == owner_uid for r in obj["metadata"].get("ownerReferences") or []):
+                continue
+            self.delete(self.ctx.rt(key), obj)
+            deleted += 1
+            if deleted % COLLECT_PER_TURN == 0:
+                yield

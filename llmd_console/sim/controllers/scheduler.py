@@ -108,6 +108,30 @@ class Scheduler(Controller):
     def __init__(self, ctx: SimContext) -> None:
         super().__init__(ctx)
         self.pods = ctx.rt("pods")
+        # Requested resources per node, kept up to date from pod events (None until first use),
+        # so binding one pod does not re-add every pod's requests.
+        self._used: dict[str, dict[str, Decimal]] | None = None
+
+    def _on_change(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> None:
+        if rtype.key == "pods" and self._used is not None:
+            self._account(old, -1)
+            self._account(new, +1)
+        super()._on_change(etype, rtype, old, new)
+
+    def _account(self, pod: Obj | None, sign: int) -> None:
+        assert self._used is not None
+        node = (pod or {}).get("spec", {}).get("nodeName")
+        if pod is None or not node or not pod_is_active(pod):
+            return
+        acc = self._used.setdefault(node, {})
+        for name, qty in pod_requests(pod).items():
+            total = acc.get(name, Decimal(0)) + sign * qty
+            if total:
+                acc[name] = total
+            else:
+                acc.pop(name, None)
+        if not acc:
+            self._used.pop(node, None)
 
     def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
         if rtype.key == "nodes" or (etype == "DELETED" and old and old.get("spec", {}).get("nodeName")):
@@ -130,15 +154,12 @@ class Scheduler(Controller):
             self.enqueue(key)
 
     def usage(self) -> dict[str, dict[str, Decimal]]:
-        """Requested resources per node, from every active pod bound to it."""
-        used: dict[str, dict[str, Decimal]] = {}
-        for pod in self.ctx.store.list("pods"):
-            node = pod.get("spec", {}).get("nodeName")
-            if node and pod_is_active(pod):
-                acc = used.setdefault(node, {})
-                for name, qty in pod_requests(pod).items():
-                    acc[name] = acc.get(name, Decimal(0)) + qty
-        return used
+        """Requested resources per node, from every active pod bound to it (read-only)."""
+        if self._used is None:
+            self._used = {}
+            for pod in self.ctx.store.list("pods"):
+                self._account(pod, +1)
+        return self._used
 
     def reconcile(self, key: str) -> None:
         ns, name = split_key(key)

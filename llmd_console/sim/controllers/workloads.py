@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 from llmd_console.sim.controllers.base import Controller, split_key
+from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import (
     Obj,
     condition,
@@ -20,6 +22,13 @@ from llmd_console.sim.storage.objects import (
 from llmd_console.sim.storage.registry import ResourceType
 
 HASH_LABEL = "pod-template-hash"
+# The ReplicaSet controller's burstReplicas: pods created or deleted per sync.
+BURST_REPLICAS = 500
+TURN_BATCH = 10  # pods created or deleted per event-loop turn
+FAILED_CREATE_BACKOFF = 5.0  # wall seconds before a refused creation is retried
+# Kubernetes' scalability threshold is 150,000 pods per cluster; the simulator, which
+# keeps every pod in one Python process, stops the ReplicaSet controller far earlier.
+MAX_PODS = 20_000
 REVISION = "deployment.kubernetes.io/revision"
 
 
@@ -40,6 +49,36 @@ class ReplicaSets(Controller):
 
     watches = ("replicasets.apps", "pods")
 
+    def __init__(self, ctx: SimContext) -> None:
+        super().__init__(ctx)
+        # Pods by their controller's uid, kept from store events: a sync looks at its own
+        # pods instead of scanning and sorting every pod of the namespace.
+        self._owned: dict[str, dict[tuple[str, str], Obj]] = {}
+        for pod in ctx.store.list("pods"):
+            self._index(None, pod)
+
+    def _on_change(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> None:
+        if rtype.key == "pods":
+            self._index(old, new)
+        super()._on_change(etype, rtype, old, new)
+
+    def _index(self, old: Obj | None, new: Obj | None) -> None:
+        if old is not None:
+            owner = controller_uid(old)
+            if owner is not None:
+                pods = self._owned.get(owner, {})
+                pods.pop((namespace_of(old), name_of(old)), None)
+                if not pods:
+                    self._owned.pop(owner, None)
+        if new is not None:
+            owner = controller_uid(new)
+            if owner is not None:
+                self._owned.setdefault(owner, {})[(namespace_of(new), name_of(new))] = new
+
+    def owned_pods(self, uid: str) -> list[Obj]:
+        """The pods whose controller is the ReplicaSet with this uid."""
+        return list(self._owned.get(uid, {}).values())
+
     def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
         obj = new or old
         if obj is None:
@@ -51,14 +90,47 @@ class ReplicaSets(Controller):
             return []
         return [f"{namespace_of(obj)}/{name_of(obj)}"]
 
-    def reconcile(self, key: str) -> None:
+    def _create_pod(self, rs: Obj, ns: str, name: str) -> bool:
+        """Create one pod from the template; False (and a FailedCreate event) at the pod cap."""
+        if self.ctx.store.count("pods") >= MAX_PODS:
+            self.ctx.record_event(
+                rs,
+                "Warning",
+                "FailedCreate",
+                f'Error creating: pods "{name}-" is forbidden: the simulated cluster holds at most {MAX_PODS} pods',
+                "replicaset-controller",
+            )
+            return False
+        template = rs["spec"]["template"]
+        while True:
+            # generateName: a suffix already taken is drawn again, as the API server retries.
+            pod_name = f"{name}-{random_suffix(self.ctx.rng)}"
+            if self.ctx.store.get("pods", ns, pod_name) is None:
+                break
+        pod: Obj = {
+            "metadata": {
+                "name": pod_name,
+                "namespace": ns,
+                "labels": dict(template.get("metadata", {}).get("labels") or {}),
+                "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
+                "ownerReferences": [owner_ref(rs)],
+            },
+            "spec": deep_copy(template.get("spec", {})),
+        }
+        created = self.ctx.create("pods", pod)
+        self.ctx.record_event(
+            rs, "Normal", "SuccessfulCreate", f"Created pod: {name_of(created)}", "replicaset-controller"
+        )
+        return True
+
+    async def reconcile(self, key: str) -> None:
         ns, name = split_key(key)
         store = self.ctx.store
         rs = store.get("replicasets.apps", ns, name)
         if rs is None:
             return
         uid = rs["metadata"]["uid"]
-        pods = [p for p in store.list("pods", ns) if controller_uid(p) == uid]
+        pods = self.owned_pods(uid)
         active = [
             p
             for p in pods
@@ -68,23 +140,27 @@ class ReplicaSets(Controller):
         want = int(rs["spec"].get("replicas", 0))
         pods_rt = self.ctx.rt("pods")
         if len(active) < want:
-            template = rs["spec"]["template"]
-            for _ in range(want - len(active)):
-                pod_name = f"{name}-{random_suffix(self.ctx.rng)}"
-                pod: Obj = {
-                    "metadata": {
-                        "name": pod_name,
-                        "namespace": ns,
-                        "labels": dict(template.get("metadata", {}).get("labels") or {}),
-                        "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
-                        "ownerReferences": [owner_ref(rs)],
-                    },
-                    "spec": deep_copy(template.get("spec", {})),
-                }
-                created = self.ctx.create("pods", pod)
-                self.ctx.record_event(
-                    rs, "Normal", "SuccessfulCreate", f"Created pod: {name_of(created)}", "replicaset-controller"
-                )
+            # At most BURST_REPLICAS per sync, in slow-start batches of 1, 2, 4, ...; the
+            # event loop turns between batches, and the rest waits for the next sync.
+            remaining = min(want - len(active), BURST_REPLICAS)
+            batch, created = 1, 0
+            while remaining > 0:
+                for _ in range(min(batch, remaining)):
+                    if not self._create_pod(rs, ns, name):
+                        # Refused: retry after a back-off, as the controller's rate limiter would.
+                        asyncio.get_running_loop().call_later(FAILED_CREATE_BACKOFF, self.enqueue, key)
+                        return
+                    remaining -= 1
+                    created += 1
+                    if created % TURN_BATCH == 0:
+                        await asyncio.sleep(0)
+                batch *= 2
+                await asyncio.sleep(0)
+                rs = store.get("replicasets.apps", ns, name)
+                if rs is None or rs["metadata"]["uid"] != uid:
+                    return
+            if len(active) + created < int(rs["spec"].get("replicas", 0)):
+                self.enqueue(key)
         elif len(active) > want:
             # Delete the least useful first: unscheduled, then not ready, then the youngest.
             def rank(p: Obj) -> tuple[int, int, str]:
@@ -94,15 +170,21 @@ class ReplicaSets(Controller):
                     "~" + p["metadata"].get("creationTimestamp", ""),
                 )
 
-            victims = sorted(active, key=rank)[: len(active) - want]
-            for pod in victims:
-                self.ctx.delete(pods_rt, pod)
-                self.ctx.record_event(
-                    rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name_of(pod)}", "replicaset-controller"
-                )
-        current = [
-            p for p in store.list("pods", ns) if controller_uid(p) == uid and not p["metadata"].get("deletionTimestamp")
-        ]
+            victims = sorted(active, key=rank)[: min(len(active) - want, BURST_REPLICAS)]
+            for done, pod in enumerate(victims, 1):
+                if store.get("pods", ns, name_of(pod)) is not None:
+                    self.ctx.delete(pods_rt, pod)
+                    self.ctx.record_event(
+                        rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name_of(pod)}", "replicaset-controller"
+                    )
+                if done % TURN_BATCH == 0:
+                    await asyncio.sleep(0)
+            if len(active) - BURST_REPLICAS > want:
+                self.enqueue(key)
+            rs = store.get("replicasets.apps", ns, name)
+            if rs is None or rs["metadata"]["uid"] != uid:
+                return
+        current = [p for p in self.owned_pods(uid) if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in current if _pod_ready(p))
 
         def status(draft: Obj) -> None:

@@ -8,15 +8,16 @@ and ``CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true``.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from aiohttp import web
 
 from llmd_console.sim.gke.nodepools import NodePool, NodePools, Operation
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 
 GKE_VERSION = "1.32.4-gke.1415000"
+MAX_NODES_PER_POOL = 1000  # GKE's limit per node pool per zone
 _PATH = re.compile(
     r"^/v1/projects/(?P<project>[^/]+)/(?:locations|zones)/(?P<location>[^/]+)"
     r"(?:/clusters(?:/(?P<cluster>[^/:]+))?(?:/nodePools(?:/(?P<pool>[^/:]+))?)?(?P<verb>:[A-Za-z]+)?"
@@ -187,14 +188,21 @@ class GkeApi:
 
     def _set_size(self, pool: NodePool, raw: bytes) -> web.Response:
         try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
+            body = loads_json(raw or b"{}")
+        except DecodeError:
             return google_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         count = body.get("nodeCount") if isinstance(body, dict) else None
         if isinstance(count, str) and count.isdigit():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             return google_error(400, "INVALID_ARGUMENT", "Invalid value for field 'nodeCount': must be >= 0.")
+        if count > MAX_NODES_PER_POOL:
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                f"Invalid value for field 'nodeCount': {count}. A node pool can have at most "
+                f"{MAX_NODES_PER_POOL} nodes per zone.",
+            )
         busy = [op for op in self.pools.operations.values() if op.status != "DONE"]
         if busy:
             return google_error(

@@ -27,6 +27,8 @@ class MachineType:
     provision_seconds: float = 60.0
 
 
+NODES_PER_TURN = 10  # nodes created, readied or removed per event-loop turn
+
 MACHINES = {
     m.name: m
     for m in (
@@ -300,27 +302,39 @@ class NodePools:
         clock = self.ctx.clock
         if len(nodes) < pool.target:
             await clock.sleep(pool.machine.provision_seconds * 0.8)
-            created = [self._create_node(pool, ready=False) for _ in range(pool.target - len(nodes))]
+            created = []
+            for i in range(pool.target - len(nodes)):
+                created.append(self._create_node(pool, ready=False))
+                if i % NODES_PER_TURN == NODES_PER_TURN - 1:
+                    await asyncio.sleep(0)
             await clock.sleep(pool.machine.provision_seconds * 0.2)
-            for node in created:
+            for i, node in enumerate(created):
                 self._set_ready(name_of(node))
+                if i % NODES_PER_TURN == NODES_PER_TURN - 1:
+                    await asyncio.sleep(0)
         elif len(nodes) > pool.target:
             doomed = sorted(nodes, key=name_of)[pool.target :]
-            for node in doomed:
+            for i, node in enumerate(doomed):
                 self.ctx.store.mutate(
                     self.ctx.rt("nodes"), "", name_of(node), lambda d: d["spec"].__setitem__("unschedulable", True)
                 )
+                if i % NODES_PER_TURN == NODES_PER_TURN - 1:
+                    await asyncio.sleep(0)
             await clock.sleep(20.0)
-            for node in doomed:
-                for pod in self.ctx.store.list("pods", fields=None):
-                    if pod.get("spec", {}).get("nodeName") == name_of(node) and not pod["metadata"].get(
-                        "deletionTimestamp"
-                    ):
-                        self.ctx.delete(self.ctx.rt("pods"), pod)
+            doomed_names = {name_of(node) for node in doomed}
+            evicted = 0
+            for pod in self.ctx.store.list("pods"):
+                if pod.get("spec", {}).get("nodeName") in doomed_names and not pod["metadata"].get("deletionTimestamp"):
+                    self.ctx.delete(self.ctx.rt("pods"), pod)
+                    evicted += 1
+                    if evicted % NODES_PER_TURN == 0:
+                        await asyncio.sleep(0)
             await clock.sleep(10.0)
-            for node in doomed:
+            for i, node in enumerate(doomed):
                 if self.ctx.store.get("nodes", "", name_of(node)) is not None:
                     self.ctx.store.delete(self.ctx.rt("nodes"), "", name_of(node))
+                if i % NODES_PER_TURN == NODES_PER_TURN - 1:
+                    await asyncio.sleep(0)
         pool.status = "RUNNING"
         op.status = "DONE"
         op.end = self.ctx.clock.iso_micro()

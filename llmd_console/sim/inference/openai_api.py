@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmd_console.sim.inference.text import answer, chat_prompt, tokenize
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 
 
 class OpenAIError(Exception):
@@ -111,8 +112,8 @@ def _prompt_text(body: dict[str, Any], chat: bool) -> str:
 def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int) -> Job:
     """Validate a completions or chat request body into a :class:`Job`."""
     try:
-        body = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = loads_json(raw or b"")
+    except DecodeError as exc:
         detail = [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "ctx": {"error": str(exc)}}]
         raise _bad(str(detail)) from None
     if not isinstance(body, dict):

@@ -15,6 +15,7 @@ from llmd_console.sim.inference.epp_metrics import EppMetrics
 from llmd_console.sim.inference.picker import Candidate, Scheduler
 from llmd_console.sim.programs.base import ContainerIO, Exit
 from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 from llmd_console.sim.storage.objects import Obj, condition, name_of
 from llmd_console.sim.storage.selectors import Requirement
 
@@ -224,8 +225,8 @@ class EppServer:
         """Pick an endpoint for one request (the ext-proc request-body phase)."""
         started = time.perf_counter()
         try:
-            payload = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
+            payload = loads_json(body or b"{}")
+        except DecodeError as exc:
             return self._reject(400, "BadRequest", f"Error unmarshaling request body: {exc}", request_id)
         if not isinstance(payload, dict) or not isinstance(payload.get("model"), str):
             return self._reject(400, "BadRequest", "model not found in request body", request_id)

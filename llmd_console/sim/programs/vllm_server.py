@@ -13,15 +13,25 @@ from typing import Any
 from aiohttp import web
 
 from llmd_console.sim.inference import openai_api
-from llmd_console.sim.inference.engine import Engine, EngineStats, LatencyProfile
+from llmd_console.sim.inference.engine import Engine, EngineStats, LatencyProfile, Sequence
 from llmd_console.sim.inference.vllm_metrics import VllmMetrics
 from llmd_console.sim.programs.base import ContainerIO
 
 STATS_INTERVAL = 10.0  # seconds between the engine's throughput log lines, as vLLM's default
 BLOCK_SIZE = 16
+DISCONNECT_POLL = 0.05  # wall seconds between checks that a non-streamed request's client is still there
 # Keys the gateway sets on a request it forwards (aiohttp requests carry per-request state).
 FORWARDED_FOR = web.RequestKey("llmd_forwarded_for", str)
 REQUEST_ID = web.RequestKey("llmd_request_id", str)
+
+
+async def _disconnected(request: web.Request) -> None:
+    """Return once the client's connection is gone."""
+    while True:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(DISCONNECT_POLL)
 
 
 def compact(obj: Any) -> str:
@@ -147,11 +157,11 @@ class VllmServer:
             return web.json_response(err.body(), status=err.status, dumps=compact)
         seq = self.engine.sequence(job.prompt, job.max_tokens)
         if not job.stream:
-            text = ""
-            try:
-                text = "".join([token async for token in seq.run(job.output)])
-            finally:
-                seq.finish(job.finish_reason if seq.generated == len(job.output) else "abort")
+            tokens = await self._generate_whole(request, seq, job.output, job.finish_reason)
+            if tokens is None:
+                # The client went away: the engine aborted the request, and nobody reads this.
+                return web.Response(status=499, text="client disconnected")
+            text = "".join(tokens)
             body = openai_api.full_response(job, text, seq.generated, seq.cached_tokens)
             self._remember_usage(request, body["usage"])
             return web.json_response(body, dumps=compact)
@@ -179,6 +189,33 @@ class VllmServer:
             seq.finish(reason)
         await response.write_eof()
         return response
+
+    async def _generate_whole(
+        self, request: web.Request, seq: Sequence, output: list[str], finish_reason: str
+    ) -> list[str] | None:
+        """Every token of a non-streamed request, or None when the client disconnected first,
+        in which case the sequence is aborted and its KV blocks freed (vLLM aborts a request
+        whose HTTP client is gone, streamed or not)."""
+        tokens: list[str] = []
+
+        async def collect() -> None:
+            async for token in seq.run(output):
+                tokens.append(token)
+
+        work = asyncio.ensure_future(collect())
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            aborted = not work.done()
+            for task in (work, gone):
+                task.cancel()
+            await asyncio.gather(work, gone, return_exceptions=True)
+            seq.finish(finish_reason if seq.generated == len(output) and not aborted else "abort")
+        if aborted:
+            return None
+        work.result()
+        return tokens
 
     def _remember_usage(self, request: web.Request, usage: dict[str, Any]) -> None:
         request_id = request.get(REQUEST_ID)

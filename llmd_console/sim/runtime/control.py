@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
+from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 from llmd_console.sim.worlds.scenarios import SCENARIOS, Faults, ScenarioError
 
 PREFIX = "/llmd-sim/v1"
@@ -44,8 +43,8 @@ class Control:
             self.faults.clear()
             return web.json_response(self.state())
         try:
-            body = json.loads(await request.read() or b"{}")
-        except ValueError as exc:
+            body = loads_json(await request.read() or b"{}")
+        except DecodeError as exc:
             return web.json_response({"error": f"request body is not JSON: {exc}"}, status=400)
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str):

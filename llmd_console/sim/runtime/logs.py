@@ -8,22 +8,45 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from llmd_console.sim.runtime.clock import SimClock
+from llmd_console.sim.storage.jsonvalue import replace_surrogates
 
 MAX_LINES_PER_CONTAINER = 20_000
+# The kubelet rotates a container's log at containerLogMaxSize (10 MiB by default) and
+# ``kubectl logs`` reads the current file: the buffer keeps at most that many bytes.
+MAX_BYTES_PER_CONTAINER = 10 * 1024 * 1024
 
 
 @dataclass
 class ContainerLog:
-    """The output of one run of one container."""
+    """The output of one run of one container: the newest lines, bounded in count and bytes."""
 
-    lines: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=MAX_LINES_PER_CONTAINER))
+    lines: deque[tuple[float, str]] = field(default_factory=deque)
     closed: bool = False
     written: int = 0
+    size: int = 0  # UTF-8 bytes held in ``lines``
+    _sizes: deque[int] = field(default_factory=deque)
     _waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     def write(self, at: float, text: str) -> None:
-        """Append one line and wake followers."""
+        """Append one line and wake followers (a lone surrogate, which no byte stream can
+        hold, becomes U+FFFD as a container runtime's UTF-8 decoding would make it)."""
+        if text.isascii():  # O(1) in CPython
+            nbytes = len(text)
+        else:
+            try:
+                nbytes = len(text.encode("utf-8"))
+            except UnicodeEncodeError:
+                text = replace_surrogates(text)
+                nbytes = len(text.encode("utf-8"))
+        if nbytes > MAX_BYTES_PER_CONTAINER:
+            text = text.encode("utf-8")[:MAX_BYTES_PER_CONTAINER].decode("utf-8", "ignore")
+            nbytes = len(text.encode("utf-8"))
         self.lines.append((at, text))
+        self._sizes.append(nbytes)
+        self.size += nbytes
+        while len(self.lines) > MAX_LINES_PER_CONTAINER or self.size > MAX_BYTES_PER_CONTAINER:
+            self.lines.popleft()
+            self.size -= self._sizes.popleft()
         self.written += 1
         self._wake()
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from llmd_console.sim.apiserver.api import KubeApi
+from llmd_console.sim.apiserver.api import MAX_REQUEST_BYTES, KubeApi
 from llmd_console.sim.apiserver.proxy import ApiProxy
 from llmd_console.sim.controllers.base import Controller
 from llmd_console.sim.controllers.endpoints import EndpointsController
@@ -105,10 +105,11 @@ class SimCluster:
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
         gke = GkeApi(self.node_pools, self.options.host)
-        app = web.Application(client_max_size=16 * 2**20)
-        app.router.add_route("*", "/v1/projects/{tail:.*}", gke.dispatch)
-        app.router.add_route("*", CONTROL_PREFIX + "/{tail:.*}", Control(self.faults).dispatch)
-        app.router.add_route("*", "/{tail:.*}", api.dispatch)
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        # [\s\S]: a path with an encoded newline is still routed (".*" would stop at it).
+        app.router.add_route("*", "/v1/projects/{tail:[\\s\\S]*}", gke.dispatch)
+        app.router.add_route("*", CONTROL_PREFIX + "/{tail:[\\s\\S]*}", Control(self.faults).dispatch)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", api.dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port, reuse_address=True)
@@ -150,7 +151,7 @@ class SimCluster:
     async def _start_gateway(self) -> None:
         host, port = pick_address(random.Random(self.options.seed))
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", GatewayListener(self.ctx).handle)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", GatewayListener(self.ctx).handle)
         self._gateway_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._gateway_runner.setup()
         site = web.TCPSite(self._gateway_runner, host, port)

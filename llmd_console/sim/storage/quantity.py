@@ -21,20 +21,28 @@ _SUFFIXES = {
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
 }
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
+_QUANTITY = re.compile(r"([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)", re.ASCII)
+MAX_QUANTITY = Decimal(2**63)
 
 
 def parse_quantity(value: object) -> Decimal:
     """Parse a quantity into a Decimal in base units; raises ValueError when malformed."""
     if isinstance(value, int | float):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        if not number.is_finite() or abs(number) > MAX_QUANTITY:
+            raise ValueError(f"quantity {value!r} is too large")
+        return number
     text = str(value).strip()
-    match = _QUANTITY.match(text)
+    match = _QUANTITY.fullmatch(text)
     if not match or match.group(2) not in _SUFFIXES:
         raise ValueError(
             f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
         )
     try:
-        return Decimal(match.group(1)) * _SUFFIXES[match.group(2)]
-    except InvalidOperation as exc:
+        result = Decimal(match.group(1)) * _SUFFIXES[match.group(2)]
+    except (InvalidOperation, ArithmeticError) as exc:
         raise ValueError(f"invalid quantity {text!r}") from exc
+    if not result.is_finite() or abs(result) > MAX_QUANTITY:
+        # The API server's Quantity holds an int64 scaled value; anything larger does not parse.
+        raise ValueError(f"quantity {text!r} is too large")
+    return result

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.storage import validation
 from llmd_console.sim.storage.objects import Obj, get_path
 
 _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
@@ -60,28 +61,44 @@ def _split_top_level(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def _requirement(key: str, op: str, values: tuple[str, ...]) -> Requirement:
+    """A requirement whose key and values follow the label rules (as labels.NewRequirement checks)."""
+    problem = validation.qualified_name(key)
+    if problem:
+        raise ApiError(400, f"unable to parse requirement: key: {problem}")
+    if op in ("gt", "lt"):
+        if len(values) != 1 or not re.fullmatch(r"[+-]?[0-9]{1,18}", values[0], re.ASCII):
+            raise ApiError(400, "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer")
+        return Requirement(key, op, values)
+    for i, value in enumerate(values):
+        problem = validation.label_value(value)
+        if problem:
+            raise ApiError(400, f"unable to parse requirement: values[{i}][{key}]: {problem}")
+    return Requirement(key, op, values)
+
+
 def parse_label_selector(text: str | None) -> list[Requirement]:
     """Parse ``a=b,c!=d,e in (x,y),!f``; raises a 400 ApiError when malformed."""
     if not text:
         return []
     reqs: list[Requirement] = []
     for clause in _split_top_level(text):
-        cmp_match = _CMP_RE.match(clause)
+        cmp_match = _CMP_RE.fullmatch(clause)
         if cmp_match:
             key, op, value = cmp_match.group(1), cmp_match.group(3), cmp_match.group(4)
             mapped = {"=": "in", "==": "in", "!=": "notin", ">": "gt", "<": "lt"}[op]
-            reqs.append(Requirement(key, mapped, (value,)))
+            reqs.append(_requirement(key, mapped, (value,)))
             continue
-        set_match = _SET_RE.match(clause)
+        set_match = _SET_RE.fullmatch(clause)
         if set_match:
             negate, key, op, values = set_match.group(1), set_match.group(2), set_match.group(4), set_match.group(5)
             if op:
                 if negate:
                     break
                 vals = tuple(v.strip() for v in (values or "").split(",") if v.strip())
-                reqs.append(Requirement(key, op, vals))
+                reqs.append(_requirement(key, op, vals))
             else:
-                reqs.append(Requirement(key, "!exists" if negate else "exists"))
+                reqs.append(_requirement(key, "!exists" if negate else "exists", ()))
             continue
         raise ApiError(
             400, f"unable to parse requirement: found '{clause.strip()}', expected: in, notin, =, ==, !=, gt, lt"
@@ -117,8 +134,48 @@ def format_selector(match_labels: dict[str, str]) -> str:
 FieldPredicate = Callable[[Obj], bool]
 
 
-def parse_field_selector(text: str | None) -> list[FieldPredicate]:
-    """Parse ``a.b=c,d!=e`` into predicates on the object."""
+# Field labels each type supports beyond metadata.name and metadata.namespace
+# (the API server's per-type field label conversion functions).
+FIELD_LABELS: dict[str, frozenset[str]] = {
+    "pods": frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        }
+    ),
+    "nodes": frozenset({"spec.unschedulable"}),
+    "events": frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
+    "secrets": frozenset({"type"}),
+    "namespaces": frozenset({"status.phase"}),
+    "replicasets.apps": frozenset({"status.replicas"}),
+}
+_FIELD_CLAUSE = re.compile(r"([A-Za-z0-9_.\-]+)\s*(==|=|!=)\s*(.*)", re.ASCII | re.DOTALL)
+
+
+def parse_field_selector(text: str | None, key: str | None = None) -> list[FieldPredicate]:
+    """Parse ``a.b=c,d!=e`` into predicates on the object; with ``key`` (a resource type key),
+    a field that type does not support is a 400 ``field label not supported``."""
     if not text:
         return []
     preds: list[FieldPredicate] = []
@@ -126,10 +183,13 @@ def parse_field_selector(text: str | None) -> list[FieldPredicate]:
         clause = raw.strip()
         if not clause:
             continue
-        match = re.match(r"^([A-Za-z0-9_.\-]+)\s*(==|=|!=)\s*(.*)$", clause)
+        match = _FIELD_CLAUSE.fullmatch(clause)
         if not match:
             raise ApiError(400, f"invalid field selector: '{clause}'")
         path, op, value = match.group(1), match.group(2), match.group(3)
+        supported = path in ("metadata.name", "metadata.namespace") or path in FIELD_LABELS.get(key or "", ())
+        if key is not None and not supported:
+            raise ApiError(400, f"field label not supported: {path}")
         preds.append(_field_pred(path, op != "!=", value))
     return preds
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,14 @@ from llmd_console.sim.runtime.clock import SimClock
 from llmd_console.sim.storage.objects import Obj, deep_copy, labels_of, meta, name_of, namespace_of, new_uid
 from llmd_console.sim.storage.registry import Registry, ResourceType
 from llmd_console.sim.storage.selectors import FieldPredicate, Requirement, fields_match, labels_match
+
+HISTORY_BYTES = 64 * 1024 * 1024  # JSON bytes of watch history kept (the dicts behind them cost several times more)
+HISTORY_SECONDS = 300.0  # events older than this (wall seconds) are compacted away
+
+
+def _place(item: tuple[tuple[str, str], Obj]) -> tuple[str, str]:
+    return item[0]
+
 
 Listener = Callable[[str, ResourceType, "Obj | None", "Obj | None"], None]
 
@@ -33,6 +42,7 @@ class Event:
     obj: Obj
     old: Obj | None
     _json: bytes | None = None
+    at: float = 0.0  # time.monotonic() when recorded
 
     def obj_json(self) -> bytes:
         """The object serialised once, shared by every watcher."""
@@ -65,7 +75,13 @@ class Store:
     """All objects of the simulated cluster."""
 
     def __init__(
-        self, registry: Registry, clock: SimClock, history_limit: int = 200_000, watcher_queue_limit: int = 100_000
+        self,
+        registry: Registry,
+        clock: SimClock,
+        history_limit: int = 200_000,
+        watcher_queue_limit: int = 100_000,
+        history_bytes: int = HISTORY_BYTES,
+        history_seconds: float = HISTORY_SECONDS,
     ) -> None:
         self.registry = registry
         self.clock = clock
@@ -75,6 +91,10 @@ class Store:
         self._log_base = 0  # events before this rv were compacted away
         self.compacted_rv = 0
         self.history_limit = history_limit
+        self.history_bytes = history_bytes
+        self.history_seconds = history_seconds
+        self._log_size = 0  # JSON bytes of the events in the log
+        self._next_age_check = 0.0
         self.watcher_queue_limit = watcher_queue_limit
         self._watchers: dict[str, list[Watcher]] = {}
         self._listeners: list[Listener] = []
@@ -100,16 +120,17 @@ class Store:
     ) -> list[Obj]:
         """Objects of a type, sorted by namespace and name, optionally filtered."""
         items = self._objects.get(key, {})
-        out = []
-        for (ns, _name), obj in sorted(items.items()):
-            if namespace and ns != namespace:
+        chosen = []
+        for place, obj in items.items():
+            if namespace and place[0] != namespace:
                 continue
             if labels and not labels_match(labels, labels_of(obj)):
                 continue
             if fields and not fields_match(fields, obj):
                 continue
-            out.append(obj)
-        return out
+            chosen.append((place, obj))
+        chosen.sort(key=_place)
+        return [obj for _place_, obj in chosen]
 
     def count(self, key: str) -> int:
         """How many objects of a type exist."""
@@ -231,22 +252,55 @@ class Store:
 
     # ---- events and watches -------------------------------------------
     def _record(self, etype: str, rtype: ResourceType, obj: Obj, old: Obj | None) -> None:
-        event = Event(int(obj["metadata"]["resourceVersion"]), rtype, etype, obj, old)
+        event = Event(int(obj["metadata"]["resourceVersion"]), rtype, etype, obj, old, at=time.monotonic())
         self._log.append(event)
-        if len(self._log) > self.history_limit * 2:
-            self.compact(keep=self.history_limit)
+        # Serialised once here: the history is bounded in bytes, and watchers reuse it.
+        self._log_size += len(event.obj_json())
+        self._bound_history(event.at)
         for watcher in self._watchers.get(rtype.key, ()):
             self._deliver(watcher, event)
         new = None if etype == "DELETED" else obj
         for listener in self._listeners:
             listener(etype, rtype, old, new)
 
+    def _bound_history(self, now: float) -> None:
+        """Keep the event history within its count and byte bounds, and drop events older
+        than ``history_seconds`` (the API server compacts etcd every five minutes). Over a
+        bound, a tenth more than needed goes, so compaction runs now and then, not per event."""
+        if len(self._log) > self.history_limit or self._log_size > self.history_bytes:
+            keep_count = self.history_limit * 9 // 10
+            keep_bytes = self.history_bytes * 9 // 10
+            drop, size = max(0, len(self._log) - keep_count), self._log_size
+            for event in self._log[:drop]:
+                size -= len(event.obj_json())
+            while drop < len(self._log) and size > keep_bytes:
+                size -= len(self._log[drop].obj_json())
+                drop += 1
+            self._drop(drop)
+        if now >= self._next_age_check:
+            self._next_age_check = now + 1.0
+            cutoff = now - self.history_seconds
+            drop = 0
+            while drop < len(self._log) and self._log[drop].at < cutoff:
+                drop += 1
+            self._drop(drop)
+
+    def _drop(self, count: int) -> None:
+        if count <= 0:
+            return
+        self.compacted_rv = self._log[count - 1].rv
+        self._log_size -= sum(len(event.obj_json()) for event in self._log[:count])
+        del self._log[:count]
+
+    def history(self) -> tuple[int, int, float]:
+        """(events, JSON bytes, age in seconds of the oldest) of the watch history, for tests
+        and benchmarks."""
+        age = time.monotonic() - self._log[0].at if self._log else 0.0
+        return len(self._log), self._log_size, age
+
     def compact(self, keep: int = 0) -> None:
         """Drop old events, like etcd compaction; watches from before then get 410 Gone."""
-        drop = max(0, len(self._log) - keep)
-        if drop:
-            self.compacted_rv = self._log[drop - 1].rv
-            del self._log[:drop]
+        self._drop(max(0, len(self._log) - keep))
         if keep == 0:
             self.compacted_rv = self.rv
 
