@@ -11,7 +11,6 @@ import pytest
 from llmd_console.config import Config, UiConfig
 from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
-from llmd_console.ui.panes.nodes import NodesPane
 from llmd_console.ui.panes.pods import PodsPane
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
 
@@ -26,19 +25,23 @@ def cluster(tmp_path: Path) -> Iterator[tuple[SimCluster, Path]]:
 
 async def test_markup_from_the_cluster_is_drawn_literally(cluster: tuple[SimCluster, Path]) -> None:
     sim, kubeconfig = cluster
-    node = {
-        "metadata": {"name": "odd-node", "labels": {"cloud.google.com/gke-nodepool": "P[/]"}},
-        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
-    }
-    sim.call(lambda: sim.ctx.create("nodes", node))
     app = make_app(kubeconfig, Config(ui=UiConfig(theme="[/]")), layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        nodes = app.query_one(NodesPane)
-        await until(pilot, lambda: nodes.table.has_row("odd-node"), what="the node")
-        await pilot.pause()
-        assert "P[/]" in str(nodes.table.get_row("odd-node")[4])
-        screen = app.export_screenshot()
-        assert "P[/]" in screen.replace("&#160;", " ")
+        pods = app.query_one(PodsPane)
+        await until(pilot, lambda: pods.selected is not None, what="a selected pod")
+        namespace, _, name = (pods.selected or "").partition("/")
+        event = {
+            "metadata": {"name": "odd-event", "namespace": namespace},
+            "involvedObject": {"kind": "Pod", "name": name, "namespace": namespace},
+            "reason": "P[/]",
+            "message": MARKUP,
+            "type": "Warning",
+            "count": 1,
+            "lastTimestamp": "2099-01-01T00:00:00Z",  # the newest, so the pane lists it
+        }
+        sim.call(lambda: sim.ctx.create("events", event))  # events carry any text a controller writes
+        await until(pilot, lambda: MARKUP in str(pods.events.render()), what="the event")
+        assert "P[/]" in str(pods.events.render())
         # A pane notice quoting a server's error with markup in it (on a pane no snapshot redraws).
         metrics = app.panes["metrics"]
         metrics.show_notice(f"disconnected, retrying - {MARKUP}")
