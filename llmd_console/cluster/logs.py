@@ -114,6 +114,7 @@ class LogStream:
         self._lines: deque[LogLine] = deque(maxlen=max_lines)
         self._skipped = 0
         self._state: StreamState | None = None
+        self._arrived = asyncio.Event()
         self.container = target.container or ""
 
     async def run(self) -> None:
@@ -165,6 +166,7 @@ class LogStream:
                     if len(self._lines) == self._lines.maxlen:
                         self._skipped += 1
                     self._lines.append((at, text))
+                    self._arrived.set()
                     backoff = 0.5
                 if self.target.previous:
                     self._set_state(StreamPhase.COMPLETE)
@@ -184,7 +186,10 @@ class LogStream:
 
     async def _flush_forever(self) -> None:
         while True:
+            # Asleep while the container is quiet; a burst gathers for one interval, then goes out whole.
+            await self._arrived.wait()
             await asyncio.sleep(self.flush_seconds)
+            self._arrived.clear()
             if self._lines or self._skipped:
                 self._flush()
 
