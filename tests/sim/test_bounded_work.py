@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from llmd_console.sim.worlds.world import CLUSTER, LOCATION, NAMESPACE, PROJECT
 from tests.conftest import TEST_SPEED, wait_for
 
 DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments"
+MIN_SAMPLES = 20
 POOLS = f"/v1/projects/{PROJECT}/locations/{LOCATION}/clusters/{CLUSTER}/nodePools"
 
 
@@ -65,6 +65,7 @@ class VersionProbe:
 
     def __init__(self, url: str) -> None:
         self.latencies: list[float] = []
+        self.ticks = 0
         self._proc = subprocess.Popen(
             [sys.executable, "-c", PROBE, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -77,6 +78,7 @@ class VersionProbe:
             self._proc.stdin.write("go\n")
             self._proc.stdin.flush()
             self._proc.stdout.readline()
+            self.ticks += 1
 
     def __enter__(self) -> VersionProbe:
         assert self._proc.stdout is not None
@@ -85,6 +87,7 @@ class VersionProbe:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        wait_for(lambda: self.ticks >= MIN_SAMPLES, timeout=30, message=f"{MIN_SAMPLES} probes")
         self._stop.set()
         self._thread.join(30)
         out, _ = self._proc.communicate("stop\n", timeout=30)
@@ -113,24 +116,26 @@ def test_scaling_to_2000_keeps_the_api_responsive(cluster: SimCluster) -> None:
             timeout=60,
             message="the Deployment to count 2000 replicas",
         )
-    latencies = sorted(probe.latencies)
-    shown = [round(x, 3) for x in latencies[-10:]]
-    assert len(latencies) >= 10
-    # Measured: every answer within ~50 ms. The worst case gets some slack for a busy machine.
-    assert latencies[len(latencies) // 2] < 0.05, shown
-    assert latencies[int(len(latencies) * 0.9)] < 0.1, shown
-    assert latencies[-1] < 0.2, shown
+    assert_prompt(probe.latencies)
+
+
+def assert_prompt(latencies: list[float]) -> None:
+    """The probe's answers were prompt. Measured on an idle 2-core machine: every answer
+    within ~60 ms. The worst case gets slack for a machine busy with other simulators."""
+    ordered = sorted(latencies)
+    shown = [round(x, 3) for x in ordered[-10:]]
+    assert len(ordered) >= 10
+    assert ordered[len(ordered) // 2] < 0.05, shown
+    assert ordered[int(len(ordered) * 0.9)] < 0.1, shown
+    assert ordered[-1] < 0.5, shown
 
 
 def test_a_billion_replicas_is_accepted_but_created_in_bursts(cluster: SimCluster) -> None:
     http = httpx.Client(base_url=cluster.url, timeout=30)
-    assert http.post(DEPLOYMENTS, json=deployment("huge", 1_000_000_000)).status_code == 201
-    wait_for(lambda: pods_of(cluster, "huge") >= BURST_REPLICAS, timeout=30, message="the first burst")
-    for _ in range(20):
-        started = time.monotonic()
-        assert http.get("/version").status_code == 200
-        assert time.monotonic() - started < 0.5
-        time.sleep(0.02)
+    with VersionProbe(cluster.url) as probe:
+        assert http.post(DEPLOYMENTS, json=deployment("huge", 1_000_000_000)).status_code == 201
+        wait_for(lambda: pods_of(cluster, "huge") >= 3 * BURST_REPLICAS, timeout=30, message="three bursts")
+    assert_prompt(probe.latencies)
     resp = http.patch(
         f"{DEPLOYMENTS}/huge/scale",
         content='{"spec": {"replicas": 0}}',
@@ -150,6 +155,8 @@ def test_node_pool_size_is_bounded(cluster: SimCluster) -> None:
     assert resp.status_code == 400
     assert resp.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert "at most 1000" in resp.json()["error"]["message"]
-    started = time.monotonic()
-    assert http.get("/version").status_code == 200
-    assert time.monotonic() - started < 0.1
+    with VersionProbe(cluster.url) as probe:
+        resp = http.post(f"{POOLS}/{pool}:setSize", json={"nodeCount": 1000})
+        assert resp.status_code == 200, resp.text
+        wait_for(lambda: len(cluster.call(lambda: cluster.ctx.store.list("nodes"))) >= 1000, timeout=60)
+    assert_prompt(probe.latencies)

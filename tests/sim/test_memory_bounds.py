@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from llmd_console.sim import SimCluster
+from llmd_console.sim.runtime.context import EVENT_TRIM_EVERY
 from llmd_console.sim.runtime.logs import MAX_BYTES_PER_CONTAINER, ContainerLog
 from llmd_console.sim.worlds.world import NAMESPACE
 from tests.conftest import wait_for
@@ -109,5 +110,32 @@ def test_watch_history_is_bounded_by_count_bytes_and_age(sim: SimCluster, http: 
 
         def restore() -> None:
             store.history_limit, store.history_bytes, store.history_seconds = saved
+
+        sim.call(restore)
+
+
+def test_events_are_bounded_in_count_and_age(sim: SimCluster, http: httpx.Client) -> None:
+    ctx = sim.ctx
+    saved = (ctx.max_events, ctx.event_ttl)
+    pod = http.get(PODS).json()["items"][0]
+    try:
+        sim.call(lambda: setattr(ctx, "max_events", 100))
+
+        def churn() -> None:
+            for i in range(EVENT_TRIM_EVERY * 2):
+                ctx.record_event(pod, "Normal", "Churn", f"message {i}", "test")
+
+        sim.call(churn)
+        count = len(http.get(f"/api/v1/namespaces/{NAMESPACE}/events").json()["items"])
+        assert count <= 100 + EVENT_TRIM_EVERY
+        assert sim.call(lambda: len(ctx._event_index)) <= 100 + EVENT_TRIM_EVERY
+        # Events past their TTL go at the next trim.
+        sim.call(lambda: setattr(ctx, "event_ttl", -10.0))
+        sim.call(ctx.trim_events)
+        assert http.get(f"/api/v1/namespaces/{NAMESPACE}/events").json()["items"] == []
+    finally:
+
+        def restore() -> None:
+            ctx.max_events, ctx.event_ttl = saved
 
         sim.call(restore)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
@@ -444,3 +446,10 @@ def test_uid_is_immutable(http: httpx.Client) -> None:
         headers={"Content-Type": "application/merge-patch+json"},
     )
     status_of(resp, 400, "BadRequest")
+
+
+def test_collections_without_deletecollection_refuse_it(http: httpx.Client) -> None:
+    status_of(http.delete("/api/v1/namespaces"), 405, "MethodNotAllowed")
+    assert http.get(f"/api/v1/namespaces/{NAMESPACE}").status_code == 200
+    token = base64.urlsafe_b64encode(json.dumps({"rv": "1", "start": -5}).encode()).decode()
+    status_of(http.get(PODS, params={"continue": token}), 400, "BadRequest")

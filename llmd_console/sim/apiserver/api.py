@@ -209,6 +209,8 @@ class KubeApi:
             try:
                 token = json.loads(base64.urlsafe_b64decode(request.query["continue"].encode()))
                 start, rv = int(token["start"]), str(token["rv"])
+                if start < 0:
+                    raise ValueError(start)
             except (ValueError, KeyError, TypeError) as exc:
                 raise ApiError(400, "continue key is not valid: illegal base64 data") from exc
         limit = params.int_param(request, "limit")
@@ -469,6 +471,8 @@ class KubeApi:
     async def _delete_collection(
         self, request: web.Request, rtype: ResourceType, namespace: str | None
     ) -> web.StreamResponse:
+        if "deletecollection" not in rtype.verbs:
+            raise self._not_allowed("DELETE", rtype)
         opts = await self._delete_options(request)
         labels = parse_label_selector(request.query.get("labelSelector"))
         fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)

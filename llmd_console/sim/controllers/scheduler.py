@@ -111,11 +111,27 @@ class Scheduler(Controller):
         # Requested resources per node, kept up to date from pod events (None until first use),
         # so binding one pod does not re-add every pod's requests.
         self._used: dict[str, dict[str, Decimal]] | None = None
+        # Pods waiting for a node, kept from pod events: a node change requeues them without
+        # scanning every pod.
+        self._unscheduled: set[tuple[str, str]] = set()
+        for pod in ctx.store.list("pods"):
+            self._track(pod, pod)
+
+    def _track(self, place_of: Obj, pod: Obj | None) -> None:
+        place = (namespace_of(place_of), name_of(place_of))
+        if pod is not None and not pod.get("spec", {}).get("nodeName") and not pod["metadata"].get("deletionTimestamp"):
+            self._unscheduled.add(place)
+        else:
+            self._unscheduled.discard(place)
 
     def _on_change(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> None:
-        if rtype.key == "pods" and self._used is not None:
-            self._account(old, -1)
-            self._account(new, +1)
+        if rtype.key == "pods":
+            if self._used is not None:
+                self._account(old, -1)
+                self._account(new, +1)
+            subject = new or old
+            if subject is not None:
+                self._track(subject, new)
         super()._on_change(etype, rtype, old, new)
 
     def _account(self, pod: Obj | None, sign: int) -> None:
@@ -143,11 +159,7 @@ class Scheduler(Controller):
         return []
 
     def _unscheduled_keys(self) -> list[str]:
-        return [
-            f"{namespace_of(p)}/{name_of(p)}"
-            for p in self.ctx.store.list("pods")
-            if not p.get("spec", {}).get("nodeName") and not p["metadata"].get("deletionTimestamp")
-        ]
+        return [f"{ns}/{name}" for ns, name in sorted(self._unscheduled)]
 
     def resync(self) -> None:
         for key in self._unscheduled_keys():

@@ -25,6 +25,11 @@ class CloudNetwork:
     proxy_only_subnet: bool = True
 
 
+MAX_EVENTS = 10_000  # Events kept (the oldest go first)
+EVENT_TTL_SECONDS = 3600.0  # the API server's default --event-ttl
+EVENT_TRIM_EVERY = 500  # new Events between trims
+
+
 @dataclass
 class SimContext:
     """Everything the API server and the controllers share."""
@@ -43,6 +48,9 @@ class SimContext:
     denied: set[str] = field(default_factory=set)
     deleter: Callable[[ResourceType, Obj], Obj] | None = None
     _event_index: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
+    _events_created: int = 0
+    max_events: int = MAX_EVENTS
+    event_ttl: float = EVENT_TTL_SECONDS
 
     def __post_init__(self) -> None:
         self.store = Store(self.registry, self.clock)
@@ -123,3 +131,19 @@ class SimContext:
                 "reportingInstance": host,
             },
         )
+        self._events_created += 1
+        if self._events_created % EVENT_TRIM_EVERY == 0:
+            self.trim_events()
+
+    def trim_events(self) -> None:
+        """Delete Events past their TTL (the API server's --event-ttl, one hour) and the
+        oldest beyond ``max_events``, and forget index entries of Events that are gone."""
+        events = self.rt("events")
+        cutoff = self.clock.iso(self.clock.now() - self.event_ttl)
+        everything = sorted(self.store.list("events"), key=lambda e: (str(e.get("lastTimestamp") or ""), name_of(e)))
+        excess = len(everything) - self.max_events
+        for index, event in enumerate(everything):
+            if index < excess or str(event.get("lastTimestamp") or "") < cutoff:
+                self.store.delete(events, namespace_of(event), name_of(event))
+        alive = {key: place for key, place in self._event_index.items() if self.store.get("events", *place)}
+        self._event_index = alive
