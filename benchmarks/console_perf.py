@@ -134,8 +134,9 @@ CHILD = textwrap.dedent(
     demo = DemoCluster(20.0, "tpu", None)
 
     class Timed(ConsoleApp):
-        async def on_mount(self):
-            await super().on_mount()
+        def on_mount(self):
+            # Textual calls ConsoleApp.on_mount itself (handlers run for each class of the MRO);
+            # calling super() here would lay the screen out twice.
             self.call_after_refresh(lambda: print("frame", time.time(), flush=True))
         def on_snapshot_arrived(self, message):
             super().on_snapshot_arrived(message)

@@ -5,13 +5,16 @@ simulator running in-process and removed on exit."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import dataclasses
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from pathlib import Path
-from typing import Any
 
 from llmd_console.config import Config, ConfigError, load_config
 from llmd_console.layouts import LayoutError, load_layout
@@ -59,36 +62,58 @@ def run_console(args: argparse.Namespace) -> int:
 
 
 class DemoCluster:
-    """The simulator in a background thread, started while the first frame draws."""
+    """The simulator in a process of its own, started while the first frame draws.
+
+    A process rather than a thread: its imports and its controllers would otherwise
+    share the interpreter lock with the first frame and every keypress, and on a
+    multi-core machine the two now run side by side."""
 
     def __init__(self, speed: float, accelerator: str, scenario: str | None) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="llmd-demo-")
         self.kubeconfig = Path(self.dir.name) / "kubeconfig"
         self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self._cluster: Any = None
-        self._args = (speed, accelerator, scenario)
-        self._thread = threading.Thread(target=self._start, name="llmd-demo-sim", daemon=True)
-        self._thread.start()
+        self.error: str | None = None
+        self._output: deque[str] = deque(maxlen=20)  # its last lines, for an error message
+        argv = [sys.executable, "-m", "llmd_console", "sim", "--kubeconfig", str(self.kubeconfig)]
+        argv += ["--speed", str(speed), "--accelerator", accelerator, *(["--scenario", scenario] if scenario else [])]
+        self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, as an argument list
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - before any thread of ours starts
+        )
+        threading.Thread(target=self._read, name="llmd-demo-sim", daemon=True).start()
 
-    def _start(self) -> None:
-        try:
-            from llmd_console.sim import SimCluster, SimOptions  # noqa: PLC0415 - off the first frame's path
-
-            speed, accelerator, scenario = self._args
-            self._cluster = SimCluster(SimOptions(speed=speed, accelerator=accelerator, scenario=scenario)).start()
-            self._cluster.write_kubeconfig(self.kubeconfig)
-        except BaseException as exc:  # reported by the app's connection worker
-            self.error = exc
-        finally:
+    def _read(self) -> None:
+        """Wait for "serving", then keep draining its output (a full pipe would stall it)."""
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._output.append(line.rstrip())
+            if line.startswith("Press Ctrl-C"):
+                self.ready.set()
+        if not self.ready.is_set():
+            self.error = f"it exited with code {self._proc.wait()}: {' | '.join(self._output)[-500:]}"
             self.ready.set()
 
     def stop(self) -> None:
         """Stop the simulator and remove its files."""
-        self.ready.wait(30)
-        if self._cluster is not None:
-            self._cluster.stop()
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
         self.dir.cleanup()
+
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM if the console dies without cleaning up (Linux)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def run_demo(args: argparse.Namespace) -> int:
