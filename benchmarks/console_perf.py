@@ -23,17 +23,14 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
+from bench_common import SimProcess, StageFailed, percentile, rss_mib
 
 NS = "llm-d-inference-scheduling"
 SIM_START_SECONDS = 300  # a 10,000-pod world is serving in ~5 s on 2 cores
@@ -45,10 +42,6 @@ FLOOD_POD_SECONDS = 60
 FLOOD_LINES_SECONDS = 60
 
 
-class StageFailed(Exception):
-    """A stage could not go on: the message says what it waited for and what it saw."""
-
-
 async def wait_until(
     done: Callable[[], bool], seconds: float, waiting_for: str, saw: Callable[[], str], poll: float = 0.05
 ) -> None:
@@ -58,69 +51,6 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise StageFailed(f"timed out after {seconds:g} s waiting for {waiting_for}; saw {saw()}")
         await asyncio.sleep(poll)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def rss_mib() -> float:
-    """Resident memory of this process."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-class SimProcess:
-    """``llmd-console sim`` in a subprocess."""
-
-    def __init__(self, *extra: str) -> None:
-        self.dir = tempfile.TemporaryDirectory()
-        self.kubeconfig = Path(self.dir.name) / "kubeconfig"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "llmd_console", "sim", "--kubeconfig", str(self.kubeconfig), *extra],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.output: deque[str] = deque(maxlen=10)  # its last lines, for a report
-        serving = threading.Event()
-        threading.Thread(target=self._read, args=(serving,), daemon=True, name="sim-stdout").start()
-        deadline = time.monotonic() + SIM_START_SECONDS
-        while not serving.wait(0.1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                why = (
-                    f"it exited with code {self.proc.returncode}"
-                    if self.proc.poll() is not None
-                    else f"timed out after {SIM_START_SECONDS} s"
-                )
-                self.close()
-                raise StageFailed(
-                    f"{why} waiting for the simulator ({' '.join(extra)}) to say it is serving; "
-                    f"its last output: {' | '.join(self.output) or '(none)'}"
-                )
-        self.url = yaml.safe_load(self.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-
-    def _read(self, serving: threading.Event) -> None:
-        """Keep reading its output (a full pipe would stall it) and note when it serves."""
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip())
-            if "Press Ctrl-C" in line:
-                serving.set()
-
-    def close(self) -> None:
-        """Stop it."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            print("the simulator did not stop within 20 s of SIGTERM; killing it", flush=True)
-            self.proc.kill()
-            self.proc.wait(10)
-        self.dir.cleanup()
 
 
 # ---- 1. first frame and first data --------------------------------------------------
@@ -274,7 +204,7 @@ def change_to_screen(samples: int) -> None:
 # ---- 3. key-to-repaint at scale -------------------------------------------------------
 def key_latency_at_scale(nodes: int, pods: int, presses: int) -> None:
     """Cursor movement in a 10,000-row pods table; memory of the console."""
-    sim = SimProcess("--speed", "1", "--nodes", str(nodes), "--pods", str(pods))
+    sim = SimProcess("--speed", "1", "--nodes", str(nodes), "--pods", str(pods), start_seconds=SIM_START_SECONDS)
     before = rss_mib()
 
     async def body(app: Any, pilot: Any) -> tuple[list[float], float, float, float]:

@@ -20,17 +20,11 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
-import yaml
+from bench_common import SimProcess, StageFailed, percentile
 from prometheus_client.parser import text_string_to_metric_families
 
 MODEL = "Qwen/Qwen2.5-3B-Instruct"
@@ -40,59 +34,17 @@ READY_SECONDS = 60
 STREAM_GRACE_SECONDS = 120  # after --seconds, for the last streams to finish
 
 
-class StageFailed(Exception):
-    """A stage could not go on: the message says what it waited for and what it saw."""
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-class Sim:
-    """A ``llmd-console sim`` subprocess."""
+class Sim(SimProcess):
+    """A ``llmd-console sim`` subprocess whose gateway answers completions."""
 
     def __init__(self, latency_scale: float) -> None:
-        self.dir = tempfile.TemporaryDirectory()
-        kubeconfig = Path(self.dir.name) / "kubeconfig"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "llmd_console", "sim", "--speed", "200", "--kubeconfig", str(kubeconfig),
-             "--latency-scale", str(latency_scale)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        self.output: deque[str] = deque(maxlen=10)  # its last lines, for a report
-        serving = threading.Event()
-        threading.Thread(target=self._read, args=(serving,), daemon=True, name="sim-stdout").start()
-        deadline = time.monotonic() + SIM_START_SECONDS
-        while not serving.wait(0.1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                why = (
-                    f"it exited with code {self.proc.returncode}"
-                    if self.proc.poll() is not None
-                    else f"timed out after {SIM_START_SECONDS} s"
-                )
-                self.close()
-                raise StageFailed(
-                    f"{why} waiting for the simulator to say it is serving; "
-                    f"its last output: {' | '.join(self.output) or '(none)'}"
-                )
-        config = yaml.safe_load(kubeconfig.read_text())
-        self.api = config["clusters"][0]["cluster"]["server"]
+        super().__init__("--speed", "200", "--latency-scale", str(latency_scale), start_seconds=SIM_START_SECONDS)
+        self.api = self.url
         try:
             self.gateway = self._wait_ready()
         except StageFailed:
             self.close()
             raise
-
-    def _read(self, serving: threading.Event) -> None:
-        """Keep reading its output (a full pipe would stall it) and note when it serves."""
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip())
-            if "Press Ctrl-C" in line:
-                serving.set()
 
     def _wait_ready(self) -> str:
         deadline = time.monotonic() + READY_SECONDS
@@ -123,17 +75,6 @@ class Sim:
             f"{self.api}/api/v1/namespaces/{NS}/pods", params={"labelSelector": "llm-d.ai/inferenceServing=true"}
         ).json()["items"]
         return str(pods[0]["metadata"]["name"])
-
-    def close(self) -> None:
-        """Stop the simulator."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            print("the simulator did not stop within 10 s of SIGTERM; killing it", flush=True)
-            self.proc.kill()
-            self.proc.wait(10)
-        self.dir.cleanup()
 
 
 async def timed_posts(url: str, count: int) -> list[float]:

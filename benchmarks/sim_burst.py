@@ -15,9 +15,9 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
+from bench_common import percentile, rss_mib
 
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.worlds.world import NAMESPACE
@@ -35,20 +35,6 @@ with httpx.Client(base_url=sys.argv[1], timeout=60) as client:
 print(json.dumps(out), flush=True)
 """
 DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments"
-
-
-def rss_mib() -> float:
-    """Resident memory of this process (the simulator runs in it)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """A simple nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def probe_while(url: str, done: object) -> list[float]:
@@ -70,6 +56,9 @@ def probe_while(url: str, done: object) -> list[float]:
 
 def report(label: str, took: float, latencies: list[float]) -> None:
     """One line of results."""
+    if not latencies:
+        print(f"{label}: {took:.1f} s; over before the first /version probe answered (no latency figure)")
+        return
     print(
         f"{label}: {took:.1f} s; /version p50 {percentile(latencies, 50) * 1000:.0f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms ({len(latencies)} probes)"

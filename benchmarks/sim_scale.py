@@ -16,33 +16,15 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import httpx
+from bench_common import StageFailed, percentile, rss_mib
 
 from llmd_console.sim import SimCluster, SimOptions
 
 PAGING_SECONDS = 120  # one full listing in pages of 500 (normally well under a second)
 CONNECT_SECONDS = 60  # the watchers' watch requests to be answered
 FANOUT_SECONDS = 120  # every watcher to see every change
-
-
-class StageFailed(Exception):
-    """A measurement could not go on: the message says what it waited for and what it saw."""
-
-
-def rss_mib() -> float:
-    """Resident memory of this process (the simulator runs in it)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """A simple nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
