@@ -5,6 +5,7 @@ mutations through one plan -> confirm -> execute -> audit path."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -203,10 +204,10 @@ class ConsoleApp(App[int]):
         self._draw_status()
 
     def _catch_up(self) -> None:
-        """New panes draw the latest snapshot; the logs pane resumes the selected pod."""
+        """New panes draw everything the latest snapshot knows; the logs pane resumes the selected pod."""
+        everything = dataclasses.replace(self.snapshot, changes=None)  # not just what its batch changed
         for pane in self.visible_panes():
-            pane.show_snapshot(self.snapshot)
-            pane.became_visible()
+            pane.show_snapshot(everything)
         if self.selected_pod is not None:
             for pane in self.visible_panes():
                 pane.pod_selected(self.selected_pod)

@@ -111,13 +111,15 @@ async def test_layout_and_namespace_switching(world: tuple[SimCluster, Path]) ->
     _, kubeconfig = world
     app = make_app(kubeconfig, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.snapshot.pods, what="pods")
+        await until(pilot, lambda: ready_decode(app), what="a settled world")
         before = app.layout_name
         await pilot.press("v")
         await until(pilot, lambda: app.layout_name != before, what="another layout")
-        await until(
-            pilot, lambda: (app.query(PodsPane) and pods_pane(app).table.row_count > 0) or not app.query(PodsPane)
-        )
+        # The new layout's panes draw everything known, not just what the last batch changed.
+        app.switch_layout("oncall")  # as from the palette, once the world has settled
+        await until(pilot, lambda: app.layout_name == "oncall" and app.query(PodsPane), what="oncall")
+        await until(pilot, lambda: pods_pane(app).table.row_count > 0, what="rows")
+        assert pods_pane(app).table.row_count == len(app.snapshot.pods) == 2
         await pilot.press("n")
         await pilot.press(*("ctrl+a", "ctrl+k"))
         await pilot.press(*"kube-system")
