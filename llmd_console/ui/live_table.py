@@ -670,19 +670,28 @@ class LiveTable(ScrollView, can_focus=True):
             self._widths_cache = (available, tuple(column_widths(self._columns, available)))
         return self._widths_cache[1]
 
+    def _component_style(self, name: str) -> Style:
+        """A component class's style; plain until the stylesheet has reached this widget (a
+        repaint can come first, e.g. right after a layout switch). The header's style is part of
+        the cached lines' signature, so lines drawn plain are redrawn once it arrives."""
+        try:
+            return self.get_component_rich_style(name)
+        except KeyError:
+            return Style()
+
     def _make_frame(self) -> _Frame:
         """Geometry and styles for the lines about to be drawn; drops cached lines that
         were drawn with a different width or style."""
         width = self.scrollable_content_region.width
         widths = self._widths(width)
         base = self.rich_style
-        cursor_component = self.get_component_rich_style("live-table--cursor")
+        cursor_component = self._component_style("live-table--cursor")
         frame = _Frame(
             width=width,
             widths=widths,
             line_width=max(width, sum(widths) + len(widths) - 1),
             base=base,
-            header=base + self.get_component_rich_style("live-table--header"),
+            header=base + self._component_style("live-table--header"),
             cursor=base + cursor_component,
             cursor_post=Style.from_color(color=cursor_component.color),
         )

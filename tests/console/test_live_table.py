@@ -404,3 +404,9 @@ async def test_ten_thousand_rows() -> None:
         await pilot.pause()
         line = lines(table)[1 + table.cursor_row - table.scroll_offset.y]
         assert line.startswith("pod-00011") and line.endswith("99")
+
+
+def test_a_repaint_before_the_stylesheet_reached_the_table_draws_plain() -> None:
+    table = LiveTable([Column("name", "NAME", 10)])
+    # Not mounted: no component styles yet (as in a repaint right after a layout switch).
+    assert table._component_style("live-table--cursor") == Style()
