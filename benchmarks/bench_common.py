@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -30,6 +31,18 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def run_stages(stages: list[tuple[str, Callable[[], None]]]) -> list[str]:
+    """Run each stage; one that fails says why and the next one runs. Returns the failed ones' names."""
+    failed = []
+    for name, stage in stages:
+        try:
+            stage()
+        except StageFailed as exc:
+            print(f"{name}: {exc}; no figure, going on with the next stage", flush=True)
+            failed.append(name)
+    return failed
 
 
 class SimProcess:

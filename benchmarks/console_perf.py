@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_common import SimProcess, StageFailed, percentile, rss_mib
+from bench_common import SimProcess, StageFailed, percentile, rss_mib, run_stages
 
 NS = "llm-d-inference-scheduling"
 SIM_START_SECONDS = 300  # a 10,000-pod world is serving in ~5 s on 2 cores
@@ -367,13 +367,7 @@ def main() -> None:
         ("log flood", lambda: log_throughput(5 if q else 10)),
         ("idle console", lambda: idle_cpu(5 if q else 10)),
     ]
-    failed = []
-    for name, stage in stages:
-        try:
-            stage()
-        except StageFailed as exc:
-            print(f"{name}: {exc}; no figure, going on with the next stage", flush=True)
-            failed.append(name)
+    failed = run_stages(stages)
     print(json.dumps({"python": sys.version.split()[0]}))
     if failed:
         raise SystemExit(f"stages that did not finish: {', '.join(failed)}")

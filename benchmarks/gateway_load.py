@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 
 import httpx
-from bench_common import SimProcess, StageFailed, percentile
+from bench_common import SimProcess, StageFailed, percentile, run_stages
 from prometheus_client.parser import text_string_to_metric_families
 
 MODEL = "Qwen/Qwen2.5-3B-Instruct"
@@ -212,13 +212,7 @@ def main() -> None:
         ("gateway added latency", lambda: added_latency(args.requests)),
         ("sustained streaming", lambda: sustained(args.clients, args.seconds, args.max_tokens)),
     ]
-    failed = []
-    for name, stage in stages:
-        try:
-            stage()
-        except StageFailed as exc:
-            print(f"{name}: {exc}; no figure, going on with the next stage", flush=True)
-            failed.append(name)
+    failed = run_stages(stages)
     if failed:
         raise SystemExit(f"stages that did not finish: {', '.join(failed)}")
 
