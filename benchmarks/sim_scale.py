@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import partial
 
 import httpx
-from bench_common import StageFailed, percentile, rss_mib
+from bench_common import StageFailed, percentile, rss_mib, run_stages
 
 from llmd_console.sim import SimCluster, SimOptions
 
@@ -66,13 +66,7 @@ def main() -> None:
         ("paged pod list", lambda: paged_list(client, args.repeat)),
         ("watch fan-out", lambda: fan_out(cluster, client, args)),
     ]
-    failed = []
-    for name, stage in stages:
-        try:
-            stage()
-        except StageFailed as exc:
-            print(f"{name}: {exc}; no figure", flush=True)
-            failed.append(name)
+    failed = run_stages(stages)
     print(f"memory after the run: RSS {rss_mib():.0f} MiB")
     cluster.stop()
     if failed:

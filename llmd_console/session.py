@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from llmd_console.cluster.kube import KINDS, KubeClient, KubeError
 from llmd_console.cluster.watch import Batch, WatchHub
 from llmd_console.config import Config
-from llmd_console.models import Connection, KindState, Phase, Snapshot
+from llmd_console.models import Connection, Phase, Snapshot
 from llmd_console.state import ClusterState
 
 ALL_NAMESPACES = "all"
@@ -153,11 +153,10 @@ class Session:
         self.on_snapshot(snapshot)
 
     def _update_connection(self) -> None:
-        states = dict(self.state.snapshot.kinds)
-        reconnecting = [s for s in states.values() if s.status == "reconnecting"]
-        loading = [k for k in KINDS if states.get(k, KindState("loading")).status == "loading"]
-        forbidden = frozenset(k for k, s in states.items() if s.status == "forbidden")
-        missing = frozenset(k for k, s in states.items() if s.status == "missing")
+        snapshot = self.state.snapshot
+        reconnecting = [s for s in snapshot.kinds.values() if s.status == "reconnecting"]
+        loading = [k for k in KINDS if snapshot.status_of(k).status == "loading"]
+        forbidden, missing = snapshot.unavailable("forbidden"), snapshot.unavailable("missing")
         previous = self.connection.phase
         if reconnecting:
             phase, reason = Phase.RECONNECTING, reconnecting[0].message
