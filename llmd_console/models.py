@@ -27,6 +27,7 @@ class KindState:
 
     status: KindStatus
     message: str = ""
+    retry_at: float | None = None  # when the next attempt is due (epoch seconds), while retrying
 
 
 # ---- pods -----------------------------------------------------------------------------
@@ -163,9 +164,10 @@ class Hop:
 
 @dataclass(frozen=True)
 class RequestPath:
-    """Gateway -> HTTPRoute -> InferencePool -> EPP -> model pods."""
+    """Gateway -> HTTPRoute -> InferencePool -> EPP -> model pods, of one llm-d stack."""
 
     hops: tuple[Hop, ...] = ()
+    title: str = ""  # the stack's Gateway, as namespace/name
 
     @property
     def problems(self) -> tuple[Hop, ...]:
@@ -193,6 +195,7 @@ class Connection:
     context: str = ""
     server: str = ""
     last_live: float | None = None  # when the data was last known current
+    retry_at: float | None = None  # when the next attempt to reconnect is due, while RECONNECTING
     forbidden: frozenset[str] = frozenset()  # kinds RBAC denies
     missing: frozenset[str] = frozenset()  # kinds whose API is not served (CRD missing)
 
@@ -299,7 +302,7 @@ class Snapshot:
     pools: tuple[NodePool, ...] = ()
     slices: Mapping[str, TpuSlice] = field(default_factory=_empty)  # node name -> its chips
     events: Mapping[str, tuple[Event, ...]] = field(default_factory=_empty)  # object key -> its events, oldest first
-    path: RequestPath = field(default_factory=RequestPath)
+    paths: tuple[RequestPath, ...] = ()  # one per llm-d stack in view
     kinds: Mapping[str, KindState] = field(default_factory=_empty)
     changes: Changes | None = None  # None: everything may have changed (first snapshot, relayout)
     watched: frozenset[str] = frozenset()
@@ -313,6 +316,16 @@ class Snapshot:
     def unavailable(self, status: KindStatus) -> frozenset[str]:
         """Kinds in a given state (``missing``, ``forbidden``)."""
         return frozenset(k for k, s in self.kinds.items() if s.status == status)
+
+    @property
+    def path(self) -> RequestPath:
+        """The first stack's request path (the configured one when watching one namespace)."""
+        return self.paths[0] if self.paths else RequestPath()
+
+    @property
+    def problems(self) -> tuple[Hop, ...]:
+        """Unhealthy hops over every stack."""
+        return tuple(hop for path in self.paths for hop in path.problems)
 
     def events_of(self, key: str) -> tuple[Event, ...]:
         """Events about the object ``namespace/name``, oldest first."""

@@ -158,15 +158,18 @@ class Session:
         loading = [k for k in KINDS if snapshot.status_of(k).status == "loading"]
         forbidden, missing = snapshot.unavailable("forbidden"), snapshot.unavailable("missing")
         previous = self.connection.phase
+        retry_at = None
         if reconnecting:
             phase, reason = Phase.RECONNECTING, reconnecting[0].message
+            # The soonest retry among the kinds: that is when the console will know more.
+            retry_at = min((s.retry_at for s in reconnecting if s.retry_at is not None), default=None)
         elif loading:
             # Relisting after an outage is still part of the outage.
             phase = Phase.RECONNECTING if previous is Phase.RECONNECTING else Phase.CONNECTING
             reason = self.connection.reason if phase is Phase.RECONNECTING else ""
         else:
             phase, reason = Phase.CONNECTED, ""
-        self._set_connection(phase=phase, reason=reason, forbidden=forbidden, missing=missing)
+        self._set_connection(phase=phase, reason=reason, forbidden=forbidden, missing=missing, retry_at=retry_at)
 
     def _set_connection(self, **changes: object) -> None:
         old = self.connection

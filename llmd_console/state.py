@@ -29,11 +29,10 @@ from llmd_console.models import (
     UnknownKind,
 )
 from llmd_console.views.events import event_model
-from llmd_console.views.gateway import PathInput, request_path
+from llmd_console.views.gateway import PATH_KINDS, PathInput, request_paths
 from llmd_console.views.nodes import chip_map, node_model, pool_rows
 from llmd_console.views.pods import pod_model, unreadable_pod
 
-PATH_KINDS = ("gateways", "httproutes", "inferencepools", "services", "deployments", "pods", "gatewayclasses")
 _DONE_PHASES = ("Succeeded", "Failed")
 
 
@@ -102,9 +101,9 @@ class ClusterState:
             MappingProxyType({k: frozenset(v) for k, v in changed.items()}), MappingProxyType(dict(batch.states))
         )
         previous = self.snapshot
-        path = previous.path
-        if changes.touched(*PATH_KINDS) or not path.hops:
-            path = self._request_path()
+        paths = previous.paths
+        if changes.touched(*PATH_KINDS) or not paths:
+            paths = self._request_paths()
         pools = previous.pools if not touched_nodes else tuple(pool_rows(list(self._nodes.values()), self.prices))
         self.snapshot = Snapshot(
             version=previous.version + 1,
@@ -114,7 +113,7 @@ class ClusterState:
             pools=pools,
             slices=MappingProxyType(dict(self._slices)),
             events=MappingProxyType(dict(self._event_lists)),
-            path=path,
+            paths=paths,
             kinds=MappingProxyType(dict(self._states)),
             changes=changes,
             watched=self.kinds,
@@ -199,11 +198,11 @@ class ClusterState:
                 self._events.pop(owner, None)
                 self._event_lists.pop(owner, None)
 
-    def _request_path(self) -> RequestPath:
+    def _request_paths(self) -> tuple[RequestPath, ...]:
         r = self.resources
         states = self._states
         try:
-            hops = request_path(
+            return request_paths(
                 PathInput(
                     gateway_name=r.gateway,
                     route_name=r.http_route,
@@ -219,11 +218,11 @@ class ClusterState:
                     classes=self._objects.get("gatewayclasses", {}),
                     missing=frozenset(k for k, s in states.items() if s.status == "missing"),
                     forbidden=frozenset(k for k, s in states.items() if s.status == "forbidden"),
-                )
+                ),
+                every_namespace=self.namespace is None,
             )
         except (TypeError, ValueError, AttributeError) as exc:
-            return RequestPath((_unreadable_hop(exc),))
-        return RequestPath(tuple(hops))
+            return (RequestPath((_unreadable_hop(exc),)),)
 
 
 def _unreadable_hop(exc: Exception) -> Hop:

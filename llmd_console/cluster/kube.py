@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from llmd_console.sanitize import one_line
+
 Obj = dict[str, Any]
 YIELD_EVERY = 200
 # A watch event is one object; the API server refuses objects past ~1.5 MiB (etcd).
@@ -287,4 +289,26 @@ def _as_kube_error(exc: Exception) -> KubeError:
     status = getattr(exc, "status", None)
     if isinstance(status, int) and status:
         return _status_error(status, getattr(exc, "body", b"") or b"")
-    return KubeError(0, "Unreachable", str(exc) or type(exc).__name__)
+    return KubeError(0, "Unreachable", unreachable_words(exc))
+
+
+def unreachable_words(exc: BaseException) -> str:
+    """Why a server could not be reached, in the words an operator uses (the client libraries'
+    own messages name the socket call and the SSL context; those stay in the logs)."""
+    text = str(exc) or type(exc).__name__
+    host = ""
+    connection_key = getattr(exc, "host", None), getattr(exc, "port", None)
+    if all(connection_key):
+        host = f" ({connection_key[0]}:{connection_key[1]})"
+    lowered = text.lower()
+    if isinstance(exc, ConnectionRefusedError) or "connect call failed" in lowered or "refused" in lowered:
+        return "connection refused" + host
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or "name resolution" in lowered:
+        return "host name not found" + host
+    if "certificate" in lowered and "verif" in lowered:
+        return "the server's TLS certificate is not trusted" + host
+    if isinstance(exc, TimeoutError) or "timeout" in lowered or "timed out" in lowered:
+        return "no answer (timed out)" + host
+    if any(words in lowered for words in ("reset by peer", "server disconnected", "payload is not completed")):
+        return "the connection was dropped" + host
+    return one_line(text, 160)

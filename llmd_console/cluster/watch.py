@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -113,9 +114,10 @@ class WatchHub:
             self._follows[kind.name] = asyncio.create_task(self._follow(kind))
 
     # ---- batching -------------------------------------------------------------
-    def _state(self, kind: str, status: KindStatus, message: str = "") -> None:
+    def _state(self, kind: str, status: KindStatus, message: str = "", retry_in: float | None = None) -> None:
         self._status[kind] = status
-        self._pending.states[kind] = KindState(status, message)
+        retry_at = None if retry_in is None else time.time() + retry_in
+        self._pending.states[kind] = KindState(status, message, retry_at)
         self._wake.set()
 
     def _relist(self, kind: str, items: list[Obj]) -> None:
@@ -153,7 +155,7 @@ class WatchHub:
                 continue
             except KubeError as exc:
                 status, wait = self._classify(exc, backoff)
-                self._state(kind.name, status, _describe(exc, kind))
+                self._state(kind.name, status, _describe(exc, kind), wait if status == "reconnecting" else None)
                 if status == "reconnecting":
                     backoff = min(backoff * 2, self.reconnect_max)
                 await asyncio.sleep(wait)

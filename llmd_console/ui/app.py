@@ -16,7 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -195,22 +195,32 @@ class ConsoleApp(App[int]):
                 return
             spec_ = load_layout("default", pane_ids()) if name != "default" else Layout(tabs=list(pane_ids()))
         self.layout_name = spec_.name or name
+        focused = self._focused_pane()
         main = self.query_one("#main", Container)
         await main.remove_children()
         self.panes = self._make_panes(spec_.panes())
         await main.mount(layout_builder.build(spec_, self.panes))
-        self.focus_pane(spec_.panes()[0])
+        # The operator keeps their place: the pane they were in, if the new layout has it.
+        self.focus_pane(focused if focused in self.panes else spec_.panes()[0])
         self.call_after_refresh(self._catch_up)
         self._draw_status()
 
+    def _focused_pane(self) -> str | None:
+        """The id of the pane holding the focus, if any."""
+        node = self.focused
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent  # type: ignore[assignment]
+        return node.pane_id if isinstance(node, Pane) else None
+
     def _catch_up(self) -> None:
-        """New panes draw everything the latest snapshot knows; the logs pane resumes the selected pod."""
-        everything = dataclasses.replace(self.snapshot, changes=None)  # not just what its batch changed
-        for pane in self.visible_panes():
-            pane.show_snapshot(everything)
+        """New panes take the selected pod first (so the pods pane does not pick another one), then
+        draw everything the latest snapshot knows; the logs pane resumes the selected pod."""
         if self.selected_pod is not None:
             for pane in self.visible_panes():
                 pane.pod_selected(self.selected_pod)
+        everything = dataclasses.replace(self.snapshot, changes=None)  # not just what its batch changed
+        for pane in self.visible_panes():
+            pane.show_snapshot(everything)
 
     def visible_panes(self) -> list[Pane]:
         """Panes that are mounted now."""
@@ -268,7 +278,9 @@ class ConsoleApp(App[int]):
         """The logs follow the selected pod."""
         self.selected_pod = message.key
         for pane in self.visible_panes():
-            pane.pod_selected(message.key)
+            # Not back to the pane that chose it: by the time this arrives its cursor may have moved on.
+            if pane is not message.origin:
+                pane.pod_selected(message.key)
 
     def on_logs_requested(self, message: LogsRequested) -> None:
         """Stream the requested log (any stream before it is cancelled)."""
@@ -382,12 +394,14 @@ class ConsoleApp(App[int]):
             data_age=age,
             layout=self.layout_name,
             demo=self.demo,
+            now=self.now(),
         )
 
-    def on_resize(self) -> None:
-        """``auto`` layouts follow the terminal size."""
+    def on_resize(self, event: Resize) -> None:
+        """``auto`` layouts follow the terminal size (the event's: ``self.size`` may not have
+        caught up when this runs)."""
         if self.requested_layout == "auto" and self.layout_name:
-            wanted = choose("auto", self.size.width, self.size.height)
+            wanted = choose("auto", event.size.width, event.size.height)
             if wanted != self.layout_name:
                 self.relayout(wanted)
 

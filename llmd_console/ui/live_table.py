@@ -20,8 +20,10 @@ in them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -66,9 +68,15 @@ class Column:
         width: Cells of a fixed column are cut or padded to this many terminal cells.
             For a flex column it is its weight: flex columns share the spare width of
             the table in proportion to their ``width`` (0 counts as 1).
+            For an ``auto`` column it is the most it may take.
         flex: The column takes a share of whatever width the fixed columns leave.
         min_width: A flex column is never narrower than this.
         justify: Alignment of the cells and the title within the column.
+        auto: The column is as wide as its widest cell or its title, up to ``width``.
+        drop: 0: always shown. Otherwise, when the table is too narrow for every column, the
+            columns with the highest ``drop`` are hidden first, until the rest fit.
+        fit: Shortens a plain-text cell that is wider than its column, given the text and the
+            width (the default cuts the end and adds "…").
     """
 
     key: str
@@ -77,6 +85,9 @@ class Column:
     flex: bool = False
     min_width: int = 0
     justify: Justify = "left"
+    auto: bool = False
+    drop: int = 0
+    fit: Callable[[str, int], str] | None = None
 
     def __post_init__(self) -> None:
         """Reject widths that cannot be laid out."""
@@ -84,6 +95,8 @@ class Column:
             raise ValueError(f"column {self.key!r}: widths must not be negative")
         if self.justify not in ("left", "right"):
             raise ValueError(f"column {self.key!r}: justify must be 'left' or 'right', not {self.justify!r}")
+        if self.flex and self.auto:
+            raise ValueError(f"column {self.key!r}: a column is flex or auto, not both")
 
 
 def column_widths(columns: Sequence[Column], available: int) -> list[int]:
@@ -115,6 +128,43 @@ def column_widths(columns: Sequence[Column], available: int) -> list[int]:
             space -= columns[i].min_width
             pending.remove(i)
     return widths
+
+
+def plan_columns(
+    columns: Sequence[Column],
+    available: int,
+    natural: Mapping[str, int] | None = None,
+    hidden: Collection[str] = (),
+) -> list[int | None]:
+    """The width of each column, ``None`` for a column not shown: those in ``hidden``, and, while
+    the rest do not fit in ``available`` cells, the droppable ones (highest ``drop`` first, the
+    rightmost of equals first). ``natural`` gives the widest cell of each ``auto`` column."""
+    natural = natural or {}
+
+    def fixed(column: Column) -> int:
+        if column.auto:
+            return min(column.width, max(cell_len(column.title), natural.get(column.key, 0)))
+        return column.width
+
+    shown = [i for i, column in enumerate(columns) if column.key not in hidden]
+
+    def needed() -> int:
+        widths = [columns[i].min_width if columns[i].flex else fixed(columns[i]) for i in shown]
+        return sum(widths) + max(0, len(widths) - 1)
+
+    while needed() > available:
+        droppable = [i for i in shown if columns[i].drop > 0]
+        if not droppable:
+            break
+        shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    visible = [
+        dataclasses.replace(columns[i], width=fixed(columns[i]), auto=False) if columns[i].auto else columns[i]
+        for i in shown
+    ]
+    out: list[int | None] = [None] * len(columns)
+    for i, width in zip(shown, column_widths(visible, available), strict=True):
+        out[i] = width
+    return out
 
 
 def _inert(text: str) -> str:
@@ -153,6 +203,12 @@ def _fit(cell: Cell, width: int) -> Text:
     return text
 
 
+def _line_width(widths: Sequence[int | None]) -> int:
+    """Cells of a row: the shown columns and one space between each two."""
+    shown = [width for width in widths if width is not None]
+    return sum(shown) + max(0, len(shown) - 1)
+
+
 def _same_cells(a: Sequence[Cell], b: Sequence[Cell]) -> bool:
     """Whether two rows look the same. ``Text.__eq__`` ignores ``Text.style``, so a cell
     whose colour alone changed (a status turning red) would otherwise not be redrawn."""
@@ -178,7 +234,7 @@ class _Frame:
     """What every line of one repaint shares: geometry and styles."""
 
     width: int  # cells available for content (without the scrollbar)
-    widths: tuple[int, ...]  # of each column
+    widths: tuple[int | None, ...]  # of each column; None: not shown
     line_width: int  # of a whole row: the columns and the spaces between them
     base: Style  # the widget's own style
     header: Style  # base + the header component
@@ -310,9 +366,13 @@ class LiveTable(ScrollView, can_focus=True):
         if len(set(keys)) != len(keys):
             raise ValueError(f"column keys must be unique: {keys}")
         self._column_index = {key: i for i, key in enumerate(keys)}
-        # Narrowest the table can be drawn: below that it scrolls sideways.
-        narrowest = [column.min_width if column.flex else column.width for column in self._columns]
-        self._min_line_width = sum(narrowest) + len(narrowest) - 1
+        self._hidden: frozenset[str] = frozenset()
+        # Auto columns: how many cells of each width they hold, so the widest is known without
+        # looking at every row.
+        self._auto = tuple(i for i, column in enumerate(self._columns) if column.auto)
+        self._cell_widths: dict[int, Counter[int]] = {i: Counter() for i in self._auto}
+        self._natural: dict[str, int] | None = None  # widest cell per auto column, when known
+        self._sort_column: str | None = None  # the column sort_by sorts on, marked in the header
         self.set_reactive(LiveTable.empty_text, empty_text)
 
         self._cells: dict[str, tuple[Cell, ...]] = {}
@@ -335,7 +395,7 @@ class LiveTable(ScrollView, can_focus=True):
         self._strips: LRUCache[str, Strip] = LRUCache(_STRIP_CACHE_SIZE)
         self._header_strip: Strip | None = None
         self._strip_signature: tuple[object, ...] | None = None
-        self._widths_cache: tuple[int, tuple[int, ...]] | None = None
+        self._widths_cache: tuple[tuple[int, tuple[int, ...]], tuple[int | None, ...]] | None = None
         self._frame: _Frame | None = None  # set while render_lines runs
 
     # ---- rows ---------------------------------------------------------------------
@@ -348,6 +408,41 @@ class LiveTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         """How many rows the table holds."""
         return len(self._cells)
+
+    def set_hidden(self, keys: Collection[str]) -> None:
+        """Hide the columns ``keys`` (and show the others); rows keep all their cells."""
+        hidden = frozenset(keys)
+        unknown = hidden - set(self._column_index)
+        if unknown:
+            raise KeyError(f"no such column: {sorted(unknown)}")
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self._widths_cache = None
+            self._schedule_sync()
+
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns drawn at the table's current width."""
+        widths = self._widths(self.scrollable_content_region.width)
+        return [column.key for column, width in zip(self._columns, widths, strict=True) if width is not None]
+
+    def _count_widths(self, row: Sequence[Cell], delta: int) -> None:
+        for i in self._auto:
+            cell = row[i]
+            width = cell_len(cell if isinstance(cell, str) else cell.plain)
+            counts = self._cell_widths[i]
+            counts[width] += delta
+            if counts[width] <= 0:
+                del counts[width]
+        self._natural = None
+
+    def _natural_widths(self) -> dict[str, int]:
+        if self._natural is None:
+            self._natural = {
+                self._columns[i].key: max(self._cell_widths[i], default=0)
+                + (2 if self._columns[i].key == self._sort_column else 0)
+                for i in self._auto
+            }
+        return self._natural
 
     def has_row(self, key: str) -> bool:
         """Whether a row with this key is in the table."""
@@ -374,6 +469,8 @@ class LiveTable(ScrollView, can_focus=True):
         old = self._cells.get(key)
         if old is None:
             self._cells[key] = row
+            if self._auto:
+                self._count_widths(row, 1)
             self._added[key] = None
             self._order_dirty = True
             if self._sort_key is not None and not self._sort_values_stale:
@@ -382,6 +479,9 @@ class LiveTable(ScrollView, can_focus=True):
             if _same_cells(old, row):
                 return
             self._cells[key] = row
+            if self._auto:
+                self._count_widths(old, -1)
+                self._count_widths(row, 1)
             if self._sort_key is not None and not self._sort_values_stale:
                 value = self._sort_value(key, row)
                 # Only a row whose sort value changed can move; other updates keep the order.
@@ -394,8 +494,11 @@ class LiveTable(ScrollView, can_focus=True):
     def remove_row(self, key: str) -> None:
         """Remove the row ``key``; a key that is not in the table is ignored (a watch may
         report a deletion that a relist already applied)."""
-        if self._cells.pop(key, None) is None:
+        old = self._cells.pop(key, None)
+        if old is None:
             return
+        if self._auto:
+            self._count_widths(old, -1)
         self._sort_values.pop(key, None)
         self._strips.discard(key)
         if key in self._added:
@@ -412,6 +515,11 @@ class LiveTable(ScrollView, can_focus=True):
         The cursor stays on its key if that key is still present.
         """
         self._cells = {key: self._check(key, cells) for key, cells in rows.items()}
+        for i in self._auto:
+            self._cell_widths[i].clear()
+        for row in self._cells.values() if self._auto else ():
+            self._count_widths(row, 1)
+        self._natural = None
         self._order = list(self._cells)
         self._added.clear()
         self._removed_any = False
@@ -464,7 +572,7 @@ class LiveTable(ScrollView, can_focus=True):
 
     @sort_reverse.setter
     def sort_reverse(self, reverse: bool) -> None:
-        self._set_order(self._sort_key, reverse=reverse)
+        self._set_order(self._sort_key, reverse=reverse, column=self._sort_column)
 
     def sort_by(self, column_key: str, reverse: bool = False) -> None:
         """Sort by the plain text of a column: cells that are numbers by their value (and
@@ -475,9 +583,24 @@ class LiveTable(ScrollView, can_focus=True):
             cell = cells[index]
             return _natural(cell if isinstance(cell, str) else cell.plain)
 
-        self._set_order(by_column, reverse=reverse)
+        self._set_order(by_column, reverse=reverse, column=column_key)
 
-    def _set_order(self, sort_key: SortKey | None, *, reverse: bool) -> None:
+    @property
+    def sort_column(self) -> str | None:
+        """The column the rows are sorted on (marked in the header), if any."""
+        return self._sort_column
+
+    def sort_on(self, column_key: str, sort_key: SortKey, reverse: bool = False) -> None:
+        """Sort with ``sort_key`` and mark ``column_key`` as the sorted column in the header
+        (for columns whose text does not sort right, such as ages)."""
+        if column_key not in self._column_index:
+            raise KeyError(column_key)
+        self._set_order(sort_key, reverse=reverse, column=column_key)
+
+    def _set_order(self, sort_key: SortKey | None, *, reverse: bool, column: str | None = None) -> None:
+        # The sorted column's header gains an arrow: its auto width may change.
+        self._sort_column = column
+        self._natural = None
         self._sort_key = sort_key
         self._sort_reverse = reverse
         self._sort_values.clear()
@@ -542,7 +665,7 @@ class LiveTable(ScrollView, can_focus=True):
         else:
             row = min(max(old_row, 0), len(order) - 1)
             key = order[row]
-        size = Size(self._min_line_width, 1 + max(1, len(order)))
+        size = Size(self._narrowest(), 1 + max(1, len(order)))
         if size != self.virtual_size:
             self.virtual_size = size
         if row != old_row and self.is_mounted and self._row_on_screen(old_row):
@@ -589,6 +712,15 @@ class LiveTable(ScrollView, can_focus=True):
         if scroll and self.is_mounted:
             self._scroll_to_row(row)
         self._set_cursor(row, self._order[row])
+
+    def prefer(self, key: str) -> None:
+        """Put the cursor on row ``key`` when the table is next brought up to date, whether or
+        not that row is there yet (a table being refilled keeps the operator's selection). No
+        ``RowHighlighted`` is posted for it: whoever asked already knows; if the row never
+        comes, the cursor goes where it would have gone and that is posted as usual."""
+        self._cursor_key = key
+        self._posted_key = key
+        self._schedule_sync()
 
     def move_to_key(self, key: str, *, scroll: bool = True) -> None:
         """Put the cursor on the row ``key``. Raises KeyError if there is no such row."""
@@ -665,10 +797,19 @@ class LiveTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strip_signature = None
 
-    def _widths(self, available: int) -> tuple[int, ...]:
-        if self._widths_cache is None or self._widths_cache[0] != available:
-            self._widths_cache = (available, tuple(column_widths(self._columns, available)))
+    def _widths(self, available: int) -> tuple[int | None, ...]:
+        natural = self._natural_widths() if self._auto else {}
+        signature = (available, tuple(natural.values()))
+        if self._widths_cache is None or self._widths_cache[0] != signature:
+            widths = tuple(plan_columns(self._columns, available, natural, self._hidden))
+            self._widths_cache = (signature, widths)
         return self._widths_cache[1]
+
+    def _narrowest(self) -> int:
+        """The narrowest the rows can be drawn (every droppable column dropped): below that the
+        table scrolls sideways."""
+        shown = [width for width in self._widths(0) if width is not None]
+        return sum(shown) + max(0, len(shown) - 1)
 
     def _component_style(self, name: str) -> Style:
         """A component class's style; plain until the stylesheet has reached this widget (a
@@ -689,13 +830,13 @@ class LiveTable(ScrollView, can_focus=True):
         frame = _Frame(
             width=width,
             widths=widths,
-            line_width=max(width, sum(widths) + len(widths) - 1),
+            line_width=max(width, _line_width(widths)),
             base=base,
             header=base + self._component_style("live-table--header"),
             cursor=base + cursor_component,
             cursor_post=Style.from_color(color=cursor_component.color),
         )
-        signature = (widths, base, frame.header)
+        signature = (widths, base, frame.header, self._sort_column, self._sort_reverse)
         if signature != self._strip_signature:
             self._strip_signature = signature
             self._strips.clear()
@@ -708,13 +849,20 @@ class LiveTable(ScrollView, can_focus=True):
         console = self.app.console
         segments: list[Segment] = []
         run: list[str] = []  # unstyled text since the last styled cell: one segment
-        for i, (cell, column, width) in enumerate(zip(cells, self._columns, frame.widths, strict=True)):
-            if i:
+        first = True
+        for cell, column, width in zip(cells, self._columns, frame.widths, strict=True):
+            if width is None:
+                continue
+            if not first:
                 run.append(" ")
+            first = False
             right = column.justify == "right"
             if isinstance(cell, str):
                 # Most cells are plain strings: no Text objects for them, just text.
-                plain = _cut(_inert(cell), width)
+                plain = _inert(cell)
+                fit = column.fit
+                plain = fit(plain, width) if fit is not None and cell_len(plain) > width else plain
+                plain = _cut(plain, width)
                 padding = " " * (width - cell_len(plain))
                 run.append(padding + plain if right else plain + padding)
                 continue
@@ -737,8 +885,7 @@ class LiveTable(ScrollView, can_focus=True):
             segments.append(Segment("".join(run), style))
         if post is not None:
             segments = list(Segment.apply_style(segments, post_style=post))
-        row_width = sum(frame.widths) + len(frame.widths) - 1
-        return Strip(segments, row_width).extend_cell_length(frame.line_width, style)
+        return Strip(segments, _line_width(frame.widths)).extend_cell_length(frame.line_width, style)
 
     def _row_strip(self, key: str, frame: _Frame) -> Strip:
         if key == self._cursor_key:
@@ -759,6 +906,14 @@ class LiveTable(ScrollView, can_focus=True):
         finally:
             self._frame = None
 
+    def _title(self, column: Column, width: int | None) -> str:
+        """A column's header; the sorted one ends in an arrow, which a narrow column keeps."""
+        if column.key != self._sort_column:
+            return column.title
+        arrow = " ▼" if self._sort_reverse else " ▲"
+        room = (width or 0) - len(arrow)
+        return (column.title if cell_len(column.title) <= room else _cut(column.title, room)) + arrow
+
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the content area: the header at 0, then the rows from the scroll
         position on (or the placeholder, when there are no rows)."""
@@ -770,7 +925,7 @@ class LiveTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
             if self._header_strip is None:
-                titles = [column.title for column in self._columns]
+                titles = [self._title(column, width) for column, width in zip(self._columns, frame.widths, strict=True)]
                 self._header_strip = self._draw(titles, frame, frame.header)
             return self._header_strip.crop_extend(scroll_x, scroll_x + frame.width, frame.header)
         row = scroll_y + y - 1

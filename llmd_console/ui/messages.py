@@ -25,9 +25,10 @@ class ConnectionChanged(Message):
 
 @dataclass
 class PodSelected(Message):
-    """The operator moved to a pod (``key`` is namespace/name)."""
+    """The operator moved to a pod (``key`` is namespace/name) in ``origin``."""
 
     key: str
+    origin: object = None
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from rich.text import Text
 
 from llmd_console.models import Connection, Phase
@@ -10,6 +13,22 @@ from llmd_console.ui.quiet import QuietStatic
 from llmd_console.views.common import human_age
 
 PHASE_STYLE = {Phase.CONNECTED: "green", Phase.CONNECTING: "yellow"}
+
+
+def connection_words(connection: Connection, now: float) -> str:
+    """The connection in one phrase: what is wrong, since when, when the next try is, and why."""
+    if connection.phase is Phase.RECONNECTING:
+        since = time.strftime("%H:%M:%S", time.localtime(connection.since)) if connection.since else "?"
+        words = f"API server unreachable since {since}"
+        if connection.retry_at is not None:
+            left = math.ceil(connection.retry_at - now)
+            words += f", retrying in {left}s" if left > 0 else ", retrying now"
+        else:
+            words += ", retrying"
+        return words + (f" ({connection.reason})" if connection.reason else "")
+    if connection.reason and connection.phase is not Phase.CONNECTED:
+        return f"{connection.label}: {connection.reason}"
+    return connection.label
 
 
 class StatusBar(QuietStatic):
@@ -25,6 +44,7 @@ class StatusBar(QuietStatic):
         data_age: float | None,
         layout: str,
         demo: bool,
+        now: float,
     ) -> None:
         """Redraw with the given facts."""
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -37,12 +57,8 @@ class StatusBar(QuietStatic):
         text.append(one_line(context, 60) or "-", style="bold")
         text.append("  ns ", style="dim")
         text.append(one_line(namespace, 30 if narrow else 60), style="bold")
-        words = connection.label
-        if connection.phase is Phase.RECONNECTING:
-            words = "disconnected, retrying"
-        if connection.reason and connection.phase is not Phase.CONNECTED:
-            words += f": {connection.reason}"
-        text.append(f"  ● {one_line(words, 80)}", style=PHASE_STYLE.get(connection.phase, "bold red"))
+        words = connection_words(connection, now)
+        text.append(f"  ● {one_line(words, 160)}", style=PHASE_STYLE.get(connection.phase, "bold red"))
         if connection.forbidden:
             text.append(f"  forbidden: {one_line(', '.join(sorted(connection.forbidden)), 40)}", style="yellow")
         if read_only:

@@ -4,9 +4,9 @@ hop with a light and, when it is not healthy, what is wrong in words and the fix
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from llmd_console.models import Hop, Light, Obj
+from llmd_console.models import Hop, Light, Obj, RequestPath
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import condition, is_true, meta, name
 
@@ -36,6 +36,19 @@ class PathInput:
     classes: Mapping[str, Obj]
     missing: frozenset[str] = field(default_factory=frozenset)  # kinds whose API is not served
     forbidden: frozenset[str] = field(default_factory=frozenset)
+    # A route and a pool may live in other namespaces than their Gateway ("" means the Gateway's).
+    route_namespace: str = ""
+    pool_namespace: str = ""
+
+    @property
+    def route_ns(self) -> str:
+        """The HTTPRoute's namespace."""
+        return self.route_namespace or self.namespace
+
+    @property
+    def pool_ns(self) -> str:
+        """The InferencePool's namespace, which is also its EPP's and its model pods'."""
+        return self.pool_namespace or self.namespace
 
 
 def _entry_condition(obj: Obj, ctype: str) -> Obj | None:
@@ -128,7 +141,7 @@ def gateway_hop(p: PathInput) -> Hop:
             "error",
             tuple(facts),
             "0 attached routes: requests get 'fault filter abort'",
-            f"kubectl get httproute -n {p.namespace}; kubectl describe httproute {p.route_name}",
+            f"kubectl get httproute -n {p.route_ns}; kubectl describe httproute {p.route_name} -n {p.route_ns}",
         )
     return Hop("Gateway", p.gateway_name, "ok", tuple(facts))
 
@@ -139,14 +152,14 @@ def route_hop(p: PathInput) -> Hop:
         return Hop(
             "HTTPRoute", p.route_name, "error", problem="the HTTPRoute CRD is not installed", fix=GATEWAY_API_FIX
         )
-    route = p.routes.get(f"{p.namespace}/{p.route_name}")
+    route = p.routes.get(f"{p.route_ns}/{p.route_name}")
     if route is None:
         return Hop(
             "HTTPRoute",
             p.route_name,
             "error",
-            problem=f"HTTPRoute {p.route_name} does not exist",
-            fix=f"kubectl apply -n {p.namespace} -f httproute.yaml",
+            problem=f"HTTPRoute {p.route_name} does not exist in {p.route_ns}",
+            fix=f"kubectl apply -n {p.route_ns} -f httproute.yaml",
         )
     facts: list[str] = []
     problem, fix = "", ""
@@ -158,7 +171,7 @@ def route_hop(p: PathInput) -> Hop:
                 text += f" port {one_line(str(ref.get('port')), 10)}"
                 if kind == "InferencePool":
                     problem = "the InferencePool backendRef sets a port; the pool's targetPorts define it"
-                    fix = f"kubectl edit httproute {p.route_name} -n {p.namespace}  # remove backendRefs[].port"
+                    fix = f"kubectl edit httproute {p.route_name} -n {p.route_ns}  # remove backendRefs[].port"
             facts.append(text)
     parents = (route.get("status") or {}).get("parents") or []
     if not parents:
@@ -191,9 +204,11 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
             problem="the InferencePool CRD (inference.networking.k8s.io/v1) is not installed",
             fix=POOL_CRD_FIX,
         )
-    pool = p.pools.get(f"{p.namespace}/{p.pool_name}")
+    pool = p.pools.get(f"{p.pool_ns}/{p.pool_name}")
     if pool is None:
-        return Hop("InferencePool", p.pool_name, "error", problem=f"InferencePool {p.pool_name} does not exist")
+        return Hop(
+            "InferencePool", p.pool_name, "error", problem=f"InferencePool {p.pool_name} does not exist in {p.pool_ns}"
+        )
     spec = pool.get("spec") or {}
     labels = (spec.get("selector") or {}).get("matchLabels") or {}
     ports = [str(t.get("number")) for t in spec.get("targetPorts") or [] if isinstance(t, dict)]
@@ -235,8 +250,8 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
 
 def epp_hop(p: PathInput) -> Hop:
     """The EPP Deployment and Service."""
-    dep = p.deployments.get(f"{p.namespace}/{p.epp_name}")
-    svc = p.services.get(f"{p.namespace}/{p.epp_name}")
+    dep = p.deployments.get(f"{p.pool_ns}/{p.epp_name}")
+    svc = p.services.get(f"{p.pool_ns}/{p.epp_name}")
     facts = []
     if svc is None:
         return Hop(
@@ -258,21 +273,21 @@ def epp_hop(p: PathInput) -> Hop:
             "error",
             tuple(facts),
             "no EPP replica is Ready: requests fail (FailClose) or skip scheduling (FailOpen)",
-            f"kubectl logs -n {p.namespace} deploy/{p.epp_name} --tail=50",
+            f"kubectl logs -n {p.pool_ns} deploy/{p.epp_name} --tail=50",
         )
     return Hop("EPP", p.epp_name, "ok", tuple(facts))
 
 
 def model_pods(p: PathInput) -> tuple[list[Obj], int]:
     """Pods the pool selects, and how many are Ready."""
-    pool = p.pools.get(f"{p.namespace}/{p.pool_name}")
+    pool = p.pools.get(f"{p.pool_ns}/{p.pool_name}")
     labels = ((pool or {}).get("spec") or {}).get("selector", {}).get("matchLabels") or {}
     if not labels:
         return [], 0
     selected = [
         pod
         for pod in p.pods.values()
-        if meta(pod).get("namespace") == p.namespace
+        if meta(pod).get("namespace") == p.pool_ns
         and not meta(pod).get("deletionTimestamp")
         and all((meta(pod).get("labels") or {}).get(k) == v for k, v in labels.items())
     ]
@@ -290,3 +305,99 @@ def request_path(p: PathInput) -> list[Hop]:
         "" if ready else "no Ready model-server pod",
     )
     return [gateway_hop(p), route_hop(p), pool_hop(p, ready, len(selected)), epp_hop(p), pods_hop]
+
+
+# ---- finding the stacks ---------------------------------------------------------------------
+def _refs(obj: Obj, field_name: str, kind: str, default_kind: str, namespace: str) -> list[tuple[str, str]]:
+    """(namespace, name) of the references of ``kind`` in ``spec.<field_name>`` (parentRefs) or in
+    ``spec.rules[].backendRefs``; a reference without a namespace points into ``namespace``."""
+    spec = obj.get("spec") or {}
+    if field_name == "backendRefs":
+        rules = [rule for rule in spec.get("rules") or [] if isinstance(rule, dict)]
+        refs = [ref for rule in rules for ref in rule.get("backendRefs") or []]
+    else:
+        refs = list(spec.get(field_name) or [])
+    return [
+        (str(ref.get("namespace") or namespace), str(ref.get("name") or ""))
+        for ref in refs
+        if isinstance(ref, dict) and ref.get("kind", default_kind) == kind and ref.get("name")
+    ]
+
+
+def _split(key: str) -> tuple[str, str]:
+    namespace, _, obj_name = key.partition("/")
+    return namespace, obj_name
+
+
+def _stack(p: PathInput, gateway: tuple[str, str], route: tuple[str, str], pool: tuple[str, str]) -> PathInput:
+    """The path input of one stack: its names, each in its namespace; the EPP is the one the pool names."""
+    epp = p.epp_name
+    found = p.pools.get(f"{pool[0]}/{pool[1]}")
+    if found is not None:
+        epp = str(((found.get("spec") or {}).get("endpointPickerRef") or {}).get("name") or epp)
+    return replace(
+        p,
+        namespace=gateway[0],
+        gateway_name=gateway[1],
+        route_namespace=route[0],
+        route_name=route[1],
+        pool_namespace=pool[0],
+        pool_name=pool[1],
+        epp_name=epp,
+    )
+
+
+def find_stacks(p: PathInput, every_namespace: bool) -> list[PathInput]:
+    """The llm-d stacks in view: each Gateway with each HTTPRoute attached to it and each
+    InferencePool that route sends to, whatever their namespaces.
+
+    The configured names (in ``p``) fill the gaps, so that a missing hop is reported with its
+    fix: watching one namespace, the configured stack is shown when no Gateway there leads to a
+    pool; watching every namespace, a Gateway with the configured name but no route, and a pool no
+    route reaches, are shown as stacks with their missing hops.
+    """
+    stacks: dict[tuple[tuple[str, str], ...], PathInput] = {}
+    reached_pools: set[tuple[str, str]] = set()
+    chained_gateways: set[tuple[str, str]] = set()
+    for route_key in sorted(p.routes):
+        route_ns, route_name = _split(route_key)
+        route = p.routes[route_key]
+        pools = _refs(route, "backendRefs", "InferencePool", "Service", route_ns)
+        for gateway in _refs(route, "parentRefs", "Gateway", "Gateway", route_ns):
+            for pool in pools:
+                stacks[(gateway, (route_ns, route_name), pool)] = _stack(p, gateway, (route_ns, route_name), pool)
+                reached_pools.add(pool)
+                chained_gateways.add(gateway)
+    if not every_namespace:
+        configured = (p.namespace, p.gateway_name)
+        if configured not in chained_gateways:
+            key = (configured, (p.namespace, p.route_name), (p.namespace, p.pool_name))
+            stacks = {key: _stack(p, *key), **stacks}
+        return list(stacks.values())
+    for gateway_key in sorted(p.gateways):
+        gateway = _split(gateway_key)
+        if gateway[1] == p.gateway_name and gateway not in chained_gateways:
+            key = (gateway, (gateway[0], p.route_name), (gateway[0], p.pool_name))
+            stacks[key] = _stack(p, *key)
+            reached_pools.add(key[2])
+    for pool_key in sorted(p.pools):
+        pool = _split(pool_key)
+        if pool not in reached_pools:
+            key = ((pool[0], p.gateway_name), (pool[0], p.route_name), pool)
+            stacks[key] = _stack(p, *key)
+    return list(stacks.values())
+
+
+def request_paths(p: PathInput, every_namespace: bool) -> tuple[RequestPath, ...]:
+    """The request path of every stack in view (see ``find_stacks``), titled by its Gateway."""
+    stacks = find_stacks(p, every_namespace)
+    if not stacks:
+        nothing = Hop(
+            "Gateway",
+            "(none)",
+            "unknown",
+            problem="no llm-d stack in any namespace: no Gateway, HTTPRoute or InferencePool",
+            fix="kubectl get gateways,httproutes,inferencepools -A",
+        )
+        return (RequestPath((nothing,)),)
+    return tuple(RequestPath(tuple(request_path(s)), title=f"{s.namespace}/{s.gateway_name}") for s in stacks)

@@ -26,9 +26,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimCluster
         yield cluster, path
 
 
-def make_app(kubeconfig: Path, config: Config | None = None, **kwargs: object) -> ConsoleApp:
-    """The app as the CLI builds it."""
-    return ConsoleApp(config or Config(), Target(str(kubeconfig), None, None), **kwargs)  # type: ignore[arg-type]
+def make_app(
+    kubeconfig: Path, config: Config | None = None, namespace: str | None = None, **kwargs: object
+) -> ConsoleApp:
+    """The app as the CLI builds it (``namespace`` as ``-n`` gives it)."""
+    return ConsoleApp(config or Config(), Target(str(kubeconfig), None, namespace), **kwargs)  # type: ignore[arg-type]
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], object], limit: float = 20.0, what: str = "") -> None:

@@ -100,7 +100,9 @@ async def test_api_down_at_start_then_up(cluster: tuple[SimCluster, Path]) -> No
         async with app.run_test(size=(160, 45)) as pilot:
             await until(pilot, lambda: app.connection.phase is Phase.RECONNECTING, what="disconnected at start")
             pods = app.query_one(PodsPane)
-            await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the notice")
+            status = app.status_bar
+            await until(pilot, lambda: "API server unreachable since" in str(status.render()), what="the status bar")
+            assert "connection refused" in str(status.render())
             sim.restart_api()
             await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, limit=30, what="connected once up")
             await until(pilot, lambda: pods.table.row_count == 2, what="pods")

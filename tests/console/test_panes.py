@@ -184,12 +184,21 @@ async def test_api_outage_is_shown_and_recovered(world: tuple[SimCluster, Path])
         try:
             await until(pilot, lambda: app.connection.phase is Phase.RECONNECTING, what="the outage to show")
             pods = pods_pane(app)
-            await until(pilot, lambda: "disconnected, retrying" in str(pods.notice.render()), what="the pane notice")
+            await until(pilot, lambda: pods.has_class("-stale"), what="the pane dimmed")
             assert pods.table.row_count > 0  # what was known stays on screen
+            assert not pods.notice.display  # the status bar says why, once, not every pane
+            assert pods.border_title == "Pods (stale)"
+
+            def line() -> str:
+                return str(app.status_bar.render())
+
+            # The open watches are cut first ("dropped"); the next tries are refused.
+            await until(pilot, lambda: "connection refused" in line(), what="the refusal in the status bar")
+            assert "API server unreachable since" in line() and "retrying" in line(), line()
         finally:
             sim.restart_api()
         await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, limit=30, what="the reconnect")
-        await until(pilot, lambda: not pods_pane(app).notice.display, what="the notice to clear")
+        await until(pilot, lambda: not pods_pane(app).has_class("-stale"), what="the pane to brighten")
         # The watch works again: a new object shows up.
         sim.call(
             lambda: sim.ctx.create(

@@ -52,6 +52,7 @@ class Pane(Vertical):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """A new snapshot: redraw now if visible, else later."""
         self.snapshot = snapshot
+        self._mark_stale(snapshot)
         if not self.is_on_screen:
             self._stale = True
             return
@@ -95,14 +96,21 @@ class Pane(Vertical):
     def tick(self) -> None:
         """Every few seconds while on screen, for what ages by itself (AGE columns)."""
 
+    def _mark_stale(self, snapshot: Snapshot) -> None:
+        """While the server is unreachable the pane keeps what it knew, dimmed, and says so in its
+        title; the status bar carries the why, once."""
+        stale = any(state.status == "reconnecting" for kind, state in snapshot.kinds.items() if kind in self.kinds)
+        if stale != self.has_class("-stale"):
+            self.set_class(stale, "-stale")
+            self.border_title = f"{self.title} (stale)" if stale else self.title
+
     def status_notice(self, snapshot: Snapshot) -> str:
-        """The notice line for this pane's kinds: disconnected, forbidden, missing."""
+        """The notice line for this pane's kinds: forbidden, missing, loading (an unreachable
+        server is the status bar's to say, and the pane is dimmed)."""
         if not snapshot.watched:
             return ""  # not connected yet: the status bar says so
         for kind in self.kinds:
             s = snapshot.status_of(kind)
-            if s.status == "reconnecting":
-                return f"disconnected, retrying - {s.message}"
             if s.status == "forbidden":
                 return f"{kind}: {s.message}"
             if s.status == "missing" and kind in ("pods", "nodes"):

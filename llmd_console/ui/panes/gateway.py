@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from llmd_console.models import Hop, Snapshot
+from llmd_console.models import Hop, RequestPath, Snapshot
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import register_pane
 from llmd_console.views.gateway import PATH_KINDS
@@ -37,6 +37,19 @@ def draw_path(hops: tuple[Hop, ...]) -> Text:
     return out
 
 
+def draw_paths(paths: tuple[RequestPath, ...], titled: bool) -> Text:
+    """Every stack's path; each under its Gateway's namespace/name when ``titled`` or when
+    there is more than one."""
+    out = Text()
+    for i, path in enumerate(paths):
+        if i:
+            out.append("\n")
+        if path.title and (titled or len(paths) > 1):
+            out.append(f"Stack {path.title}\n", style="bold underline")
+        out.append_text(draw_path(path.hops))
+    return out
+
+
 @register_pane
 class GatewayPane(Pane):
     """Gateway -> HTTPRoute -> InferencePool -> EPP -> model pods."""
@@ -49,7 +62,12 @@ class GatewayPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.body = Static("", id="gateway-path")
-        self.hops: tuple[Hop, ...] = ()
+        self.paths: tuple[RequestPath, ...] = ()
+
+    @property
+    def hops(self) -> tuple[Hop, ...]:
+        """The hops of the first stack shown (the configured one, watching one namespace)."""
+        return self.paths[0].hops if self.paths else ()
 
     def compose(self) -> ComposeResult:
         """Notice and the path."""
@@ -62,9 +80,9 @@ class GatewayPane(Pane):
         if not snapshot.touched(*PATH_KINDS):
             return
         self.show_notice(self.status_notice(snapshot))
-        if snapshot.path.hops == self.hops and snapshot.changes is not None:
+        if snapshot.paths == self.paths and snapshot.changes is not None:
             return
-        self.hops = snapshot.path.hops
-        self.body.update(draw_path(self.hops))
-        bad = snapshot.path.problems
+        self.paths = snapshot.paths
+        self.body.update(draw_paths(self.paths, titled=snapshot.namespace is None))
+        bad = snapshot.problems
         self.border_subtitle = "healthy" if not bad else f"{len(bad)} problem(s)"

@@ -7,7 +7,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,26 +15,39 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from llmd_console.models import Pod, Snapshot
-from llmd_console.sanitize import middle_ellipsis, one_line
+from llmd_console.sanitize import one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.live_table import Column, LiveTable
 from llmd_console.ui.messages import DeletePodRequested, PodSelected
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
+from llmd_console.views.pods import short_name
 
-# Fixed widths (a column that grew with whatever it once held would make the table jump),
-# except NAME, which takes the width that is left.
+# NAME takes the width that is left; READY, STATUS and NODE are as wide as their widest cell
+# (up to a limit), so nothing jumps while the rows stay the same. RESTARTS and AGE are always
+# shown; when the pane is narrow, NODE goes first, then ROLE, then CHIPS.
 COLUMNS = (
-    Column("NAME", "NAME", 30, flex=True, min_width=20),
-    Column("READY", "READY", 5),
-    Column("STATUS", "STATUS", 18),
+    Column("NAMESPACE", "NAMESPACE", 24, auto=True),
+    Column("NAME", "NAME", 30, flex=True, min_width=24, fit=short_name),
+    Column("READY", "READY", 7, auto=True),
+    Column("STATUS", "STATUS", 34, auto=True),
     Column("RESTARTS", "RESTARTS", 8, justify="right"),
     Column("AGE", "AGE", 5, justify="right"),
-    Column("ROLE", "ROLE", 7),
-    Column("CHIPS", "CHIPS", 5, justify="right"),
-    Column("NODE", "NODE", 24),
+    Column("ROLE", "ROLE", 7, drop=2),
+    Column("CHIPS", "CHIPS", 5, justify="right", drop=1),
+    Column("NODE", "NODE", 40, auto=True, drop=3),
 )
+# Sort keys, as in k9s: shift and the column's letter; the same key again reverses the order.
+SORTS: dict[str, tuple[str, Callable[[Pod], tuple[Any, ...]]]] = {
+    "NAME": ("N", lambda pod: (pod.namespace, pod.name)),
+    "NAMESPACE": ("P", lambda pod: (pod.namespace, pod.name)),
+    "READY": ("R", lambda pod: (pod.is_ready, pod.ready)),
+    "STATUS": ("S", lambda pod: (pod.status,)),
+    "RESTARTS": ("T", lambda pod: (pod.restarts,)),
+    "AGE": ("A", lambda pod: (-(pod.created or 0.0),)),
+    "NODE": ("O", lambda pod: (pod.node,)),
+}
 SEVERITY_STYLE = {"ok": "green", "progress": "yellow", "warning": "dark_orange", "error": "bold red"}
 EVENT_LINES = 6
 
@@ -51,6 +64,10 @@ class PodsPane(Pane):
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
         Binding("ctrl+d", "delete_pod", "Delete", id="pods.delete", tooltip="Delete the selected pod (confirmed)"),
+        *(
+            Binding(letter, f"sort('{column}')", f"Sort by {column.lower()}", show=False, id=f"pods.sort_{column}")
+            for column, (letter, _) in SORTS.items()
+        ),
     ]
     MUTATIONS = frozenset({"delete_pod"})
 
@@ -84,14 +101,15 @@ class PodsPane(Pane):
     def _cells(self, row: Pod) -> list[Text | str]:
         age = self._ages[row.key] = self._age(row)
         return [
-            middle_ellipsis(row.name, 63),
+            row.namespace,
+            row.name,
             row.ready,
             Text(row.status, style=SEVERITY_STYLE[row.severity]),
             str(row.restarts),
             age,
             row.role,
             str(row.chips) if row.chips else "-",
-            middle_ellipsis(row.node, 24) or "-",
+            row.node or "-",
         ]
 
     def _visible(self, row: Pod) -> bool:
@@ -104,6 +122,8 @@ class PodsPane(Pane):
         if not snapshot.touched("pods", "events"):
             return
         self.show_notice(self.status_notice(snapshot))
+        # As kubectl -A: the namespace is a column only when more than one can be shown.
+        self.table.set_hidden(() if snapshot.namespace is None else ("NAMESPACE",))
         rows = snapshot.pods
         changes = snapshot.changes
         keys = set(rows) if changes is None else set(changes.kinds.get("pods", ())) | (set(self._shown) - set(rows))
@@ -117,8 +137,8 @@ class PodsPane(Pane):
                     self._ages.pop(key, None)
                 continue
             if self._shown.get(key) != row:
+                self._shown[key] = row  # first: the sort key reads it
                 table.upsert(key, self._cells(row))
-                self._shown[key] = row
         self.border_subtitle = f"{len(self._shown)} of {len(rows)}" if self._pattern else str(len(rows))
         if (self.selected is None or self.selected not in self._shown) and self._shown:
             successor = self._successor(self.selected)
@@ -161,11 +181,22 @@ class PodsPane(Pane):
         return min(self._shown, key=rank)
 
     # ---- selection and filter ---------------------------------------------------
+    def pod_selected(self, key: str) -> None:
+        """The selection made elsewhere (or before a relayout): the cursor goes there."""
+        if key == self.selected and self.table.cursor_key == key:
+            return
+        self.selected = key
+        if self.table.has_row(key):
+            self.table.move_to_key(key)
+        else:
+            self.table.prefer(key)
+        self._draw_events()
+
     def _select(self, key: str) -> None:
         if key == self.selected:
             return
         self.selected = key
-        self.post_message(PodSelected(key))
+        self.post_message(PodSelected(key, origin=self))
         self._draw_events()
 
     def on_live_table_row_highlighted(self, event: LiveTable.RowHighlighted) -> None:
@@ -179,6 +210,18 @@ class PodsPane(Pane):
             self.notify("no pod selected", severity="warning")
             return
         self.post_message(DeletePodRequested(self.selected))
+
+    def action_sort(self, column: str) -> None:
+        """Sort by ``column``; again on the same column, the other way round."""
+        if column not in SORTS:
+            self.notify(f"cannot sort by {column}", severity="warning")
+            return
+        table = self.table
+        reverse = table.sort_column == column and not table.sort_reverse
+        by = SORTS[column][1]
+        shown = self._shown
+        table.sort_on(column, lambda key, _cells: by(shown[key]), reverse=reverse)
+        self.notify(f"sorted by {column.lower()}{' (reversed)' if reverse else ''}", timeout=2)
 
     def action_filter(self) -> None:
         """Open the filter box."""
