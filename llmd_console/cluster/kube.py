@@ -111,10 +111,17 @@ class KubeClient:
         """Release connections."""
         await self._api.close()
 
-    async def _open(self, path: str, query: dict[str, Any], request_timeout: float | None, method: str = "GET") -> Any:
+    async def _open(
+        self,
+        path: str,
+        query: dict[str, Any],
+        request_timeout: float | None,
+        method: str = "GET",
+        accept: str = "application/json",
+    ) -> Any:
         url = path + ("?" + urlencode({k: v for k, v in query.items() if v is not None}) if query else "")
         method, full_url, headers, body, post = await self._api.param_serialize(
-            method, url, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+            method, url, header_params={"Accept": accept}, auth_settings=["BearerToken"]
         )
         try:
             response = await self._api.call_api(method, full_url, headers, body, post, _request_timeout=request_timeout)
@@ -138,6 +145,27 @@ class KubeClient:
         if not isinstance(data, dict):
             raise KubeError(502, "BadResponse", f"the API server sent a non-object for {path}")
         return data
+
+    async def get_bytes(self, path: str, *, max_bytes: int, accept: str, seconds: float) -> bytes:
+        """GET a whole body of at most ``max_bytes`` (a proxied ``/metrics`` page, as ``kubectl get
+        --raw`` fetches it) within ``seconds``; a longer body is refused, unread, as a KubeError with
+        status 413, and a slower one as a timeout."""
+        try:
+            # One deadline for the whole exchange: a server that drips its body stays bounded too.
+            async with asyncio.timeout(seconds):
+                response = await self._open(path, {}, seconds, accept=accept)
+                try:
+                    stream = response.response.content
+                    body = bytearray()
+                    while chunk := await stream.read(65536):
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise KubeError(413, "TooLarge", f"the body is larger than {max_bytes:,} bytes")
+                    return bytes(body)
+                finally:
+                    response.response.release()
+        except TimeoutError:
+            raise KubeError(0, "Timeout", f"no answer (timed out after {seconds:g} s)") from None
 
     async def open_lines(self, path: str, *, max_line: int = MAX_WATCH_LINE, **query: Any) -> AsyncIterator[bytes]:
         """GET a streamed body (watch, follow logs); returns once the server has answered,
