@@ -69,7 +69,9 @@ class RefreshConfig:
     """How often things are fetched or redrawn."""
 
     batch_ms: int = field(default=80, metadata=_doc("watch events are applied in batches this often"))
-    metrics_seconds: float = field(default=5.0, metadata=_doc("metrics poll interval"))
+    metrics_seconds: float = field(
+        default=2.0, metadata=_doc("metrics scrape interval (the next scrape starts after the last one ends)")
+    )
     reconnect_max_seconds: float = field(default=10.0, metadata=_doc("longest back-off between reconnects"))
     liveness_seconds: float = field(
         default=5.0, metadata=_doc("the API server is asked for /version this often, and must answer as fast")
@@ -106,6 +108,28 @@ class LogsConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """The metrics pane: where the model servers and the EPP expose /metrics, and how much is kept."""
+
+    vllm_port: int = field(default=8000, metadata=_doc("the model servers' metrics port"))
+    epp_port: int = field(default=9090, metadata=_doc("the EPP's metrics port"))
+    history_minutes: int = field(default=60, metadata=_doc("history kept in memory (1-1440)"))
+    rate_window_seconds: float = field(default=60.0, metadata=_doc("rates and quantiles are over this window"))
+    max_page_bytes: int = field(default=8_388_608, metadata=_doc("a larger /metrics page is refused"))
+
+    def __post_init__(self) -> None:
+        for name in ("vllm_port", "epp_port"):
+            if not 1 <= getattr(self, name) <= 65535:
+                raise ValueError(f"{name} must be a port number (1-65535)")
+        if not 1 <= self.history_minutes <= 1440:
+            raise ValueError("history_minutes must be between 1 and 1440")
+        if not 1 <= self.rate_window_seconds <= 3600:
+            raise ValueError("rate_window_seconds must be between 1 and 3600")
+        if not 65_536 <= self.max_page_bytes <= 268_435_456:
+            raise ValueError("max_page_bytes must be between 65536 and 268435456")
+
+
+@dataclass(frozen=True)
 class UiConfig:
     """Look and behaviour."""
 
@@ -127,6 +151,7 @@ class Config:
     )
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(
         default_factory=dict, metadata=_doc("action id -> key(s), comma separated, e.g. {quit: 'q,ctrl+c'}")

@@ -20,6 +20,21 @@ QUANTILES = (("p50", 0.5), ("p99", 0.99))
 
 
 @dataclass(frozen=True)
+class Feed:
+    """What a metrics source hands the pane after each round: every endpoint's history."""
+
+    vllm: Mapping[str, EndpointHistory]  # by pod key
+    epp: Mapping[str, EndpointHistory]
+    interval: float  # seconds between scrapes
+    at: float | None  # when the last round finished (None: none yet)
+    source: str  # in words, for the pane's header
+
+    def of(self, source: str) -> Mapping[str, EndpointHistory]:
+        """The endpoints of ``vllm`` or ``epp``."""
+        return self.vllm if source == "vllm" else self.epp
+
+
+@dataclass(frozen=True)
 class Reading:
     """One line of the pane: a metric (or one of its splits or quantiles) and its values."""
 

@@ -16,6 +16,8 @@ from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.metrics.catalog import EPP, VLLM, Source, sample_names
 from llmd_console.metrics.exposition import NotMetrics, parse
 from llmd_console.metrics.history import EndpointHistory
+from llmd_console.metrics.readings import Feed
+from llmd_console.models import Snapshot
 
 ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"  # the text format, as Prometheus asks for it
 WANTED: dict[Source, frozenset[str]] = {
@@ -123,3 +125,26 @@ class Scraper:
     def histories(self, source: Source) -> dict[str, EndpointHistory]:
         """The endpoints of one source, by pod key."""
         return {target.key: history for target, history in self.endpoints.items() if target.source == source}
+
+    def feed(self) -> Feed:
+        """What the pane draws from."""
+        return Feed(
+            self.histories("vllm"),
+            self.histories("epp"),
+            self.interval,
+            self.last_round,
+            "scrape: pods' /metrics via the API proxy",
+        )
+
+
+def targets_of(snapshot: Snapshot, vllm_port: int, epp_port: int) -> list[Target]:
+    """The endpoints to scrape: every running model server and EPP pod in view."""
+    out = []
+    for key, pod in snapshot.pods.items():
+        if pod.terminating or pod.phase != "Running":
+            continue
+        if pod.role in ("decode", "prefill"):
+            out.append(Target(key, "vllm", vllm_port))
+        elif pod.role == "epp":
+            out.append(Target(key, "epp", epp_port))
+    return out

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
-GROUP_PANES = {"logs": "logs"}
+GROUP_PANES = {"logs": "logs", "metrics": "metrics"}
 
 
 class ConsoleApp(App[int]):
@@ -233,6 +233,30 @@ class ConsoleApp(App[int]):
     # ---- the session -------------------------------------------------------------------------------
     def _run_session(self) -> None:
         self._session_worker()
+        self._metrics_worker()
+
+    @work(group="metrics", exclusive=True, exit_on_error=False, description="metrics scrape")
+    async def _metrics_worker(self) -> None:
+        """Scrape the model servers and the EPP once connected, handing each round to the metrics pane."""
+        await self._client_ready.wait()
+        client = self.session.client
+        assert client is not None
+        from llmd_console.metrics.scrape import Scraper, targets_of  # noqa: PLC0415 - after the first frame
+
+        settings = self.config.metrics
+        scraper = Scraper(
+            client,
+            interval=self.config.refresh.metrics_seconds,
+            history_seconds=settings.history_minutes * 60,
+            max_bytes=settings.max_page_bytes,
+        )
+
+        def delivered() -> None:
+            pane = self._pane("metrics")
+            if pane is not None:
+                pane.metrics_round(scraper.feed())
+
+        await scraper.run(lambda: targets_of(self.session.snapshot, settings.vllm_port, settings.epp_port), delivered)
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
     async def _session_worker(self) -> None:

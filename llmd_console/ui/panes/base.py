@@ -12,6 +12,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from llmd_console.metrics.readings import Feed
 from llmd_console.models import LogChunk, Snapshot
 from llmd_console.ui.registry import PaneContext
 
@@ -92,6 +93,9 @@ class Pane(Vertical):
 
     def log_chunk(self, chunk: LogChunk) -> None:
         """A log stream delivered ``chunk``."""
+
+    def metrics_round(self, feed: Feed) -> None:
+        """A metrics source finished a round."""
 
     def tick(self) -> None:
         """Every few seconds while on screen, for what ages by itself (AGE columns)."""

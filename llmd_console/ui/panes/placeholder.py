@@ -34,11 +34,6 @@ def placeholder(pane_id: str, title: str, text: str) -> type[PlaceholderPane]:
     return cls
 
 
-MetricsPlaceholder = placeholder(
-    "metrics",
-    "Metrics",
-    "Scheduler and vLLM metrics (queue, KV cache, prefix hits, TTFT, ITL, tokens/s) are not built yet.",
-)
 PromptPlaceholder = placeholder(
     "prompt", "Prompt", "The prompt box (completions and chat through the gateway, streamed) is not built yet."
 )
