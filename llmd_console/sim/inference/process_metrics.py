@@ -19,7 +19,6 @@ from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     Metric,
-    SummaryMetricFamily,
 )
 
 MiB = 2**20
@@ -193,11 +192,16 @@ class GoProcessCollector:
         heap = GO_BASE_HEAP + GO_PER_REQUEST * w.in_flight
         allocated_total = heap * 4 + w.requests * 180 * 1024 + int(w.uptime() * 64 * 1024)
         gcs = 12 + allocated_total // (2 * heap)
-        pause = SummaryMetricFamily(
+        pause = Metric(
             "go_gc_duration_seconds",
             "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.",
+            "summary",
         )
-        pause.add_metric([], count_value=float(gcs), sum_value=gcs * 0.00009)
+        quantiles = (("0", 2.1e-05), ("0.25", 4.6e-05), ("0.5", 7.9e-05), ("0.75", 0.00011), ("1", 0.0009))
+        for quantile, seconds in quantiles:
+            pause.add_sample("go_gc_duration_seconds", {"quantile": quantile}, seconds)
+        pause.add_sample("go_gc_duration_seconds_sum", {}, gcs * 0.00009)
+        pause.add_sample("go_gc_duration_seconds_count", {}, float(gcs))
         yield pause
         yield GaugeMetricFamily(
             "go_gc_gogc_percent",
