@@ -44,6 +44,7 @@ class VllmConfig:
     max_model_len: int | None = None
     max_num_seqs: int = 256
     gpu_memory_utilization: float = 0.9
+    prompt_tokens_details: bool = False
 
 
 def parse_argv(argv: list[str], env: dict[str, str]) -> VllmConfig:
@@ -74,6 +75,7 @@ def parse_argv(argv: list[str], env: dict[str, str]) -> VllmConfig:
         cfg.max_model_len = int(flags["max-model-len"])
     cfg.max_num_seqs = int(flags.get("max-num-seqs", 256))
     cfg.gpu_memory_utilization = float(flags.get("gpu-memory-utilization", 0.9))
+    cfg.prompt_tokens_details = flags.get("enable-prompt-tokens-details", "false").lower() == "true"
     return cfg
 
 
@@ -153,6 +155,7 @@ class VllmProgram:
             block_size=tpu_block_size(max_len, cfg.max_num_seqs) if self.tpu else 16,
             gpu_memory_utilization=cfg.gpu_memory_utilization,
             version=self.version,
+            prompt_details=cfg.prompt_tokens_details,
         )
         io.serve(server)
         self.api(io, "api_server.py:1945", f"Starting vLLM API server 0 on http://0.0.0.0:{cfg.port}")

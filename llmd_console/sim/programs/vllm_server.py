@@ -61,6 +61,7 @@ class VllmServer:
         block_size: int = BLOCK_SIZE,
         gpu_memory_utilization: float = 0.9,
         version: str = "0.11.1",
+        prompt_details: bool = False,
     ) -> None:
         self.served_name = served_name
         self.model = model
@@ -72,6 +73,7 @@ class VllmServer:
         # Usage of recent responses by gateway request id: what the EPP reads from response bodies.
         self.usage_by_request: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.version = version
+        self.prompt_details = prompt_details
         blocks = max(1, kv_tokens // block_size)
         self.load = Workload()
         self.metrics = VllmMetrics(
@@ -180,7 +182,11 @@ class VllmServer:
         """Serve a completions or chat request, streamed or whole."""
         try:
             job = openai_api.parse(
-                await request.read(), chat=chat, served_name=self.served_name, max_model_len=self.max_model_len
+                await request.read(),
+                chat=chat,
+                served_name=self.served_name,
+                max_model_len=self.max_model_len,
+                prompt_details=self.prompt_details,
             )
         except openai_api.OpenAIError as err:
             return web.json_response(err.body(), status=err.status, dumps=compact)
