@@ -24,7 +24,7 @@ def vllm_version(image: str) -> str:
     name = image.rsplit("/", 1)[-1]
     if name in IMAGE_VLLM_VERSIONS:
         return IMAGE_VLLM_VERSIONS[name]
-    match = re.fullmatch(r"vllm-(?:tpu|openai):v(\d+\.\d+\.\d+)", name)
+    match = re.fullmatch(r"vllm-(?:tpu|openai):v(\d+\.\d+\.\d+)(?:-[\w.]+)?", name)
     return match.group(1) if match else VLLM_VERSION
 
 
