@@ -115,6 +115,7 @@ def test_whole_responses_have_vllm_fields(base: str) -> None:
         ({"n": 0}, "n must be at least 1, got 0."),
         ({"max_tokens": 0}, "max_tokens must be at least 1, got 0."),
         ({"min_tokens": 9}, "min_tokens must be less than or equal to max_tokens=4, got 9."),
+        ({"stop": ["END", ""]}, "stop cannot contain an empty string."),
     ],
 )
 def test_sampling_bounds_are_refused_as_vllm_does(base: str, extra: dict[str, Any], message: str) -> None:

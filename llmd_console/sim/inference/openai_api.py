@@ -70,11 +70,12 @@ class Job:
 def _stop_list(raw: object) -> list[str]:
     if raw is None:
         return []
-    if isinstance(raw, str):
-        return [raw] if raw else []
-    if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
-        return [s for s in raw if s]
-    raise _bad("stop must be a string or a list of strings", "stop")
+    stops = [raw] if isinstance(raw, str) else raw
+    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+        raise _invalid([{"type": "string_type", "loc": ("body", "stop"), "msg": "Input should be a valid string"}])
+    if not all(stops):
+        raise _bad("stop cannot contain an empty string.")
+    return list(stops)
 
 
 def _whole(body: dict[str, Any], name: str) -> int | None:
