@@ -253,33 +253,30 @@ class EppMetrics:
         self.wq_adds = Counter(
             "workqueue_adds_total", "Total number of adds handled by workqueue", name_ctrl, registry=r
         )
-        self.wq_latency = Histogram(
-            "workqueue_queue_duration_seconds",
-            "How long in seconds an item stays in workqueue before being requested",
-            name_ctrl,
-            buckets=WORKQUEUE_BUCKETS,
-            registry=r,
+        self.wq_latency, self.wq_work = (
+            Histogram(name, doc, name_ctrl, buckets=WORKQUEUE_BUCKETS, registry=r)
+            for name, doc in (
+                (
+                    "workqueue_queue_duration_seconds",
+                    "How long in seconds an item stays in workqueue before being requested",
+                ),
+                ("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes."),
+            )
         )
-        self.wq_work = Histogram(
-            "workqueue_work_duration_seconds",
-            "How long in seconds processing an item from workqueue takes.",
-            name_ctrl,
-            buckets=WORKQUEUE_BUCKETS,
-            registry=r,
-        )
-        self.wq_unfinished = Gauge(
-            "workqueue_unfinished_work_seconds",
-            "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. "
-            "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate "
-            "at which this increases.",
-            name_ctrl,
-            registry=r,
-        )
-        self.wq_longest = Gauge(
-            "workqueue_longest_running_processor_seconds",
-            "How many seconds has the longest running processor for workqueue been running.",
-            name_ctrl,
-            registry=r,
+        self.wq_unfinished, self.wq_longest = (
+            Gauge(name, doc, name_ctrl, registry=r)
+            for name, doc in (
+                (
+                    "workqueue_unfinished_work_seconds",
+                    "How many seconds of work has been done that is in progress and hasn't been observed by "
+                    "work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by "
+                    "observing the rate at which this increases.",
+                ),
+                (
+                    "workqueue_longest_running_processor_seconds",
+                    "How many seconds has the longest running processor for workqueue been running.",
+                ),
+            )
         )
         self.wq_retries = Counter(
             "workqueue_retries_total", "Total number of retries handled by workqueue", name_ctrl, registry=r
