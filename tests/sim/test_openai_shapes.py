@@ -137,3 +137,24 @@ def test_sdk_sees_the_refusal_and_a_streamed_usage(sim: SimCluster, base: str) -
     chunks = list(stream)
     assert "".join(c.choices[0].text for c in chunks if c.choices)
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 3
+
+
+def test_continuous_usage_stats_put_running_usage_on_every_chunk(base: str) -> None:
+    options = {"include_usage": True, "continuous_usage_stats": True}
+    chat = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "What is a container?"}],
+        "max_tokens": 3,
+        "stream": True,
+        "stream_options": options,
+    }
+    first, *tokens, tally = events(f"{base}/v1/chat/completions", chat)
+    assert list(first) == [*HEAD, "choices", "usage", "prompt_token_ids"]
+    assert first["usage"]["completion_tokens"] == 0
+    assert [c["usage"]["completion_tokens"] for c in tokens] == [1, 2, 3]
+    assert all(list(c["usage"]) == ["prompt_tokens", "total_tokens", "completion_tokens"] for c in tokens)
+    assert tally["choices"] == [] and tally["usage"]["completion_tokens"] == 3
+    completion = {"model": MODEL, "prompt": "hi", "max_tokens": 2, "stream": True, "stream_options": options}
+    *parts, _ = events(f"{base}/v1/completions", completion)
+    assert [p["usage"]["completion_tokens"] for p in parts] == [1, 2]
+    assert all(p["usage"]["prompt_tokens_details"] is None for p in parts)  # completion chunks dump every field

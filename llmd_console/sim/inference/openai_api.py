@@ -58,6 +58,7 @@ class Job:
     include_usage: bool
     stop_reason: str | None = None
     prompt_details: bool = False  # vLLM's --enable-prompt-tokens-details
+    continuous_usage: bool = False  # stream_options.continuous_usage_stats (with include_usage)
     request_id: str = field(default_factory=lambda: secrets.token_hex(16))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -203,12 +204,15 @@ def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int, promp
     if options is not None and not stream:
         raise _bad("Stream options can only be defined when `stream=True`.", "stream_options")
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+    continuous = include_usage and bool(isinstance(options, dict) and options.get("continuous_usage_stats"))
     said = answer(text)
     if body.get("ignore_eos"):
         while len(said) < max_tokens:
             said += said
     output, finish, stop_reason = _cut(said, max_tokens, _stop_list(body.get("stop")))
-    return Job(chat, model, prompt, output, finish, max_tokens, stream, include_usage, stop_reason, prompt_details)
+    return Job(
+        chat, model, prompt, output, finish, max_tokens, stream, include_usage, stop_reason, prompt_details, continuous
+    )
 
 
 def _cut(said: list[str], max_tokens: int, stops: list[str]) -> tuple[list[str], str, str | None]:
@@ -287,11 +291,18 @@ def full_response(job: Job, text: str, generated: int, cached: int) -> dict[str,
     return body
 
 
-def chunk(job: Job, token: str | None, *, first: bool = False, finish: str | None = None) -> dict[str, Any]:
-    """One streamed chunk; ``first`` is chat's role-only opener.
+def chunk(
+    job: Job, token: str | None, *, first: bool = False, finish: str | None = None, generated: int = 0
+) -> dict[str, Any]:
+    """One streamed chunk; ``first`` is chat's role-only opener; ``generated`` tokens so far.
 
-    Chat chunks carry only the fields vLLM set (no ``usage`` key; ``stop_reason`` only on
-    the finishing chunk; ``prompt_token_ids`` on the opener); completion chunks carry all."""
+    Chat chunks carry only the fields vLLM set (``usage`` only with continuous usage stats;
+    ``stop_reason`` only on the finishing chunk; ``prompt_token_ids`` on the opener);
+    completion chunks carry all."""
+    running: dict[str, Any] | None = None
+    if job.continuous_usage:
+        prompt = len(job.prompt)
+        running = {"prompt_tokens": prompt, "total_tokens": prompt + generated, "completion_tokens": generated}
     head: dict[str, Any] = {
         "id": job.id,
         "object": "chat.completion.chunk" if job.chat else "text_completion",
@@ -308,15 +319,16 @@ def chunk(job: Job, token: str | None, *, first: bool = False, finish: str | Non
             "prompt_token_ids": None,
             "token_ids": None,
         }
-        return {**head, "choices": [choice], "usage": None}
+        return {**head, "choices": [choice], "usage": running and {**running, "prompt_tokens_details": None}}
+    tally = {} if running is None else {"usage": running}
     if first:
         opener = {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
-        return {**head, "choices": [opener], "prompt_token_ids": None}
+        return {**head, "choices": [opener], **tally, "prompt_token_ids": None}
     part: dict[str, Any] = {"index": 0, "delta": {"content": token or ""}, "logprobs": None, "finish_reason": finish}
     if finish is not None:
         part["stop_reason"] = job.stop_reason
     part["token_ids"] = None
-    return {**head, "choices": [part]}
+    return {**head, "choices": [part], **tally}
 
 
 def usage_chunk(job: Job, generated: int, cached: int) -> dict[str, Any]:

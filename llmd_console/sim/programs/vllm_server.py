@@ -211,9 +211,11 @@ class VllmServer:
             last = len(job.output) - 1
             async for token in seq.run(job.output):
                 done = job.finish_reason if seq.generated - 1 == last else None
-                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done)))
+                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done, generated=seq.generated)))
             if not job.output:
-                await response.write(openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason)))
+                await response.write(
+                    openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason, generated=seq.generated))
+                )
             if job.include_usage:
                 tail = openai_api.usage_chunk(job, seq.generated, seq.cached_tokens)
                 self._remember_usage(request, tail["usage"])
