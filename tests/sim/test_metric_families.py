@@ -153,6 +153,7 @@ def test_http_instrumentator_counts_requests_by_route(sim: SimCluster, kubectl: 
     assert httpx.post(vllm_url(sim, kubectl, "/v1/completions"), json=body).status_code == 200
     assert httpx.get(vllm_url(sim, kubectl, "/health")).status_code == 200
     assert httpx.get(vllm_url(sim, kubectl, "/no-such-route")).status_code == 404
+    assert "vllm:num_requests_running" in httpx.get(vllm_url(sim, kubectl, "/metrics/")).text
     after = counts()
     assert after[("/v1/completions", "POST", "2xx")] - before.get(("/v1/completions", "POST", "2xx"), 0) == 1
     assert after[("none", "GET", "4xx")] - before.get(("none", "GET", "4xx"), 0) == 1

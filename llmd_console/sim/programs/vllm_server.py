@@ -134,6 +134,8 @@ class VllmServer:
     async def handle(self, port: int, path: str, request: web.Request) -> web.StreamResponse:
         """Route one request and write uvicorn's access log line for it."""
         route = path.split("?", maxsplit=1)[0]
+        # vLLM mounts the metrics app at /metrics with a catch-all path, so /metrics/ answers too.
+        route = "/metrics" if route.startswith("/metrics") else route
         started = time.monotonic()
         self.load.requests += 1
         self.load.in_flight += 1
