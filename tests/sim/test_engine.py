@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from llmd_console.sim.inference.engine import BLOCK_SIZE, Engine, LatencyProfile
 from llmd_console.sim.inference.text import tokenize
-from llmd_console.sim.inference.vllm_metrics import TTFT_BUCKETS, VllmMetrics
+from llmd_console.sim.inference.vllm_metrics import TTFT_BUCKETS, VllmMetrics, tpu_block_size
+from llmd_console.sim.programs.vllm import vllm_version
 
 MODEL = "Qwen/Qwen2.5-3B-Instruct"
 FAST = LatencyProfile(prefill_base=0.002, prefill_per_token=0.0, itl=0.002, load_factor=0.0)
@@ -110,3 +112,34 @@ def test_histograms_use_vllm_buckets() -> None:
         if name.startswith("vllm:time_to_first_token_seconds_bucket") and "+Inf" not in name
     )
     assert bounds == list(TTFT_BUCKETS)
+
+
+@pytest.mark.parametrize(
+    ("max_model_len", "max_num_seqs", "block"),
+    [(1024, 256, 64), (2048, 256, 128), (4096, 256, 256), (32768, 256, 64), (100_000, 256, 256), (2048, 2048, 128)],
+)
+def test_tpu_block_size_follows_the_pallas_backend(max_model_len: int, max_num_seqs: int, block: int) -> None:
+    # get_page_size: max_model_len / 16 within [16, 256] (16 above 8192), raised to get_min_page_size.
+    assert tpu_block_size(max_model_len, max_num_seqs) == block
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        ("vllm/vllm-tpu:v0.11.1", "0.11.1"),
+        ("vllm/vllm-tpu:v0.13.2-ironwood", "0.13.2"),
+        ("ghcr.io/llm-d/llm-d-cuda:v0.4.0", "0.11.2"),
+    ],
+)
+def test_each_image_tag_names_its_vllm_version(image: str, version: str) -> None:
+    assert vllm_version(image) == version
+
+
+async def test_a_larger_block_size_caches_whole_blocks_only() -> None:
+    metrics = VllmMetrics(MODEL, 2048, {"block_size": "128"})
+    engine = Engine(metrics, 8, 1000, FAST, block_size=128)
+    prompt = " ".join(f"w{i}" for i in range(300))
+    await serve(engine, prompt, 2)
+    await serve(engine, prompt, 2)
+    tokens = len(tokenize(prompt))
+    assert samples(metrics)["vllm:prefix_cache_hits_total{}"] == ((tokens - 1) // 128) * 128

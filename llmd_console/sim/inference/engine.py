@@ -49,13 +49,13 @@ class EngineStats:
     kv_usage: float
 
 
-def block_hashes(tokens: list[str]) -> list[str]:
+def block_hashes(tokens: list[str], block_size: int = BLOCK_SIZE) -> list[str]:
     """Chained hashes of the prompt's full blocks, as vLLM's prefix cache keys them."""
     out: list[str] = []
     parent = ""
-    for start in range(0, len(tokens) - len(tokens) % BLOCK_SIZE, BLOCK_SIZE):
+    for start in range(0, len(tokens) - len(tokens) % block_size, block_size):
         digest = hashlib.blake2b(
-            (parent + "\x00".join(tokens[start : start + BLOCK_SIZE])).encode(), digest_size=12
+            (parent + "\x00".join(tokens[start : start + block_size])).encode(), digest_size=12
         ).hexdigest()
         out.append(digest)
         parent = digest
@@ -73,9 +73,15 @@ class Engine:
     """Schedules sequences onto a fixed batch and KV budget."""
 
     def __init__(
-        self, metrics: VllmMetrics, max_num_seqs: int, kv_blocks: int, profile: LatencyProfile | None = None
+        self,
+        metrics: VllmMetrics,
+        max_num_seqs: int,
+        kv_blocks: int,
+        profile: LatencyProfile | None = None,
+        block_size: int = BLOCK_SIZE,
     ) -> None:
         self.metrics = metrics
+        self.block_size = block_size
         self.max_num_seqs = max(1, max_num_seqs)
         self.kv_blocks = max(1, kv_blocks)
         self.profile = profile or LatencyProfile()
@@ -104,10 +110,12 @@ class Engine:
 
     # ---- admission -----------------------------------------------------------
     def _fits(self, seq: _Seq) -> bool:
-        return self.running < self.max_num_seqs and self.free_blocks >= math.ceil((seq.prompt_len + 1) / BLOCK_SIZE)
+        return self.running < self.max_num_seqs and self.free_blocks >= math.ceil(
+            (seq.prompt_len + 1) / self.block_size
+        )
 
     def _take(self, seq: _Seq) -> None:
-        seq.blocks = math.ceil((seq.prompt_len + 1) / BLOCK_SIZE)
+        seq.blocks = math.ceil((seq.prompt_len + 1) / self.block_size)
         self.free_blocks -= seq.blocks
         self.running += 1
 
@@ -142,7 +150,7 @@ class Engine:
 
     def _grow(self, seq: _Seq, tokens: int) -> bool:
         """Make room for ``tokens`` tokens; False when the cache is full (preempt)."""
-        need = math.ceil(tokens / BLOCK_SIZE) - seq.blocks
+        need = math.ceil(tokens / self.block_size) - seq.blocks
         if need <= 0:
             return True
         if self.free_blocks < need:
@@ -160,7 +168,8 @@ class Engine:
             self._prefix.move_to_end(digest)
             hit += 1
         # At least one prompt token is always computed, as in vLLM.
-        return min(hit * BLOCK_SIZE, ((prompt_len - 1) // BLOCK_SIZE) * BLOCK_SIZE)
+        size = self.block_size
+        return min(hit * size, ((prompt_len - 1) // size) * size)
 
     def _remember_prefix(self, hashes: list[str]) -> None:
         for digest in hashes:
@@ -172,8 +181,7 @@ class Engine:
     # ---- generation ----------------------------------------------------------
     def sequence(self, prompt: list[str], max_tokens: int) -> Sequence:
         """A new request for this engine."""
-        self.metrics.request_max_tokens.observe(max_tokens)
-        return Sequence(self, prompt)
+        return Sequence(self, prompt, max_tokens)
 
     async def _preempt(self, seq: _Seq, tokens: int) -> None:
         """Out of KV blocks: give ours back, wait for room, recompute."""
@@ -187,9 +195,10 @@ class Engine:
 class Sequence:
     """One request's life in the engine: queued, prefilled, decoded, finished."""
 
-    def __init__(self, engine: Engine, prompt: list[str]) -> None:
+    def __init__(self, engine: Engine, prompt: list[str], max_tokens: int) -> None:
         self.engine = engine
         self.prompt = prompt
+        self.max_tokens = max_tokens
         self.cached_tokens = 0
         self.generated = 0
         self._seq = _Seq(len(prompt))
@@ -202,7 +211,7 @@ class Sequence:
 
         Closing the iterator early (a client that went away) frees the sequence."""
         engine, m, seq = self.engine, self.engine.metrics, self._seq
-        hashes = block_hashes(self.prompt)
+        hashes = block_hashes(self.prompt, engine.block_size)
         await engine._admit(seq)
         self._admitted = time.monotonic()
         try:
@@ -219,13 +228,21 @@ class Sequence:
             m.queue_time.observe(self._admitted - self._arrival)
             m.ttft.observe(self._first - self._arrival)
             m.prefill_time.observe(self._first - self._admitted)
+            # The step that prefilled this request scheduled its prompt tokens (and sampled the
+            # first token); vLLM records the request's generation budget and n at that point.
+            m.iteration_tokens.observe(len(self.prompt))
+            m.request_max_generation_tokens.observe(self.max_tokens)
+            m.request_n.observe(1)
             for index, token in enumerate(output):
                 if index:
                     await asyncio.sleep(engine.profile.decode_step(engine.running, engine.max_num_seqs))
                     while not engine._grow(seq, len(self.prompt) + index + 1):
                         await engine._preempt(seq, len(self.prompt) + index)
                     now = time.monotonic()
+                    # Each decode step of this sequence schedules one token.
+                    m.iteration_tokens.observe(1)
                     m.itl.observe(now - last)
+                    m.tpot_deprecated.observe(now - last)
                     last = now
                 m.generation_tokens.inc()
                 engine.generation_tokens_total += 1
@@ -250,6 +267,7 @@ class Sequence:
         m.success[reason].inc()
         m.request_prompt_tokens.observe(len(self.prompt))
         m.request_generation_tokens.observe(self.generated)
+        m.request_max_tokens.observe(self.max_tokens)
         if self._first:
             end = self._end or time.monotonic()
             m.e2e.observe(end - self._arrival)

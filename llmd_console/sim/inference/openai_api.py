@@ -1,5 +1,8 @@
-"""The OpenAI-compatible request and response shapes vLLM uses: parsing and
-validation with vLLM's error messages, and the JSON bodies and SSE chunks it sends."""
+"""The OpenAI-compatible request and response shapes of vLLM 0.11.1: parsing and
+validation with its error messages (``SamplingParams._verify_args`` and the serving
+layer's checks), and the JSON bodies and SSE chunks it sends, field for field as its
+pydantic models dump them (``vllm/entrypoints/openai/protocol.py``; chat chunks are
+dumped with ``exclude_unset``, completion chunks with every field)."""
 
 from __future__ import annotations
 
@@ -24,18 +27,21 @@ class OpenAIError(Exception):
         self.param = param
 
     def body(self) -> dict[str, Any]:
-        """The error envelope newer vLLM sends (and the openai SDK parses)."""
-        return {"error": {"message": self.message, "type": self.err_type, "param": self.param, "code": self.status}}
+        """vLLM's ``ErrorResponse`` (``param`` is always null: 0.11.1 never sets it)."""
+        return {"error": {"message": self.message, "type": self.err_type, "param": None, "code": self.status}}
 
 
 def _bad(message: str, param: str | None = None) -> OpenAIError:
     return OpenAIError(400, message, "BadRequestError", param)
 
 
+def _invalid(detail: list[dict[str, Any]]) -> OpenAIError:
+    """FastAPI's request validation error, as vLLM's handler turns it into a 400."""
+    return OpenAIError(400, str(detail), "Bad Request")
+
+
 def _missing(field_name: str, body: object) -> OpenAIError:
-    # FastAPI's validation error list, as vLLM forwards it in the message.
-    detail = [{"type": "missing", "loc": ("body", field_name), "msg": "Field required", "input": body}]
-    return _bad(str(detail))
+    return _invalid([{"type": "missing", "loc": ("body", field_name), "msg": "Field required", "input": body}])
 
 
 @dataclass
@@ -51,6 +57,8 @@ class Job:
     stream: bool
     include_usage: bool
     stop_reason: str | None = None
+    prompt_details: bool = False  # vLLM's --enable-prompt-tokens-details
+    continuous_usage: bool = False  # stream_options.continuous_usage_stats (with include_usage)
     request_id: str = field(default_factory=lambda: secrets.token_hex(16))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -63,22 +71,16 @@ class Job:
 def _stop_list(raw: object) -> list[str]:
     if raw is None:
         return []
-    if isinstance(raw, str):
-        return [raw] if raw else []
-    if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
-        return [s for s in raw if s]
-    raise _bad("stop must be a string or a list of strings", "stop")
+    stops = [raw] if isinstance(raw, str) else raw
+    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+        raise _invalid([{"type": "string_type", "loc": ("body", "stop"), "msg": "Input should be a valid string"}])
+    if not all(stops):
+        raise _bad("stop cannot contain an empty string.")
+    return list(stops)
 
 
-def _positive_int(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _bad(f"{name} must be an integer, got {value!r}", name)
-    if value < 1:
-        raise _bad(f"{name} must be at least 1, got {value}.", name)
-    return value
+def _whole(body: dict[str, Any], name: str) -> int | None:
+    return None if body.get(name) is None else _int(body, name, 0)
 
 
 def _prompt_text(body: dict[str, Any], chat: bool) -> str:
@@ -109,13 +111,64 @@ def _prompt_text(body: dict[str, Any], chat: bool) -> str:
     return prompt
 
 
-def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int) -> Job:
+def _float(body: dict[str, Any], name: str, default: float) -> float:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _invalid([{"type": "float_type", "loc": ("body", name), "msg": "Input should be a valid number"}])
+    return float(value)
+
+
+def _int(body: dict[str, Any], name: str, default: int) -> int:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid([{"type": "int_type", "loc": ("body", name), "msg": "Input should be a valid integer"}])
+    return value
+
+
+def _verify_sampling(body: dict[str, Any], n: int, max_tokens: int) -> None:
+    """``SamplingParams._verify_args`` of vLLM 0.11.1, in its order and with its messages."""
+    if n < 1:
+        raise _bad(f"n must be at least 1, got {n}.")
+    for name in ("presence_penalty", "frequency_penalty"):
+        value = _float(body, name, 0.0)
+        if not -2.0 <= value <= 2.0:
+            raise _bad(f"{name} must be in [-2, 2], got {value}.")
+    repetition = _float(body, "repetition_penalty", 1.0)
+    if repetition <= 0.0:
+        raise _bad(f"repetition_penalty must be greater than zero, got {repetition}.")
+    temperature = _float(body, "temperature", 1.0)
+    if temperature < 0.0:
+        raise _bad(f"temperature must be non-negative, got {temperature}.")
+    top_p = _float(body, "top_p", 1.0)
+    if not 0.0 < top_p <= 1.0:
+        raise _bad(f"top_p must be in (0, 1], got {top_p}.")
+    top_k = _int(body, "top_k", 0)
+    if top_k < -1:
+        raise _bad(f"top_k must be 0 (disable), or at least 1, got {top_k}.")
+    min_p = _float(body, "min_p", 0.0)
+    if not 0.0 <= min_p <= 1.0:
+        raise _bad(f"min_p must be in [0, 1], got {min_p}.")
+    if max_tokens < 1:
+        raise _bad(f"max_tokens must be at least 1, got {max_tokens}.")
+    min_tokens = _int(body, "min_tokens", 0)
+    if min_tokens < 0:
+        raise _bad(f"min_tokens must be greater than or equal to 0, got {min_tokens}.")
+    if min_tokens > max_tokens:
+        raise _bad(f"min_tokens must be less than or equal to max_tokens={max_tokens}, got {min_tokens}.")
+
+
+def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int, prompt_details: bool = False) -> Job:
     """Validate a completions or chat request body into a :class:`Job`."""
     try:
         body = loads_json(raw or b"")
     except DecodeError as exc:
-        detail = [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "ctx": {"error": str(exc)}}]
-        raise _bad(str(detail)) from None
+        raise _invalid(
+            [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "ctx": {"error": str(exc)}}]
+        ) from None
     if not isinstance(body, dict):
         raise _bad("the request body must be a JSON object")
     model = body.get("model", served_name)
@@ -129,11 +182,9 @@ def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int) -> Jo
             f"{len(prompt)} input tokens. Please reduce the length of the input messages.",
             "input_tokens",
         )
-    n = body.get("n", 1)
-    if n != 1:
-        raise _bad("only n=1 is served by this deployment", "n")
-    asked = _positive_int(body, "max_completion_tokens") if chat else None
-    asked = asked or _positive_int(body, "max_tokens")
+    n = _int(body, "n", 1)
+    asked = _whole(body, "max_completion_tokens") if chat else None
+    asked = asked or _whole(body, "max_tokens")
     room = max_model_len - len(prompt)
     if asked is not None and asked > room:
         raise _bad(
@@ -143,18 +194,25 @@ def parse(raw: bytes, *, chat: bool, served_name: str, max_model_len: int) -> Jo
             "max_tokens",
         )
     # vLLM's completions default is 16 tokens; chat may use the rest of the context.
-    max_tokens = asked or (room if chat else 16)
+    max_tokens = room if chat and asked is None else min(room, 16 if asked is None else asked)
+    _verify_sampling(body, n, max_tokens)
+    if n != 1:
+        # vLLM would sample n choices; this simulator generates one.
+        raise _bad(f"only n=1 is simulated, got n={n}.")
     stream = bool(body.get("stream", False))
     options = body.get("stream_options")
     if options is not None and not stream:
         raise _bad("Stream options can only be defined when `stream=True`.", "stream_options")
     include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+    continuous = include_usage and bool(isinstance(options, dict) and options.get("continuous_usage_stats"))
     said = answer(text)
     if body.get("ignore_eos"):
         while len(said) < max_tokens:
             said += said
     output, finish, stop_reason = _cut(said, max_tokens, _stop_list(body.get("stop")))
-    return Job(chat, model, prompt, output, finish, max_tokens, stream, include_usage, stop_reason)
+    return Job(
+        chat, model, prompt, output, finish, max_tokens, stream, include_usage, stop_reason, prompt_details, continuous
+    )
 
 
 def _cut(said: list[str], max_tokens: int, stops: list[str]) -> tuple[list[str], str, str | None]:
@@ -175,84 +233,114 @@ def _cut(said: list[str], max_tokens: int, stops: list[str]) -> tuple[list[str],
 
 
 def usage(job: Job, generated: int, cached: int) -> dict[str, Any]:
-    """The usage object."""
-    out: dict[str, Any] = {
+    """``UsageInfo``: cached tokens only with ``--enable-prompt-tokens-details`` (off by default)."""
+    return {
         "prompt_tokens": len(job.prompt),
         "total_tokens": len(job.prompt) + generated,
         "completion_tokens": generated,
-        "prompt_tokens_details": {"cached_tokens": cached} if cached else None,
+        "prompt_tokens_details": {"cached_tokens": cached} if job.prompt_details and cached else None,
     }
-    return out
 
 
 def full_response(job: Job, text: str, generated: int, cached: int) -> dict[str, Any]:
-    """The non-streaming response body."""
-    choice: dict[str, Any]
-    if job.chat:
-        choice = {
-            "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": text,
-                "refusal": None,
-                "tool_calls": [],
-                "reasoning_content": None,
-            },
-            "logprobs": None,
-            "finish_reason": job.finish_reason,
-            "stop_reason": job.stop_reason,
-        }
-    else:
-        choice = {
-            "index": 0,
-            "text": text,
-            "logprobs": None,
-            "finish_reason": job.finish_reason,
-            "stop_reason": job.stop_reason,
-            "prompt_logprobs": None,
-        }
-    return {
+    """The non-streaming ``ChatCompletionResponse`` / ``CompletionResponse``, every field dumped."""
+    body: dict[str, Any] = {
         "id": job.id,
         "object": "chat.completion" if job.chat else "text_completion",
         "created": job.created,
         "model": job.model,
-        "choices": [choice],
-        "usage": usage(job, generated, cached),
-        "system_fingerprint": None,
-        "service_tier": None,
-        "kv_transfer_params": None,
-        "prompt_logprobs": None,
     }
-
-
-def chunk(job: Job, token: str | None, *, first: bool = False, finish: str | None = None) -> dict[str, Any]:
-    """One streamed chunk; ``first`` is chat's role-only opener."""
     if job.chat:
-        delta: dict[str, Any] = {"role": "assistant", "content": ""} if first else {"content": token or ""}
-        choice: dict[str, Any] = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": text,
+            "refusal": None,
+            "annotations": None,
+            "audio": None,
+            "function_call": None,
+            "tool_calls": [],
+            "reasoning_content": None,
+        }
+        body["choices"] = [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": job.finish_reason,
+                "stop_reason": job.stop_reason,
+                "token_ids": None,
+            }
+        ]
     else:
-        choice = {"index": 0, "text": token or "", "logprobs": None, "finish_reason": finish}
-    if finish is not None:
-        choice["stop_reason"] = job.stop_reason
-    return {
+        body["choices"] = [
+            {
+                "index": 0,
+                "text": text,
+                "logprobs": None,
+                "finish_reason": job.finish_reason,
+                "stop_reason": job.stop_reason,
+                "token_ids": None,
+                "prompt_logprobs": None,
+                "prompt_token_ids": None,
+            }
+        ]
+    body.update(service_tier=None, system_fingerprint=None, usage=usage(job, generated, cached))
+    if job.chat:
+        body.update(prompt_logprobs=None, prompt_token_ids=None)
+    body["kv_transfer_params"] = None
+    return body
+
+
+def chunk(
+    job: Job, token: str | None, *, first: bool = False, finish: str | None = None, generated: int = 0
+) -> dict[str, Any]:
+    """One streamed chunk; ``first`` is chat's role-only opener; ``generated`` tokens so far.
+
+    Chat chunks carry only the fields vLLM set (``usage`` only with continuous usage stats;
+    ``stop_reason`` only on the finishing chunk; ``prompt_token_ids`` on the opener);
+    completion chunks carry all."""
+    running: dict[str, Any] | None = None
+    if job.continuous_usage:
+        prompt = len(job.prompt)
+        running = {"prompt_tokens": prompt, "total_tokens": prompt + generated, "completion_tokens": generated}
+    head: dict[str, Any] = {
         "id": job.id,
         "object": "chat.completion.chunk" if job.chat else "text_completion",
         "created": job.created,
         "model": job.model,
-        "choices": [choice],
-        "usage": None,
     }
+    if not job.chat:
+        choice = {
+            "index": 0,
+            "text": token or "",
+            "logprobs": None,
+            "finish_reason": finish,
+            "stop_reason": job.stop_reason if finish is not None else None,
+            "prompt_token_ids": None,
+            "token_ids": None,
+        }
+        return {**head, "choices": [choice], "usage": running and {**running, "prompt_tokens_details": None}}
+    tally = {} if running is None else {"usage": running}
+    if first:
+        opener = {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+        return {**head, "choices": [opener], **tally, "prompt_token_ids": None}
+    part: dict[str, Any] = {"index": 0, "delta": {"content": token or ""}, "logprobs": None, "finish_reason": finish}
+    if finish is not None:
+        part["stop_reason"] = job.stop_reason
+    part["token_ids"] = None
+    return {**head, "choices": [part], **tally}
 
 
 def usage_chunk(job: Job, generated: int, cached: int) -> dict[str, Any]:
-    """The extra chunk ``stream_options.include_usage`` asks for."""
+    """The extra chunk ``stream_options.include_usage`` asks for (dumped without nulls)."""
+    tally = {k: v for k, v in usage(job, generated, cached).items() if v is not None}
     return {
         "id": job.id,
         "object": "chat.completion.chunk" if job.chat else "text_completion",
         "created": job.created,
         "model": job.model,
         "choices": [],
-        "usage": usage(job, generated, cached),
+        "usage": tally,
     }
 
 

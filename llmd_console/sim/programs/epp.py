@@ -12,16 +12,19 @@ from typing import Any
 from aiohttp import web
 
 from llmd_console.sim.inference.epp_metrics import EppMetrics
-from llmd_console.sim.inference.picker import Candidate, Scheduler
+from llmd_console.sim.inference.picker import PREFIX_BLOCK_CHARS, Candidate, Scheduler
+from llmd_console.sim.inference.process_metrics import Workload
 from llmd_console.sim.programs.base import ContainerIO, Exit
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 from llmd_console.sim.storage.objects import Obj, condition, name_of
+from llmd_console.sim.storage.quantity import parse_quantity
 from llmd_console.sim.storage.selectors import Requirement
 
 GRPC_PORT, HEALTH_PORT, METRICS_PORT = 9002, 9003, 9090
 POOLS = "inferencepools.inference.networking.k8s.io"
 REFRESH_SECONDS = 1.0
+API_HOST = "34.118.224.1:443"  # the kubernetes Service in GKE's default service range
 
 
 def zap(io: ContainerIO, level: str, logger: str, msg: str, **fields: object) -> None:
@@ -118,7 +121,10 @@ class EppServer:
         self.pool_name = pool
         self.namespace = namespace
         self.scheduler = Scheduler(io.ctx.rng)
-        self.metrics = EppMetrics(pool)
+        self.load = Workload()
+        self.metrics = EppMetrics(pool, self.load, _gomaxprocs(io))
+        # The informers' first lists and watches (InferencePool, Pod) through the in-cluster client.
+        self.metrics.rest_requests.labels("200", "GET", API_HOST).inc(4)
         self._ready: frozenset[str] = frozenset()
 
     # ---- the process interface ----------------------------------------------
@@ -140,7 +146,9 @@ class EppServer:
             if path.split("?", 1)[0] != "/metrics":
                 return web.Response(status=404, text="404 page not found\n")
             self.refresh()
-            return web.Response(body=self.metrics.exposition(), content_type="text/plain", charset="utf-8")
+            body = self.metrics.exposition()
+            self.load.bytes_out += len(body)
+            return web.Response(body=body, content_type="text/plain", charset="utf-8")
         return web.Response(status=415, text='invalid gRPC request content-type ""')
 
     # ---- the model servers --------------------------------------------------
@@ -184,20 +192,22 @@ class EppServer:
         """Update the pool gauges from the model servers, as the metrics refresher does."""
         cands = self.candidates()
         m = self.metrics
-        m.ready_pods.set(len(cands))
-        m.avg_kv.set(sum(c.kv_usage for c in cands) / len(cands) if cands else 0.0)
-        m.avg_queue.set(sum(c.waiting for c in cands) / len(cands) if cands else 0.0)
-        m.avg_running.set(sum(c.running for c in cands) / len(cands) if cands else 0.0)
+        m.ready_pods.labels(self.pool_name).set(len(cands))
+        m.avg_kv.labels(self.pool_name).set(sum(c.kv_usage for c in cands) / len(cands) if cands else 0.0)
+        m.avg_queue.labels(self.pool_name).set(sum(c.waiting for c in cands) / len(cands) if cands else 0.0)
         m.per_pod_queue.clear()
         for c in cands:
             m.per_pod_queue.labels(self.pool_name, c.name.split("/", 1)[1]).set(c.waiting)
         ready = frozenset(c.name for c in cands)
         if ready != self._ready:
-            m.reconcile_total.labels("pod", "success").inc()
-            m.reconcile_total.labels("inferencepool", "success").inc()
+            # Each pod that changed went through the pod controller; the pool was re-read.
+            for _ in ready ^ self._ready:
+                m.reconciled("pod", 0.0004)
+            m.reconciled("inferencepool", 0.0009)
             self._ready = ready
             self.scheduler.prefix.forget(set(ready))
         m.prefix_size.set(self.scheduler.prefix.size())
+        m.used(m.prefix_size)
 
     async def refresh_forever(self) -> None:
         """Refresh the scraped metrics periodically."""
@@ -206,7 +216,7 @@ class EppServer:
             self.refresh()
             if self.pool() is None:
                 if ticks % 30 == 0:
-                    self.metrics.reconcile_errors.labels("inferencepool").inc()
+                    self.metrics.reconciled("inferencepool", 0.0006, ok=False)
                     zap(
                         self.io,
                         "error",
@@ -224,6 +234,8 @@ class EppServer:
     def schedule(self, body: bytes, request_id: str) -> Routed | Rejected:
         """Pick an endpoint for one request (the ext-proc request-body phase)."""
         started = time.perf_counter()
+        self.load.requests += 1
+        self.load.bytes_in += len(body)
         try:
             payload = loads_json(body or b"{}")
         except DecodeError as exc:
@@ -233,7 +245,7 @@ class EppServer:
         model = payload["model"]
         cands = self.candidates()
         if not cands:
-            self.metrics.attempts.labels("failure", model, "", "", "").inc()
+            self.metrics.attempts.labels("failure").inc()
             zap(
                 self.io,
                 "error",
@@ -247,15 +259,20 @@ class EppServer:
         decision = self.scheduler.pick(model, _prompt_of(payload), cands)
         took = time.perf_counter() - started
         m = self.metrics
+        self.load.busy_seconds += took
+        self.load.in_flight += 1
         m.scheduler_e2e.observe(took)
+        m.used(m.scheduler_e2e)
         for plugin in ("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer"):
             m.plugin_duration.labels("Scorer", plugin, plugin).observe(took / 4)
         m.plugin_duration.labels("Picker", "max-score-picker", "max-score-picker").observe(took / 4)
-        pod_ns, pod_name = decision.target.name.split("/", 1)
-        m.attempts.labels("success", model, pod_name, pod_ns, decision.target.address.rsplit(":", 1)[1]).inc()
+        m.attempts.labels("success").inc()
         if decision.prefix_blocks:
             hit = decision.scores[decision.target.name]["prefix-cache-scorer"]
             m.prefix_hit_ratio.observe(hit)
+            m.prefix_hit_bytes.observe(round(hit * len(decision.prefix_blocks)) * PREFIX_BLOCK_CHARS)
+            m.used(m.prefix_hit_ratio)
+            m.used(m.prefix_hit_bytes)
         m.requests.labels(model, model).inc()
         m.request_sizes.labels(model, model).observe(len(body))
         m.running.labels(model).inc()
@@ -284,6 +301,8 @@ class EppServer:
         """The response went back to the client (the ext-proc response phases)."""
         m, model = self.metrics, routed.model
         m.running.labels(model).dec()
+        self.load.in_flight = max(self.load.in_flight - 1, 0)
+        self.load.bytes_out += response_bytes
         if status >= 400:
             m.errors.labels(model, model, "Unknown" if status >= 500 else "BadRequest").inc()
             return
@@ -294,8 +313,19 @@ class EppServer:
             m.input_tokens.labels(model, model).observe(int(usage.get("prompt_tokens", 0)))
             out = int(usage.get("completion_tokens", 0))
             m.output_tokens.labels(model, model).observe(out)
+            details = usage.get("prompt_tokens_details")
+            cached = details.get("cached_tokens", 0) if isinstance(details, dict) else 0
+            m.cached_tokens.labels(model, model).observe(int(cached or 0))
             if out:
                 m.ntpot.labels(model, model).observe(took / out)
+
+
+def _gomaxprocs(io: ContainerIO) -> int:
+    """Go 1.25's GOMAXPROCS in a container: the CPU limit rounded up, else the node's CPUs."""
+    limit = io.limit("cpu")
+    if limit is None:
+        limit = ((io.node or {}).get("status", {}).get("capacity") or {}).get("cpu", 4)
+    return max(1, -int(-float(parse_quantity(limit)) // 1))
 
 
 def _prompt_of(payload: dict[str, Any]) -> str:

@@ -7,12 +7,27 @@ import random
 import re
 from dataclasses import dataclass
 
+from llmd_console.sim.inference.vllm_metrics import tpu_block_size
 from llmd_console.sim.programs.base import ContainerIO, Exit, resolve_env
 from llmd_console.sim.programs.models import ModelInfo, lookup
 from llmd_console.sim.programs.vllm_server import VllmServer
 from llmd_console.sim.storage.quantity import parse_quantity
 
 VLLM_VERSION = "0.11.1"
+# The vLLM release inside images whose tag is not vLLM's own version. llm-d 0.4 images
+# were built on vLLM 0.11.2 (llm-d/llm-d#435); its metrics are those of 0.11.1.
+IMAGE_VLLM_VERSIONS = {"llm-d-cuda:v0.4.0": "0.11.2"}
+
+
+def vllm_version(image: str) -> str:
+    """The vLLM version an image runs: the tag of vLLM's own images, else the table above."""
+    name = image.rsplit("/", 1)[-1]
+    if name in IMAGE_VLLM_VERSIONS:
+        return IMAGE_VLLM_VERSIONS[name]
+    match = re.fullmatch(r"vllm-(?:tpu|openai):v(\d+\.\d+\.\d+)(?:-[\w.]+)?", name)
+    return match.group(1) if match else VLLM_VERSION
+
+
 HBM_GIB_PER_CHIP = {"tpu-v6e-slice": 31.25, "tpu-v5-lite-podslice": 15.75, "tpu7x": 192.0}
 GPU_MEM_GIB = 79.19
 TOPOLOGY_BOUNDS = {"1x1": "1,1,1", "2x2": "2,2,1", "2x4": "2,4,1", "2x2x1": "2,2,1"}
@@ -29,6 +44,7 @@ class VllmConfig:
     max_model_len: int | None = None
     max_num_seqs: int = 256
     gpu_memory_utilization: float = 0.9
+    prompt_tokens_details: bool = False
 
 
 def parse_argv(argv: list[str], env: dict[str, str]) -> VllmConfig:
@@ -59,6 +75,7 @@ def parse_argv(argv: list[str], env: dict[str, str]) -> VllmConfig:
         cfg.max_model_len = int(flags["max-model-len"])
     cfg.max_num_seqs = int(flags.get("max-num-seqs", 256))
     cfg.gpu_memory_utilization = float(flags.get("gpu-memory-utilization", 0.9))
+    cfg.prompt_tokens_details = flags.get("enable-prompt-tokens-details", "false").lower() == "true"
     return cfg
 
 
@@ -68,6 +85,7 @@ class VllmProgram:
     def __init__(self, image: str) -> None:
         self.tpu = "tpu" in image
         self.fake_accelerator = "llm-d-inference-sim" in image
+        self.version = vllm_version(image)
         self.pid = 1
 
     def line(self, io: ContainerIO, proc: str, level: str, where: str, msg: str) -> None:
@@ -101,7 +119,7 @@ class VllmProgram:
         # timing would change from run to run.
         rng = random.Random(f"{io.pod['metadata']['name']}/{io.container['name']}")
         info = lookup(cfg.model)
-        self.api(io, "api_server.py:1351", f"vLLM API server version {VLLM_VERSION}")
+        self.api(io, "api_server.py:1351", f"vLLM API server version {self.version}")
         self.api(
             io,
             "utils.py:253",
@@ -133,6 +151,11 @@ class VllmProgram:
             self.kv_tokens(cfg),
             io.log,
             io.ctx.latency,
+            # On TPU the KV page size follows max_model_len (vLLM's Pallas backend); CUDA uses 16.
+            block_size=tpu_block_size(max_len, cfg.max_num_seqs) if self.tpu else 16,
+            gpu_memory_utilization=cfg.gpu_memory_utilization,
+            version=self.version,
+            prompt_details=cfg.prompt_tokens_details,
         )
         io.serve(server)
         self.api(io, "api_server.py:1945", f"Starting vLLM API server 0 on http://0.0.0.0:{cfg.port}")

@@ -14,11 +14,16 @@ from aiohttp import web
 
 from llmd_console.sim.inference import openai_api
 from llmd_console.sim.inference.engine import Engine, EngineStats, LatencyProfile, Sequence
-from llmd_console.sim.inference.vllm_metrics import VllmMetrics
+from llmd_console.sim.inference.process_metrics import Workload
+from llmd_console.sim.inference.vllm_metrics import VllmMetrics, cache_config_info
 from llmd_console.sim.programs.base import ContainerIO
 
 STATS_INTERVAL = 10.0  # seconds between the engine's throughput log lines, as vLLM's default
-BLOCK_SIZE = 16
+BLOCK_SIZE = 16  # vLLM's KV block size on CUDA
+# Route templates the app serves (what the HTTP instrumentator labels requests with).
+ROUTES = frozenset(
+    ("/health", "/ping", "/v1/models", "/version", "/metrics", "/v1/completions", "/v1/chat/completions")
+)
 DISCONNECT_POLL = 0.05  # wall seconds between checks that a non-streamed request's client is still there
 # Keys the gateway sets on a request it forwards (aiohttp requests carry per-request state).
 FORWARDED_FOR = web.RequestKey("llmd_forwarded_for", str)
@@ -52,6 +57,11 @@ class VllmServer:
         kv_tokens: int,
         log: Callable[[str], None],
         profile: LatencyProfile | None = None,
+        *,
+        block_size: int = BLOCK_SIZE,
+        gpu_memory_utilization: float = 0.9,
+        version: str = "0.11.1",
+        prompt_details: bool = False,
     ) -> None:
         self.served_name = served_name
         self.model = model
@@ -62,13 +72,17 @@ class VllmServer:
         self._client_ports = itertools.cycle(range(40000, 60000, 7))
         # Usage of recent responses by gateway request id: what the EPP reads from response bodies.
         self.usage_by_request: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        blocks = max(1, kv_tokens // BLOCK_SIZE)
+        self.version = version
+        self.prompt_details = prompt_details
+        blocks = max(1, kv_tokens // block_size)
+        self.load = Workload()
         self.metrics = VllmMetrics(
             served_name,
             max_model_len,
-            {"block_size": str(BLOCK_SIZE), "num_gpu_blocks": str(blocks), "enable_prefix_caching": "True"},
+            cache_config_info(block_size, blocks, gpu_memory_utilization),
+            self.load,
         )
-        self.engine = Engine(self.metrics, max_num_seqs, blocks, profile)
+        self.engine = Engine(self.metrics, max_num_seqs, blocks, profile, block_size)
 
     def stats(self) -> EngineStats:
         """The engine's queue, batch and cache state (what the EPP scrapes)."""
@@ -120,7 +134,26 @@ class VllmServer:
     async def handle(self, port: int, path: str, request: web.Request) -> web.StreamResponse:
         """Route one request and write uvicorn's access log line for it."""
         route = path.split("?", maxsplit=1)[0]
-        response = await self._route(route, request)
+        # vLLM mounts the metrics app at /metrics with a catch-all path, so /metrics/ answers too.
+        route = "/metrics" if route.startswith("/metrics") else route
+        started = time.monotonic()
+        self.load.requests += 1
+        self.load.in_flight += 1
+        try:
+            response = await self._route(route, request)
+        finally:
+            self.load.in_flight -= 1
+        took = time.monotonic() - started
+        self.load.busy_seconds += took
+        self.metrics.observe_http(
+            request.method,
+            route if route in ROUTES else None,
+            response.status,
+            request.content_length or 0,
+            # A streamed response has no Content-Length, which the instrumentator counts as 0.
+            response.content_length or 0,
+            took,
+        )
         if route not in ("/health", "/metrics", "/v1/models"):
             peer = str(request.get(FORWARDED_FOR, "10.8.0.1"))
             reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(
@@ -138,7 +171,7 @@ class VllmServer:
         if route == "/v1/models":
             return web.json_response(self.models(), dumps=compact)
         if route == "/version":
-            return web.json_response({"version": "0.11.1"})
+            return web.json_response({"version": self.version})
         if route == "/metrics":
             return web.Response(body=self.metrics.exposition(), content_type="text/plain", charset="utf-8")
         if route in ("/v1/completions", "/v1/chat/completions"):
@@ -151,7 +184,11 @@ class VllmServer:
         """Serve a completions or chat request, streamed or whole."""
         try:
             job = openai_api.parse(
-                await request.read(), chat=chat, served_name=self.served_name, max_model_len=self.max_model_len
+                await request.read(),
+                chat=chat,
+                served_name=self.served_name,
+                max_model_len=self.max_model_len,
+                prompt_details=self.prompt_details,
             )
         except openai_api.OpenAIError as err:
             return web.json_response(err.body(), status=err.status, dumps=compact)
@@ -176,9 +213,11 @@ class VllmServer:
             last = len(job.output) - 1
             async for token in seq.run(job.output):
                 done = job.finish_reason if seq.generated - 1 == last else None
-                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done)))
+                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done, generated=seq.generated)))
             if not job.output:
-                await response.write(openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason)))
+                await response.write(
+                    openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason, generated=seq.generated))
+                )
             if job.include_usage:
                 tail = openai_api.usage_chunk(job, seq.generated, seq.cached_tokens)
                 self._remember_usage(request, tail["usage"])
