@@ -35,7 +35,10 @@ class MetricDef:
             their names across versions (the first one a series carries is used).
         per: For a ratio, the denominator's names (same generations, same order).
         late: Why the metric may have no series yet although the endpoint is fine (a counter
-            with labels has none until its first event).
+            with labels has none until its first event; a Go binary does not even write its
+            family until then).
+        sibling: A metric the same endpoint always exposes: when it is there and this one is
+            not, this one is ``late`` rather than not emitted by the version.
     """
 
     key: str
@@ -48,6 +51,7 @@ class MetricDef:
     split: tuple[str, ...] = ()
     per: tuple[str, ...] = ()
     late: str = ""
+    sibling: str = ""
 
 
 def _epp(suffix: str, *older: str) -> tuple[str, ...]:
@@ -112,6 +116,7 @@ EPP: tuple[MetricDef, ...] = (
         _epp("request_total", "inference_objective_request_total", "inference_model_request_total"),
         "/s",
         late="no request has reached the picker yet",
+        sibling="epp_ready",
     ),
     MetricDef(
         "epp_errors",
@@ -122,6 +127,7 @@ EPP: tuple[MetricDef, ...] = (
         "/s",
         split=("error_code",),
         late="not emitted until the first error",
+        sibling="epp_ready",
     ),
     MetricDef(
         "epp_duration",
@@ -135,6 +141,7 @@ EPP: tuple[MetricDef, ...] = (
         ),
         "s",
         late="no request has reached the picker yet",
+        sibling="epp_ready",
     ),
     MetricDef(
         "epp_scheduling",
@@ -144,6 +151,7 @@ EPP: tuple[MetricDef, ...] = (
         _epp("scheduler_e2e_duration_seconds", "inference_extension_scheduler_e2e_duration_seconds"),
         "s",
         late="nothing scheduled yet",
+        sibling="epp_ready",
     ),
     MetricDef(
         "epp_kv",

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from llmd_console.metrics.catalog import MetricDef
+from llmd_console.metrics.catalog import BY_KEY, MetricDef
 from llmd_console.metrics.derive import bucket_increases, quantile, rate
 from llmd_console.metrics.exposition import Labels
 from llmd_console.metrics.history import EndpointHistory
@@ -69,6 +69,8 @@ def _no_data(metric: MetricDef, histories: Sequence[EndpointHistory], who: str) 
         return "waiting for the first scrape"
     if any(_family(name) in h.families for name in metric.names for h in histories):
         return metric.late or "no series yet"
+    if metric.sibling and _present(BY_KEY[metric.sibling], histories) is not None:
+        return metric.late
     return f"not emitted by this version (looked for {', '.join(metric.names[:3])})"
 
 

@@ -50,6 +50,9 @@ async def test_the_metrics_pane_draws_both_sources_and_follows_load(world: tuple
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: pane(app).feed is not None and len(pane(app).feed.vllm) == 1, limit=60)  # type: ignore[union-attr]
         await until(pilot, lambda: "Scheduler (EPP) (1 pod)" in body(app), what="the EPP section")
+        ready = lambda: any(p.role == "decode" and p.is_ready for p in app.snapshot.pods.values())  # noqa: E731
+        await until(pilot, ready, limit=60, what="the model server ready")
+        await until(pilot, lambda: "TTFT p99" in body(app), what="the model server's metrics")
         text = body(app)
         for title in ("running requests", "KV-cache usage", "TTFT p99", "pool queue size", "ready endpoints"):
             assert title in text, title
