@@ -380,7 +380,9 @@ class KubeApi:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
             obj = self._check_kind(rtype, body)
-            obj = await fieldvalidation.check(self.openapi, request, rtype, obj, source="apply", patch=body)
+            obj = await fieldvalidation.check(
+                self.openapi, request, rtype, obj, source="apply", patch=body, namespace=ns
+            )
             meta(obj)["name"] = name
             return json_response(self._store_new(request, rtype, obj, ns), 201)
         if kind == "apply":

@@ -92,10 +92,10 @@ def _strict_error(rtype: ResourceType, unknown: list[str], source: str, patch: A
     return ApiError(400, strict)
 
 
-def _apply_error(rtype: ResourceType, obj: Obj, unknown: str) -> ApiError:
+def _apply_error(rtype: ResourceType, obj: Obj, unknown: str, namespace: str) -> ApiError:
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
-    where = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+    where = f"{meta.get('namespace') or namespace}/{meta.get('name', '')}"
     return ApiError(
         500,
         f"failed to create typed patch object ({where}; {rtype.api_version if rtype.group else '/v1'}, "
@@ -123,11 +123,19 @@ def _invalid(rtype: ResourceType, obj: Obj, errors: list[FieldError]) -> ApiErro
 
 
 async def check(
-    api: OpenApi, request: web.Request, rtype: ResourceType, obj: Obj, *, source: str = "body", patch: Any = None
+    api: OpenApi,
+    request: web.Request,
+    rtype: ResourceType,
+    obj: Obj,
+    *,
+    source: str = "body",
+    patch: Any = None,
+    namespace: str = "",
 ) -> Obj:
     """``obj`` as it will be stored: unknown fields handled per the request's directive and,
     for a custom resource, its CRD schema enforced. ``source`` says how the object came:
-    ``body`` (create, replace), ``merge`` (JSON or merge patch), ``strategic`` or ``apply``."""
+    ``body`` (create, replace), ``merge`` (JSON or merge patch), ``strategic`` or ``apply``
+    (whose error names ``namespace``, the request's)."""
     mode = directive(request)
     crd = api.crd_of(rtype)
     schema, components = await api.schema_of(rtype)
@@ -137,7 +145,7 @@ async def check(
     pruned, unknown = _prune(obj, schema, components, declared)
     if unknown:
         if source == "apply" and crd is None:
-            raise _apply_error(rtype, obj, unknown[0])
+            raise _apply_error(rtype, obj, unknown[0], namespace)
         if mode == "Strict":
             raise _strict_error(rtype, unknown, source, patch)
         if mode == "Warn":
