@@ -126,7 +126,7 @@ class KubeApi:
     async def _openapi(self, path: str) -> web.Response:
         rest = path[len("/openapi/v3") :].strip("/")
         if not rest:
-            return json_response(await self.openapi.index())
+            return json_response(self.openapi.index())
         parts = rest.split("/")
         found = None
         if parts[0] == "api" and len(parts) == 2:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import json
 from collections import OrderedDict
+from importlib import metadata
 from typing import Any
 
 from llmd_console.sim.apiserver import model_schemas as ms
@@ -30,6 +30,7 @@ CRDS = "customresourcedefinitions.apiextensions.k8s.io"
 TITLE = "Kubernetes"
 API_VERSION = "v1.32.4-gke.1415000"
 _CACHE_ENTRIES = 64
+_MODELS_VERSION = metadata.version("kubernetes")
 _API_VERSION_DOC = (
     "APIVersion defines the versioned schema of this representation of an object. Servers should convert "
     "recognized schemas to the latest internal value, and may reject unrecognized values. More info: "
@@ -190,9 +191,13 @@ def build_v2(docs: list[Obj]) -> Obj:
     }
 
 
-def digest(doc: Obj) -> str:
-    """The ``hash`` kubectl's OpenAPI cache keys a document by (SHA-512, as the API server uses)."""
-    return hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest().upper()
+def digest(key: tuple[Any, ...]) -> str:
+    """The ``hash`` kubectl's OpenAPI cache keys a document by (SHA-512, as the API server's).
+
+    It is taken over what determines the document (its types, their CRDs' resource
+    versions and the models' version) rather than over the document itself, so the index
+    needs no document built and still changes whenever a document would."""
+    return hashlib.sha512(repr((_MODELS_VERSION, key)).encode()).hexdigest().upper()
 
 
 class OpenApi:
@@ -221,22 +226,17 @@ class OpenApi:
 
     async def document(self, group: str, version: str) -> tuple[Obj, str] | None:
         """A group version's v3 document and its hash; None when it is not served."""
-        types = [rt for rt in self.registry.all() if rt.group == group and rt.version == version]
+        types = self._types(group, version)
         if not types:
             return None
-        crds = {rt.key: crd for rt in types if (crd := self.crd_of(rt)) is not None}
-        key = (
-            group,
-            version,
-            tuple(rt.key for rt in types),
-            tuple((k, c["metadata"].get("resourceVersion")) for k, c in sorted(crds.items())),
-        )
+        crds = self._crds(types)
+        key = self._key(group, version, types, crds)
         async with self._lock:
             cached = self._docs.get(key)
             if cached is None:
                 snapshot = copy.deepcopy(crds)
                 doc = await asyncio.to_thread(build_v3, group, version, types, snapshot)
-                cached = (doc, digest(doc))
+                cached = (doc, digest(key))
                 self._docs[key] = cached
                 while len(self._docs) > _CACHE_ENTRIES:
                     self._docs.popitem(last=False)
@@ -244,14 +244,29 @@ class OpenApi:
                 self._docs.move_to_end(key)
         return cached
 
-    async def index(self) -> Obj:
+    def _types(self, group: str, version: str) -> list[ResourceType]:
+        return [rt for rt in self.registry.all() if rt.group == group and rt.version == version]
+
+    def _crds(self, types: list[ResourceType]) -> dict[str, Obj]:
+        return {rt.key: crd for rt in types if (crd := self.crd_of(rt)) is not None}
+
+    @staticmethod
+    def _key(group: str, version: str, types: list[ResourceType], crds: dict[str, Obj]) -> tuple[Any, ...]:
+        return (
+            group,
+            version,
+            tuple(rt.key for rt in types),
+            tuple((k, c["metadata"].get("resourceVersion")) for k, c in sorted(crds.items())),
+        )
+
+    def index(self) -> Obj:
         """``/openapi/v3``: one entry per group version, with the hash of its current document."""
         paths: dict[str, Any] = {}
         for group, version in self.group_versions():
-            found = await self.document(group, version)
-            if found is not None:
-                rel = gv_path(group, version)
-                paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={found[1]}"}
+            types = self._types(group, version)
+            rel = gv_path(group, version)
+            key = self._key(group, version, types, self._crds(types))
+            paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={digest(key)}"}
         return {"paths": paths}
 
     async def swagger(self) -> Obj:
