@@ -135,8 +135,8 @@ class KubeApi:
             found = await self.openapi.document(parts[1], parts[2])
         if found is None:
             raise ApiError(404, "the server could not find the requested resource")
-        response = json_response(found[0])
-        response.headers["Etag"] = f'"{found[1]}"'
+        response = web.Response(body=found.body, content_type="application/json")
+        response.headers["Etag"] = f'"{found.hash}"'
         return response
 
     async def _swagger(self, request: web.Request) -> web.Response:
@@ -148,7 +148,7 @@ class KubeApi:
                 f"only the following media types are accepted: application/json (asked for: {accept[:200]})",
                 "NotAcceptable",
             )
-        return json_response(await self.openapi.swagger())
+        return web.Response(body=await self.openapi.swagger(), content_type="application/json")
 
     # ---- routing within a resource --------------------------------------
     async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:

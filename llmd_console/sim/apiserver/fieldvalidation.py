@@ -144,7 +144,7 @@ async def check(
         return obj  # a CRD without a schema (only possible before apiextensions/v1) keeps everything
     pruned, unknown = _prune(obj, schema, components, declared)
     if unknown:
-        if source == "apply" and crd is None:
+        if source == "apply":
             raise _apply_error(rtype, obj, unknown[0], namespace)
         if mode == "Strict":
             raise _strict_error(rtype, unknown, source, patch)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -200,13 +202,32 @@ def digest(key: tuple[Any, ...]) -> str:
     return hashlib.sha512(repr((_MODELS_VERSION, key)).encode()).hexdigest().upper()
 
 
+@dataclass(frozen=True)
+class Document:
+    """One built document: the JSON value, its hash and its encoded body (served as is)."""
+
+    doc: Obj
+    hash: str
+    body: bytes
+
+
+def _encode(doc: Obj) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _build(group: str, version: str, types: list[ResourceType], crds: dict[str, Obj], key: tuple[Any, ...]) -> Document:
+    doc = build_v3(group, version, types, crds)
+    return Document(doc, digest(key), _encode(doc))
+
+
 class OpenApi:
     """Builds, caches and looks up the OpenAPI documents of one simulated cluster."""
 
     def __init__(self, registry: Registry, store: Any) -> None:
         self.registry = registry
         self.store = store
-        self._docs: OrderedDict[tuple[Any, ...], tuple[Obj, str]] = OrderedDict()
+        self._docs: OrderedDict[tuple[Any, ...], Document] = OrderedDict()
+        self._swagger: tuple[tuple[Any, ...], bytes] | None = None
         self._lock = asyncio.Lock()
 
     def group_versions(self) -> list[tuple[str, str]]:
@@ -224,8 +245,8 @@ class OpenApi:
         crd = self.store.get(CRDS, "", f"{rt.plural}.{rt.group}")
         return crd if isinstance(crd, dict) else None
 
-    async def document(self, group: str, version: str) -> tuple[Obj, str] | None:
-        """A group version's v3 document and its hash; None when it is not served."""
+    async def document(self, group: str, version: str) -> Document | None:
+        """A group version's v3 document; None when it is not served."""
         types = self._types(group, version)
         if not types:
             return None
@@ -235,8 +256,7 @@ class OpenApi:
             cached = self._docs.get(key)
             if cached is None:
                 snapshot = copy.deepcopy(crds)
-                doc = await asyncio.to_thread(build_v3, group, version, types, snapshot)
-                cached = (doc, digest(key))
+                cached = await asyncio.to_thread(_build, group, version, types, snapshot, key)
                 self._docs[key] = cached
                 while len(self._docs) > _CACHE_ENTRIES:
                     self._docs.popitem(last=False)
@@ -269,20 +289,24 @@ class OpenApi:
             paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={digest(key)}"}
         return {"paths": paths}
 
-    async def swagger(self) -> Obj:
-        """``/openapi/v2``."""
+    async def swagger(self) -> bytes:
+        """``/openapi/v2``, encoded (kept until a group version's document changes)."""
         docs = []
         for group, version in self.group_versions():
             found = await self.document(group, version)
             if found is not None:
-                docs.append(found[0])
-        return build_v2(docs)
+                docs.append(found)
+        hashes = tuple(d.hash for d in docs)
+        if self._swagger is None or self._swagger[0] != hashes:
+            body = await asyncio.to_thread(lambda: _encode(build_v2([d.doc for d in docs])))
+            self._swagger = (hashes, body)
+        return self._swagger[1]
 
     async def schema_of(self, rt: ResourceType) -> tuple[Obj, dict[str, Obj]]:
         """The root schema of a kind and the component schemas its refs point into."""
         found = await self.document(rt.group, rt.version)
         assert found is not None, rt.key
-        schemas: dict[str, Obj] = found[0]["components"]["schemas"]
+        schemas: dict[str, Obj] = found.doc["components"]["schemas"]
         for schema in schemas.values():
             if _gvk(rt) in schema.get("x-kubernetes-group-version-kind", []):
                 return schema, schemas
