@@ -315,3 +315,22 @@ def test_openapi_v2_is_served_as_json(http: httpx.Client) -> None:
     assert "io.k8s.networking.inference.v1.InferencePool" in doc["definitions"]
     proto = http.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert proto.status_code == 406 and proto.json()["reason"] == "NotAcceptable"
+
+
+def test_python_client_field_validation(kubeconfig: Path) -> None:
+    """The official client's dynamic client (the typed one refuses unknown fields itself)."""
+    from kubernetes import client, config, dynamic
+    from kubernetes.client.rest import ApiException
+
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
+    with client.ApiClient(cfg) as api_client:
+        configmaps = dynamic.DynamicClient(api_client).resources.get(api_version="v1", kind="ConfigMap")
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fv-client"}, "spec": {"x": 1}}
+        with pytest.raises(ApiException) as refused:
+            configmaps.create(body=body, namespace=NAMESPACE, query_params=[("fieldValidation", "Strict")])
+        assert refused.value.status == 400
+        assert 'strict decoding error: unknown field "spec"' in json.loads(refused.value.body)["message"]
+        created = configmaps.create(body=body, namespace=NAMESPACE, query_params=[("fieldValidation", "Ignore")])
+        assert created.metadata.name == "fv-client"
+        assert "spec" not in configmaps.get(name="fv-client", namespace=NAMESPACE).to_dict()
