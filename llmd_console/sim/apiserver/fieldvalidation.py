@@ -5,9 +5,9 @@ create, update and patch handlers):
 
 - ``Strict``: refuse the request. The words depend on the path: a created or replaced
   object is a 400 ``<Kind> in version "<v>" cannot be handled as a <Kind>: strict decoding
-  error: unknown field "spec.foo"``; a JSON or merge patch a 400 ``strict decoding error:
-  ...``; a strategic merge patch a 422 ``"" is invalid: patch: Invalid value: "map[...]":
-  strict decoding error: ...``.
+  error: unknown field "spec.foo"``; a patch a 422 ``"" is invalid: patch: Invalid value:
+  "...": strict decoding error: ...`` showing the patch map (strategic merge) or the whole
+  patched object (JSON and merge patches).
 - ``Warn`` (the server's default when the parameter is absent; kubectl 1.32 itself sends
   ``Strict`` unless told ``--validate=warn``): store the object without the field and
   answer with a ``Warning: 299 - "unknown field \\"spec.foo\\""`` header per field.
@@ -21,13 +21,14 @@ schema``. Custom resources are then checked against their CRD's structural schem
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
 from llmd_console.sim.apiserver.errors import ApiError
 from llmd_console.sim.apiserver.openapi import OpenApi, crd_version_schema
-from llmd_console.sim.apiserver.structural import FieldError, Pruner, Validator, go_format, resolve
+from llmd_console.sim.apiserver.structural import FieldError, Pruner, Validator, go_format, go_value, resolve
 from llmd_console.sim.storage.objects import Obj
 from llmd_console.sim.storage.registry import ResourceType
 
@@ -76,20 +77,21 @@ def add_warning_headers(request: web.Request, response: web.StreamResponse) -> N
         response.headers.add("Warning", f'299 - "{quoted}"')
 
 
-def _strict_error(rtype: ResourceType, unknown: list[str], source: str, patch: Any) -> ApiError:
+def _strict_error(rtype: ResourceType, unknown: list[str], source: str, patch: Any, patched: Obj) -> ApiError:
     strict = "strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown)
     if source == "body":
         kind, version = rtype.kind, rtype.version
         return ApiError(400, f'{kind} in version "{version}" cannot be handled as a {kind}: {strict}')
-    if source == "strategic":
-        body = f'Invalid value: "{go_format(patch)}": {strict}'
-        return ApiError(
-            422,
-            f'"" is invalid: patch: {body}',
-            "Invalid",
-            {"causes": [{"reason": "FieldValueInvalid", "message": body, "field": "patch"}]},
-        )
-    return ApiError(400, strict)
+    # A patch: the strategic path shows the patch map (Go's %+v), the JSON and merge path
+    # the whole patched object as JSON (re-encoded from a Go map, so with sorted keys).
+    shown = go_format(patch) if source == "strategic" else json.dumps(patched, separators=(",", ":"), sort_keys=True)
+    body = f"Invalid value: {go_value(shown)}: {strict}"
+    return ApiError(
+        422,
+        f'"" is invalid: patch: {body}',
+        "Invalid",
+        {"causes": [{"reason": "FieldValueInvalid", "message": body, "field": "patch"}]},
+    )
 
 
 def _apply_error(rtype: ResourceType, obj: Obj, unknown: str, namespace: str) -> ApiError:
@@ -147,7 +149,7 @@ async def check(
         if source == "apply":
             raise _apply_error(rtype, obj, unknown[0], namespace)
         if mode == "Strict":
-            raise _strict_error(rtype, unknown, source, patch)
+            raise _strict_error(rtype, unknown, source, patch, obj)
         if mode == "Warn":
             for path in unknown:
                 warn(request, f'unknown field "{path}"')
