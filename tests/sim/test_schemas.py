@@ -178,6 +178,14 @@ def test_crd_unknown_fields_are_pruned(kubectl: Kubectl, tmp_path: Path) -> None
     assert "created" in out and "Warning" not in out
     spec = json.loads(kubectl.run("get", "inferencepool", "pruned-pool", "-n", NAMESPACE, "-o", "json"))["spec"]
     assert "priority" not in spec and spec["targetPorts"] == [{"number": 8000}]
+    # The CRD's defaults are filled in, as the API server's structural defaulting does.
+    assert spec["endpointPickerRef"] == {
+        "name": "e",
+        "port": {"number": 9002},
+        "group": "",
+        "kind": "Service",
+        "failureMode": "FailClose",
+    }
 
 
 # ---- the same rules over HTTP, with the exact Status -------------------------------------------

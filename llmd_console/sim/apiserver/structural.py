@@ -14,6 +14,7 @@ field error the API server returns.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ def _child(path: str, key: str) -> str:
 
 
 class Pruner:
-    """Drops the fields a schema does not declare and records where they were."""
+    """Drops the fields a schema does not declare and records where they were; in a CRD
+    schema, also fills in the declared defaults of absent fields."""
 
     def __init__(self, components: dict[str, Obj], *, structural: bool) -> None:
         # structural: a CRD schema, where an object with no properties holds no fields;
@@ -91,6 +93,11 @@ class Pruner:
                 out[key] = child
             else:
                 self.unknown.append(where)
+        if self.structural and isinstance(props, dict):
+            # Structural defaulting: an absent field whose schema has a default gets it.
+            for key, sub in props.items():
+                if key not in out and isinstance(sub, dict) and "default" in sub:
+                    out[key] = self.prune(copy.deepcopy(sub["default"]), sub, _child(path, key))
         return out
 
 
