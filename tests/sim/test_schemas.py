@@ -310,6 +310,9 @@ def test_openapi_index_hash_follows_the_crd(http: httpx.Client) -> None:
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["description"] = "Changed."
     assert http.put(f"{CRDS}/widgets.example.com", json=crd).status_code == 200
     assert url() != before
+    stale = http.get(before)  # as kube-openapi does: a stale hash is redirected to the current one
+    assert stale.status_code == 301 and stale.headers["Location"] == url()
+    assert http.get(url()).headers["Cache-Control"] == "public, immutable"
     changed = http.get(url()).json()["components"]["schemas"]["com.example.v1.Widget"]
     assert changed["properties"]["spec"]["description"] == "Changed."
 

@@ -91,9 +91,9 @@ class KubeApi:
         if path == "/apis":
             return json_response(discovery.api_group_list(reg))
         if path.startswith("/openapi/v3"):
-            return await self._openapi(path)
+            return await self.openapi.serve_v3(request)
         if path in ("/openapi/v2", "/openapi/v2/"):
-            return await self._swagger(request)
+            return await self.openapi.serve_v2(request)
         segs = [s for s in path.split("/") if s]
         if len(segs) == 2 and segs[0] == "api":
             doc = discovery.api_resource_list(reg, "", segs[1])
@@ -122,33 +122,6 @@ class KubeApi:
             raise _forbidden(request, rtype, rp)
         params.validate(request)
         return await self._resource(request, rtype, rp)
-
-    async def _openapi(self, path: str) -> web.Response:
-        rest = path[len("/openapi/v3") :].strip("/")
-        if not rest:
-            return json_response(self.openapi.index())
-        parts = rest.split("/")
-        found = None
-        if parts[0] == "api" and len(parts) == 2:
-            found = await self.openapi.document("", parts[1])
-        elif parts[0] == "apis" and len(parts) == 3:
-            found = await self.openapi.document(parts[1], parts[2])
-        if found is None:
-            raise ApiError(404, "the server could not find the requested resource")
-        response = web.Response(body=found.body, content_type="application/json")
-        response.headers["Etag"] = f'"{found.hash}"'
-        return response
-
-    async def _swagger(self, request: web.Request) -> web.Response:
-        """``/openapi/v2`` as JSON; the protobuf form (gnostic's ``Document``) is not served."""
-        accept = request.headers.get("Accept", "")
-        if accept and not any(t in accept for t in ("application/json", "*/*")):
-            raise ApiError(
-                406,
-                f"only the following media types are accepted: application/json (asked for: {accept[:200]})",
-                "NotAcceptable",
-            )
-        return web.Response(body=await self.openapi.swagger(), content_type="application/json")
 
     # ---- routing within a resource --------------------------------------
     async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from aiohttp import web
+
 from llmd_console.sim.apiserver import model_schemas as ms
+from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.wire import json_response
 from llmd_console.sim.storage.objects import Obj
 from llmd_console.sim.storage.registry import Registry, ResourceType
 
@@ -220,6 +224,16 @@ def _build(group: str, version: str, types: list[ResourceType], crds: dict[str, 
     return Document(doc, digest(key), _encode(doc))
 
 
+def _group_version(rest: str) -> tuple[str, str] | None:
+    """``api/v1`` -> ("", "v1"); ``apis/apps/v1`` -> ("apps", "v1"); anything else None."""
+    parts = rest.split("/")
+    if parts[0] == "api" and len(parts) == 2:
+        return "", parts[1]
+    if parts[0] == "apis" and len(parts) == 3:
+        return parts[1], parts[2]
+    return None
+
+
 class OpenApi:
     """Builds, caches and looks up the OpenAPI documents of one simulated cluster."""
 
@@ -279,15 +293,56 @@ class OpenApi:
             tuple((k, c["metadata"].get("resourceVersion")) for k, c in sorted(crds.items())),
         )
 
+    def current_hash(self, group: str, version: str) -> str:
+        """The hash of a group version's document as it is now (nothing is built)."""
+        types = self._types(group, version)
+        return digest(self._key(group, version, types, self._crds(types)))
+
     def index(self) -> Obj:
         """``/openapi/v3``: one entry per group version, with the hash of its current document."""
         paths: dict[str, Any] = {}
         for group, version in self.group_versions():
-            types = self._types(group, version)
             rel = gv_path(group, version)
-            key = self._key(group, version, types, self._crds(types))
-            paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={digest(key)}"}
+            paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={self.current_hash(group, version)}"}
         return {"paths": paths}
+
+    async def serve_v3(self, request: web.Request) -> web.Response:
+        """``/openapi/v3`` and ``/openapi/v3/<api/v1 | apis/group/version>``.
+
+        As kube-openapi's handler: a ``hash`` that is no longer current is redirected (301)
+        to the current one, and a current one is served as immutable (cacheable for a year)."""
+        rest = request.path[len("/openapi/v3") :].strip("/")
+        if not rest:
+            response = json_response(self.index())
+            response.headers["Cache-Control"] = "no-cache, private"
+            return response
+        group_version = _group_version(rest)
+        if group_version is None or not self._types(*group_version):
+            raise ApiError(404, "the server could not find the requested resource")
+        asked = request.query.get("hash")
+        current = self.current_hash(*group_version)
+        if asked is not None and asked != current:
+            moved = f"/openapi/v3/{rest}?hash={current}"
+            return web.Response(
+                status=301, headers={"Location": moved}, text=f'<a href="{moved}">Moved Permanently</a>.'
+            )
+        found = await self.document(*group_version)
+        if found is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        headers = {"Etag": f'"{found.hash}"'}
+        headers["Cache-Control"] = "public, immutable" if asked else "no-cache, private"
+        return web.Response(body=found.body, content_type="application/json", headers=headers)
+
+    async def serve_v2(self, request: web.Request) -> web.Response:
+        """``/openapi/v2`` as JSON; the protobuf form (gnostic's ``Document``) is not served."""
+        accept = request.headers.get("Accept", "")
+        if accept and not any(t in accept for t in ("application/json", "*/*")):
+            raise ApiError(
+                406,
+                f"only the following media types are accepted: application/json (asked for: {accept[:200]})",
+                "NotAcceptable",
+            )
+        return web.Response(body=await self.swagger(), content_type="application/json")
 
     async def swagger(self) -> bytes:
         """``/openapi/v2``, encoded (kept until a group version's document changes)."""
