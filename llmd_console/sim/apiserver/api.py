@@ -121,6 +121,8 @@ class KubeApi:
         if rtype.key in self.ctx.denied:
             raise _forbidden(request, rtype, rp)
         params.validate(request)
+        if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
+            await self.openapi.prepare(rtype)  # the schemas writes are validated against
         return await self._resource(request, rtype, rp)
 
     # ---- routing within a resource --------------------------------------
@@ -274,7 +276,7 @@ class KubeApi:
         if "create" not in rtype.verbs:
             raise self._not_allowed("POST", rtype)
         obj = self._check_kind(rtype, await read_body(request))
-        obj = await fieldvalidation.check(self.openapi, request, rtype, obj)
+        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
         return json_response(self._store_new(request, rtype, obj, ns), 201)
 
     def _store_update(
@@ -292,7 +294,7 @@ class KubeApi:
         self, request: web.Request, rtype: ResourceType, ns: str, name: str, *, status_only: bool
     ) -> web.StreamResponse:
         obj = self._check_kind(rtype, await read_body(request))
-        obj = await fieldvalidation.check(self.openapi, request, rtype, obj)
+        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
         if meta(obj).get("name") not in (None, name):
             raise ApiError(
                 400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
@@ -353,9 +355,7 @@ class KubeApi:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
             obj = self._check_kind(rtype, body)
-            obj = await fieldvalidation.check(
-                self.openapi, request, rtype, obj, source="apply", patch=body, namespace=ns
-            )
+            obj = fieldvalidation.check(self.openapi, request, rtype, obj, source="apply", patch=body, namespace=ns)
             meta(obj)["name"] = name
             return json_response(self._store_new(request, rtype, obj, ns), 201)
         if kind == "apply":
@@ -363,7 +363,7 @@ class KubeApi:
         result = self._apply_patch_body(kind, deep_copy(current), body)
         result = schema.check(rtype, result)
         source = {"json": "merge"}.get(kind, kind)
-        result = await fieldvalidation.check(self.openapi, request, rtype, result, source=source, patch=body)
+        result = fieldvalidation.check(self.openapi, request, rtype, result, source=source, patch=body)
         rmeta = meta(result)
         if rmeta.get("name") != name:
             raise ApiError(

@@ -124,7 +124,7 @@ def _invalid(rtype: ResourceType, obj: Obj, errors: list[FieldError]) -> ApiErro
     )
 
 
-async def check(
+def check(
     api: OpenApi,
     request: web.Request,
     rtype: ResourceType,
@@ -137,10 +137,10 @@ async def check(
     """``obj`` as it will be stored: unknown fields handled per the request's directive and,
     for a custom resource, its CRD schema enforced. ``source`` says how the object came:
     ``body`` (create, replace), ``merge`` (JSON or merge patch), ``strategic`` or ``apply``
-    (whose error names ``namespace``, the request's)."""
+    (whose error names ``namespace``, the request's). Await ``api.prepare(rtype)`` first."""
     mode = directive(request)
     crd = api.crd_of(rtype)
-    schema, components = await api.schema_of(rtype)
+    schema, components = api.schema_of(rtype)
     declared = crd_version_schema(crd, rtype.version) if crd is not None else None
     if crd is not None and declared is None:
         return obj  # a CRD without a schema (only possible before apiextensions/v1) keeps everything

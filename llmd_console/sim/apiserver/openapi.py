@@ -270,13 +270,21 @@ class OpenApi:
             cached = self._docs.get(key)
             if cached is None:
                 snapshot = copy.deepcopy(crds)
-                cached = await asyncio.to_thread(_build, group, version, types, snapshot, key)
-                self._docs[key] = cached
-                while len(self._docs) > _CACHE_ENTRIES:
-                    self._docs.popitem(last=False)
+                cached = self._keep(key, await asyncio.to_thread(_build, group, version, types, snapshot, key))
             else:
                 self._docs.move_to_end(key)
         return cached
+
+    def _keep(self, key: tuple[Any, ...], doc: Document) -> Document:
+        self._docs[key] = doc
+        while len(self._docs) > _CACHE_ENTRIES:
+            self._docs.popitem(last=False)
+        return doc
+
+    async def prepare(self, rt: ResourceType) -> None:
+        """Build (off the loop) the document :meth:`schema_of` will read for ``rt``; writes
+        await this first so that their validation, which is synchronous, finds it built."""
+        await self.document(rt.group, rt.version)
 
     def _types(self, group: str, version: str) -> list[ResourceType]:
         return [rt for rt in self.registry.all() if rt.group == group and rt.version == version]
@@ -357,10 +365,13 @@ class OpenApi:
             self._swagger = (hashes, body)
         return self._swagger[1]
 
-    async def schema_of(self, rt: ResourceType) -> tuple[Obj, dict[str, Obj]]:
-        """The root schema of a kind and the component schemas its refs point into."""
-        found = await self.document(rt.group, rt.version)
-        assert found is not None, rt.key
+    def schema_of(self, rt: ResourceType) -> tuple[Obj, dict[str, Obj]]:
+        """The root schema of a kind and the component schemas its refs point into (from the
+        document :meth:`prepare` built; built here, on the loop, only if it was not)."""
+        types = self._types(rt.group, rt.version)
+        crds = self._crds(types)
+        key = self._key(rt.group, rt.version, types, crds)
+        found = self._docs.get(key) or self._keep(key, _build(rt.group, rt.version, types, copy.deepcopy(crds), key))
         schemas: dict[str, Obj] = found.doc["components"]["schemas"]
         for schema in schemas.values():
             if _gvk(rt) in schema.get("x-kubernetes-group-version-kind", []):
