@@ -11,9 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, params, schema
+from llmd_console.sim.apiserver import discovery, fieldvalidation, params, schema
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
+from llmd_console.sim.apiserver.openapi import OpenApi
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
 from llmd_console.sim.apiserver.streams import serve_logs, serve_watch
 from llmd_console.sim.apiserver.tables import make_table
@@ -57,11 +58,14 @@ class KubeApi:
         self._delete_hook = deleter
         self._proxy = proxy
         self._server_address = server_address
+        self.openapi = OpenApi(ctx.registry, ctx.store)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         """Entry point for every request under /api, /apis, /openapi, /version."""
         try:
-            return await self._dispatch(request)
+            response = await self._dispatch(request)
+            fieldvalidation.add_warning_headers(request, response)
+            return response
         except ApiError as err:
             return error_response(err)
         except web.HTTPRequestEntityTooLarge:
@@ -87,9 +91,9 @@ class KubeApi:
         if path == "/apis":
             return json_response(discovery.api_group_list(reg))
         if path.startswith("/openapi/v3"):
-            return self._openapi(path)
-        if path.startswith("/openapi/v2"):
-            raise ApiError(404, "the server could not find the requested resource")
+            return await self.openapi.serve_v3(request)
+        if path in ("/openapi/v2", "/openapi/v2/"):
+            return await self.openapi.serve_v2(request)
         segs = [s for s in path.split("/") if s]
         if len(segs) == 2 and segs[0] == "api":
             doc = discovery.api_resource_list(reg, "", segs[1])
@@ -117,22 +121,9 @@ class KubeApi:
         if rtype.key in self.ctx.denied:
             raise _forbidden(request, rtype, rp)
         params.validate(request)
+        if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
+            await self.openapi.prepare(rtype)  # the schemas writes are validated against
         return await self._resource(request, rtype, rp)
-
-    def _openapi(self, path: str) -> web.Response:
-        reg = self.ctx.registry
-        rest = path[len("/openapi/v3") :].strip("/")
-        if not rest:
-            return json_response(discovery.openapi_v3_root(reg))
-        parts = rest.split("/")
-        doc = None
-        if parts[0] == "api" and len(parts) == 2:
-            doc = discovery.openapi_v3_doc(reg, "", parts[1])
-        elif parts[0] == "apis" and len(parts) == 3:
-            doc = discovery.openapi_v3_doc(reg, parts[1], parts[2])
-        if doc is None:
-            raise ApiError(404, "the server could not find the requested resource")
-        return json_response(doc)
 
     # ---- routing within a resource --------------------------------------
     async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:
@@ -285,6 +276,7 @@ class KubeApi:
         if "create" not in rtype.verbs:
             raise self._not_allowed("POST", rtype)
         obj = self._check_kind(rtype, await read_body(request))
+        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
         return json_response(self._store_new(request, rtype, obj, ns), 201)
 
     def _store_update(
@@ -302,6 +294,7 @@ class KubeApi:
         self, request: web.Request, rtype: ResourceType, ns: str, name: str, *, status_only: bool
     ) -> web.StreamResponse:
         obj = self._check_kind(rtype, await read_body(request))
+        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
         if meta(obj).get("name") not in (None, name):
             raise ApiError(
                 400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
@@ -362,11 +355,15 @@ class KubeApi:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
             obj = self._check_kind(rtype, body)
+            obj = fieldvalidation.check(self.openapi, request, rtype, obj, source="apply", patch=body, namespace=ns)
             meta(obj)["name"] = name
             return json_response(self._store_new(request, rtype, obj, ns), 201)
         if kind == "apply":
             self._check_kind(rtype, body)
         result = self._apply_patch_body(kind, deep_copy(current), body)
+        result = schema.check(rtype, result)
+        source = {"json": "merge"}.get(kind, kind)
+        result = fieldvalidation.check(self.openapi, request, rtype, result, source=source, patch=body)
         rmeta = meta(result)
         if rmeta.get("name") != name:
             raise ApiError(

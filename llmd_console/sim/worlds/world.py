@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from llmd_console.sim.gke.nodepools import NodePools
 from llmd_console.sim.runtime.context import SimContext
+from llmd_console.sim.storage.jsonvalue import loads_yaml
 from llmd_console.sim.storage.objects import Obj
 
 NAMESPACE = "llm-d-inference-scheduling"
@@ -122,7 +124,18 @@ GATEWAY_API_CRDS = [
         ["gateway-api"],
     ),
 ]
-INFERENCE_POOL_CRD = _crd("inference.networking.k8s.io", "InferencePool", "inferencepools", ["infpool"], ["v1"])
+
+
+def _packaged_crd(filename: str) -> Obj:
+    """A CRD manifest shipped with the simulator (``worlds/crds``), as its upstream released it."""
+    crd = loads_yaml(resources.files("llmd_console.sim.worlds").joinpath("crds", filename).read_text())
+    crd.pop("status", None)  # the API server owns a CRD's status and its timestamps
+    crd["metadata"].pop("creationTimestamp", None)
+    return crd  # type: ignore[no-any-return]
+
+
+# The real schema: `kubectl explain inferencepool.spec` and the schema checks need it.
+INFERENCE_POOL_CRD = _packaged_crd("inference.networking.k8s.io_inferencepools.yaml")
 
 
 def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
