@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
-from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.worlds.world import DECODE_NAME, NAMESPACE
-from tests.conftest import TEST_SPEED, Kubectl, require_tool, wait_for
+from tests.conftest import Kubectl, wait_for
 
 N = ("-n", NAMESPACE)
 D = ("-n", "default")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[SimCluster]:
-    with SimCluster(SimOptions(speed=TEST_SPEED, seed=23)) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def kubectl(cluster: SimCluster, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
-    return Kubectl(require_tool("kubectl"), cluster.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config"))
 
 
 def _manifest(kubectl: Kubectl, name: str, tmp_path: Path) -> Path:

@@ -23,7 +23,7 @@ from llmd_console.sim.controllers.kubelet import Kubelet
 from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
 from llmd_console.sim.controllers.workloads import Deployments, ReplicaSets
-from llmd_console.sim.gke.gateway_listener import GatewayListener, pick_address
+from llmd_console.sim.gke.gateway_listener import GatewayListener
 from llmd_console.sim.gke.gke_api import GkeApi
 from llmd_console.sim.gke.nodepools import NodePools
 from llmd_console.sim.runtime.clock import SimClock
@@ -33,6 +33,7 @@ from llmd_console.sim.runtime.control import Control
 from llmd_console.sim.worlds.scenarios import Faults
 from llmd_console.sim.worlds.world import (
     CLUSTER,
+    GATEWAY_NAME,
     LOCATION,
     NAMESPACE,
     PROJECT,
@@ -85,7 +86,7 @@ class SimCluster:
         self.faults: Faults | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
-        self._gateway_runner: web.AppRunner | None = None
+        self._gateways: GatewayListener | None = None
         self._site: web.TCPSite | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -149,16 +150,9 @@ class SimCluster:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _start_gateway(self) -> None:
-        host, port = pick_address(random.Random(self.options.seed))
-        app = web.Application()
-        app.router.add_route("*", "/{tail:[\\s\\S]*}", GatewayListener(self.ctx).handle)
-        self._gateway_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._gateway_runner.setup()
-        site = web.TCPSite(self._gateway_runner, host, port)
-        await site.start()
-        bound = int(self._gateway_runner.addresses[0][1])
-        # Port 80 needs no port in the address, exactly like a cloud load balancer's IP.
-        self.ctx.gateway_address = host if bound == 80 else f"{host}:{bound}"
+        self._gateways = GatewayListener(self.ctx, random.Random(self.options.seed), f"{NAMESPACE}/{GATEWAY_NAME}")
+        self.ctx.gateway_address = await self._gateways.start()
+        self.ctx.load_balancers = self._gateways
 
     def _build_world(self) -> None:
         if self.options.nodes is not None or self.options.pods is not None:
@@ -174,9 +168,10 @@ class SimCluster:
         self.ctx.store.close_all_watches()
         for task in self._tasks:
             task.cancel()
-        for runner in (self._runner, self._gateway_runner):
-            if runner is not None:
-                await runner.cleanup()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._gateways is not None:
+            await self._gateways.stop()
         current = asyncio.current_task()
         pending = [
             t
