@@ -30,6 +30,7 @@ from llmd_console.sim.runtime.clock import SimClock
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.runtime.control import PREFIX as CONTROL_PREFIX
 from llmd_console.sim.runtime.control import Control
+from llmd_console.sim.runtime.tls import ServingTls, serving_tls
 from llmd_console.sim.worlds.scenarios import Faults
 from llmd_console.sim.worlds.world import (
     CLUSTER,
@@ -52,6 +53,7 @@ class SimOptions:
 
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
+    tls_port: int = 0  # the HTTPS endpoint the GKE API publishes (0 picks a free port)
     speed: float = 1.0
     accelerator: str = "tpu"  # tpu | gpu
     seed: int = 0
@@ -88,6 +90,9 @@ class SimCluster:
         self._runner: web.AppRunner | None = None
         self._gateways: GatewayListener | None = None
         self._site: web.TCPSite | None = None
+        self._tls_site: web.TCPSite | None = None
+        self._tls: ServingTls
+        self.tls_port = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -105,7 +110,7 @@ class SimCluster:
         self._build_world()
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
-        gke = GkeApi(self.node_pools, self.options.host)
+        gke = GkeApi(self.node_pools)
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         # [\s\S]: a path with an encoded newline is still routed (".*" would stop at it).
         app.router.add_route("*", "/v1/projects/{tail:[\\s\\S]*}", gke.dispatch)
@@ -117,13 +122,24 @@ class SimCluster:
         await site.start()
         self._site = site
         self.port = int(self._runner.addresses[0][1])
+        # The same API over HTTPS, as the cluster's endpoint (what get-credentials writes).
+        tls = serving_tls(self.options.host, CLUSTER)
+        self._tls = tls
+        self._tls_site = web.TCPSite(
+            self._runner, self.options.host, self.options.tls_port, ssl_context=tls.context, reuse_address=True
+        )
+        await self._tls_site.start()
+        self.tls_port = int(self._runner.addresses[-1][1])
+        gke.endpoint = f"{self.options.host}:{self.tls_port}"
+        gke.ca_pem = tls.ca_pem
 
     async def stop_api_async(self) -> None:
         """Take the API server off the network (the cluster keeps running), as an outage would."""
         self.ctx.store.close_all_watches()
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
+        for running in (self._site, self._tls_site):
+            if running is not None:
+                await running.stop()
+        self._site = self._tls_site = None
         server = self._runner.server if self._runner is not None else None
         for handler in server.connections if server is not None else []:
             # Kept-alive client connections die with the server, too.
@@ -135,6 +151,11 @@ class SimCluster:
             site = web.TCPSite(self._runner, self.options.host, self.port, reuse_address=True)
             await site.start()
             self._site = site
+            tls_site = web.TCPSite(
+                self._runner, self.options.host, self.tls_port, ssl_context=self._tls.context, reuse_address=True
+            )
+            await tls_site.start()
+            self._tls_site = tls_site
 
     def stop_api(self) -> None:
         """``stop_api_async`` from another thread."""
