@@ -113,8 +113,10 @@ def test_rollout_history_and_undo_reuse_the_previous_replicaset(kubectl: Kubectl
 
 def test_decode_rollout_stalls_on_the_single_tpu_node_as_on_a_real_cluster(kubectl: Kubectl) -> None:
     """The chart's decode Deployment keeps the default RollingUpdate (maxSurge 25% of 1 -> 1,
-    maxUnavailable 0): the surge pod needs 4 more TPU chips than the one node has, so a real
-    cluster without a free TPU node stalls too, until progressDeadlineSeconds; undo recovers."""
+    maxUnavailable 0): the surge pod needs 4 TPU chips while the one TPU node's 4 are held by
+    the old pod, so a real cluster with no free TPU node stalls too, until
+    progressDeadlineSeconds; undo recovers. (The simulator has no cluster autoscaler: on GKE
+    the pool's autoscaling could add a second TPU node, capacity permitting.)"""
     dep = yaml.safe_load(kubectl.run("get", "deploy", DECODE_NAME, *N, "-o", "yaml"))
     assert dep["spec"]["strategy"] == {
         "type": "RollingUpdate",
