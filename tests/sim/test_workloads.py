@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from llmd_console.sim.worlds.world import DECODE_NAME, NAMESPACE
+from llmd_console.sim.worlds.world import DECODE_NAME, EPP_NAME, NAMESPACE
 from tests.conftest import Kubectl, wait_for
 
 N = ("-n", NAMESPACE)
@@ -72,6 +72,9 @@ def test_pod_only_defaults_stay_out_of_templates(kubectl: Kubectl, tmp_path: Pat
     # tolerations beyond the chart's own.
     decode = json.loads(kubectl.run("get", "deploy", DECODE_NAME, *N, "-o", "json"))["spec"]["template"]["spec"]
     assert [t["key"] for t in decode["tolerations"]] == ["google.com/tpu"]
+    # A template's service account is mirrored into the deprecated field, as the v1 conversion does.
+    epp = json.loads(kubectl.run("get", "deploy", EPP_NAME, *N, "-o", "json"))["spec"]["template"]["spec"]
+    assert epp["serviceAccount"] == epp["serviceAccountName"] == EPP_NAME
 
 
 def _revisions(kubectl: Kubectl, selector: str) -> dict[str, dict[str, str]]:

@@ -108,6 +108,8 @@ def _default_pod_spec(spec: Obj) -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("securityContext", {})
+    if not spec.get("serviceAccountName") and spec.get("serviceAccount"):
+        spec["serviceAccountName"] = spec["serviceAccount"]  # the deprecated field, read on the way in
     if spec.get("serviceAccountName"):
         # The v1 conversion mirrors the name into the deprecated field, templates included.
         spec["serviceAccount"] = spec["serviceAccountName"]
