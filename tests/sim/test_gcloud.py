@@ -204,3 +204,26 @@ def test_node_pool_create_update_delete_and_operations(cluster: SimCluster, gclo
 def test_node_pool_create_names_an_unknown_machine_type(gcloud: list[str]) -> None:
     stderr = refused(gcloud, "container", "node-pools", "create", "big", *POOL, "--machine-type", "n2-megamem-416")
     assert "Machine type 'n2-megamem-416' is not one the simulated cluster provides" in stderr
+
+
+def test_runbook_gateway_api_update_and_tpu_pool_recreate(
+    cluster: SimCluster, gcloud: list[str], tmp_path: Path
+) -> None:
+    """The runbook's own commands: enable the Gateway API, then delete and recreate the TPU pool."""
+    kubectl = Kubectl(require_tool("kubectl"), cluster.write_kubeconfig(tmp_path / "kubeconfig"))
+    run(gcloud, "container", "clusters", "update", CLUSTER, "--gateway-api=standard", *WHERE)
+    described = json.loads(run(gcloud, "container", "clusters", "describe", CLUSTER, *WHERE, "--format=json"))
+    assert described["networkConfig"]["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    assert "Gateway API channel" in refused(
+        gcloud, "container", "clusters", "update", CLUSTER, "--gateway-api=disabled", *WHERE
+    )
+    run(gcloud, "container", "node-pools", "delete", TPU_POOL, *POOL, "--quiet")
+    assert kubectl.run("get", "nodes", "-l", f"cloud.google.com/gke-nodepool={TPU_POOL}", "-o", "name") == ""
+    create = ["--machine-type", "ct6e-standard-4t", "--num-nodes", "1", "--enable-autoscaling"]
+    run(gcloud, "container", "node-pools", "create", TPU_POOL, *POOL, *create, "--min-nodes", "0", "--max-nodes", "2")
+    on_pool = f"cloud.google.com/gke-nodepool={TPU_POOL}"
+    query = r"jsonpath={.items[*].metadata.labels.cloud\.google\.com/gke-tpu-topology}"
+    topology = kubectl.run("get", "nodes", "-l", on_pool, "-o", query)
+    assert topology == "2x2"
+    decode = "llm-d.ai/inferenceServing=true"
+    kubectl.run("wait", "--for=condition=Ready", "pod", "-l", decode, "--timeout=60s", timeout=70)

@@ -130,7 +130,7 @@ class GkeApi:
             "servicesIpv4Cidr": "34.118.224.0/20",
             "nodePools": pools,
             "addonsConfig": {"gcpFilestoreCsiDriverConfig": {}, "httpLoadBalancing": {}},
-            "networkConfig": {"gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}},
+            "networkConfig": {"gatewayApiConfig": {"channel": p.gateway_api}},
             "releaseChannel": {"channel": "REGULAR"},
             "selfLink": self._self_link(f"{self._base()}/clusters/{p.cluster}"),
             "createTime": "2026-01-12T09:14:03+00:00",
@@ -289,13 +289,16 @@ class GkeApi:
         update = body.get("update")
         if not isinstance(update, dict) or not update:
             return google_error(400, "INVALID_ARGUMENT", "Missing required field 'update'.")
+        if set(update) == {"desiredGatewayApiConfig"}:
+            return self._update_gateway_api(update["desiredGatewayApiConfig"])
         unsupported = sorted(k for k in update if k not in ("desiredNodePoolId", "desiredNodePoolAutoscaling"))
         if unsupported or "desiredNodePoolAutoscaling" not in update:
             return google_error(
                 400,
                 "INVALID_ARGUMENT",
-                "The simulated cluster updates only node pool autoscaling "
-                f"(update.desiredNodePoolAutoscaling); not supported here: {', '.join(unsupported) or 'none given'}.",
+                "The simulated cluster updates only node pool autoscaling (update.desiredNodePoolAutoscaling) "
+                "and the Gateway API channel (update.desiredGatewayApiConfig); not supported here: "
+                f"{', '.join(unsupported) or 'none given'}.",
             )
         pool = self.pools.pools.get(str(update.get("desiredNodePoolId", "")))
         if pool is None:
@@ -310,6 +313,19 @@ class GkeApi:
             return busy
         low, high = limits or (0, 0)
         return web.json_response(self.operation(self.pools.set_autoscaling(pool.name, limits is not None, low, high)))
+
+    def _update_gateway_api(self, config: object) -> web.Response:
+        channel = config.get("channel") if isinstance(config, dict) else None
+        if channel != "CHANNEL_STANDARD":
+            # The simulated cluster always serves the standard Gateway API CRDs: switching
+            # them off or to experimental would change what exists, which is not simulated.
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                f"The simulated cluster offers only the standard Gateway API channel (CHANNEL_STANDARD), "
+                f"not {channel!r}.",
+            )
+        return self._busy() or web.json_response(self.operation(self.pools.set_gateway_api(channel)))
 
     async def _update_pool(self, request: web.Request, pool: NodePool) -> web.Response:
         body = await self._body(request)

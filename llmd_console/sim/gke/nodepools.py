@@ -31,6 +31,7 @@ class MachineType:
 NODES_PER_TURN = 10  # nodes created, readied or removed per event-loop turn
 MAX_OPERATIONS = 500  # operations remembered (operations list), the oldest finished first out
 UPDATE_SECONDS = 20.0  # simulated duration of an autoscaling or node-label update
+GATEWAY_API_SECONDS = 180.0  # enabling the Gateway API "takes 3-5 minutes" (runbook)
 
 MACHINES = {
     m.name: m
@@ -128,6 +129,7 @@ class NodePools:
         self.project, self.location, self.cluster = project, location, cluster
         self.pools: dict[str, NodePool] = {}
         self.operations: dict[str, Operation] = {}
+        self.gateway_api = "CHANNEL_STANDARD"  # the cluster's networkConfig.gatewayApiConfig.channel
         self._ip = 2
         self._cidr = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -350,6 +352,12 @@ class NodePools:
         pool = self.pools[name]
         pool.autoscaling, pool.min_nodes, pool.max_nodes = enabled, min_nodes, max_nodes
         return self._operation("UPDATE_CLUSTER", "", self.ctx.clock.sleep(UPDATE_SECONDS))
+
+    def set_gateway_api(self, channel: str) -> Operation:
+        """Set the cluster's Gateway API channel (the runbook's ``clusters update --gateway-api``,
+        which takes minutes on GKE)."""
+        self.gateway_api = channel
+        return self._operation("UPDATE_CLUSTER", "", self.ctx.clock.sleep(GATEWAY_API_SECONDS))
 
     def set_labels(self, name: str, labels: dict[str, str]) -> Operation:
         """Replace a pool's node labels; GKE applies them to the existing nodes in place."""
