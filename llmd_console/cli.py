@@ -120,7 +120,7 @@ async def _serve_sim(args: argparse.Namespace) -> int:
     print("and for gcloud's node-pool commands:\n")
     print(f"  export CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER={cluster.url}/ CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true")
     print("  gcloud container node-pools list --cluster tpu-test-cluster --zone europe-west4-a --project ecoeng-llmd")
-    print(f"After get-credentials (the cluster's HTTPS endpoint is 127.0.0.1:{cluster.tls_port}), kubectl needs:\n")
+    print(f"\nAfter get-credentials (the cluster's HTTPS endpoint is 127.0.0.1:{cluster.tls_port}), kubectl needs:\n")
     print("  export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=<a file holding any token>   # for gke-gcloud-auth-plugin\n")
     print("Fault scenarios: llmd-console scenario list | set NAME | clear\n")
     print("Press Ctrl-C to stop.", flush=True)
