@@ -540,15 +540,14 @@ class Deployments(Controller):
             if current is None or (current.get("status"), current.get("reason"), current.get("message")) != ok:
                 renew(ok[1], ok[2])
             return
-        if created:
-            pass
-        elif progressed or current is None:
+        renewed = created or progressed or current is None
+        if not created and renewed:
             renew("ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
-        elif current.get("reason") == "ProgressDeadlineExceeded":
+        elif not renewed and current is not None and current.get("reason") == "ProgressDeadlineExceeded":
             return
         since = self._progress_at.setdefault(key, self.ctx.clock.elapsed())
         left = since + deadline - self.ctx.clock.elapsed()
-        if left < 0 and current is not None and not created and not progressed:
+        if left < 0 and current is not None and not renewed:
             set_condition(
                 conditions,
                 "Progressing",
