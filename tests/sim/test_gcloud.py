@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes import client, config
 
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.runtime.tls import serving_tls
@@ -109,7 +110,7 @@ def test_resize_tpu_pool_to_zero_and_back(cluster: SimCluster, gcloud: list[str]
 
 
 def test_get_credentials_writes_a_kubeconfig_kubectl_uses(
-    cluster: SimCluster, gcloud: list[str], tmp_path: Path
+    cluster: SimCluster, gcloud: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_tool("gke-gcloud-auth-plugin")
     kubeconfig = tmp_path / "config"
@@ -138,6 +139,11 @@ def test_get_credentials_writes_a_kubeconfig_kubectl_uses(
     kubectl.env.update(HOME=str(tmp_path), CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=str(token))
     assert doc["current-context"] == f"gke_{PROJECT}_{LOCATION}_{CLUSTER}"
     assert len(kubectl.run("get", "nodes", "-o", "name").split()) == 2
+    # The official Python client runs the same exec plugin and checks the same CA.
+    monkeypatch.setenv("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", str(token))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    api = client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))
+    assert len(api.list_node().items) == 2
     # kubectl verified the server's certificate against that CA: a wrong CA is refused.
     entry["cluster"]["certificate-authority-data"] = base64.b64encode(_other_ca()).decode()
     kubeconfig.write_text(yaml.safe_dump(doc))
