@@ -99,17 +99,20 @@ def _check_resources(kind: str, name: str, containers: list[Any], prefix: str) -
                         )
                     ],
                 )
-            if lim is not None and req is None:
-                res.setdefault("requests", {})[ext] = lim
 
 
 def _default_pod_spec(spec: Obj) -> None:
+    """SetDefaults_PodSpec and the container defaults: they apply to pods and pod templates alike."""
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("serviceAccountName", "default")
     spec.setdefault("securityContext", {})
+    if not spec.get("serviceAccountName") and spec.get("serviceAccount"):
+        spec["serviceAccountName"] = spec["serviceAccount"]  # the deprecated field, read on the way in
+    if spec.get("serviceAccountName"):
+        # The v1 conversion mirrors the name into the deprecated field, templates included.
+        spec["serviceAccount"] = spec["serviceAccountName"]
     for c in spec.get("containers") or []:
         if isinstance(c, dict):
             image = str(c.get("image", ""))
@@ -122,6 +125,20 @@ def _default_pod_spec(spec: Obj) -> None:
             for p in c.get("ports") or []:
                 if isinstance(p, dict):
                     p.setdefault("protocol", "TCP")
+
+
+def _default_pod_only(spec: Obj) -> None:
+    """What only a Pod gets, never a template: SetDefaults_Pod (requests from limits,
+    enableServiceLinks) and the ServiceAccount and DefaultTolerationSeconds admission plugins."""
+    for c in spec.get("containers") or []:
+        res = c.get("resources") if isinstance(c, dict) else None
+        if isinstance(res, dict) and isinstance(res.get("limits"), dict):
+            requests = res.setdefault("requests", {})
+            for rname, qty in res["limits"].items():
+                requests.setdefault(rname, qty)
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("serviceAccountName", "default")
+    spec["serviceAccount"] = spec["serviceAccountName"]
     tolerations = spec.setdefault("tolerations", [])
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         if not any(t.get("key") == key for t in tolerations if isinstance(t, dict)):
@@ -155,6 +172,7 @@ def _admit_pod(rtype: ResourceType, pod: Obj, creating: bool, ips: IpAllocator) 
         raise invalid("Pod", name, [("spec.containers", "Required value")])
     _check_resources("Pod", name, spec["containers"], "spec.containers")
     _default_pod_spec(spec)
+    _default_pod_only(spec)
     if creating:
         pod["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
 

@@ -287,7 +287,7 @@ class KubeApi:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
         _check_object_size(obj)
         if request.query.get("dryRun") == "All":
-            return obj
+            return self.store.prepare_update(rtype, obj, check_rv=check_rv, status_only=status_only)[0]
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
 
     async def _update(
@@ -303,9 +303,6 @@ class KubeApi:
         self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
         _check_immutable_meta(rtype, current, obj)
-        for keep in ("uid", "creationTimestamp"):
-            if keep in current["metadata"]:
-                meta(obj)[keep] = current["metadata"][keep]
         return json_response(self._store_update(request, rtype, obj, status_only=status_only, check_rv=True))
 
     @staticmethod
@@ -486,11 +483,19 @@ class KubeApi:
 
 
 def _check_immutable_meta(rtype: ResourceType, current: Obj, new: Obj) -> None:
-    """metadata.uid cannot change (ValidateObjectMetaUpdate); leaving it out keeps it."""
+    """metadata.uid cannot change (ValidateObjectMetaUpdate); leaving it out keeps it.
+
+    creationTimestamp is the server's: an update or patch that drops or nulls it (a manifest
+    from ``kubectl create --dry-run -o yaml`` carries ``creationTimestamp: null``) keeps the
+    stored value, as the API server's BeforeUpdate does.
+    """
     uid, old_uid = meta(new).get("uid"), current["metadata"].get("uid")
     if uid and uid != old_uid:
         name = current["metadata"].get("name", "")
         raise invalid(rtype.kind, name, [("metadata.uid", f'Invalid value: "{uid}": field is immutable')], rtype.group)
+    for keep in ("uid", "creationTimestamp"):
+        if keep in current["metadata"]:
+            meta(new)[keep] = current["metadata"][keep]
 
 
 def _check_object_size(obj: Obj) -> None:

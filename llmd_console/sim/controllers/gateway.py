@@ -86,8 +86,11 @@ class GatewayController(Controller):
                     accepted_by_gateway[ref] = accepted_by_gateway.get(ref, 0) + 1
                     for pool_key in backends:
                         pool_parents.setdefault(pool_key, []).append({"name": ref[1], "namespace": ref[0]})
-        for gw in self.ctx.store.list(f"gateways.{GW_GROUP}"):
+        gateways = self.ctx.store.list(f"gateways.{GW_GROUP}")
+        for gw in gateways:
             self._gateway(gw, accepted_by_gateway.get((namespace_of(gw), name_of(gw)), 0))
+        if self.ctx.load_balancers is not None:
+            self.ctx.load_balancers.retain({f"{namespace_of(gw)}/{name_of(gw)}" for gw in gateways})
         if self._has("inferencepools", POOL_GROUP):
             for pool in self.ctx.store.list(f"inferencepools.{POOL_GROUP}"):
                 self._pool(pool, pool_parents.get((namespace_of(pool), name_of(pool)), []))
@@ -139,6 +142,12 @@ class GatewayController(Controller):
                 "sc-gateway-controller",
             )
 
+        address = None
+        if controller in KNOWN_CONTROLLERS and not blocked and self._elapsed - first >= ADDRESS_DELAY:
+            # Each Gateway gets a load balancer, and so an address, of its own.
+            lbs = self.ctx.load_balancers
+            address = lbs.address_for(f"{namespace_of(gw)}/{name_of(gw)}") if lbs else self.ctx.gateway_address
+
         def update(draft: Obj) -> None:
             st = draft.setdefault("status", {})
             conds = st.setdefault("conditions", [])
@@ -146,11 +155,10 @@ class GatewayController(Controller):
                 # Nobody owns this class: the CRD defaults stay, as on a real cluster.
                 return
             set_condition(conds, "Accepted", "True", "Accepted", "", now, gen)
-            address = self.ctx.gateway_address
             if blocked:
                 st.pop("addresses", None)
                 set_condition(conds, "Programmed", "False", "AddressNotAssigned", NO_PROXY_SUBNET, now, gen)
-            elif address and self._elapsed - first >= ADDRESS_DELAY:
+            elif address:
                 st["addresses"] = [{"type": "IPAddress", "value": address}]
                 set_condition(conds, "Programmed", "True", "Programmed", "", now, gen)
             else:

@@ -13,7 +13,7 @@ from typing import Any
 from llmd_console.sim.controllers.base import Controller, split_key
 from llmd_console.sim.programs import Exit, program_for
 from llmd_console.sim.programs.base import ConfigError, ContainerIO, SimpleHttp, resolve_env
-from llmd_console.sim.programs.generic import declared_ports
+from llmd_console.sim.programs.generic import listen_ports
 from llmd_console.sim.runtime.clock import Timeline
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import Obj, name_of, namespace_of, set_condition
@@ -61,16 +61,51 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _probe_port(container: Obj, port: Any) -> int | None:
-    if isinstance(port, int):
-        return port
-    for p in container.get("ports") or []:
-        if p.get("name") == port:
-            return int(p["containerPort"])
-    try:
-        return int(port)
-    except (TypeError, ValueError):
-        return None
+def _probe_port(container: Obj, port: Any) -> tuple[int | None, str]:
+    """The kubelet's ResolveContainerPort: a number is probed whether the container declares it
+    or not; a name must be one of the container's ports. (port, "") or (None, the error)."""
+    if isinstance(port, int) and not isinstance(port, bool):
+        number = port
+    else:
+        text = str(port)
+        found = [p.get("containerPort") for p in container.get("ports") or [] if p.get("name") == text]
+        if found and isinstance(found[0], int):
+            number = found[0]
+        elif text.isdigit():  # "Last ditch effort - maybe it was an int stored as string?"
+            number = int(text)
+        else:
+            return None, f'strconv.Atoi: parsing "{text}": invalid syntax'
+    if not 0 < number < 65536:
+        return None, f"invalid port number: {number}"
+    return number, ""
+
+
+def pod_phase(states: list[ContainerState], restart_policy: str, terminal: bool) -> str:
+    """The kubelet's getPhase. A container waiting to restart counts as stopped, so a pod that
+    ran never goes back to Pending; once a deleted pod's containers have all stopped, it is
+    Succeeded (every exit code 0) or Failed."""
+    waiting = running = stopped = succeeded = 0
+    for c in states:
+        if "running" in c.state:
+            running += 1
+        elif "terminated" in c.state:
+            stopped += 1
+            succeeded += c.state["terminated"].get("exitCode") == 0
+        elif c.last_state.get("terminated"):
+            stopped += 1  # restarting after an exit
+        else:
+            waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if terminal:
+        return "Succeeded" if stopped == succeeded else "Failed"
+    if restart_policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    return "Failed" if restart_policy == "Never" else "Running"
 
 
 class PodRunner:
@@ -109,13 +144,7 @@ class PodRunner:
             st["podIP"] = self.pod_ip
             st["podIPs"] = [{"ip": self.pod_ip}]
             st["startTime"] = self.start_time
-            restart = draft["spec"].get("restartPolicy", "Always")
-            if all("terminated" in c.state for c in states) and restart != "Always" and not self.terminating:
-                st["phase"] = (
-                    "Succeeded" if all(c.state["terminated"].get("exitCode") == 0 for c in states) else "Failed"
-                )
-            else:
-                st["phase"] = "Running" if any("running" in c.state or c.restart_count for c in states) else "Pending"
+            st["phase"] = pod_phase(states, draft["spec"].get("restartPolicy", "Always"), self.terminating)
             conds = st.setdefault("conditions", [])
             reason = "" if all_ready else "ContainersNotReady"
             not_ready = [c.name for c in states if not c.ready]
@@ -267,31 +296,33 @@ class PodRunner:
             sink.close()
 
     def probe(self, spec: Obj, probe: Obj) -> tuple[bool, str]:
-        """Run one probe against the container's process; (success, failure output)."""
+        """Run one probe against the pod IP; (success, what the Unhealthy event says after
+        "<Kind> probe ": "failed: <output>" or, when the probe cannot even be built,
+        "errored and resulted in unknown state: <error>")."""
         process_for = self.ctx.processes.for_port
+        target = probe.get("httpGet") or probe.get("grpc") or probe.get("tcpSocket") or {}
+        port, error = _probe_port(spec, target.get("port"))
+        if port is None:
+            return False, f"errored and resulted in unknown state: {error}"
+        # Like a real kubelet, dial the pod IP: whatever listens there answers, declared or not.
+        proc = process_for(self.uid, port)
         if "httpGet" in probe:
-            http = probe["httpGet"]
-            port = _probe_port(spec, http.get("port"))
-            path = http.get("path", "/")
+            path = target.get("path", "/")
             url = f"http://{self.pod_ip}:{port}{path}"
-            proc = process_for(self.uid, port) if port else None
-            code = proc.probe(port, path) if proc and port else None
+            code = proc.probe(port, path) if proc else None
             if code is None:
-                return False, f'Get "{url}": dial tcp {self.pod_ip}:{port}: connect: connection refused'
-            return 200 <= code < 400, f"HTTP probe failed with statuscode: {code}"
-        target = probe.get("grpc") or probe.get("tcpSocket") or {}
-        port = _probe_port(spec, target.get("port"))
-        if port is None or process_for(self.uid, port) is None:
+                return False, f'failed: Get "{url}": dial tcp {self.pod_ip}:{port}: connect: connection refused'
+            return 200 <= code < 400, f"failed: HTTP probe failed with statuscode: {code}"
+        if proc is None:
             if "grpc" in probe:
                 return (
                     False,
-                    f'timeout: failed to connect service "{self.pod_ip}:{port}" within 1s: context deadline exceeded',
+                    f'failed: timeout: failed to connect service "{self.pod_ip}:{port}" within 1s: '
+                    "context deadline exceeded",
                 )
-            return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
-        if "grpc" in probe:
-            proc = process_for(self.uid, port)
-            if proc is not None and proc.probe(port, str(target.get("service", ""))) != 200:
-                return False, 'service unhealthy (responded with "NOT_SERVING")'
+            return False, f"failed: dial tcp {self.pod_ip}:{port}: connect: connection refused"
+        if "grpc" in probe and proc.probe(port, str(target.get("service", ""))) != 200:
+            return False, 'failed: service unhealthy (responded with "NOT_SERVING")'
         return True, ""
 
     async def probe_loop(self, spec: Obj, cs: ContainerState) -> str:
@@ -308,7 +339,7 @@ class PodRunner:
                 if ok:
                     break
                 failures += 1
-                self.event("Warning", "Unhealthy", f"Startup probe failed: {output}", cname)
+                self.event("Warning", "Unhealthy", f"Startup probe {output}", cname)
                 if failures >= int(startup.get("failureThreshold", 3)):
                     self.event("Normal", "Killing", f"Container {cname} failed startup probe, will be restarted", cname)
                     return "startup probe failed"
@@ -332,13 +363,13 @@ class PodRunner:
                     cs.ready = ok
                     self.publish()
                 if not ok:
-                    self.event("Warning", "Unhealthy", f"Readiness probe failed: {output}", cname)
+                    self.event("Warning", "Unhealthy", f"Readiness probe {output}", cname)
                 next_ready = elapsed + float(readiness.get("periodSeconds", 10))
             if liveness and elapsed >= next_live:
                 ok, output = self.probe(spec, liveness)
                 live_failures = 0 if ok else live_failures + 1
                 if not ok:
-                    self.event("Warning", "Unhealthy", f"Liveness probe failed: {output}", cname)
+                    self.event("Warning", "Unhealthy", f"Liveness probe {output}", cname)
                     if live_failures >= int(liveness.get("failureThreshold", 3)):
                         self.event(
                             "Normal", "Killing", f"Container {cname} failed liveness probe, will be restarted", cname
@@ -470,6 +501,6 @@ class Kubelet(Controller):
         if any(c.get(p) for c in specs for p in ("startupProbe", "readinessProbe", "livenessProbe")):
             return False
         for spec in specs:
-            self.ctx.processes.set(runner.uid, spec["name"], SimpleHttp(declared_ports(spec)))
+            self.ctx.processes.set(runner.uid, spec["name"], SimpleHttp(listen_ports(spec)))
         runner.pod_ip = pod["status"].get("podIP", runner.pod_ip)
         return True

@@ -30,6 +30,21 @@ FAILED_CREATE_BACKOFF = 5.0  # wall seconds before a refused creation is retried
 # keeps every pod in one Python process, stops the ReplicaSet controller far earlier.
 MAX_PODS = 20_000
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
+MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+# Deployment annotations the controller never copies to its ReplicaSets (annotationsToSkip).
+_NOT_COPIED = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        REVISION_HISTORY,
+        DESIRED_REPLICAS,
+        MAX_REPLICAS,
+        "deprecated.deployment.rollback.to",
+    }
+)
+REVISION_HISTORY_CHARS = 2000  # the controller's --deployment-controller revision history cap
 
 
 def _pod_ready(pod: Obj) -> bool:
@@ -42,6 +57,40 @@ def _resolve(value: object, total: int, *, round_up: bool) -> int:
         raw = total * int(value[:-1]) / 100
         return math.ceil(raw) if round_up else math.floor(raw)
     return int(str(value)) if value is not None else 0
+
+
+def _max_surge(dep: Obj) -> int:
+    strategy = dep["spec"].get("strategy") or {}
+    if strategy.get("type") == "Recreate":
+        return 0
+    replicas = int(dep["spec"].get("replicas", 1))
+    return _resolve((strategy.get("rollingUpdate") or {}).get("maxSurge", "25%"), replicas, round_up=True)
+
+
+def _revision(rs: Obj) -> int:
+    value = rs["metadata"].get("annotations", {}).get(REVISION, "0")
+    return int(value) if str(value).isdigit() else 0
+
+
+def rs_annotations(dep: Obj, annotations: dict[str, str], revision: int) -> dict[str, str]:
+    """A ReplicaSet's annotations after a sync (SetNewReplicaSetAnnotations): the Deployment's own
+    (``kubernetes.io/change-cause`` among them) copied over, and a revision that only moves up;
+    an older revision moving up is a rollback, remembered in ``revision-history``."""
+    out = dict(annotations)
+    for key, value in (dep["metadata"].get("annotations") or {}).items():
+        if key not in _NOT_COPIED:
+            out[key] = value
+    old = out.get(REVISION)
+    old_int = int(old) if old is not None and old.isdigit() else 0
+    if old_int < revision:
+        out[REVISION] = str(revision)
+        if old is not None:
+            history = [r for r in out.get(REVISION_HISTORY, "").split(",") if r]
+            history.append(old)
+            while len(",".join(history)) > REVISION_HISTORY_CHARS:
+                history.pop(0)
+            out[REVISION_HISTORY] = ",".join(history)
+    return out
 
 
 class ReplicaSets(Controller):
@@ -218,11 +267,22 @@ class Deployments(Controller):
             return []
         return [f"{namespace_of(obj)}/{name_of(obj)}"]
 
+    def __init__(self, ctx: SimContext) -> None:
+        super().__init__(ctx)
+        # Simulated instant of each Deployment's last noted progress, by key: the progress
+        # deadline counts simulated seconds, while condition timestamps stay on the wall clock.
+        self._progress_at: dict[str, float] = {}
+        self._recheck: dict[str, asyncio.TimerHandle] = {}
+
     def reconcile(self, key: str) -> None:
         ns, name = split_key(key)
         store = self.ctx.store
         dep = store.get("deployments.apps", ns, name)
         if dep is None:
+            self._progress_at.pop(key, None)
+            handle = self._recheck.pop(key, None)
+            if handle is not None:
+                handle.cancel()
             return
         rs_rt = self.ctx.rt("replicasets.apps")
         uid = dep["metadata"]["uid"]
@@ -231,9 +291,11 @@ class Deployments(Controller):
         thash = template_hash(template, int(dep.get("status", {}).get("collisionCount", 0)))
         new_rs = next((rs for rs in owned if rs["metadata"].get("labels", {}).get(HASH_LABEL) == thash), None)
         old = [rs for rs in owned if rs is not new_rs]
-        revision = 1 + max((int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in owned), default=0)
+        # The new ReplicaSet's revision is one past the newest old one (MaxRevision(oldRSs) + 1).
+        revision = 1 + max((_revision(rs) for rs in old), default=0)
         replicas = int(dep["spec"].get("replicas", 1))
         strategy = dep["spec"].get("strategy") or {}
+        created = False
         if new_rs is None:
             labels = dict(template.get("metadata", {}).get("labels") or {})
             labels[HASH_LABEL] = thash
@@ -255,6 +317,9 @@ class Deployments(Controller):
                     status_only=True,
                 )
                 return
+            annotations = rs_annotations(dep, {}, revision)
+            annotations[DESIRED_REPLICAS] = str(replicas)
+            annotations[MAX_REPLICAS] = str(replicas + _max_surge(dep))
             new_rs = self.ctx.create(
                 "replicasets.apps",
                 {
@@ -262,15 +327,13 @@ class Deployments(Controller):
                         "name": f"{name}-{thash}",
                         "namespace": ns,
                         "labels": labels,
-                        "annotations": {
-                            REVISION: str(revision),
-                            "deployment.kubernetes.io/desired-replicas": str(replicas),
-                        },
+                        "annotations": annotations,
                         "ownerReferences": [owner_ref(dep)],
                     },
                     "spec": {"replicas": 0 if start == 0 or old else replicas, "selector": selector, "template": tmpl},
                 },
             )
+            created = True
             if not old:
                 self.ctx.record_event(
                     dep,
@@ -279,25 +342,37 @@ class Deployments(Controller):
                     f"Scaled up replica set {name_of(new_rs)} from 0 to {replicas}",
                     "deployment-controller",
                 )
-        elif new_rs["metadata"].get("annotations", {}).get(REVISION) != str(revision - 1) and old:
-            # A rollback to an older template: it becomes the newest revision.
-            self._set_replicas(rs_rt, new_rs, int(new_rs["spec"].get("replicas", 0)), revision=revision)
+        else:
+            # An existing ReplicaSet with this template (a rollback reuses it): it takes the new
+            # revision and the Deployment's current annotations.
+            current = new_rs["metadata"].get("annotations") or {}
+            wanted = rs_annotations(dep, current, revision)
+            if wanted != current:
+                store.mutate(
+                    rs_rt,
+                    ns,
+                    name_of(new_rs),
+                    lambda draft: draft["metadata"].__setitem__("annotations", wanted),
+                )
+                new_rs = store.get("replicasets.apps", ns, name_of(new_rs)) or new_rs
         if strategy.get("type") == "Recreate":
             self._recreate(dep, new_rs, old, replicas)
         else:
             self._rolling(dep, new_rs, old, replicas, strategy.get("rollingUpdate") or {})
         self._cleanup(dep, old)
-        self._status(dep, new_rs)
+        self._status(key, dep, new_rs, created=created)
 
-    def _set_replicas(
-        self, rs_rt: ResourceType, rs: Obj, n: int, revision: int | None = None, dep: Obj | None = None
-    ) -> None:
+    def _set_replicas(self, rs_rt: ResourceType, rs: Obj, n: int, dep: Obj | None = None) -> None:
         before = int(rs["spec"].get("replicas", 0))
 
         def change(draft: Obj) -> None:
             draft["spec"]["replicas"] = n
-            if revision is not None:
-                draft["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
+            if dep is not None:
+                # SetReplicasAnnotations: what the Deployment wanted when it last scaled this set.
+                annotations = draft["metadata"].setdefault("annotations", {})
+                want = int(dep["spec"].get("replicas", 1))
+                annotations[DESIRED_REPLICAS] = str(want)
+                annotations[MAX_REPLICAS] = str(want + _max_surge(dep))
 
         self.ctx.store.mutate(rs_rt, namespace_of(rs), name_of(rs), change)
         if dep is not None and before != n:
@@ -357,7 +432,7 @@ class Deployments(Controller):
         for rs in idle[: max(0, len(idle) - limit)]:
             self.ctx.delete(self.ctx.rt("replicasets.apps"), rs)
 
-    def _status(self, dep: Obj, new_rs: Obj) -> None:
+    def _status(self, key: str, dep: Obj, new_rs: Obj, *, created: bool) -> None:
         ns = namespace_of(dep)
         uid = dep["metadata"]["uid"]
         owned = [rs for rs in self.ctx.store.list("replicasets.apps", ns) if controller_uid(rs) == uid]
@@ -376,6 +451,16 @@ class Deployments(Controller):
         now = self.ctx.clock.iso()
         revision = new_now["metadata"].get("annotations", {}).get(REVISION, "1")
         complete = updated == replicas and available == replicas and total == replicas
+        deadline = dep["spec"].get("progressDeadlineSeconds", 600)
+        before: Obj = dep.get("status") or {}
+        # DeploymentProgressing: more updated, ready or available pods, or fewer old ones.
+        progressed = (
+            updated > int(before.get("updatedReplicas", 0))
+            or total - updated < int(before.get("replicas", 0)) - int(before.get("updatedReplicas", 0))
+            or ready > int(before.get("readyReplicas", 0))
+            or available > int(before.get("availableReplicas", 0))
+        )
+        rs_name = name_of(new_now)
 
         def status(draft: Obj) -> None:
             st: Obj = {
@@ -387,9 +472,11 @@ class Deployments(Controller):
                 "unavailableReplicas": max(0, replicas - available),
                 "conditions": deep_copy(draft.get("status", {}).get("conditions") or []),
             }
-            for key in ("readyReplicas", "availableReplicas", "unavailableReplicas"):
-                if not st[key]:
-                    st.pop(key)
+            if draft.get("status", {}).get("collisionCount"):
+                st["collisionCount"] = draft["status"]["collisionCount"]
+            for field in ("readyReplicas", "availableReplicas", "unavailableReplicas"):
+                if not st[field]:
+                    st.pop(field)
             ok = available >= replicas - max_unavailable
             set_condition(
                 st["conditions"],
@@ -399,24 +486,9 @@ class Deployments(Controller):
                 "Deployment has minimum availability." if ok else "Deployment does not have minimum availability.",
                 now,
             )
-            if complete:
-                set_condition(
-                    st["conditions"],
-                    "Progressing",
-                    "True",
-                    "NewReplicaSetAvailable",
-                    f'ReplicaSet "{name_of(new_now)}" has successfully progressed.',
-                    now,
-                )
-            else:
-                set_condition(
-                    st["conditions"],
-                    "Progressing",
-                    "True",
-                    "ReplicaSetUpdated",
-                    f'ReplicaSet "{name_of(new_now)}" is progressing.',
-                    now,
-                )
+            self._progress(
+                key, st["conditions"], rs_name, now, deadline, created, complete, progressed, total == updated
+            )
             for cond in st["conditions"]:
                 cond.setdefault("lastUpdateTime", now)
             st["conditions"].sort(key=lambda c: 0 if c["type"] == "Available" else 1)
@@ -424,3 +496,72 @@ class Deployments(Controller):
             draft["metadata"].setdefault("annotations", {})[REVISION] = revision
 
         self.ctx.store.mutate(self.ctx.rt("deployments.apps"), ns, name_of(dep), status, status_only=True)
+
+    def _progress(
+        self,
+        key: str,
+        conditions: list[Obj],
+        rs_name: str,
+        now: str,
+        deadline: object,
+        created: bool,
+        complete: bool,
+        progressed: bool,
+        settled: bool,
+    ) -> None:
+        """The Progressing condition as syncRolloutStatus keeps it: renewed on progress, False
+        with ProgressDeadlineExceeded once progressDeadlineSeconds pass without any."""
+        current = next((c for c in conditions if c.get("type") == "Progressing"), None)
+
+        def renew(reason: str, message: str) -> None:
+            kept = current.get("lastTransitionTime") if current and current.get("status") == "True" else None
+            conditions[:] = [c for c in conditions if c.get("type") != "Progressing"]
+            conditions.append(
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": reason,
+                    "message": message,
+                    "lastUpdateTime": now,
+                    "lastTransitionTime": kept or now,
+                }
+            )
+            self._progress_at[key] = self.ctx.clock.elapsed()
+
+        if created:
+            renew("NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
+        elif current is not None and current.get("reason") == "NewReplicaSetAvailable" and settled:
+            # isCompleteDeployment: no rollout under way (a scale is not one), nothing to estimate.
+            return
+        if not isinstance(deadline, int) or isinstance(deadline, bool):
+            return  # no progress deadline: nothing is estimated
+        if complete:
+            ok = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
+            if current is None or (current.get("status"), current.get("reason"), current.get("message")) != ok:
+                renew(ok[1], ok[2])
+            return
+        renewed = created or progressed or current is None
+        if not created and renewed:
+            renew("ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+        elif not renewed and current is not None and current.get("reason") == "ProgressDeadlineExceeded":
+            return
+        since = self._progress_at.setdefault(key, self.ctx.clock.elapsed())
+        left = since + deadline - self.ctx.clock.elapsed()
+        if left < 0 and current is not None and not renewed:
+            set_condition(
+                conditions,
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{rs_name}" has timed out progressing.',
+                now,
+            )
+            current["lastUpdateTime"] = now
+            return
+        # requeueStuckDeployment: look again when the deadline passes.
+        handle = self._recheck.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+        self._recheck[key] = asyncio.get_running_loop().call_later(
+            self.ctx.clock.wall(max(left, 0.0)) + 0.01, self.enqueue, key
+        )

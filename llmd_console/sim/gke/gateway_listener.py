@@ -1,12 +1,14 @@
-"""The Gateway's data-plane listener: what ``curl http://$GATEWAY_IP/...`` reaches.
+"""The Gateways' data-plane listeners: what ``curl http://$GATEWAY_IP/...`` reaches.
 
-It follows Gateway -> HTTPRoute -> InferencePool -> ready model pods and forwards
-to the chosen pod's process, answering like the GKE load balancer when a hop is
-missing.
+Each Gateway gets a load balancer of its own: its own loopback address and listener, as
+each GKE Gateway gets its own forwarding rule and IP. A request follows that Gateway ->
+its HTTPRoutes -> InferencePool -> ready model pods and is forwarded to the chosen pod's
+process, answered like the GKE load balancer when a hop is missing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import random
 import socket
@@ -47,16 +49,106 @@ def pick_address(rng: random.Random) -> tuple[str, int]:
     return host, 80
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class GatewayListener:
-    """Serves every Gateway of the cluster on one loopback listener."""
+    """The load balancers of every Gateway: one listening address each, handed out when the
+    controller programs a Gateway and closed when the Gateway goes away."""
 
-    def __init__(self, ctx: SimContext) -> None:
+    # A cloud project has far fewer forwarding rules than this; it bounds sockets and work.
+    MAX_GATEWAYS = 64
+
+    def __init__(self, ctx: SimContext, rng: random.Random, first: str) -> None:
         self.ctx = ctx
+        self._rng = rng
+        self._first = first  # the Gateway (namespace/name) the address bound at start is kept for
+        self._runner: web.AppRunner | None = None
+        self._by_key: dict[str, tuple[str, socket.socket, web.SockSite]] = {}
+        self._by_sockname: dict[tuple[str, int], str] = {}
+        self._spare: socket.socket | None = None  # the first address, bound before any Gateway exists
+        self._starting: set[asyncio.Task[None]] = set()
 
-    def _gateway(self) -> Obj | None:
-        gateways = self.ctx.store.list(GW) if self.ctx.registry.has(GW) else []
-        programmed = [g for g in gateways if (condition(g, "Programmed") or {}).get("status") == "True"]
-        return programmed[0] if programmed else None
+    async def start(self) -> str:
+        """Start serving; returns the address the first Gateway (the world's) will get."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        self._spare = self._bind()
+        return self._address(self._spare)
+
+    async def stop(self) -> None:
+        """Close every listener."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        for _, sock, _ in self._by_key.values():
+            sock.close()
+        if self._spare is not None:
+            self._spare.close()
+        self._by_key.clear()
+        self._by_sockname.clear()
+
+    def _bind(self) -> socket.socket:
+        host, port = pick_address(self._rng)
+        try:
+            return _listen(host, port)
+        except OSError:
+            return _listen("127.0.0.1", 0)
+
+    @staticmethod
+    def _address(sock: socket.socket) -> str:
+        host, port = sock.getsockname()[:2]
+        # Port 80 needs no port in the address, exactly like a cloud load balancer's IP.
+        return str(host) if port == 80 else f"{host}:{port}"
+
+    def address_for(self, key: str) -> str | None:
+        """The address of the Gateway ``namespace/name``, assigned on first use (None when the
+        project is out of load balancers)."""
+        known = self._by_key.get(key)
+        if known is not None:
+            return known[0]
+        if self._runner is None or len(self._by_key) >= self.MAX_GATEWAYS:
+            return None
+        if key == self._first and self._spare is not None:
+            sock, self._spare = self._spare, None
+        else:
+            sock = self._bind()
+        site = web.SockSite(self._runner, sock)
+        task = asyncio.get_running_loop().create_task(site.start())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+        address = self._address(sock)
+        self._by_key[key] = (address, sock, site)
+        self._by_sockname[sock.getsockname()[:2]] = key
+        return address
+
+    def retain(self, keys: set[str]) -> None:
+        """Release the load balancers of Gateways not in ``keys`` (deleted ones)."""
+        for key in [k for k in self._by_key if k not in keys]:
+            _, sock, site = self._by_key.pop(key)
+            self._by_sockname.pop(sock.getsockname()[:2], None)
+            task = asyncio.get_running_loop().create_task(site.stop())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    def _gateway(self, request: web.Request) -> Obj | None:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        key = self._by_sockname.get(tuple(sockname[:2])) if sockname else None
+        if key is None or not self.ctx.registry.has(GW):
+            return None
+        gw = self.ctx.store.get(GW, *key.split("/", 1))
+        return gw if gw is not None and (condition(gw, "Programmed") or {}).get("status") == "True" else None
 
     def _pools_for(self, gw: Obj) -> list[Obj]:
         if not self.ctx.registry.has(ROUTES) or not self.ctx.registry.has(POOLS):
@@ -118,7 +210,7 @@ class GatewayListener:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Route one client request: Gateway -> HTTPRoute -> InferencePool -> EPP -> model pod."""
-        gw = self._gateway()
+        gw = self._gateway(request)
         if gw is None:
             return web.Response(status=503, text="no healthy upstream")
         pools = self._pools_for(gw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +29,14 @@ class MachineType:
 
 
 NODES_PER_TURN = 10  # nodes created, readied or removed per event-loop turn
+MAX_OPERATIONS = 500  # operations remembered (operations list), the oldest finished first out
+UPDATE_SECONDS = 20.0  # simulated duration of an autoscaling or node-label update
+GATEWAY_API_SECONDS = 180.0  # enabling the Gateway API "takes 3-5 minutes" (runbook)
 
 MACHINES = {
     m.name: m
     for m in (
+        MachineType("e2-medium", 2, 4),  # what GKE creates when no machine type is given
         MachineType("e2-standard-4", 4, 16),
         MachineType("e2-standard-8", 8, 32),
         MachineType(
@@ -100,6 +105,7 @@ class NodePool:
     autoscaling: bool = False
     status: str = "RUNNING"
     hash: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # config.labels the user set
 
 
 @dataclass
@@ -108,7 +114,7 @@ class Operation:
 
     name: str
     op_type: str
-    target: str
+    target: str  # the node pool's name, or "" for the cluster itself
     status: str = "RUNNING"
     start: str = ""
     end: str = ""
@@ -123,6 +129,7 @@ class NodePools:
         self.project, self.location, self.cluster = project, location, cluster
         self.pools: dict[str, NodePool] = {}
         self.operations: dict[str, Operation] = {}
+        self.gateway_api = "CHANNEL_STANDARD"  # the cluster's networkConfig.gatewayApiConfig.channel
         self._ip = 2
         self._cidr = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -180,6 +187,7 @@ class NodePools:
             "failure-domain.beta.kubernetes.io/zone": self.location,
         }
         labels.update(dict(m.labels))
+        labels.update(pool.labels)
         capacity = {
             "cpu": str(m.cpu),
             "memory": f"{m.memory_gi * 1024 * 1024}Ki",
@@ -280,24 +288,102 @@ class NodePools:
         self.ctx.store.mutate(nodes, "", name, ready)
         self.ctx.store.mutate(nodes, "", name, ready, status_only=True)
 
+    def busy(self) -> Operation | None:
+        """A running operation, if any: GKE runs one mutating operation per cluster at a time."""
+        return next((op for op in self.operations.values() if op.status != "DONE"), None)
+
+    def _operation(self, op_type: str, target: str, work: Coroutine[Any, Any, None]) -> Operation:
+        op = Operation(
+            f"operation-{self.ctx.rng.getrandbits(48):x}-{random_suffix(self.ctx.rng, 8)}",
+            op_type,
+            target,
+            start=self.ctx.clock.iso_micro(),
+        )
+        # Operations are kept as GKE keeps them, but bounded: the oldest finished go first.
+        done = [name for name, old in self.operations.items() if old.status == "DONE"]
+        for name in done[: max(0, len(self.operations) - MAX_OPERATIONS + 1)]:
+            del self.operations[name]
+        self.operations[op.name] = op
+
+        async def run() -> None:
+            try:
+                await work
+            finally:
+                op.status = "DONE"
+                op.end = self.ctx.clock.iso_micro()
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return op
+
     def resize(self, pool_name: str, count: int) -> Operation:
         """Start resizing a pool; nodes come and go after simulated delays."""
         pool = self.pools[pool_name]
         pool.target = count
         pool.status = "RECONCILING"
-        op = Operation(
-            f"operation-{self.ctx.rng.getrandbits(48):x}-{random_suffix(self.ctx.rng, 8)}",
-            "SET_NODE_POOL_SIZE",
-            pool_name,
-            start=self.ctx.clock.iso_micro(),
-        )
-        self.operations[op.name] = op
-        task = asyncio.get_running_loop().create_task(self._converge(pool, op))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return op
+        return self._operation("SET_NODE_POOL_SIZE", pool_name, self._converge(pool))
 
-    async def _converge(self, pool: NodePool, op: Operation) -> None:
+    def create_pool(
+        self, name: str, machine_type: str, count: int, *, labels: dict[str, str], autoscaling: tuple[int, int] | None
+    ) -> Operation:
+        """Start creating a pool: PROVISIONING until its nodes are up, then RUNNING."""
+        machine = MACHINES[machine_type]
+        digest = hashlib.sha256(f"{self.cluster}/{name}".encode()).hexdigest()[:8]
+        low, high = autoscaling or (0, 3)
+        pool = NodePool(name, machine, count, low, high, autoscaling is not None, "PROVISIONING", digest, dict(labels))
+        self.pools[name] = pool
+        return self._operation("CREATE_NODE_POOL", name, self._converge(pool))
+
+    def delete_pool(self, name: str) -> Operation:
+        """Start deleting a pool: its nodes are drained and removed, then the pool goes."""
+        pool = self.pools[name]
+        pool.target = 0
+        pool.status = "STOPPING"
+
+        async def delete() -> None:
+            await self._converge(pool)
+            self.pools.pop(name, None)
+
+        return self._operation("DELETE_NODE_POOL", name, delete())
+
+    def set_autoscaling(self, name: str, enabled: bool, min_nodes: int, max_nodes: int) -> Operation:
+        """Change a pool's autoscaling limits (a cluster update)."""
+        pool = self.pools[name]
+        pool.autoscaling, pool.min_nodes, pool.max_nodes = enabled, min_nodes, max_nodes
+        return self._operation("UPDATE_CLUSTER", "", self.ctx.clock.sleep(UPDATE_SECONDS))
+
+    def set_gateway_api(self, channel: str) -> Operation:
+        """Set the cluster's Gateway API channel (the runbook's ``clusters update --gateway-api``,
+        which takes minutes on GKE)."""
+        self.gateway_api = channel
+        return self._operation("UPDATE_CLUSTER", "", self.ctx.clock.sleep(GATEWAY_API_SECONDS))
+
+    def set_labels(self, name: str, labels: dict[str, str]) -> Operation:
+        """Replace a pool's node labels; GKE applies them to the existing nodes in place."""
+        pool = self.pools[name]
+        before = pool.labels
+        pool.labels = dict(labels)
+        pool.status = "RECONCILING"
+
+        async def relabel() -> None:
+            await self.ctx.clock.sleep(UPDATE_SECONDS)
+
+            def change(draft: Obj) -> None:
+                node_labels = draft["metadata"].setdefault("labels", {})
+                for key in before:
+                    node_labels.pop(key, None)
+                node_labels.update(pool.labels)
+
+            for i, node in enumerate(self.nodes_of(name)):
+                self.ctx.store.mutate(self.ctx.rt("nodes"), "", name_of(node), change)
+                if i % NODES_PER_TURN == NODES_PER_TURN - 1:
+                    await asyncio.sleep(0)
+            pool.status = "RUNNING"
+
+        return self._operation("UPGRADE_NODES", name, relabel())
+
+    async def _converge(self, pool: NodePool) -> None:
         nodes = self.nodes_of(pool.name)
         clock = self.ctx.clock
         if len(nodes) < pool.target:
@@ -335,9 +421,8 @@ class NodePools:
                     self.ctx.store.delete(self.ctx.rt("nodes"), "", name_of(node))
                 if i % NODES_PER_TURN == NODES_PER_TURN - 1:
                     await asyncio.sleep(0)
-        pool.status = "RUNNING"
-        op.status = "DONE"
-        op.end = self.ctx.clock.iso_micro()
+        if pool.status != "STOPPING":
+            pool.status = "RUNNING"
 
     def remove_node_now(self, name: str) -> None:
         """A node vanishes (preemption, repair): its pods are removed by pod GC."""

@@ -1,5 +1,9 @@
 """Any image the simulator does not know: it starts, listens on its ports and keeps running.
 
+Its ports are the declared ones plus, for a few well-known images, the port their default
+command listens on: declaring a containerPort is information for people and Services, the
+process listens wherever it listens, and a probe or a port-forward reaches it there.
+
 ``yes TEXT`` as the command prints TEXT over and over, as coreutils' ``yes`` does: the
 chattiest pod there is, for testing log views under load."""
 
@@ -18,12 +22,42 @@ def declared_ports(container: dict[str, object]) -> set[int]:
     return {int(p["containerPort"]) for p in ports if isinstance(p, dict) and "containerPort" in p}
 
 
+# Where well-known images listen with their default command (their Dockerfiles' EXPOSE).
+IMAGE_PORTS = {
+    "nginx": 80,
+    "httpd": 80,
+    "nginxinc/nginx-unprivileged": 8080,
+    "registry.k8s.io/echoserver": 8080,
+    "traefik/whoami": 80,
+}
+
+
+def _repository(image: str) -> str:
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def listen_ports(container: dict[str, object]) -> set[int]:
+    """The ports a generic container's process listens on: declared, plus its image's own."""
+    ports = declared_ports(container)
+    own = IMAGE_PORTS.get(_repository(str(container.get("image", ""))))
+    if own is not None and not container.get("command"):
+        ports.add(own)
+    return ports
+
+
 class GenericProgram:
-    """Runs forever, listening on the declared ports."""
+    """Runs forever, listening on its ports."""
 
     async def run(self, io: ContainerIO) -> Exit:
         """Start serving and wait (or, for ``yes``, print)."""
-        io.serve(SimpleHttp(declared_ports(io.container)))
+        io.serve(SimpleHttp(listen_ports(io.container)))
         argv = io.argv()
         if argv and PurePosixPath(argv[0]).name == "yes":
             await _yes(io, " ".join(argv[1:]) or "y")

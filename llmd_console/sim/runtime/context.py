@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from llmd_console.sim.apiserver.admission import IpAllocator, admit
 from llmd_console.sim.inference.engine import LatencyProfile
@@ -25,6 +26,16 @@ class CloudNetwork:
     proxy_only_subnet: bool = True
 
 
+class LoadBalancers(Protocol):
+    """Hands each Gateway an address of its own (the GKE load balancer's forwarding rule)."""
+
+    def address_for(self, key: str) -> str | None:
+        """The address of the Gateway ``namespace/name`` (None: none can be had)."""
+
+    def retain(self, keys: set[str]) -> None:
+        """Free the addresses of every Gateway not in ``keys``."""
+
+
 MAX_EVENTS = 10_000  # Events kept (the oldest go first)
 EVENT_TTL_SECONDS = 3600.0  # the API server's default --event-ttl
 EVENT_TRIM_EVERY = 500  # new Events between trims
@@ -41,7 +52,8 @@ class SimContext:
     logs: LogHub = field(init=False)
     processes: ProcessTable = field(default_factory=ProcessTable)
     service_ips: IpAllocator = field(default_factory=IpAllocator)
-    gateway_address: str = ""
+    gateway_address: str = ""  # the first Gateway's (the world's) address
+    load_balancers: LoadBalancers | None = None
     latency: LatencyProfile = field(default_factory=LatencyProfile)
     network: CloudNetwork = field(default_factory=CloudNetwork)
     # Resource keys the simulated user may not touch, as an RBAC policy would deny them.

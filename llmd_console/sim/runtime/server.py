@@ -23,16 +23,18 @@ from llmd_console.sim.controllers.kubelet import Kubelet
 from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
 from llmd_console.sim.controllers.workloads import Deployments, ReplicaSets
-from llmd_console.sim.gke.gateway_listener import GatewayListener, pick_address
+from llmd_console.sim.gke.gateway_listener import GatewayListener
 from llmd_console.sim.gke.gke_api import GkeApi
 from llmd_console.sim.gke.nodepools import NodePools
 from llmd_console.sim.runtime.clock import SimClock
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.runtime.control import PREFIX as CONTROL_PREFIX
 from llmd_console.sim.runtime.control import Control
+from llmd_console.sim.runtime.tls import ServingTls, serving_tls
 from llmd_console.sim.worlds.scenarios import Faults
 from llmd_console.sim.worlds.world import (
     CLUSTER,
+    GATEWAY_NAME,
     LOCATION,
     NAMESPACE,
     PROJECT,
@@ -51,6 +53,7 @@ class SimOptions:
 
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
+    tls_port: int = 0  # the HTTPS endpoint the GKE API publishes (0 picks a free port)
     speed: float = 1.0
     accelerator: str = "tpu"  # tpu | gpu
     seed: int = 0
@@ -85,8 +88,11 @@ class SimCluster:
         self.faults: Faults | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
-        self._gateway_runner: web.AppRunner | None = None
+        self._gateways: GatewayListener | None = None
         self._site: web.TCPSite | None = None
+        self._tls_site: web.TCPSite | None = None
+        self._tls: ServingTls
+        self.tls_port = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -104,7 +110,7 @@ class SimCluster:
         self._build_world()
         self._tasks = [self._loop.create_task(c.run()) for c in self.controllers]
         api = KubeApi(self.ctx, self.lifecycle.delete, ApiProxy(self.ctx), lambda: f"{self.options.host}:{self.port}")
-        gke = GkeApi(self.node_pools, self.options.host)
+        gke = GkeApi(self.node_pools)
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         # [\s\S]: a path with an encoded newline is still routed (".*" would stop at it).
         app.router.add_route("*", "/v1/projects/{tail:[\\s\\S]*}", gke.dispatch)
@@ -116,13 +122,24 @@ class SimCluster:
         await site.start()
         self._site = site
         self.port = int(self._runner.addresses[0][1])
+        # The same API over HTTPS, as the cluster's endpoint (what get-credentials writes).
+        tls = serving_tls(self.options.host, CLUSTER)
+        self._tls = tls
+        self._tls_site = web.TCPSite(
+            self._runner, self.options.host, self.options.tls_port, ssl_context=tls.context, reuse_address=True
+        )
+        await self._tls_site.start()
+        self.tls_port = int(self._runner.addresses[-1][1])
+        gke.endpoint = f"{self.options.host}:{self.tls_port}"
+        gke.ca_pem = tls.ca_pem
 
     async def stop_api_async(self) -> None:
         """Take the API server off the network (the cluster keeps running), as an outage would."""
         self.ctx.store.close_all_watches()
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
+        for running in (self._site, self._tls_site):
+            if running is not None:
+                await running.stop()
+        self._site = self._tls_site = None
         server = self._runner.server if self._runner is not None else None
         for handler in server.connections if server is not None else []:
             # Kept-alive client connections die with the server, too.
@@ -134,6 +151,11 @@ class SimCluster:
             site = web.TCPSite(self._runner, self.options.host, self.port, reuse_address=True)
             await site.start()
             self._site = site
+            tls_site = web.TCPSite(
+                self._runner, self.options.host, self.tls_port, ssl_context=self._tls.context, reuse_address=True
+            )
+            await tls_site.start()
+            self._tls_site = tls_site
 
     def stop_api(self) -> None:
         """``stop_api_async`` from another thread."""
@@ -149,16 +171,9 @@ class SimCluster:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _start_gateway(self) -> None:
-        host, port = pick_address(random.Random(self.options.seed))
-        app = web.Application()
-        app.router.add_route("*", "/{tail:[\\s\\S]*}", GatewayListener(self.ctx).handle)
-        self._gateway_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._gateway_runner.setup()
-        site = web.TCPSite(self._gateway_runner, host, port)
-        await site.start()
-        bound = int(self._gateway_runner.addresses[0][1])
-        # Port 80 needs no port in the address, exactly like a cloud load balancer's IP.
-        self.ctx.gateway_address = host if bound == 80 else f"{host}:{bound}"
+        self._gateways = GatewayListener(self.ctx, random.Random(self.options.seed), f"{NAMESPACE}/{GATEWAY_NAME}")
+        self.ctx.gateway_address = await self._gateways.start()
+        self.ctx.load_balancers = self._gateways
 
     def _build_world(self) -> None:
         if self.options.nodes is not None or self.options.pods is not None:
@@ -174,9 +189,10 @@ class SimCluster:
         self.ctx.store.close_all_watches()
         for task in self._tasks:
             task.cancel()
-        for runner in (self._runner, self._gateway_runner):
-            if runner is not None:
-                await runner.cleanup()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._gateways is not None:
+            await self._gateways.stop()
         current = asyncio.current_task()
         pending = [
             t

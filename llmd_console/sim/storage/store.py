@@ -172,6 +172,20 @@ class Store:
         """Replace an object. ``status_only`` keeps the stored spec (the status subresource);
         otherwise status is kept from the stored object unless the type has no status
         subresource. Bumps generation when the spec changes."""
+        new, current = self.prepare_update(rtype, obj, check_rv=check_rv, status_only=status_only)
+        if new == current:
+            return current
+        m = meta(new)
+        m["resourceVersion"] = self._next_rv()
+        self._objects[rtype.key][(m.get("namespace", "") if rtype.namespaced else "", m["name"])] = new
+        self._record("MODIFIED", rtype, new, current)
+        return new
+
+    def prepare_update(
+        self, rtype: ResourceType, obj: Obj, *, check_rv: bool = False, status_only: bool = False
+    ) -> tuple[Obj, Obj]:
+        """(what :meth:`update` would store, what is stored now), changing nothing: a dry run
+        answers with the first (server-owned metadata kept, generation moved as it would be)."""
         m = meta(obj)
         ns = m.get("namespace", "") if rtype.namespaced else ""
         name = m.get("name", "")
@@ -205,12 +219,7 @@ class Store:
             new.get(k) != current.get(k) for k in new if k not in ("metadata", "status", "apiVersion", "kind")
         )
         nm["generation"] = cm.get("generation", 1) + (1 if spec_changed and not status_only else 0)
-        if new == current:
-            return current
-        nm["resourceVersion"] = self._next_rv()
-        bucket[(ns, name)] = new
-        self._record("MODIFIED", rtype, new, current)
-        return new
+        return new, current
 
     def mutate(
         self, rtype: ResourceType, namespace: str, name: str, fn: Callable[[Obj], Any], *, status_only: bool = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.gke.nodepools import NodePools
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import Obj, deep_copy, name_of
@@ -78,7 +79,10 @@ class Faults:
     def _reinstall(self, wanted: Obj) -> None:
         current = self.ctx.store.get(DEPLOYMENTS, NAMESPACE, wanted["metadata"]["name"])
         if current is not None:
-            if _within(wanted["spec"]["template"], current["spec"]["template"]):
+            # The template as the API server would store it: defaults added, nothing removed.
+            defaulted = deep_copy(wanted)
+            admit(self.ctx.rt(DEPLOYMENTS), defaulted, creating=True, ips=self.ctx.service_ips)
+            if defaulted["spec"]["template"] == current["spec"]["template"]:
                 return
             self.ctx.delete(self.ctx.rt(DEPLOYMENTS), current)
         self.ctx.create(DEPLOYMENTS, wanted)
@@ -153,15 +157,6 @@ class Faults:
         if gw is not None:
             self.ctx.store.delete(self.ctx.rt(GATEWAYS), NAMESPACE, GATEWAY_NAME)
         self.ctx.create(GATEWAYS, gateway_manifest())
-
-
-def _within(wanted: object, current: object) -> bool:
-    """Whether ``current`` has everything ``wanted`` has (the API server only adds defaults)."""
-    if isinstance(wanted, dict) and isinstance(current, dict):
-        return all(k in current and _within(v, current[k]) for k, v in wanted.items())
-    if isinstance(wanted, list) and isinstance(current, list):
-        return len(wanted) == len(current) and all(_within(w, c) for w, c in zip(wanted, current, strict=True))
-    return wanted == current
 
 
 def _tpu_pool_empty(f: Faults) -> None:
