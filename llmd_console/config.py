@@ -130,6 +130,29 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """How long each of llm-d's alert conditions must hold before it fires, in seconds (in
+    ``demo`` divided by the simulator's speed-up)."""
+
+    error_ratio_warning: float = field(default=600.0, metadata=_doc("EPP error ratio above 5%"))
+    error_ratio_critical: float = field(default=300.0, metadata=_doc("EPP error ratio above 20%"))
+    no_ready_endpoints: float = field(default=120.0, metadata=_doc("the pool has no ready endpoint"))
+    epp_metrics_absent: float = field(default=300.0, metadata=_doc("the EPP's metrics cannot be read"))
+    kv_cache_high: float = field(default=300.0, metadata=_doc("KV cache above 90%"))
+    queue_growing: float = field(default=300.0, metadata=_doc("the waiting queue grows"))
+    preemptions: float = field(default=300.0, metadata=_doc("vLLM preempts requests"))
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if not 0 <= getattr(self, name) <= 86400:  # also refuses NaN and infinity
+                raise ValueError(f"{name} must be a number of seconds between 0 and 86400")
+
+    def scaled(self, factor: float) -> AlertsConfig:
+        """Every window divided by ``factor`` (a simulated cluster running that much faster)."""
+        return AlertsConfig(*(getattr(self, name) / factor for name in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
 class UiConfig:
     """Look and behaviour."""
 
@@ -152,6 +175,7 @@ class Config:
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(
         default_factory=dict, metadata=_doc("action id -> key(s), comma separated, e.g. {quit: 'q,ctrl+c'}")

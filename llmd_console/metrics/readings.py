@@ -175,7 +175,7 @@ class Reader:
     def _rates(self, per_endpoint: Sequence[tuple[list[float], list[float]]]) -> tuple[float, tuple[float, ...]]:
         """The summed rate now (over the rate window) and per step over the span."""
         window = self._n(self.rate_window)
-        now = _nansum([rate(times[-window:], values[-window:]) for times, values in per_endpoint])
+        now = _nansum([rate(times[-window:], values[-window:], born_at_zero=True) for times, values in per_endpoint])
         steps: list[float] = []
         longest = max((len(times) for times, _ in per_endpoint), default=0)
         ends = _steps(longest - 1, self.points)
@@ -185,7 +185,7 @@ class Reader:
             for times, values in per_endpoint:
                 offset = longest - len(times)
                 a, b = max(0, start - offset), max(0, end + 2 - offset)
-                piece.append(rate(times[a:b], values[a:b]))
+                piece.append(rate(times[a:b], values[a:b], born_at_zero=True))
             steps.append(_nansum(piece))
             start = end + 1
         return now, tuple(steps)
@@ -223,7 +223,7 @@ class Reader:
                 for labels, values in series.items():
                     offset = longest - len(values)
                     cut[labels] = values[max(0, a - offset) : max(0, b - offset)]
-                for bound, grown in bucket_increases(cut).items():
+                for bound, grown in bucket_increases(cut, born_at_zero=True).items():
                     merged[bound] = merged.get(bound, 0.0) + grown
             return merged
 

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from llmd_console.config import Config
 from llmd_console.layouts import Layout, LayoutError, available, choose, load_layout
+from llmd_console.metrics.alerts import Alert
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
@@ -98,6 +99,7 @@ class ConsoleApp(App[int]):
         self.layout_name = ""
         self.panes: dict[str, Pane] = {}
         self.selected_pod: str | None = None
+        self.alerts: tuple[Alert, ...] = ()  # llm-d's alerts, pending or firing, after the last metrics round
         self.status_bar = StatusBar(id="status-bar")
         self.config_warnings: list[str] = []
         self._failures: dict[str, str] = {}  # worker group -> the failure last reported
@@ -241,7 +243,9 @@ class ConsoleApp(App[int]):
         await self._client_ready.wait()
         client = self.session.client
         assert client is not None
-        from llmd_console.metrics.scrape import Scraper, targets_of  # noqa: PLC0415 - after the first frame
+        from llmd_console.metrics.alerts import AlertEngine  # noqa: PLC0415 - after the first frame
+        from llmd_console.metrics.readings import Reader  # noqa: PLC0415
+        from llmd_console.metrics.scrape import Scraper, targets_of  # noqa: PLC0415
 
         settings = self.config.metrics
         scraper = Scraper(
@@ -251,10 +255,17 @@ class ConsoleApp(App[int]):
             max_bytes=settings.max_page_bytes,
         )
 
+        # Alert windows are about the cluster's time: a simulator running faster shortens them.
+        engine = AlertEngine(self.config.alerts.scaled(self.time_scale))
+        reader = Reader(scraper.interval, rate_window=settings.rate_window_seconds, span=settings.rate_window_seconds)
+
         def delivered() -> None:
+            feed = scraper.feed()
+            self.alerts = tuple(engine.evaluate(feed, reader, self.now()))
             pane = self._pane("metrics")
             if pane is not None:
-                pane.metrics_round(scraper.feed())
+                pane.metrics_round(feed, self.alerts)
+            self._draw_status()
 
         await scraper.run(lambda: targets_of(self.session.snapshot, settings.vllm_port, settings.epp_port), delivered)
 
@@ -419,6 +430,7 @@ class ConsoleApp(App[int]):
             layout=self.layout_name,
             demo=self.demo,
             now=self.now(),
+            alerts=self.alerts,
         )
 
     def on_resize(self, event: Resize) -> None:

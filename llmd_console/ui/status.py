@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 from rich.text import Text
 
+from llmd_console.metrics.alerts import Alert
 from llmd_console.models import Connection, Phase
 from llmd_console.sanitize import one_line
 from llmd_console.ui.quiet import QuietStatic
@@ -45,6 +47,7 @@ class StatusBar(QuietStatic):
         layout: str,
         demo: bool,
         now: float,
+        alerts: Sequence[Alert] = (),
     ) -> None:
         """Redraw with the given facts."""
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -61,6 +64,13 @@ class StatusBar(QuietStatic):
         text.append(f"  ● {one_line(words, 160)}", style=PHASE_STYLE.get(connection.phase, "bold red"))
         if connection.forbidden:
             text.append(f"  forbidden: {one_line(', '.join(sorted(connection.forbidden)), 40)}", style="yellow")
+        firing = [a for a in alerts if a.firing]
+        if firing:
+            worst = "critical" if any(a.severity == "critical" for a in firing) else "warning"
+            text.append(
+                f"  ▲ {len(firing)} alert{'s' if len(firing) > 1 else ''}: {one_line(firing[0].summary, 60)}",
+                style="bold red" if worst == "critical" else "bold yellow",
+            )
         if read_only:
             text.append("  READ-ONLY", style="bold magenta")
         if data_age is not None:

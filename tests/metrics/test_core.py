@@ -111,3 +111,11 @@ def test_quantiles_stay_within_the_finite_bounds(counts: list[float], q: float) 
     cumulative[math.inf] = max(counts) + 1
     value = quantile(q, cumulative)
     assert math.isnan(value) or 0.0 <= value <= bounds[-1]
+
+
+def test_a_counter_born_during_the_window_counts_from_zero() -> None:
+    # The series was absent at the first scrape and had 40 at the next: 40 events happened.
+    assert math.isnan(increase([math.nan, 40.0]))  # Prometheus's rate() would not see them
+    assert increase([math.nan, 40.0, 45.0], born_at_zero=True) == 45.0
+    assert rate([0.0, 1.0, 2.0], [math.nan, 40.0, 44.0], born_at_zero=True) == 22.0
+    assert increase([3.0, 5.0], born_at_zero=True) == 2.0  # present from the start: as usual

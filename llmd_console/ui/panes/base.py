@@ -5,6 +5,7 @@ of date), and the read-only gate on its mutating actions."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from rich.text import Text
@@ -12,6 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import LogChunk, Snapshot
 from llmd_console.ui.registry import PaneContext
@@ -94,8 +96,8 @@ class Pane(Vertical):
     def log_chunk(self, chunk: LogChunk) -> None:
         """A log stream delivered ``chunk``."""
 
-    def metrics_round(self, feed: Feed) -> None:
-        """A metrics source finished a round."""
+    def metrics_round(self, feed: Feed, alerts: Sequence[Alert]) -> None:
+        """A metrics source finished a round; ``alerts`` are llm-d's alerts evaluated on it."""
 
     def tick(self) -> None:
         """Every few seconds while on screen, for what ages by itself (AGE columns)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.catalog import EPP, VLLM, MetricDef
 from llmd_console.metrics.readings import Feed, Reader, Reading
 from llmd_console.models import Snapshot
@@ -63,6 +64,7 @@ class MetricsPane(Pane):
         self.per_pod = False
         self.selected: str | None = None
         self.feed: Feed | None = None
+        self.alerts: tuple[Alert, ...] = ()
         self.header = Static("", id="metrics-header")
         self.body = Static("", id="metrics-body")
 
@@ -83,9 +85,10 @@ class MetricsPane(Pane):
         """Pods come and go: the notice follows the pods' state (the data comes from ``metrics_round``)."""
         self.show_notice(self.status_notice(snapshot))
 
-    def metrics_round(self, feed: Feed) -> None:
-        """A scrape round finished."""
+    def metrics_round(self, feed: Feed, alerts: Sequence[Alert]) -> None:
+        """A scrape round finished; ``alerts`` were evaluated on it."""
         self.feed = feed
+        self.alerts = tuple(alerts)
         if self.is_on_screen:
             self.draw()
 
@@ -131,6 +134,11 @@ class MetricsPane(Pane):
         width = max(10, self.size.width - TITLE_WIDTH - VALUE_WIDTH - 4)
         reader = Reader(feed.interval, rate_window=self.rate_window, span=self.span, points=width)
         out = Text(no_wrap=True, overflow="ellipsis")
+        for alert in self.alerts:
+            style = "bold red" if alert.severity == "critical" else "bold yellow"
+            state = alert.severity.upper() if alert.firing else f"pending ({human_age(self.now() - alert.since)})"
+            out.append(f"▲ {state} ", style=style if alert.firing else "dim")
+            out.append(one_line(alert.summary, 200) + "\n", style=style if alert.firing else "")
         for section, metrics, source, who in (
             ("Model servers", VLLM, "vllm", "model server"),
             ("Scheduler (EPP)", EPP, "epp", "EPP"),
