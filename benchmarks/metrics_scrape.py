@@ -83,7 +83,7 @@ def scrape_rounds(sim: SimProcess, rounds: int) -> Scraper:
 def history_memory(scraper: Scraper) -> None:
     """Stage 3: 10 model pods and one EPP, 1,800 scrapes each (60 min at 2 s)."""
     # The series each kind of endpoint really exposes, from the scrape above.
-    pages = {target.source: history for target, history in scraper.endpoints.items()}
+    pages: dict[str, EndpointHistory] = {t.source: history for t, history in scraper.endpoints.items()}
     if set(pages) != {"vllm", "epp"}:
         raise StageFailed("no page of each source to replicate")
     before = rss_mib()

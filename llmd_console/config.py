@@ -111,6 +111,7 @@ class LogsConfig:
 class MetricsConfig:
     """The metrics pane: where the model servers and the EPP expose /metrics, and how much is kept."""
 
+    source: str = field(default="auto", metadata=_doc("auto | scrape | prometheus"))
     vllm_port: int = field(default=8000, metadata=_doc("the model servers' metrics port"))
     epp_port: int = field(default=9090, metadata=_doc("the EPP's metrics port"))
     history_minutes: int = field(default=60, metadata=_doc("history kept in memory (1-1440)"))
@@ -118,6 +119,8 @@ class MetricsConfig:
     max_page_bytes: int = field(default=8_388_608, metadata=_doc("a larger /metrics page is refused"))
 
     def __post_init__(self) -> None:
+        if self.source not in ("auto", "scrape", "prometheus"):
+            raise ValueError(f"source must be auto, scrape or prometheus, not {self.source!r}")
         for name in ("vllm_port", "epp_port"):
             if not 1 <= getattr(self, name) <= 65535:
                 raise ValueError(f"{name} must be a port number (1-65535)")
@@ -127,6 +130,24 @@ class MetricsConfig:
             raise ValueError("rate_window_seconds must be between 1 and 3600")
         if not 65_536 <= self.max_page_bytes <= 268_435_456:
             raise ValueError("max_page_bytes must be between 65536 and 268435456")
+
+
+@dataclass(frozen=True)
+class PrometheusConfig:
+    """A Prometheus server to read the metrics from (Google Managed Prometheus: its URL and a token)."""
+
+    url: str = field(default="", metadata=_doc("e.g. http://prometheus.monitoring:9090; empty: none"))
+    token_file: str = field(default="", metadata=_doc("a file holding a bearer token (never the token itself)"))
+    username: str = field(default="", metadata=_doc("basic auth user"))
+    password_file: str = field(default="", metadata=_doc("a file holding the basic auth password"))
+    ca_file: str = field(default="", metadata=_doc("a CA bundle for the server's certificate"))
+    insecure: bool = field(default=False, metadata=_doc("do not check the server's certificate"))
+    pod_label: str = field(default="pod", metadata=_doc("the label naming a series' pod"))
+    namespace_label: str = field(default="namespace", metadata=_doc("the label naming its namespace"))
+
+    def __post_init__(self) -> None:
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
 
 
 @dataclass(frozen=True)
@@ -175,6 +196,7 @@ class Config:
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    prometheus: PrometheusConfig = field(default_factory=PrometheusConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlparse
 
 import pytest
+import yaml
+from prometheus_api_client import PrometheusConnect
 
 from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.sim.worlds.world import EPP_NAME, NAMESPACE
 
 T = TypeVar("T")
 REQUIRE_REAL_TOOLS = os.environ.get("LLMD_REQUIRE_REAL_TOOLS") == "1"
@@ -90,3 +95,56 @@ class Kubectl:
 def kubectl(kubeconfig: Path) -> Kubectl:
     """The real kubectl, pointed at the module's simulator."""
     return Kubectl(require_tool("kubectl"), kubeconfig)
+
+
+# ---- a real Prometheus scraping the simulator ---------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def prometheus(sim: SimCluster, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = require_tool("prometheus")
+    kubectl.run("wait", "--for=condition=Ready", "pod", "-l", "llm-d.ai/inferenceServing=true", "--timeout=60s")
+    pod = kubectl.run("get", "pods", "-l", "llm-d.ai/inferenceServing=true", "-o", "jsonpath={.items[0].metadata.name}")
+    api = urlparse(sim.url).netloc
+    base = f"/api/v1/namespaces/{NAMESPACE}"
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": [
+            {"job_name": "vllm", "metrics_path": f"{base}/pods/{pod}:8000/proxy/metrics",
+             "static_configs": [{"targets": [api], "labels": {"pod": pod}}]},
+            {"job_name": "epp", "metrics_path": f"{base}/services/{EPP_NAME}:9090/proxy/metrics",
+             "static_configs": [{"targets": [api]}]},
+        ],
+    }  # fmt: skip
+    work = tmp_path_factory.mktemp("prometheus")
+    (work / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "prometheus.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        prom = PrometheusConnect(url=url, disable_ssl=True)
+        wait_for(lambda: _ready(prom), timeout=30, message="prometheus to answer")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _ready(prom: PrometheusConnect) -> bool:
+    try:
+        return bool(prom.check_prometheus_connection())
+    except Exception:  # not listening yet
+        return False

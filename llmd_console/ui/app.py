@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from llmd_console.config import Config
 from llmd_console.layouts import Layout, LayoutError, available, choose, load_layout
 from llmd_console.metrics.alerts import Alert
+from llmd_console.metrics.readings import Feed
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
@@ -243,31 +244,18 @@ class ConsoleApp(App[int]):
         await self._client_ready.wait()
         client = self.session.client
         assert client is not None
-        from llmd_console.metrics.alerts import AlertEngine  # noqa: PLC0415 - after the first frame
-        from llmd_console.metrics.readings import Reader  # noqa: PLC0415
-        from llmd_console.metrics.scrape import Scraper, targets_of  # noqa: PLC0415
+        from llmd_console.metrics.runner import run_metrics  # noqa: PLC0415 - after the first frame
 
-        settings = self.config.metrics
-        scraper = Scraper(
-            client,
-            interval=self.config.refresh.metrics_seconds,
-            history_seconds=settings.history_minutes * 60,
-            max_bytes=settings.max_page_bytes,
-        )
-
-        # Alert windows are about the cluster's time: a simulator running faster shortens them.
-        engine = AlertEngine(self.config.alerts.scaled(self.time_scale))
-        reader = Reader(scraper.interval, rate_window=settings.rate_window_seconds, span=settings.rate_window_seconds)
-
-        def delivered() -> None:
-            feed = scraper.feed()
-            self.alerts = tuple(engine.evaluate(feed, reader, self.now()))
+        def delivered(feed: Feed, alerts: tuple[Alert, ...]) -> None:
+            self.alerts = alerts
             pane = self._pane("metrics")
             if pane is not None:
-                pane.metrics_round(feed, self.alerts)
+                pane.metrics_round(feed, alerts)
             self._draw_status()
 
-        await scraper.run(lambda: targets_of(self.session.snapshot, settings.vllm_port, settings.epp_port), delivered)
+        await run_metrics(
+            self.config, client, lambda: self.session.snapshot, delivered, time_scale=self.time_scale, now=self.now
+        )
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
     async def _session_worker(self) -> None:

@@ -1,0 +1,92 @@
+"""Running a metrics source: ``auto`` picks Prometheus when one is configured and answers,
+else the scrape; each round's feed and the alerts evaluated on it go to ``deliver``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from llmd_console.cluster.kube import KubeClient
+from llmd_console.config import Config
+from llmd_console.metrics.alerts import Alert, AlertEngine
+from llmd_console.metrics.prometheus import PrometheusSettings, PrometheusSource
+from llmd_console.metrics.readings import Feed, Reader
+from llmd_console.metrics.scrape import Scraper, Target, targets_of
+from llmd_console.models import Snapshot
+
+Deliver = Callable[[Feed, tuple[Alert, ...]], None]
+
+
+def _secret(path: str) -> str:
+    """A secret from its file (the config names files, never secrets)."""
+    return Path(path).expanduser().read_text(encoding="utf-8").strip() if path else ""
+
+
+def prometheus_settings(config: Config) -> PrometheusSettings:
+    """The configured server; raises OSError when a secret's file cannot be read."""
+    p = config.prometheus
+    verify: bool | str = False if p.insecure else (str(Path(p.ca_file).expanduser()) if p.ca_file else True)
+    return PrometheusSettings(
+        p.url,
+        token=_secret(p.token_file),
+        username=p.username,
+        password=_secret(p.password_file),
+        verify=verify,
+        pod_label=p.pod_label,
+        namespace_label=p.namespace_label,
+    )
+
+
+async def run_metrics(
+    config: Config,
+    client: KubeClient,
+    snapshot: Callable[[], Snapshot],
+    deliver: Deliver,
+    *,
+    time_scale: float = 1.0,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """Collect rounds until cancelled."""
+    settings = config.metrics
+    interval = config.refresh.metrics_seconds
+    history = settings.history_minutes * 60.0
+    # Alert windows are about the cluster's time: a simulator running faster shortens them.
+    engine = AlertEngine(config.alerts.scaled(time_scale))
+    reader = Reader(interval, rate_window=settings.rate_window_seconds, span=settings.rate_window_seconds)
+
+    def targets() -> list[Target]:
+        return targets_of(snapshot(), settings.vllm_port, settings.epp_port)
+
+    def namespace() -> str | None:
+        return snapshot().namespace
+
+    prometheus: PrometheusSource | None = None
+    if settings.source == "prometheus" or (settings.source == "auto" and config.prometheus.url):
+        prometheus = PrometheusSource(prometheus_settings(config), interval=interval, history_seconds=history, now=now)
+        if settings.source == "auto" and not await prometheus.answering():
+            prometheus = None  # auto: fall back to the pods' own /metrics
+    if prometheus is None:
+        scraper = Scraper(
+            client, interval=interval, history_seconds=history, max_bytes=settings.max_page_bytes, now=now
+        )
+
+        def delivered() -> None:
+            feed = scraper.feed()
+            deliver(feed, tuple(engine.evaluate(feed, reader, now())))
+
+        await scraper.run(targets, delivered)
+        return
+    backfilled = False
+    while True:
+        started = time.monotonic()
+        wanted = targets()
+        if wanted and not backfilled:
+            # History from before the console started, once the pods to show are known.
+            await prometheus.backfill(wanted, namespace())
+            backfilled = True
+        await prometheus.round(wanted, namespace())
+        feed = prometheus.feed()
+        deliver(feed, tuple(engine.evaluate(feed, reader, now())))
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
