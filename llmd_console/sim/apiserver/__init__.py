@@ -10,5 +10,8 @@
 - ``tables``: server-side ``Table`` responses for ``kubectl get``, with ``jsonpath``
   for CRD printer columns;
 - ``streams``: watch streams and pod logs;
-- ``proxy``: the pod and service proxy to simulated processes.
+- ``proxy``: the pod and service proxy to simulated processes;
+- ``podstreams``: ``pods/exec``, ``pods/attach`` and ``pods/portforward`` over WebSocket,
+  with ``channels`` (the ``*.channel.k8s.io`` framing), ``portforward`` and ``spdy``
+  (the SPDY/3.1 framing kubectl tunnels its port-forwards in).
 """

@@ -39,6 +39,9 @@ MAX_SESSIONS_PER_POD = 32
 MAX_STDIN_BYTES = 8 * 1024 * 1024
 IDLE_TIMEOUT = 4 * 3600.0  # the kubelet's default streamingConnectionIdleTimeout
 CHUNK = 32 * 1024  # bytes per output message, as the kubelet's copy buffer
+# A container runtime takes tens of milliseconds to start an exec'd process; clients rely on
+# it: kubectl sets up its stream readers after the upgrade and drops output that comes first.
+PROCESS_START_SECONDS = 0.1
 
 
 def exit_status(argv: list[str], code: int) -> dict[str, Any]:
@@ -82,6 +85,7 @@ class PodStreams:
         try:
             sock = ChannelSocket(await channels.accept(request, protocol), protocol)
             try:
+                await asyncio.sleep(PROCESS_START_SECONDS)
                 if sub == "exec":
                     await self._exec(request, pod, container, sock)
                 else:
