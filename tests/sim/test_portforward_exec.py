@@ -18,7 +18,7 @@ from kubernetes import client, config
 from kubernetes.stream import portforward, stream
 
 from llmd_console.sim import SimCluster
-from llmd_console.sim.apiserver import spdy
+from llmd_console.sim.apiserver import channels, spdy
 from llmd_console.sim.apiserver.podstreams import MAX_SESSIONS_PER_POD
 from llmd_console.sim.worlds.world import NAMESPACE, SIM_HF_TOKEN
 from tests.conftest import Kubectl, require_tool, wait_for
@@ -67,6 +67,13 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     proc.terminate()
     _, err = proc.communicate(timeout=10)
     return err
+
+
+def _kubectl(kubectl: Kubectl, *args: str) -> subprocess.CompletedProcess[str]:
+    """kubectl with its exit code and separate stderr."""
+    return subprocess.run(
+        [kubectl.binary, *args], env=kubectl.env, capture_output=True, text=True, timeout=30, check=False
+    )
 
 
 def _families(text: str) -> set[str]:
@@ -158,25 +165,11 @@ def test_exec_cat_and_ls_of_files_the_simulator_knows(kubectl: Kubectl, decode_p
     assert f"{pod_ip}\t{decode_pod}" in kubectl.run("exec", *N, decode_pod, "--", "cat", "/etc/hosts")
     sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount"
     assert kubectl.run("exec", *N, decode_pod, "--", "cat", f"{sa_dir}/namespace") == NAMESPACE
-    unknown = subprocess.run(
-        [kubectl.binary, "exec", *N, decode_pod, "--", "cat", "/etc/os-release"],
-        env=kubectl.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    unknown = _kubectl(kubectl, "exec", *N, decode_pod, "--", "cat", "/etc/os-release")
     assert unknown.returncode == 1
     assert "/etc/os-release: not simulated" in unknown.stderr
     assert "command terminated with exit code 1" in unknown.stderr
-    listing = subprocess.run(
-        [kubectl.binary, "exec", *N, decode_pod, "--", "ls", "/"],
-        env=kubectl.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    listing = _kubectl(kubectl, "exec", *N, decode_pod, "--", "ls", "/")
     assert listing.returncode == 2 and "listing not simulated" in listing.stderr
 
 
@@ -187,14 +180,7 @@ def test_exec_reports_unsimulated_commands_with_an_exit_code(kubectl: Kubectl, d
         (["sh"], "interactive shells are not simulated"),
         (["sh", "-c", "env | grep HF"], "shell syntax (pipes, redirections, variables, globs) is not simulated"),
     ):
-        proc = subprocess.run(
-            [kubectl.binary, "exec", *N, decode_pod, "--", *argv],
-            env=kubectl.env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        proc = _kubectl(kubectl, "exec", *N, decode_pod, "--", *argv)
         assert proc.returncode == 127, (argv, proc.stderr)
         assert words in proc.stderr
         assert "command terminated with exit code 127" in proc.stderr
@@ -266,56 +252,34 @@ def test_attach_follows_the_containers_output(sim: SimCluster, kubectl: Kubectl,
 
 
 def test_debug_is_refused_cleanly(kubectl: Kubectl, decode_pod: str) -> None:
-    proc = subprocess.run(
-        [kubectl.binary, "debug", *N, decode_pod, "--image=busybox", "--profile=general"],
-        env=kubectl.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = _kubectl(kubectl, "debug", *N, decode_pod, "--image=busybox", "--profile=general")
     assert proc.returncode == 1
     assert "ephemeral containers are disabled for this cluster" in proc.stderr
     assert "panic" not in proc.stderr
 
 
 # ---- the Python client -------------------------------------------------------------------------
+def _exec(core: client.CoreV1Api, pod: str, command: list[str], *, stdin: bool = False, preload: bool = True) -> Any:
+    """``kubernetes.stream.stream`` of an exec, as its documentation shows it."""
+    return stream(
+        core.connect_get_namespaced_pod_exec,
+        pod,
+        NAMESPACE,
+        command=command,
+        stderr=True,
+        stdin=stdin,
+        stdout=True,
+        tty=False,
+        _preload_content=preload,
+    )
+
+
 def test_python_client_exec_stream(core: client.CoreV1Api, decode_pod: str) -> None:
-    out = stream(
-        core.connect_get_namespaced_pod_exec,
-        decode_pod,
-        NAMESPACE,
-        command=["cat", "/etc/hostname"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-    )
-    assert out == decode_pod + "\n"
-    failing = stream(
-        core.connect_get_namespaced_pod_exec,
-        decode_pod,
-        NAMESPACE,
-        command=["false"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
+    assert _exec(core, decode_pod, ["cat", "/etc/hostname"]) == decode_pod + "\n"
+    failing = _exec(core, decode_pod, ["false"], preload=False)
     failing.run_forever(timeout=30)
     assert failing.returncode == 1
-    echo = stream(
-        core.connect_get_namespaced_pod_exec,
-        decode_pod,
-        NAMESPACE,
-        command=["cat"],
-        stderr=True,
-        stdin=True,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
+    echo = _exec(core, decode_pod, ["cat"], stdin=True, preload=False)
     echo.write_stdin("from python\n")
     echo.close_channel(0)
     echo.run_forever(timeout=30)
@@ -408,3 +372,56 @@ def test_status_on_the_error_channel_carries_the_exit_code(sim: SimCluster, deco
     assert status["reason"] == "NonZeroExitCode"
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "2"}]
     assert b"listing not simulated" in messages[2]
+
+
+SCRATCH_POD = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: scratch-config}
+data: {plugins.yaml: "plugins: []\\n", mode: fast}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: scratch}
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    ports: [{containerPort: 8080}]
+    volumeMounts: [{name: config, mountPath: /etc/scratch}]
+  volumes: [{name: config, configMap: {name: scratch-config}}]
+"""
+
+
+def test_mounted_config_is_readable_and_deleting_the_pod_ends_its_sessions(sim: SimCluster, kubectl: Kubectl) -> None:
+    kubectl.run("apply", *N, "-f", "-", stdin=SCRATCH_POD)
+    kubectl.run("wait", "--for=condition=Ready", "pod/scratch", *N, "--timeout=60s", timeout=90)
+    assert kubectl.run("exec", *N, "scratch", "--", "ls", "/etc/scratch") == "mode\nplugins.yaml\n"
+    assert kubectl.run("exec", *N, "scratch", "--", "cat", "/etc/scratch/mode") == "fast"
+    ws = _ws(sim, "scratch", "v4.channel.k8s.io", "?ports=8080")
+    try:
+        assert _binary(ws) == b"\x00\x90\x1f" and _binary(ws) == b"\x01\x90\x1f"  # port 8080, little-endian
+        ws.send_binary(b"\x00GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert _binary(ws).startswith(b"\x00HTTP/1.1 200 OK")
+        kubectl.run("delete", "pod", "scratch", *N, "--grace-period=0", "--force")
+
+        def closed() -> bool:
+            try:
+                return bool(ws.recv_data()[0] == websocket.ABNF.OPCODE_CLOSE)
+            except websocket.WebSocketConnectionClosedException:
+                return True
+
+        wait_for(closed, timeout=30, message="the session to end with its pod")
+    finally:
+        ws.close()
+        kubectl.run("delete", "configmap", "scratch-config", *N, "--ignore-not-found")
+
+
+def test_an_idle_session_is_closed(sim: SimCluster, decode_pod: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(channels, "IDLE_TIMEOUT", 0.5)
+    ws = _ws(sim, decode_pod, "SPDY/3.1+portforward.k8s.io")
+    try:
+        (away,) = spdy.FrameReader(spdy.HeaderCodec()).feed(_binary(ws))
+        assert away.kind == spdy.GOAWAY
+    finally:
+        ws.close()

@@ -19,6 +19,9 @@ from llmd_console.sim.apiserver.errors import ApiError
 
 CLOSE_CHANNEL = 255
 MAX_MESSAGE_BYTES = 1 << 20  # a client writes at most 32 KiB per message; 1 MiB bounds a misbehaving one
+# A session with nothing from its client for this long is closed: the kubelet's default
+# streamingConnectionIdleTimeout (kubectl's port-forward pings every 10 s, so it stays up).
+IDLE_TIMEOUT = 4 * 3600.0
 
 
 def is_websocket(request: web.Request) -> bool:
@@ -99,9 +102,13 @@ class ChannelSocket:
                 await self.ws.send_bytes(payload)
 
     async def receive(self) -> tuple[int, bytes] | None:
-        """The next (channel, payload) from the client; None once it closed or broke the framing."""
+        """The next (channel, payload) from the client; None once it closed, broke the framing,
+        or sent nothing for ``IDLE_TIMEOUT`` seconds."""
         while True:
-            msg = await self.ws.receive()
+            try:
+                msg = await self.ws.receive(IDLE_TIMEOUT)
+            except TimeoutError:
+                return None
             if msg.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
                 return None  # closed, closing or broken
             # The kubelet reads text and binary messages alike (the Python client writes text).

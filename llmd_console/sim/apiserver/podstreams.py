@@ -37,7 +37,6 @@ EXEC_PROTOCOLS = (
 STDIN, STDOUT, STDERR, ERROR = 0, 1, 2, 3
 MAX_SESSIONS_PER_POD = 32
 MAX_STDIN_BYTES = 8 * 1024 * 1024
-IDLE_TIMEOUT = 4 * 3600.0  # the kubelet's default streamingConnectionIdleTimeout
 CHUNK = 32 * 1024  # bytes per output message, as the kubelet's copy buffer
 # A container runtime takes tens of milliseconds to start an exec'd process; clients rely on
 # it: kubectl sets up its stream readers after the upgrade and drops output that comes first.
@@ -149,10 +148,7 @@ class PodStreams:
         """Standard input until the client closes it (v5), closes the socket, or the bound."""
         data = bytearray()
         while len(data) <= MAX_STDIN_BYTES:
-            try:
-                msg = await asyncio.wait_for(sock.receive(), IDLE_TIMEOUT)
-            except TimeoutError:
-                break
+            msg = await sock.receive()
             if msg is None:
                 break
             channel, payload = msg
@@ -195,8 +191,8 @@ class PodStreams:
         sent = log.written
         last_output = time.monotonic()
         try:
-            while not log.closed and time.monotonic() - last_output < IDLE_TIMEOUT:
-                waiter = asyncio.ensure_future(log.wait(IDLE_TIMEOUT))
+            while not log.closed and time.monotonic() - last_output < channels.IDLE_TIMEOUT:
+                waiter = asyncio.ensure_future(log.wait(channels.IDLE_TIMEOUT))
                 done, _ = await asyncio.wait({waiter, reader, gone}, return_when=asyncio.FIRST_COMPLETED)
                 if waiter not in done:
                     waiter.cancel()

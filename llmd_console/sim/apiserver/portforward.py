@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType
 
-from llmd_console.sim.apiserver import spdy
+from llmd_console.sim.apiserver import channels, spdy
 from llmd_console.sim.apiserver.channels import ChannelSocket
 from llmd_console.sim.apiserver.errors import ApiError
 from llmd_console.sim.runtime.context import SimContext
@@ -159,8 +159,10 @@ class SpdySession:
         try:
             while True:
                 receive = asyncio.ensure_future(self.sock.ws.receive())
-                done, _ = await asyncio.wait({receive, watcher}, return_when=asyncio.FIRST_COMPLETED)
-                if watcher in done:
+                done, _ = await asyncio.wait(
+                    {receive, watcher}, timeout=channels.IDLE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+                )
+                if receive not in done:  # the pod is gone, or the client went quiet past the idle limit
                     receive.cancel()
                     await self.send(spdy.goaway(self.last_stream))
                     return
