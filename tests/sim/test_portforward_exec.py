@@ -425,3 +425,18 @@ def test_an_idle_session_is_closed(sim: SimCluster, decode_pod: str, monkeypatch
         assert away.kind == spdy.GOAWAY
     finally:
         ws.close()
+
+
+def test_exec_into_a_container_that_is_not_running(kubectl: Kubectl) -> None:
+    pending = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "unschedulable"},
+        "spec": {"nodeSelector": {"no-such": "node"}, "containers": [{"name": "web", "image": "nginx:1.27"}]},
+    }
+    kubectl.run("apply", *N, "-f", "-", stdin=json.dumps(pending))
+    try:
+        out = kubectl.run("exec", *N, "unschedulable", "--", "env", check=False)
+        assert 'unable to upgrade connection: container not found ("web")' in out
+    finally:
+        kubectl.run("delete", "pod", "unschedulable", *N, "--grace-period=0", "--force")

@@ -121,10 +121,13 @@ class PodStreams:
             verb = "exec into" if sub == "exec" else "attach to"
             raise ApiError(400, f"cannot {verb} a container in a completed pod; current phase is {phase}")
         name = _container_for(pod, request.query.get("container"))
-        container = next(c for c in pod["spec"].get("containers") or [] if c.get("name") == name)
+        spec, status = pod.get("spec", {}), pod.get("status", {})
+        container = next(
+            c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if c.get("name") == name
+        )
         running = any(
             cs.get("name") == name and "running" in (cs.get("state") or {})
-            for cs in pod.get("status", {}).get("containerStatuses") or []
+            for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
         )
         if not running:
             # The kubelet answers this itself, in plain text, before any upgrade.
