@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -80,15 +81,25 @@ class PodStreams:
         if not channels.is_websocket(request):
             raise ApiError(400, "Upgrade request required")
         protocol = channels.choose(request, EXEC_PROTOCOLS)
+
+        async def session(sock: ChannelSocket) -> None:
+            await asyncio.sleep(PROCESS_START_SECONDS)
+            if sub == "exec":
+                await self._exec(request, pod, container, sock)
+            else:
+                await self._attach(request, pod, container, sock)
+
+        return await self._session(request, pod, protocol, session)
+
+    async def _session(
+        self, request: web.Request, pod: Obj, protocol: str, body: Callable[[ChannelSocket], Awaitable[None]]
+    ) -> web.StreamResponse:
+        """Upgrade, run ``body``, close: counted against the pod's bound on open sessions."""
         uid = self._enter(pod)
         try:
             sock = ChannelSocket(await channels.accept(request, protocol), protocol)
             try:
-                await asyncio.sleep(PROCESS_START_SECONDS)
-                if sub == "exec":
-                    await self._exec(request, pod, container, sock)
-                else:
-                    await self._attach(request, pod, container, sock)
+                await body(sock)
             finally:
                 await sock.close()
             return sock.ws
@@ -141,9 +152,7 @@ class PodStreams:
         stdin = b""
         if flag(request, "stdin") and shell.reads_stdin(argv):
             stdin = await self._read_stdin(sock)
-        result = await shell.run(argv, stdin) if stdin is not None else None
-        if result is None:
-            return
+        result = await shell.run(argv, stdin)
         await self._write_result(request, sock, result)
         await self._write_status(sock, argv, result.code)
 
@@ -231,16 +240,11 @@ class PodStreams:
         ports = (
             [] if protocol == portforward.SPDY_TUNNEL else portforward.parse_ports(request.query.getall("ports", []))
         )
-        uid = self._enter(pod)
-        try:
-            sock = ChannelSocket(await channels.accept(request, protocol), protocol)
-            try:
-                if protocol == portforward.SPDY_TUNNEL:
-                    await portforward.SpdySession(self.ctx, sock, pod).run()
-                else:
-                    await portforward.serve_channels(self.ctx, sock, pod, ports)
-            finally:
-                await sock.close()
-            return sock.ws
-        finally:
-            self._leave(uid)
+
+        async def session(sock: ChannelSocket) -> None:
+            if protocol == portforward.SPDY_TUNNEL:
+                await portforward.SpdySession(self.ctx, sock, pod).run()
+            else:
+                await portforward.serve_channels(self.ctx, sock, pod, ports)
+
+        return await self._session(request, pod, protocol, session)

@@ -16,6 +16,7 @@ import contextlib
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import WSMsgType
 
@@ -156,6 +157,7 @@ class SpdySession:
         """Read frames until the client goes away, the pod is deleted, or the tunnel breaks."""
         watcher = asyncio.ensure_future(pod_gone(self.ctx, self.pod))
         reader = spdy.FrameReader(self.codec)
+        receive: asyncio.Future[Any] | None = None
         try:
             while True:
                 receive = asyncio.ensure_future(self.sock.ws.receive())
@@ -178,11 +180,12 @@ class SpdySession:
                     if not await self._on_frame(frame):
                         return
         finally:
-            watcher.cancel()
-            pending = [p.task for p in self.pairs.values() if p.task is not None]
+            pending: list[asyncio.Future[Any]] = [watcher, *(p.task for p in self.pairs.values() if p.task)]
+            if receive is not None:
+                pending.append(receive)
             for task in pending:
                 task.cancel()
-            await asyncio.gather(watcher, *pending, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _on_frame(self, frame: spdy.Frame) -> bool:
         if frame.kind == spdy.SYN_STREAM:
