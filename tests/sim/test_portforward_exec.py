@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -235,20 +236,23 @@ def test_exec_tar_is_a_real_archive(kubectl: Kubectl, decode_pod: str, tmp_path:
 
 def test_attach_follows_the_containers_output(sim: SimCluster, kubectl: Kubectl, decode_pod: str) -> None:
     proc = kubectl.popen("attach", *N, decode_pod)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader.start()
     try:
-        assert proc.stdout is not None
         url = f"{sim.url}/api/v1/namespaces/{NAMESPACE}/pods/{decode_pod}:8000/proxy/v1/completions"
         body = {"model": "Qwen/Qwen2.5-3B-Instruct", "prompt": "attach", "max_tokens": 2}
 
         def access_line() -> str | None:
             # Requests keep coming until kubectl has attached and one of them is logged.
             httpx.post(url, json=body, timeout=30)
-            line = proc.stdout.readline() if proc.stdout is not None else ""
-            return line if "POST /v1/completions" in line else None
+            return next((line for line in list(lines) if "POST /v1/completions" in line), None)
 
-        assert "200 OK" in wait_for(access_line, timeout=60, message="a logged request on the attached stream")
+        assert "200 OK" in wait_for(access_line, timeout=60, interval=0.2, message="a request logged on the stream")
     finally:
-        _stop(proc)
+        proc.terminate()
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
 
 
 def test_debug_is_refused_cleanly(kubectl: Kubectl, decode_pod: str) -> None:
