@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import channels, portforward
+from llmd_console.sim.apiserver import channels, portforward, tunnels
 from llmd_console.sim.apiserver.channels import ChannelSocket
 from llmd_console.sim.apiserver.errors import ApiError
 from llmd_console.sim.apiserver.streams import _container_for
@@ -234,6 +234,8 @@ class PodStreams:
         if pod.get("status", {}).get("phase") != "Running":
             phase = pod.get("status", {}).get("phase")
             raise ApiError(400, f"unable to forward port because pod is not running. Current status={phase}")
+        if tunnels.wants_spdy(request):
+            return await self._spdy_portforward(request, pod)
         if not channels.is_websocket(request):
             raise ApiError(400, "Upgrade request required")
         protocol = channels.choose(request, portforward.PROTOCOLS)
@@ -243,8 +245,29 @@ class PodStreams:
 
         async def session(sock: ChannelSocket) -> None:
             if protocol == portforward.SPDY_TUNNEL:
-                await portforward.SpdySession(self.ctx, sock, pod).run()
+                await portforward.SpdySession(self.ctx, tunnels.WebSocketTunnel(sock), pod).run()
             else:
                 await portforward.serve_channels(self.ctx, sock, pod, ports)
 
         return await self._session(request, pod, protocol, session)
+
+    async def _spdy_portforward(self, request: web.Request, pod: Obj) -> web.StreamResponse:
+        """SPDY over the upgraded connection itself, with ``portforward.k8s.io`` negotiated."""
+        wanted = [p.strip() for p in ",".join(request.headers.getall("X-Stream-Protocol-Version", [])).split(",")]
+        if portforward.SPDY_PROTOCOL not in wanted:
+            raise ApiError(
+                403,
+                f"unable to upgrade: unable to negotiate protocol: client supports {wanted}, "
+                f"server supports [{portforward.SPDY_PROTOCOL}]",
+                "Forbidden",
+            )
+        uid = self._enter(pod)
+        try:
+            tunnel = await tunnels.upgrade(request, portforward.SPDY_PROTOCOL)
+            try:
+                await portforward.SpdySession(self.ctx, tunnel, pod).run()
+            finally:
+                tunnel.close()
+            return tunnel.response
+        finally:
+            self._leave(uid)

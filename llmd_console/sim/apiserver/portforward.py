@@ -1,10 +1,12 @@
 """``pods/NAME/portforward``: the kubelet's port-forward, reaching the pod's simulated servers.
 
-Two wire protocols, both over a WebSocket:
-- ``SPDY/3.1+portforward.k8s.io`` (kubectl since 1.31): SPDY tunnelled in binary messages.
-  Each forwarded connection is a pair of streams opened by the client, ``error`` and
-  ``data``, matched by their ``requestid`` header and carrying the remote ``port``;
-- ``v4.channel.k8s.io`` (the Python client): one connection per port named in ``?ports=``;
+Two wire protocols:
+- SPDY/3.1 with ``portforward.k8s.io``, tunnelled in WebSocket binary messages
+  (``SPDY/3.1+portforward.k8s.io``, kubectl since 1.31) or after an HTTP upgrade (older
+  kubectl, client-go tools). Each forwarded connection is a pair of streams opened by the
+  client, ``error`` and ``data``, matched by their ``requestid`` header and carrying the
+  remote ``port``;
+- ``v4.channel.k8s.io`` over WebSocket (the Python client): one connection per port named in ``?ports=``;
   port *i* has data channel 2i and error channel 2i+1, and the first message on each
   carries the port number (two bytes, little-endian).
 """
@@ -18,16 +20,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType
-
 from llmd_console.sim.apiserver import channels, spdy
 from llmd_console.sim.apiserver.channels import ChannelSocket
 from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.tunnels import Tunnel
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.runtime.podnet import PodConnection, connect
 from llmd_console.sim.storage.objects import Obj
 
-SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io"
+SPDY_PROTOCOL = "portforward.k8s.io"
+SPDY_TUNNEL = "SPDY/3.1+" + SPDY_PROTOCOL
 CHANNEL_PROTOCOLS = ("v4.channel.k8s.io", "v4.base64.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io")
 PROTOCOLS = (SPDY_TUNNEL, *CHANNEL_PROTOCOLS)
 MAX_FORWARDS = 64  # connections open at once over one port-forward session
@@ -139,10 +141,10 @@ class _Pair:
 
 @dataclass
 class SpdySession:
-    """The server end of one tunnelled SPDY connection."""
+    """The server end of one SPDY connection carrying port-forwards."""
 
     ctx: SimContext
-    sock: ChannelSocket
+    tunnel: Tunnel
     pod: Obj
     codec: spdy.HeaderCodec = field(default_factory=spdy.HeaderCodec)
     pairs: dict[str, _Pair] = field(default_factory=dict)
@@ -150,8 +152,8 @@ class SpdySession:
     last_stream: int = 0
 
     async def send(self, frame: bytes) -> None:
-        """Write frames in one binary message (no channel byte: the tunnel carries raw SPDY)."""
-        await self.sock.send_raw(frame)
+        """Write frames."""
+        await self.tunnel.send(frame)
 
     async def run(self) -> None:
         """Read frames until the client goes away, the pod is deleted, or the tunnel breaks."""
@@ -160,7 +162,7 @@ class SpdySession:
         receive: asyncio.Future[Any] | None = None
         try:
             while True:
-                receive = asyncio.ensure_future(self.sock.ws.receive())
+                receive = asyncio.ensure_future(self.tunnel.receive())
                 done, _ = await asyncio.wait(
                     {receive, watcher}, timeout=channels.IDLE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -168,11 +170,11 @@ class SpdySession:
                     receive.cancel()
                     await self.send(spdy.goaway(self.last_stream))
                     return
-                msg = receive.result()
-                if msg.type != WSMsgType.BINARY:
+                chunk = receive.result()
+                if chunk is None:
                     return
                 try:
-                    frames = reader.feed(msg.data)
+                    frames = reader.feed(chunk)
                 except spdy.SpdyError:
                     await self.send(spdy.goaway(self.last_stream, spdy.PROTOCOL_ERROR))
                     return
