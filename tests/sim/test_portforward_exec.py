@@ -131,6 +131,17 @@ def test_runbook_step_11_reads_metrics_through_port_forwards(kubectl: Kubectl, d
     assert "error" not in epp_err.lower() and "error" not in vllm_err.lower()
 
 
+def test_port_forward_over_an_upgraded_spdy_connection(kubectl: Kubectl, decode_pod: str) -> None:
+    spdy_only = Kubectl(kubectl.binary, Path(kubectl.env["KUBECONFIG"]))
+    spdy_only.env["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false"  # as kubectl before 1.31 and client-go tools
+    proc, local = _port_forward(spdy_only, decode_pod, 8000)
+    try:
+        for _ in range(3):
+            assert "vllm:num_requests_running" in _families(httpx.get(f"http://localhost:{local}/metrics").text)
+    finally:
+        assert "error" not in _stop(proc).lower()
+
+
 def test_port_forward_to_a_closed_port_reports_the_refusal(kubectl: Kubectl, decode_pod: str) -> None:
     proc, local = _port_forward(kubectl, decode_pod, 9999)
     try:
