@@ -212,6 +212,15 @@ def test_exec_reads_standard_input_until_it_is_closed(kubectl: Kubectl, decode_p
     assert kubectl.run("exec", "-i", *N, decode_pod, "--", "cat", stdin="hello\nworld\n") == "hello\nworld\n"
 
 
+def test_exec_over_spdy_without_websocket(kubectl: Kubectl, decode_pod: str) -> None:
+    spdy_only = Kubectl(kubectl.binary, Path(kubectl.env["KUBECONFIG"]))
+    spdy_only.env["KUBECTL_REMOTE_COMMAND_WEBSOCKETS"] = "false"  # as kubectl before 1.30 and client-go tools
+    assert spdy_only.run("exec", *N, decode_pod, "--", "hostname") == decode_pod + "\n"
+    assert spdy_only.run("exec", "-i", *N, decode_pod, "--", "cat", stdin="over spdy\n") == "over spdy\n"
+    failed = _kubectl(spdy_only, "exec", *N, decode_pod, "--", "false")
+    assert failed.returncode == 1 and "command terminated with exit code 1" in failed.stderr
+
+
 def test_exec_errors_are_the_api_servers(kubectl: Kubectl, decode_pod: str) -> None:
     missing = kubectl.run("exec", *N, "no-such-pod", "--", "env", check=False)
     assert 'pods "no-such-pod" not found' in missing

@@ -11,7 +11,8 @@
   for CRD printer columns;
 - ``streams``: watch streams and pod logs;
 - ``proxy``: the pod and service proxy to simulated processes;
-- ``podstreams``: ``pods/exec``, ``pods/attach`` and ``pods/portforward`` over WebSocket,
-  with ``channels`` (the ``*.channel.k8s.io`` framing), ``portforward`` and ``spdy``
-  (the SPDY/3.1 framing kubectl tunnels its port-forwards in).
+- ``podstreams``: ``pods/exec``, ``pods/attach`` and ``pods/portforward``, with ``channels``
+  (the ``*.channel.k8s.io`` framing over WebSocket), ``spdy`` (SPDY/3.1 framing),
+  ``tunnels`` (SPDY in WebSocket or after an HTTP upgrade), ``spdy_channels`` (exec and
+  attach over SPDY) and ``portforward``.
 """

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import WSMsgType, web
 
@@ -64,6 +65,20 @@ async def accept(request: web.Request, protocol: str) -> web.WebSocketResponse:
     )
     await ws.prepare(request)
     return ws
+
+
+class Channels(Protocol):
+    """Numbered channels to a client, however they travel."""
+
+    @property
+    def version(self) -> int:
+        """The protocol version (4 and up: the exit Status is JSON)."""
+
+    async def send(self, channel: int, payload: bytes) -> None:
+        """Write on a channel."""
+
+    async def receive(self) -> tuple[int, bytes] | None:
+        """The next (channel, payload) from the client; None once it left."""
 
 
 @dataclass

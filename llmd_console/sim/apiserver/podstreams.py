@@ -17,9 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import channels, portforward, tunnels
-from llmd_console.sim.apiserver.channels import ChannelSocket
+from llmd_console.sim.apiserver import channels, portforward, spdy_channels, tunnels
+from llmd_console.sim.apiserver.channels import Channels, ChannelSocket
 from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.spdy_channels import SpdyChannels
 from llmd_console.sim.apiserver.streams import _container_for
 from llmd_console.sim.apiserver.wire import flag
 from llmd_console.sim.programs.shell import ContainerShell, ExecResult
@@ -58,6 +59,20 @@ def exit_status(argv: list[str], code: int) -> dict[str, Any]:
     }
 
 
+def _spdy_protocol(request: web.Request, supported: tuple[str, ...]) -> str:
+    """The client's preferred ``X-Stream-Protocol-Version`` we speak, or the API server's 403."""
+    wanted = [p.strip() for p in ",".join(request.headers.getall("X-Stream-Protocol-Version", [])).split(",")]
+    chosen = next((p for p in wanted if p in supported), None)
+    if chosen is None:
+        raise ApiError(
+            403,
+            f"unable to upgrade: unable to negotiate protocol: client supports {wanted}, "
+            f"server supports {list(supported)}",
+            "Forbidden",
+        )
+    return chosen
+
+
 def _argv_text(argv: list[str]) -> str:
     return "[" + " ".join(argv) + "]"
 
@@ -78,18 +93,44 @@ class PodStreams:
         container = self._check(request, pod, sub)
         if isinstance(container, web.Response):
             return container
+        if tunnels.wants_spdy(request):
+            return await self._spdy_command(request, pod, container, sub)
         if not channels.is_websocket(request):
             raise ApiError(400, "Upgrade request required")
         protocol = channels.choose(request, EXEC_PROTOCOLS)
 
         async def session(sock: ChannelSocket) -> None:
             await asyncio.sleep(PROCESS_START_SECONDS)
-            if sub == "exec":
-                await self._exec(request, pod, container, sock)
-            else:
-                await self._attach(request, pod, container, sock)
+            await self._command(request, pod, container, sub, sock)
 
         return await self._session(request, pod, protocol, session)
+
+    async def _command(self, request: web.Request, pod: Obj, container: Obj, sub: str, io: Channels) -> None:
+        if sub == "exec":
+            await self._exec(request, pod, container, io)
+        else:
+            await self._attach(request, pod, container, io)
+
+    async def _spdy_command(self, request: web.Request, pod: Obj, container: Obj, sub: str) -> web.StreamResponse:
+        """exec or attach over SPDY: the streams the request asks for, then the command."""
+        protocol = _spdy_protocol(request, spdy_channels.PROTOCOLS)
+        tty = flag(request, "tty")
+        expected = {"error"} | {name for name in ("stdin", "stdout") if flag(request, name)}
+        if flag(request, "stderr") and not tty:
+            expected.add("stderr")
+        uid = self._enter(pod)
+        try:
+            tunnel = await tunnels.upgrade(request, protocol)
+            io = SpdyChannels(tunnel, protocol, expected)
+            try:
+                if await io.start():
+                    await self._command(request, pod, container, sub, io)
+            finally:
+                await io.close()
+                tunnel.close()
+            return tunnel.response
+        finally:
+            self._leave(uid)
 
     async def _session(
         self, request: web.Request, pod: Obj, protocol: str, body: Callable[[ChannelSocket], Awaitable[None]]
@@ -146,7 +187,7 @@ class PodStreams:
         return dict(container)
 
     # ---- exec ----------------------------------------------------------------------------
-    async def _exec(self, request: web.Request, pod: Obj, container: Obj, sock: ChannelSocket) -> None:
+    async def _exec(self, request: web.Request, pod: Obj, container: Obj, sock: Channels) -> None:
         argv = request.query.getall("command", [])
         shell = ContainerShell(self.ctx, pod, container)
         stdin = b""
@@ -156,7 +197,7 @@ class PodStreams:
         await self._write_result(request, sock, result)
         await self._write_status(sock, argv, result.code)
 
-    async def _read_stdin(self, sock: ChannelSocket) -> bytes:
+    async def _read_stdin(self, sock: Channels) -> bytes:
         """Standard input until the client closes it (v5), closes the socket, or the bound."""
         data = bytearray()
         while len(data) <= MAX_STDIN_BYTES:
@@ -170,7 +211,7 @@ class PodStreams:
                 break
         return bytes(data[:MAX_STDIN_BYTES])
 
-    async def _write_result(self, request: web.Request, sock: ChannelSocket, result: ExecResult) -> None:
+    async def _write_result(self, request: web.Request, sock: Channels, result: ExecResult) -> None:
         tty = flag(request, "tty")
         out, err = result.stdout, result.stderr
         if tty:  # one terminal: both streams on stdout, with the terminal's line endings
@@ -181,14 +222,14 @@ class PodStreams:
                     await sock.send(channel, payload[start : start + CHUNK])
 
     @staticmethod
-    async def _write_status(sock: ChannelSocket, argv: list[str], code: int) -> None:
+    async def _write_status(sock: Channels, argv: list[str], code: int) -> None:
         if sock.version >= 4:
             await sock.send(ERROR, json.dumps(exit_status(argv, code)).encode())
         elif code != 0:
             await sock.send(ERROR, exit_status(argv, code)["message"].encode())
 
     # ---- attach --------------------------------------------------------------------------
-    async def _attach(self, request: web.Request, pod: Obj, container: Obj, sock: ChannelSocket) -> None:
+    async def _attach(self, request: web.Request, pod: Obj, container: Obj, sock: Channels) -> None:
         """Follow what the container's main process writes from now on, until it exits, the
         pod goes, or the client leaves (what it sends on stdin is read and dropped: the
         simulated programs do not read standard input)."""
@@ -224,7 +265,7 @@ class PodStreams:
             await self._write_status(sock, [], 0)
 
     @staticmethod
-    async def _drain(sock: ChannelSocket) -> None:
+    async def _drain(sock: Channels) -> None:
         """Read until the client closes (stdin and resize messages are dropped)."""
         while await sock.receive() is not None:
             pass
@@ -253,14 +294,7 @@ class PodStreams:
 
     async def _spdy_portforward(self, request: web.Request, pod: Obj) -> web.StreamResponse:
         """SPDY over the upgraded connection itself, with ``portforward.k8s.io`` negotiated."""
-        wanted = [p.strip() for p in ",".join(request.headers.getall("X-Stream-Protocol-Version", [])).split(",")]
-        if portforward.SPDY_PROTOCOL not in wanted:
-            raise ApiError(
-                403,
-                f"unable to upgrade: unable to negotiate protocol: client supports {wanted}, "
-                f"server supports [{portforward.SPDY_PROTOCOL}]",
-                "Forbidden",
-            )
+        _spdy_protocol(request, (portforward.SPDY_PROTOCOL,))
         uid = self._enter(pod)
         try:
             tunnel = await tunnels.upgrade(request, portforward.SPDY_PROTOCOL)
