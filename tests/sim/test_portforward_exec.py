@@ -355,7 +355,16 @@ def test_spdy_tunnel_answers_pings_and_rejects_an_oversized_frame(sim: SimCluste
         ws.close()
 
 
+def _open_fds() -> int:
+    """Open file descriptors of this process (0 where /proc is not there to count them)."""
+    fd_dir = Path("/proc/self/fd")
+    return sum(1 for _ in fd_dir.iterdir()) if fd_dir.is_dir() else 0
+
+
 def test_sessions_per_pod_are_bounded_and_end_with_their_clients(sim: SimCluster, decode_pod: str) -> None:
+    _ws(sim, decode_pod, "v4.channel.k8s.io", "?ports=8000").close()
+    wait_for(lambda: not _stream_tasks(sim), message="the first session to end")
+    fds = _open_fds()  # the simulator runs in this process: its sockets and socket pairs count here
     sockets = [_ws(sim, decode_pod, "v4.channel.k8s.io", "?ports=8000") for _ in range(MAX_SESSIONS_PER_POD)]
     try:
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:
@@ -367,6 +376,7 @@ def test_sessions_per_pod_are_bounded_and_end_with_their_clients(sim: SimCluster
         for ws in sockets:
             ws.close()
     wait_for(lambda: not _stream_tasks(sim), message="every streaming task to end")
+    wait_for(lambda: _open_fds() <= fds, message=f"sockets to close (from {_open_fds()} back to {fds})")
     after = _ws(sim, decode_pod, "v4.channel.k8s.io", "?ports=8000")
     after.close()
 
