@@ -74,10 +74,12 @@ def main() -> None:
                 if proc.stdout is None or not proc.stdout.readline().startswith("Forwarding from"):
                     raise StageFailed(f"kubectl port-forward did not start ({label})")
                 url = f"http://127.0.0.1:{local}/metrics"
+                # No keep-alive: every request is a new forwarded connection, as curl's are.
+                client = httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
 
                 def get() -> float:
                     started = time.perf_counter()
-                    httpx.get(url, timeout=60).raise_for_status()
+                    client.get(url).raise_for_status()
                     return time.perf_counter() - started
 
                 figures(
@@ -88,6 +90,7 @@ def main() -> None:
                     times = list(pool.map(lambda _: get(), range(args.requests)))
                     took = time.perf_counter() - started
                 figures(f"... {args.concurrency} at a time ({args.requests / took:.0f} requests/s)", times)
+                client.close()
             finally:
                 proc.terminate()
                 proc.wait(10)
