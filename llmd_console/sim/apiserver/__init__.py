@@ -10,5 +10,9 @@
 - ``tables``: server-side ``Table`` responses for ``kubectl get``, with ``jsonpath``
   for CRD printer columns;
 - ``streams``: watch streams and pod logs;
-- ``proxy``: the pod and service proxy to simulated processes.
+- ``proxy``: the pod and service proxy to simulated processes;
+- ``podstreams``: ``pods/exec``, ``pods/attach`` and ``pods/portforward``, with ``channels``
+  (the ``*.channel.k8s.io`` framing over WebSocket), ``spdy`` (SPDY/3.1 framing),
+  ``tunnels`` (SPDY in WebSocket or after an HTTP upgrade), ``spdy_channels`` (exec and
+  attach over SPDY) and ``portforward``.
 """

@@ -16,6 +16,7 @@ from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
+from llmd_console.sim.apiserver.podstreams import PodStreams
 from llmd_console.sim.apiserver.streams import serve_logs, serve_watch
 from llmd_console.sim.apiserver.tables import make_table
 from llmd_console.sim.apiserver.wire import (
@@ -59,6 +60,7 @@ class KubeApi:
         self._proxy = proxy
         self._server_address = server_address
         self.openapi = OpenApi(ctx.registry, ctx.store)
+        self._pod_streams = PodStreams(ctx)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         """Entry point for every request under /api, /apis, /openapi, /version."""
@@ -154,7 +156,10 @@ class KubeApi:
             return await self._proxy(request, rp)
         name = rp.name
         if sub not in rtype.subresources:
-            raise ApiError(404, "the server could not find the requested resource")
+            # The generic NotFound carries empty details: kubectl debug tells it from a missing pod that way.
+            raise ApiError(404, "the server could not find the requested resource", details={})
+        if sub in PodStreams.SUBRESOURCES and rtype.key == "pods":
+            return await self._pod_streams.serve(request, self.store.require(rtype, ns, name), sub)
         if sub == "log":
             if method != "GET":
                 raise self._not_allowed(method, rtype)

@@ -90,6 +90,9 @@ def _subresource_entry(rt: ResourceType, sub: str) -> Obj:
         entry.update({"group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]})
     elif sub == "finalize":
         entry["verbs"] = ["update"]
+    elif sub in ("attach", "exec", "portforward"):
+        options = {"attach": "PodAttachOptions", "exec": "PodExecOptions", "portforward": "PodPortForwardOptions"}
+        entry.update({"kind": options[sub], "verbs": ["create", "get"]})
     return entry
 
 

@@ -60,7 +60,14 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=("status", "finalize"),
     ),
     _core("Node", "nodes", False, ("no",), subresources=("status", "proxy")),
-    _core("Pod", "pods", True, ("po",), subresources=("status", "log", "proxy", "eviction"), categories=("all",)),
+    _core(
+        "Pod",
+        "pods",
+        True,
+        ("po",),
+        subresources=("status", "log", "proxy", "eviction", "exec", "attach", "portforward"),
+        categories=("all",),
+    ),
     _core(
         "Service",
         "services",
