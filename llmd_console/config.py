@@ -169,8 +169,12 @@ class Config:
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     gke: GkeConfig = field(default_factory=GkeConfig)
     prices: dict[str, float] = field(
-        default_factory=lambda: {"tpu-v6e-slice": 2.70, "nvidia-h100-80gb": 11.06},
-        metadata=_doc("USD per accelerator chip-hour, by node accelerator label value"),
+        # TPU v6e: the Pattern 1 runbook's estimate for europe-west4 (~$1.25 per chip-hour, ~$5.00/h
+        # for a 4-chip ct6e-standard-4t node). H100: a rough on-demand figure; the runbook has none.
+        default_factory=lambda: {"tpu-v6e-slice": 1.25, "nvidia-h100-80gb": 11.06},
+        metadata=_doc(
+            "USD per accelerator chip-hour, by node accelerator label value (estimates: they depend on the region)"
+        ),
     )
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)

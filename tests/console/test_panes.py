@@ -44,7 +44,7 @@ async def test_every_pane_shows_the_pattern1_world(world: tuple[SimCluster, Path
         assert pods.table.row_count == len(app.snapshot.pods)
         nodes = app.query_one(NodesPane)
         await until(pilot, lambda: nodes.table.row_count == 2, what="two nodes")
-        assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $10.80/h" in str(nodes.pools.render())
+        assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $5.00/h" in str(nodes.pools.render())
         chips = str(nodes.chips.render())
         assert "TPU 2x2" in chips and chips.count(" A]") == 4
         gateway = app.query_one(GatewayPane)
