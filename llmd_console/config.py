@@ -96,6 +96,10 @@ class LogsConfig:
         default=8192, metadata=_doc("a longer line is cut, saying how much; memory <= max_lines x this")
     )
     timestamps: bool = field(default=False, metadata=_doc("show the kubelet's timestamps"))
+    wrap: bool = field(default=False, metadata=_doc("wrap long lines to the pane's width"))
+    message_first: bool = field(
+        default=True, metadata=_doc("fold vLLM's (process) LEVEL time [file:line] prefix to a level tag")
+    )
     save_dir: str = field(default="~/llmd-console-logs", metadata=_doc("where 'save' writes log files"))
 
     def __post_init__(self) -> None:
