@@ -291,7 +291,8 @@ class LogsPane(Pane):
         running = container is not None and container.running_since is not None and not container.waiting
         if self.target.previous:
             running = False  # a previous instance's log: it has ended
-        text = Text("startup ", style="bold")
+        text = Text()
+        text.append("startup ", style="bold")
         for label, seconds, state in self.tracker.durations(now, running=running):
             text.append(f"{label}", style=STATE_STYLE[state])
             if seconds is not None:

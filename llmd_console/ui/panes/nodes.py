@@ -44,12 +44,15 @@ def draw_chips(chips: TpuSlice, width: int = 80) -> Text:
     healthy = total - chips.unhealthy
     used = sum(1 for i, o in enumerate(chips.owners) if o and i < healthy)
     shape = chips.topology or f"{chips.columns}x{chips.rows}"
-    out = Text(f"{chips.kind} {shape}", style="bold")
-    if chips.accelerator:
-        out.append(f" {chips.accelerator}", style="bold")
-    out.append(f"  {used} allocated, {max(0, healthy - used)} free")
-    if chips.unhealthy:
-        out.append(f", {chips.unhealthy} unhealthy", style="bold red")
+    counts = f"  {used} allocated, {max(0, healthy - used)} free"
+    unhealthy = f", {chips.unhealthy} unhealthy" if chips.unhealthy else ""
+    accelerator = f" {chips.accelerator}" if chips.accelerator else ""
+    if len(chips.kind) + len(shape) + 1 + len(accelerator) + len(counts) + len(unhealthy) > width:
+        accelerator = ""  # a narrow pane: the NODE table's ACCELERATOR column says it
+    out = Text()  # (a style given to Text() would be the whole drawing's)
+    out.append(f"{chips.kind} {shape}{accelerator}", style="bold")
+    out.append(counts)
+    out.append(unhealthy, style="bold red")
     room = width - out.cell_len - 2
     if room >= 12:  # the node's name, when it fits on the line (the table's highlight says it too)
         out.append(f"  {middle_ellipsis(chips.node, min(room, 40))}", style="dim")
@@ -75,7 +78,8 @@ def draw_chips(chips: TpuSlice, width: int = 80) -> Text:
     room = max(10, width - grid_width - 3)
     legend: list[Text] = []
     for owner in holders:
-        entry = Text(f" {letter[owner]} ", style=f"bold black on {colour[owner]}")
+        entry = Text()
+        entry.append(f" {letter[owner]} ", style=f"bold black on {colour[owner]}")
         role = chips.roles.get(owner, "")
         if role:
             entry.append(f" {role}", style=f"bold {colour[owner]}")
@@ -83,10 +87,12 @@ def draw_chips(chips: TpuSlice, width: int = 80) -> Text:
         legend.append(entry)
     key = Text()
     key.append(" · ", style=FREE_STYLE)
-    key.append(" free  ", style="dim")
+    key.append(" free ", style="dim")
     key.append(" ✗ ", style=UNHEALTHY_STYLE)
     key.append(" unhealthy", style="dim")
-    legend.append(key)
+    beside = 1 + grid_width + 2 + key.cell_len <= width
+    if beside:
+        legend.append(key)
 
     for i in range(max(len(grid), len(legend))):
         out.append("\n ")
@@ -94,6 +100,9 @@ def draw_chips(chips: TpuSlice, width: int = 80) -> Text:
         if i < len(legend):
             out.append("  ")
             out.append_text(legend[i])
+    if not beside:  # a narrow pane: the key under the grid rather than wrapped beside it
+        out.append("\n ")
+        out.append_text(key)
     return out
 
 
