@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,12 @@ async def test_keys_that_cannot_act_say_why_at_once(world: tuple[SimCluster, Pat
         assert logs.stream_state.phase is StreamPhase.LIVE
         await pilot.press("c")
         assert any("has only one container" in m for m in notices(app))
+        # Had the pod's restart count been stale, the API's answer is said and the current log read again.
+        assert logs.target is not None
+        logs._request(replace(logs.target, previous=True))
+        await until(pilot, lambda: any("no previous log" in m for m in notices(app)), what="the API's answer")
+        await until(pilot, lambda: logs.target is not None and not logs.target.previous, what="the current log")
+        await until(pilot, lambda: logs.stream_state.phase is StreamPhase.LIVE, what="the live log again")
 
 
 async def test_vllm_lines_message_first_and_the_fold_toggle(world: tuple[SimCluster, Path]) -> None:

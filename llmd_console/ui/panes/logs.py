@@ -193,6 +193,11 @@ class LogsPane(Pane):
         self.container = chunk.container or self.container
         if chunk.state is not None:
             self.stream_state = chunk.state
+            if chunk.state.phase is StreamPhase.NO_PREVIOUS and self.target is not None and self.target.previous:
+                # The pod's restart count was not known yet, or is stale: say so, and read the current log.
+                self.notify(one_line(chunk.state.message, 200), severity="information")
+                self._request(replace(self.target, previous=False, container=self.container or None))
+                return
         self.skipped += chunk.skipped
         self._append(list(chunk.lines))
         self._draw_header()
