@@ -3,7 +3,9 @@ failing condition in words and the fix."""
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+import io
+
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -86,6 +88,7 @@ class GatewayPane(Pane):
         super().__init__()
         self.body = Static("", id="gateway-path")
         self.paths: tuple[RequestPath, ...] = ()
+        self._drawing = Group()
 
     @property
     def hops(self) -> tuple[Hop, ...]:
@@ -104,6 +107,13 @@ class GatewayPane(Pane):
         self.body.styles.height = "auto"
         self.body.styles.overflow_x = self.body.styles.overflow_y = "hidden"
 
+    def shown_text(self) -> str:
+        """The path as plain text, wrapped to the pane's width as it is drawn."""
+        out = io.StringIO()
+        width = self.body.content_region.width or 80
+        Console(file=out, width=width, color_system=None, legacy_windows=False).print(self._drawing)
+        return out.getvalue()
+
     def refresh_from(self, snapshot: Snapshot) -> None:
         """Redraw when the path changed."""
         if not snapshot.touched(*PATH_KINDS):
@@ -112,5 +122,6 @@ class GatewayPane(Pane):
         if snapshot.paths == self.paths and snapshot.changes is not None:
             return
         self.paths = snapshot.paths
-        self.body.update(draw_paths(self.paths, titled=snapshot.namespace is None))
+        self._drawing = draw_paths(self.paths, titled=snapshot.namespace is None)
+        self.body.update(self._drawing)
         self.border_subtitle = problems_title(len(snapshot.problems))
