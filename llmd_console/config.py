@@ -96,6 +96,10 @@ class LogsConfig:
         default=8192, metadata=_doc("a longer line is cut, saying how much; memory <= max_lines x this")
     )
     timestamps: bool = field(default=False, metadata=_doc("show the kubelet's timestamps"))
+    wrap: bool = field(default=False, metadata=_doc("wrap long lines to the pane's width"))
+    message_first: bool = field(
+        default=True, metadata=_doc("fold vLLM's (process) LEVEL time [file:line] prefix to a level tag")
+    )
     save_dir: str = field(default="~/llmd-console-logs", metadata=_doc("where 'save' writes log files"))
 
     def __post_init__(self) -> None:
@@ -190,8 +194,12 @@ class Config:
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     gke: GkeConfig = field(default_factory=GkeConfig)
     prices: dict[str, float] = field(
-        default_factory=lambda: {"tpu-v6e-slice": 2.70, "nvidia-h100-80gb": 11.06},
-        metadata=_doc("USD per accelerator chip-hour, by node accelerator label value"),
+        # TPU v6e: the Pattern 1 runbook's estimate for europe-west4 (~$1.25 per chip-hour, ~$5.00/h
+        # for a 4-chip ct6e-standard-4t node). H100: a rough on-demand figure; the runbook has none.
+        default_factory=lambda: {"tpu-v6e-slice": 1.25, "nvidia-h100-80gb": 11.06},
+        metadata=_doc(
+            "USD per accelerator chip-hour, by node accelerator label value (estimates: they depend on the region)"
+        ),
     )
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)

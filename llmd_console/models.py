@@ -147,6 +147,10 @@ class TpuSlice:
     rows: int
     owners: tuple[str, ...]
     kind: str  # TPU or GPU
+    roles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # holder -> llm-d.ai/role
+    unhealthy: int = 0  # chips the node has but cannot allocate (the last ones drawn), or all when NotReady
+    topology: str = ""  # the cloud.google.com/gke-tpu-topology label, "" for GPUs
+    accelerator: str = ""  # the accelerator label value (tpu-v6e-slice, nvidia-h100-80gb)
 
 
 # ---- the request path -------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from llmd_console.models import Node, NodePool, Obj, TpuSlice
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import (
@@ -108,23 +110,47 @@ def chip_map(node: Obj, pods: list[Obj]) -> TpuSlice | None:
     """The node's chips in topology order, filled by its pods in creation order.
 
     The API does not say which device IDs the device plugin gave a pod; chips are
-    shown in allocation order, which is exact when one pod holds them all (Pattern 1)."""
-    total = chips_of(node)
+    shown in allocation order, which is exact when one pod holds them all (Pattern 1).
+    Chips in the node's capacity but not allocatable are the ones the device plugin
+    reports unhealthy (which ones is not said either: they are drawn last); on a node
+    that is not Ready every chip is."""
+    status = node.get("status") or {}
+    allocatable = status.get("allocatable") or {}
+    capacity = status.get("capacity") or {}
+    tpu = quantity_int(allocatable.get(TPU_RESOURCE)) or quantity_int(capacity.get(TPU_RESOURCE))
+    resource = TPU_RESOURCE if tpu else GPU_RESOURCE
+    usable = quantity_int(allocatable.get(resource))
+    total = max(usable, quantity_int(capacity.get(resource)))
     if total <= 0:
         return None
     labels = _labels(node)
-    topology = labels.get("cloud.google.com/gke-tpu-topology", "")
+    topology = one_line(labels.get("cloud.google.com/gke-tpu-topology", ""), 20)
     dims = [int(d) for d in topology.split("x") if d.isdigit()] if topology else []
     if dims and _product(dims) == total:
         columns, rows = dims[0], _product(dims[1:]) if len(dims) > 1 else 1
     else:
         columns, rows = min(total, 4), -(-total // min(total, 4))
     owners: list[str] = []
+    roles: dict[str, str] = {}
     for pod in pods:
-        owners.extend([name(pod)] * pod_accelerators(pod))
+        chips = pod_accelerators(pod)
+        if chips:
+            holder = name(pod)
+            owners.extend([holder] * chips)
+            roles[holder] = one_line(str((meta(pod).get("labels") or {}).get("llm-d.ai/role", "")), 30)
     owners = (owners + [""] * total)[:total]
-    kind = "TPU" if quantity_int(((node.get("status") or {}).get("allocatable") or {}).get(TPU_RESOURCE)) else "GPU"
-    return TpuSlice(name(node), columns, rows, tuple(owners), kind)
+    unhealthy = total if not node_status(node)[1] else total - usable
+    return TpuSlice(
+        name(node),
+        columns,
+        rows,
+        tuple(owners),
+        "TPU" if resource == TPU_RESOURCE else "GPU",
+        MappingProxyType(roles),
+        unhealthy,
+        topology,
+        accelerator_of(node),
+    )
 
 
 def _product(values: list[int]) -> int:

@@ -9,9 +9,12 @@ has CUDA graph capture where TPU has precompilation.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from llmd_console.models import Container
+from llmd_console.views.vllm_lines import line_time
 
 PHASES = ("device init", "download", "weights", "compile/warm-up", "server up")
 # (phase index, pattern that marks its start)
@@ -29,19 +32,32 @@ _MARKERS = [
 ]
 _FAILURE = re.compile(r"^(\w+\.)*\w*(Error|Exception)\b|Traceback \(most recent call last\)|\bOOMKilled\b")
 _READY = re.compile(r"Application startup complete")
+# The first line a vLLM process prints: a new container instance begins.
+_INSTANCE_START = re.compile(r"vLLM API server version")
 
 
 @dataclass
 class StartupTracker:
-    """Feed it a container's log lines (with their timestamps); ask it where startup is."""
+    """Feed it a container's log lines (with their timestamps); ask it where startup is.
+
+    It follows one container instance: a line that starts a new vLLM process starts it
+    over, and so does :meth:`restart` (the pod reports a new instance). Times are the
+    log's own: the kubelet's timestamp of each line, else the time vLLM printed in it."""
 
     started: dict[int, float] = field(default_factory=dict)
     ready_at: float | None = None
     failure: str = ""
     last_at: float | None = None
+    since: float | None = None  # lines logged before this belong to an earlier instance
 
     def feed(self, at: float | None, line: str) -> None:
-        """Read one log line logged at ``at`` (seconds since the epoch)."""
+        """Read one log line logged at ``at`` (seconds since the epoch; None: read the line's own time)."""
+        if at is None:
+            at = line_time(line, self.last_at if self.last_at is not None else time.time())
+        if at is not None and self.since is not None and at < self.since:
+            return
+        if _INSTANCE_START.search(line) and (self.started or self.failure):
+            self._clear()  # the previous instance's log ends here
         if at is not None:
             self.last_at = at
         for phase, pattern in _MARKERS:
@@ -56,37 +72,55 @@ class StartupTracker:
         if _FAILURE.search(stripped) and not stripped.startswith("File "):
             self.failure = stripped[:300]
 
-    def reset(self) -> None:
-        """A new container instance starts over."""
+    def _clear(self) -> None:
         self.started.clear()
         self.ready_at = None
         self.failure = ""
         self.last_at = None
 
+    def reset(self) -> None:
+        """Forget everything (another pod or container is read)."""
+        self._clear()
+        self.since = None
+
+    def restart(self, since: float | None, lines: Iterable[tuple[float | None, str]]) -> None:
+        """A new container instance, running since ``since``: read ``lines`` again, keeping only its own."""
+        self._clear()
+        self.since = since
+        for at, text in lines:
+            self.feed(at, text)
+
     def current(self) -> int | None:
         """Index of the phase in progress (or the last one reached)."""
         return max(self.started) if self.started else None
 
-    def durations(self, now: float) -> list[tuple[str, float | None, str]]:
-        """(phase, seconds spent or None if not reached, state) for each phase."""
+    def durations(self, now: float, running: bool = True) -> list[tuple[str, float | None, str]]:
+        """(phase, seconds spent or None if not reached, state) for each phase.
+
+        ``running``: whether the container still runs; when it does not, the phase it was in
+        ended with its last line ("stopped", or "failed" when it logged an error), instead of
+        growing with the clock."""
         out: list[tuple[str, float | None, str]] = []
         current = self.current()
         starts = sorted(self.started.items())
+        stopped = self.failure or not running
         for index, label in enumerate(PHASES):
             if index not in self.started:
                 out.append((label, None, "pending"))
                 continue
             later = [t for i, t in starts if i > index]
             end: float = now
-            if index == 4:
-                end = self.ready_at or now
+            if index == 4 and self.ready_at:
+                end = self.ready_at
             elif later:
                 end = later[0]
-            elif self.failure and self.last_at is not None:
+            elif stopped and self.last_at is not None:
                 end = self.last_at
             begun = self.started[index]
-            if self.failure and index == current:
+            if index == current and self.failure:
                 state = "failed"
+            elif index == current and not running and not (index == 4 and self.ready_at):
+                state = "stopped"
             elif index == current and not (index == 4 and self.ready_at):
                 state = "running"
             else:
@@ -97,10 +131,15 @@ class StartupTracker:
 
 @dataclass(frozen=True)
 class ProbeBudget:
-    """The startup probe's allowance for the current container."""
+    """The startup probe's allowance for the current container, on the log's clock.
+
+    ``total`` and ``used`` are wall-clock seconds; ``spec_total`` is the allowance as the
+    pod spec states it (initialDelay + period x failureThreshold). They differ only on a
+    simulated cluster that runs faster than the wall clock."""
 
     total: float
     used: float
+    spec_total: float
 
     @property
     def remaining(self) -> float:
@@ -109,14 +148,13 @@ class ProbeBudget:
 
 
 def probe_budget(container: Container | None, now: float, time_scale: float = 1.0) -> ProbeBudget | None:
-    """initialDelay + period x failureThreshold of the startup probe, and the time used so far
-    (``time_scale``: how much faster than the wall clock a simulated cluster runs); None when
-    there is no probe or it has passed."""
+    """The startup probe's allowance while the container is starting: None before it runs
+    (Pending, ContainerCreating, waiting in crash-loop back-off), once the probe has passed,
+    and when there is no probe. ``time_scale``: how much faster than the wall clock a
+    simulated cluster runs (its probe periods are divided by it)."""
     if container is None or container.startup_probe is None:
         return None
-    total = container.startup_probe.budget
-    if container.running_since is None:
-        return ProbeBudget(total, 0.0)
-    if container.started:
-        return None  # the startup probe has passed
-    return ProbeBudget(total, (now - container.running_since) * time_scale)
+    if container.running_since is None or container.waiting or container.started:
+        return None
+    spec_total = container.startup_probe.budget
+    return ProbeBudget(spec_total / time_scale, max(0.0, now - container.running_since), spec_total)

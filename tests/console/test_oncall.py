@@ -106,8 +106,8 @@ async def test_every_namespace_shows_each_stack_and_the_namespace_column(
             fixes = [hop.fix for path in app.snapshot.paths for hop in path.hops if hop.fix]
             assert not any("-n all" in fix or "-n  " in fix for fix in fixes), fixes
             assert "team-b-epp" in team_b["EPP"].problem or "team-b-epp" in team_b["EPP"].name
-            text = app.query_one(GatewayPane).body.render()
-            assert f"Stack {PATTERN1_STACK}" in str(text) and "Stack team-b/team-b-gateway" in str(text)
+            text = app.query_one(GatewayPane).shown_text()
+            assert f"Stack {PATTERN1_STACK}" in text and "Stack team-b/team-b-gateway" in text
 
             table = pods_pane(app).table
             await until(pilot, lambda: table.row_count >= 3, what="pods of every namespace")

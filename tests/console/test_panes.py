@@ -44,9 +44,9 @@ async def test_every_pane_shows_the_pattern1_world(world: tuple[SimCluster, Path
         assert pods.table.row_count == len(app.snapshot.pods)
         nodes = app.query_one(NodesPane)
         await until(pilot, lambda: nodes.table.row_count == 2, what="two nodes")
-        assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $10.80/h" in str(nodes.pools.render())
+        assert "tpu-v6e-pool 1/1 ready ct6e-standard-4t 4 chips $5.00/h" in str(nodes.pools.render())
         chips = str(nodes.chips.render())
-        assert "TPU 2x2" in chips and chips.count(" A]") == 4
+        assert chips.startswith("TPU 2x2 tpu-v6e-slice  4 allocated, 0 free") and chips.count(" A ") == 4 + 1
         gateway = app.query_one(GatewayPane)
         await until(pilot, lambda: [h.light for h in gateway.hops] == ["ok"] * 5, what="a healthy request path")
         assert [h.kind for h in gateway.hops] == ["Gateway", "HTTPRoute", "InferencePool", "EPP", "Model pods"]

@@ -8,7 +8,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from llmd_console.models import Hop, TpuSlice
@@ -21,7 +21,7 @@ ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), ma
 UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
-def rendered(text: Text) -> str:
+def rendered(text: RenderableType) -> str:
     """What a terminal would receive for ``text`` (ANSI styles and all)."""
     out = io.StringIO()
     Console(file=out, force_terminal=True, width=100, color_system="truecolor").print(text)
@@ -41,7 +41,17 @@ def no_controls_but_styles(output: str) -> bool:
 def test_the_request_path_and_chips_draw_anything(name: str, fact: str, problem: str) -> None:
     hop = Hop("Gateway", one_line(name), "error", (one_line(fact),), one_line(problem), one_line(fact))
     assert no_controls_but_styles(rendered(draw_path((hop, hop))))
-    chips = TpuSlice(one_line(name), 2, 2, (one_line(name), "", one_line(problem), ""), "TPU")
+    chips = TpuSlice(
+        one_line(name),
+        2,
+        2,
+        (one_line(name), "", one_line(problem), ""),
+        "TPU",
+        {one_line(name): one_line(fact)},
+        1,
+        one_line(fact),
+        one_line(problem),
+    )
     assert no_controls_but_styles(rendered(draw_chips(chips)))
 
 

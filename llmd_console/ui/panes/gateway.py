@@ -3,9 +3,14 @@ failing condition in words and the fix."""
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from llmd_console.models import Hop, RequestPath, Snapshot
@@ -16,38 +21,58 @@ from llmd_console.views.gateway import PATH_KINDS
 LIGHTS = {"ok": ("●", "green"), "warning": ("●", "yellow"), "error": ("●", "bold red"), "unknown": ("○", "dim")}
 
 
-def draw_path(hops: tuple[Hop, ...]) -> Text:
-    """The hops as a vertical chain."""
-    out = Text()
+def hanging(gutter: Text, body: Text) -> Table:
+    """One line of the path: ``gutter`` (light, rail, mark), then ``body``, which wraps under its
+    own start (a hanging indent) rather than back to the pane's edge."""
+    line = Table.grid(padding=0, expand=True)
+    line.add_column(no_wrap=True, width=gutter.cell_len)
+    line.add_column(ratio=1, overflow="fold")
+    line.add_row(gutter, body)
+    return line
+
+
+def path_lines(hops: tuple[Hop, ...]) -> list[RenderableType]:
+    """The hops as a vertical chain, each line with a hanging indent."""
+    lines: list[RenderableType] = []
     for i, hop in enumerate(hops):
         symbol, style = LIGHTS[hop.light]
-        out.append(f"{symbol} ", style=style)
-        out.append(f"{hop.kind} ", style="bold")
-        out.append(f"{hop.name}\n")
-        for fact in hop.facts:
-            out.append(f"│   {fact}\n", style="dim")
+        head = Text()
+        head.append(f"{hop.kind} ", style="bold")
+        head.append(hop.name)
+        lines.append(hanging(Text(f"{symbol} ", style=style), head))
+        lines.extend(hanging(Text("│   ", style="dim"), Text(fact, style="dim")) for fact in hop.facts)
         if hop.problem:
-            out.append("│   ✗ ", style=style)
-            out.append(f"{hop.problem}\n", style=style)
+            lines.append(hanging(Text("│   ✗ ", style=style), Text(hop.problem, style=style)))
         if hop.fix:
-            out.append("│   fix: ", style="bold")
-            out.append(f"{hop.fix}\n", style="cyan")
+            lines.append(hanging(Text("│   fix: ", style="bold"), Text(hop.fix, style="cyan")))
         if i < len(hops) - 1:
-            out.append("▼\n", style="dim")
-    return out
+            lines.append(Text("▼", style="dim"))
+    return lines
 
 
-def draw_paths(paths: tuple[RequestPath, ...], titled: bool) -> Text:
+def draw_path(hops: tuple[Hop, ...]) -> Group:
+    """One stack's path."""
+    return Group(*path_lines(hops))
+
+
+def draw_paths(paths: tuple[RequestPath, ...], titled: bool) -> Group:
     """Every stack's path; each under its Gateway's namespace/name when ``titled`` or when
     there is more than one."""
-    out = Text()
+    lines: list[RenderableType] = []
     for i, path in enumerate(paths):
         if i:
-            out.append("\n")
+            lines.append(Text(""))
         if path.title and (titled or len(paths) > 1):
-            out.append(f"Stack {path.title}\n", style="bold underline")
-        out.append_text(draw_path(path.hops))
-    return out
+            lines.append(Text(f"Stack {path.title}", style="bold underline"))
+        lines.extend(path_lines(path.hops))
+    return Group(*lines)
+
+
+def problems_title(problems: int) -> Content:
+    """The border's count of problems, in the theme's warning colour (or "healthy", muted)."""
+    if not problems:
+        return Content("healthy")
+    return Content.styled(f"{problems} problem{'s' if problems != 1 else ''}", "bold $warning")
 
 
 @register_pane
@@ -63,6 +88,7 @@ class GatewayPane(Pane):
         super().__init__()
         self.body = Static("", id="gateway-path")
         self.paths: tuple[RequestPath, ...] = ()
+        self._drawing = Group()
 
     @property
     def hops(self) -> tuple[Hop, ...]:
@@ -70,10 +96,23 @@ class GatewayPane(Pane):
         return self.paths[0].hops if self.paths else ()
 
     def compose(self) -> ComposeResult:
-        """Notice and the path."""
+        """Notice and the path, in one scroll container that the keyboard can focus and scroll."""
         yield self.notice
-        with VerticalScroll():
+        with VerticalScroll(id="gateway-scroll"):
             yield self.body
+
+    def on_mount(self) -> None:
+        """Only the scroll container scrolls: neither the pane around it nor the path inside it."""
+        self.styles.overflow_x = self.styles.overflow_y = "hidden"
+        self.body.styles.height = "auto"
+        self.body.styles.overflow_x = self.body.styles.overflow_y = "hidden"
+
+    def shown_text(self) -> str:
+        """The path as plain text, wrapped to the pane's width as it is drawn."""
+        out = io.StringIO()
+        width = self.body.content_region.width or 80
+        Console(file=out, width=width, color_system=None, legacy_windows=False).print(self._drawing)
+        return out.getvalue()
 
     def refresh_from(self, snapshot: Snapshot) -> None:
         """Redraw when the path changed."""
@@ -83,6 +122,6 @@ class GatewayPane(Pane):
         if snapshot.paths == self.paths and snapshot.changes is not None:
             return
         self.paths = snapshot.paths
-        self.body.update(draw_paths(self.paths, titled=snapshot.namespace is None))
-        bad = snapshot.problems
-        self.border_subtitle = "healthy" if not bad else f"{len(bad)} problem(s)"
+        self._drawing = draw_paths(self.paths, titled=snapshot.namespace is None)
+        self.body.update(self._drawing)
+        self.border_subtitle = problems_title(len(snapshot.problems))

@@ -1,14 +1,15 @@
 """Live logs of the selected pod: follow/pause, tail size, previous container,
-container choice, regex filter that highlights (or hides), timestamps, save; and
-for vLLM pods the startup tracker. Memory is bounded by ``max_lines`` whatever the
-pod prints, and every line is made inert before it is drawn."""
+container choice, regex filter that highlights (or hides), timestamps, wrap, the
+message-first view of vLLM lines, save; and for vLLM pods the startup tracker.
+Memory is bounded by ``max_lines`` whatever the pod prints, and every line is made
+inert before it is drawn."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Log
 
 from llmd_console.config import LogsConfig
-from llmd_console.models import LogChunk, LogTarget, Snapshot, StreamPhase, StreamState
+from llmd_console.models import Container, LogChunk, LogTarget, Snapshot, StreamPhase, StreamState
 from llmd_console.sanitize import inert, one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.messages import LogsRequested
@@ -30,10 +31,15 @@ from llmd_console.ui.quiet import QuietStatic
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
 from llmd_console.views.startup import StartupTracker, probe_budget
+from llmd_console.views.vllm_lines import FOLD_MARK, fold
 
 TAILS = (100, 500, 2000, 10000)
 _LEVEL = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|WARNING|WARN)\b|\"level\":\"(error|warn)\"")
-STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "pending": "dim"}
+STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "stopped": "bold red", "pending": "dim"}
+# The level tag of a folded vLLM line (``E▏message``): its letter and bar take the level's colour.
+_TAG = re.compile(rf"^([DIWEC]){FOLD_MARK}")
+TAG_STYLE = {"D": "dim", "I": "dim", "W": "bold yellow", "E": "bold red", "C": "bold red"}
+WRAP_INDENT = "  "  # continuation lines of a wrapped line hang under its start
 STREAM_STYLE = {StreamPhase.LIVE: "green", StreamPhase.COMPLETE: "dim"}
 
 
@@ -46,8 +52,14 @@ class LineHighlighter(Highlighter):
     def highlight(self, text: Text) -> None:
         """Style one line in place."""
         plain = text.plain
+        tag = _TAG.match(plain)
         level = _LEVEL.search(plain)
-        if level:
+        if tag:
+            letter = tag.group(1)
+            text.stylize(TAG_STYLE[letter], 0, 2)
+            if letter in "WEC":
+                text.stylize("yellow" if letter == "W" else "red", 2)
+        elif level:
             word = (level.group(1) or level.group(2) or "").upper()
             text.stylize("red" if word.startswith(("ERR", "CRIT", "FAT", "TRACE")) else "yellow")
         if self.pattern is not None:
@@ -60,8 +72,15 @@ class FollowingLog(Log):
     """A Log that stays at its end when it is made smaller while following (the startup tracker
     appearing above it, a resize), instead of leaving the newest lines below the fold."""
 
+    rewrap: Callable[[], None] | None = None  # set by the pane while it wraps lines to the width
+    _wrapped_at = 0
+
     def on_resize(self) -> None:
-        """Back to the end, if following."""
+        """Wrap again to a new width; back to the end, if following."""
+        width = self.scrollable_content_region.width
+        if self.rewrap is not None and width != self._wrapped_at:
+            self._wrapped_at = width
+            self.rewrap()
         if self.auto_scroll:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
@@ -82,6 +101,14 @@ class LogsPane(Pane):
         Binding("c", "container", "Container", id="logs.container", tooltip="Next container of the pod"),
         Binding("t", "tail", "Tail size", id="logs.tail", tooltip="Cycle how many lines are fetched"),
         Binding("T", "timestamps", "Timestamps", id="logs.timestamps", tooltip="Show the kubelet's timestamps"),
+        Binding("w", "wrap", "Wrap", id="logs.wrap", tooltip="Wrap long lines to the pane's width"),
+        Binding(
+            "m",
+            "message_first",
+            "Message first",
+            id="logs.message_first",
+            tooltip="Fold vLLM's (process) LEVEL time [file:line] prefix to a level tag",
+        ),
         Binding("s", "save", "Save", id="logs.save", tooltip="Write the lines kept to a file"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="logs.clear_filter"),
     ]
@@ -104,11 +131,13 @@ class LogsPane(Pane):
         self.following = True
         self.hide = False
         self.timestamps = config.timestamps
+        self.wrap = config.wrap
+        self.message_first = config.message_first
         self.tail = config.tail
         self.stream_state = StreamState(StreamPhase.CONNECTING)
         self.received = 0
         self.skipped = 0  # lines a pod printed faster than they could be kept
-        self._instance: str | None = None  # containerID of the instance being followed
+        self._instance: tuple[str, int] | None = None  # (containerID, restarts) of the instance followed
 
     @classmethod
     def create(cls, context: PaneContext) -> LogsPane:
@@ -125,6 +154,7 @@ class LogsPane(Pane):
 
     def on_mount(self) -> None:
         """The probe budget counts down by itself."""
+        self.log_view.rewrap = self._rewrite if self.wrap else None
         self.set_interval(1.0, self._draw_startup)
         self._draw_header()
 
@@ -163,6 +193,11 @@ class LogsPane(Pane):
         self.container = chunk.container or self.container
         if chunk.state is not None:
             self.stream_state = chunk.state
+            if chunk.state.phase is StreamPhase.NO_PREVIOUS and self.target is not None and self.target.previous:
+                # The pod's restart count was not known yet, or is stale: say so, and read the current log.
+                self.notify(one_line(chunk.state.message, 200), severity="information")
+                self._request(replace(self.target, previous=False, container=self.container or None))
+                return
         self.skipped += chunk.skipped
         self._append(list(chunk.lines))
         self._draw_header()
@@ -177,7 +212,7 @@ class LogsPane(Pane):
             if vllm:
                 self.tracker.feed(at, text)
         if self.following and self.log_view.is_attached:
-            out = [self._format(at, text) for at, text in batch[-self.config.max_lines :] if self._shown(text)]
+            out = self._display(batch[-self.config.max_lines :])
             if out:
                 self.log_view.write_lines(out)
                 # Following means at the end, even if the first lines came before the view had a size.
@@ -188,17 +223,27 @@ class LogsPane(Pane):
     # ---- drawing -------------------------------------------------------------------
     def _format(self, at: float | None, text: str) -> str:
         line = inert(text)
+        if self.message_first:
+            line = fold(line)
         if self.timestamps and at is not None:
             stamp = datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             return f"{stamp} {line}"
         return line
+
+    def _display(self, batch: Iterable[tuple[float | None, str]]) -> list[str]:
+        """The screen lines for ``batch``: formatted, filtered, and wrapped when wrapping is on."""
+        lines = [self._format(at, text) for at, text in batch if self._shown(text)]
+        width = self.log_view.scrollable_content_region.width
+        if not self.wrap or width <= len(WRAP_INDENT) + 8:
+            return lines
+        return [piece for line in lines for piece in wrap_line(line, width)]
 
     def _shown(self, text: str) -> bool:
         return not (self.hide and self.highlighter.pattern is not None and not self.highlighter.pattern.search(text))
 
     def _rewrite(self) -> None:
         self.log_view.clear()
-        self.log_view.write_lines([self._format(at, text) for at, text in self.lines if self._shown(text)])
+        self.log_view.write_lines(self._display(self.lines))
         if self.following:
             self.log_view.scroll_end(animate=False, immediate=True, x_axis=False)
 
@@ -232,23 +277,36 @@ class LogsPane(Pane):
                 text.append(" hiding others" if self.hide else " highlighted", style="dim")
         self.header.show(text)
 
+    def _container(self) -> Container | None:
+        """The container being read, as the latest snapshot has it."""
+        if self.target is None:
+            return None
+        pod = self.snapshot.pods.get(self.target.key)
+        return pod.container(self.container or None) if pod is not None else None
+
     def _draw_startup(self) -> None:
-        """Two lines, always: the phases, then the probe budget, the failure, or "ready"."""
+        """Two lines: the phases of the current container instance, then the probe budget while it
+        starts, the failure, "server ready", or why it is not running."""
         if not self._is_vllm() or self.target is None:
             self.startup.display = False
             return
         self.startup.display = True
         now = self.now()
-        text = Text("startup ", style="bold")
-        for label, seconds, state in self.tracker.durations(now):
+        container = self._container()
+        running = container is not None and container.running_since is not None and not container.waiting
+        if self.target.previous:
+            running = False  # a previous instance's log: it has ended
+        text = Text()
+        text.append("startup ", style="bold")
+        for label, seconds, state in self.tracker.durations(now, running=running):
             text.append(f"{label}", style=STATE_STYLE[state])
             if seconds is not None:
-                text.append(f" {human_age(seconds * self.time_scale)}", style=STATE_STYLE[state])
+                text.append(f" {human_age(seconds)}", style=STATE_STYLE[state])
             text.append("  ")
+        if self.time_scale != 1:
+            text.append(f"(log times, sim x{self.time_scale:g})", style="dim")
         text.append("\n")
-        pod = self.snapshot.pods.get(self.target.key)
-        container = pod.container(self.container or None) if pod is not None else None
-        budget = probe_budget(container, now, self.time_scale)
+        budget = None if self.target.previous else probe_budget(container, now, self.time_scale)
         if self.tracker.failure:
             text.append(f"✗ {one_line(self.tracker.failure, 200)}", style="bold red")
         elif budget is not None:
@@ -256,9 +314,23 @@ class LogsPane(Pane):
             text.append(
                 f"startup probe budget: {human_age(budget.remaining)} of {human_age(budget.total)} left", style=style
             )
-        elif self.tracker.ready_at:
+            if budget.total != budget.spec_total:
+                text.append(f" ({human_age(budget.spec_total)} in the pod spec)", style="dim")
+        elif self.tracker.ready_at and running:
             text.append("server ready", style="bold green")
+        elif container is not None and not running and not self.target.previous:
+            text.append(self._not_running(container), style="yellow")
         self.startup.show(text)
+
+    def _not_running(self, container: Container) -> str:
+        """Why the container is not starting now, in kubectl's words."""
+        pod = self.snapshot.pods.get(self.target.key) if self.target is not None else None
+        why = container.waiting or (pod.status if pod is not None else "") or "not running"
+        out = f"not running: {one_line(why, 60)}"
+        if container.restarts:
+            out += f" (restarts {container.restarts}"
+            out += f", last exit {one_line(container.last_exit, 40)})" if container.last_exit else ")"
+        return out
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Even when hidden, follow container restarts: the stream and the tracker keep running."""
@@ -267,18 +339,21 @@ class LogsPane(Pane):
         super().show_snapshot(snapshot)
 
     def _notice_restart(self) -> None:
-        """A new container instance starts its startup over: reset the tracker and mark the log."""
+        """A new container instance (a new containerID or restart count) starts its startup over: the
+        tracker reads again only the lines logged since it started, and the log is marked."""
         if self.target is None or self.target.previous:
             return
-        pod = self.snapshot.pods.get(self.target.key)
-        container = pod.container(self.container or None) if pod is not None else None
-        if container is None or not container.instance or container.instance == self._instance:
+        container = self._container()
+        if container is None or not container.instance:
+            return
+        instance = (container.instance, container.restarts)
+        if instance == self._instance:
             return
         first = self._instance is None
-        self._instance = container.instance
+        self._instance = instance
         if first:
             return
-        self.tracker.reset()
+        self.tracker.restart(container.running_since, list(self.lines))
         why = container.last_exit or "restarted"
         marker = f"──── container restarted (restart {container.restarts}, last exit: {why}) ────"
         self._append([(None, marker)])
@@ -332,9 +407,17 @@ class LogsPane(Pane):
         self._draw_header()
 
     def action_previous(self) -> None:
-        """Toggle the previous container instance's log."""
+        """Toggle the previous container instance's log (at once a message when there is none)."""
         if self.target is None:
             self.notify("no pod selected", severity="warning")
+            return
+        container = self._container()
+        if not self.target.previous and container is not None and container.restarts == 0:
+            self.notify(
+                f"{one_line(self.target.pod, 80)} [{one_line(container.name, 40)}] has not restarted: "
+                "there is no previous container log",
+                severity="information",
+            )
             return
         self._request(replace(self.target, previous=not self.target.previous, container=self.container or None))
 
@@ -362,6 +445,21 @@ class LogsPane(Pane):
         self.timestamps = not self.timestamps
         self._rewrite()
 
+    def action_wrap(self) -> None:
+        """Wrap long lines to the pane's width (continuations indented), or let them run off."""
+        self.wrap = not self.wrap
+        self.log_view.rewrap = self._rewrite if self.wrap else None
+        self._rewrite()
+        self.notify("wrapping long lines" if self.wrap else "long lines not wrapped", timeout=2)
+
+    def action_message_first(self) -> None:
+        """Fold vLLM's line prefix to a level tag, or show the lines as printed."""
+        self.message_first = not self.message_first
+        self._rewrite()
+        self.notify(
+            "vLLM lines message first (prefix folded)" if self.message_first else "vLLM lines as printed", timeout=2
+        )
+
     def action_save(self) -> None:
         """Write the kept lines (raw, with timestamps) to a file."""
         if self.target is None:
@@ -380,3 +478,21 @@ class LogsPane(Pane):
             self.notify(f"could not save the log to {path}: {exc.strerror or exc}", severity="error")
             return
         self.notify(f"saved {len(self.lines)} lines to {path}")
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """``line`` cut into pieces of at most ``width`` cells, the continuations indented; breaks at
+    the last space of a piece when there is one in its second half."""
+    if len(line) <= width:
+        return [line]
+    out: list[str] = []
+    rest, room = line, width
+    while len(rest) > room:
+        cut = rest.rfind(" ", room // 2, room + 1)
+        cut = cut if cut > 0 else room
+        out.append(rest[:cut] if not out else WRAP_INDENT + rest[:cut])
+        rest = rest[cut:].lstrip(" ")
+        room = width - len(WRAP_INDENT)
+    if rest:
+        out.append(rest if not out else WRAP_INDENT + rest)
+    return out

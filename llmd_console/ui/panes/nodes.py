@@ -27,29 +27,82 @@ COLUMNS = (
     Column("ACCELERATOR", "ACCELERATOR", 16),
     Column("TOPO", "TOPO", 5),
 )
-OWNER_STYLES = ("bold magenta", "bold cyan", "bold yellow", "bold green", "bold blue")
+# One colour per pod holding chips; none of them is the red of errors or the yellow of warnings.
+OWNER_COLOURS = ("cyan", "magenta", "blue", "green", "bright_cyan", "bright_magenta", "bright_blue", "bright_green")
+FREE_STYLE = "grey70 on grey23"
+UNHEALTHY_STYLE = "bold bright_white on red3"
 
 
-def draw_chips(chips: TpuSlice) -> Text:
-    """The chips as a grid of boxes, each labelled with its holder (or free)."""
-    owners = sorted({o for o in chips.owners if o})
-    style_of = {o: OWNER_STYLES[i % len(OWNER_STYLES)] for i, o in enumerate(owners)}
-    out = Text(f"{chips.kind} {chips.columns}x{chips.rows} ", style="bold")
-    out.append(f"{middle_ellipsis(chips.node, 40)}\n", style="dim")
+def draw_chips(chips: TpuSlice, width: int = 80) -> Text:
+    """The chips as boxes in the topology's grid (a box per chip: its index and its holder's
+    letter, on the holder's colour; free and unhealthy chips in colours of their own), and
+    beside the grid a legend: each holder's letter, role and name, then the key."""
+    holders = list(dict.fromkeys(o for o in chips.owners if o))
+    colour = {o: OWNER_COLOURS[i % len(OWNER_COLOURS)] for i, o in enumerate(holders)}
+    letter = {o: chr(ord("A") + i % 26) for i, o in enumerate(holders)}
+    total = len(chips.owners)
+    healthy = total - chips.unhealthy
+    used = sum(1 for i, o in enumerate(chips.owners) if o and i < healthy)
+    shape = chips.topology or f"{chips.columns}x{chips.rows}"
+    counts = f"  {used} allocated, {max(0, healthy - used)} free"
+    unhealthy = f", {chips.unhealthy} unhealthy" if chips.unhealthy else ""
+    accelerator = f" {chips.accelerator}" if chips.accelerator else ""
+    if len(chips.kind) + len(shape) + 1 + len(accelerator) + len(counts) + len(unhealthy) > width:
+        accelerator = ""  # a narrow pane: the NODE table's ACCELERATOR column says it
+    out = Text()  # (a style given to Text() would be the whole drawing's)
+    out.append(f"{chips.kind} {shape}{accelerator}", style="bold")
+    out.append(counts)
+    out.append(unhealthy, style="bold red")
+    room = width - out.cell_len - 2
+    if room >= 12:  # the node's name, when it fits on the line (the table's highlight says it too)
+        out.append(f"  {middle_ellipsis(chips.node, min(room, 40))}", style="dim")
+
+    grid: list[Text] = []
     for r in range(chips.rows):
+        line = Text()
         for c in range(chips.columns):
             index = r * chips.columns + c
-            if index >= len(chips.owners):
+            if index >= total:
                 break
             owner = chips.owners[index]
-            label = chr(ord("A") + owners.index(owner)) if owner else "·"
-            out.append(f"[{index} {label}]", style=style_of.get(owner, "dim"))
-            out.append(" ")
-        if r == 0:
-            legend = "  ".join(f"{chr(ord('A') + i)}={middle_ellipsis(o, 30)}" for i, o in enumerate(owners))
-            out.append("  " + (legend or "all chips free"), style="dim" if not owners else "")
-        out.append("\n")
-    out.rstrip()
+            if index >= healthy:
+                line.append(f"{index:>2} ✗ ", style=UNHEALTHY_STYLE)
+            elif owner:
+                line.append(f"{index:>2} {letter[owner]} ", style=f"bold black on {colour[owner]}")
+            else:
+                line.append(f"{index:>2} · ", style=FREE_STYLE)
+            line.append(" ")
+        grid.append(line)
+    grid_width = max((len(g) for g in grid), default=0)
+
+    room = max(10, width - grid_width - 3)
+    legend: list[Text] = []
+    for owner in holders:
+        entry = Text()
+        entry.append(f" {letter[owner]} ", style=f"bold black on {colour[owner]}")
+        role = chips.roles.get(owner, "")
+        if role:
+            entry.append(f" {role}", style=f"bold {colour[owner]}")
+        entry.append(f" {middle_ellipsis(owner, max(8, room - len(role) - 5))}", style=colour[owner])
+        legend.append(entry)
+    key = Text()
+    key.append(" · ", style=FREE_STYLE)
+    key.append(" free ", style="dim")
+    key.append(" ✗ ", style=UNHEALTHY_STYLE)
+    key.append(" unhealthy", style="dim")
+    beside = 1 + grid_width + 2 + key.cell_len <= width
+    if beside:
+        legend.append(key)
+
+    for i in range(max(len(grid), len(legend))):
+        out.append("\n ")
+        out.append_text(grid[i] if i < len(grid) else Text(" " * grid_width))
+        if i < len(legend):
+            out.append("  ")
+            out.append_text(legend[i])
+    if not beside:  # a narrow pane: the key under the grid rather than wrapped beside it
+        out.append("\n ")
+        out.append_text(key)
     return out
 
 
@@ -137,7 +190,12 @@ class NodesPane(Pane):
 
     def _draw_chips(self) -> None:
         chips = self.snapshot.slices.get(self.selected or "")
-        self.chips.update(draw_chips(chips) if chips else Text("no accelerator on this node", style="dim"))
+        width = self.chips.content_region.width or self.size.width or 80
+        self.chips.update(draw_chips(chips, width) if chips else Text("no accelerator on this node", style="dim"))
+
+    def on_resize(self) -> None:
+        """The legend beside the chips takes the width there is."""
+        self._draw_chips()
 
     def on_live_table_row_highlighted(self, event: LiveTable.RowHighlighted) -> None:
         """Draw the highlighted node's chips."""
