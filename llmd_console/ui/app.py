@@ -19,7 +19,6 @@ from textual.containers import Container
 from textual.events import Key
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from llmd_console.config import Config
@@ -27,12 +26,14 @@ from llmd_console.layouts import Layout, LayoutError, available, choose, load_la
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
+from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import (
     ConnectionChanged,
     DeletePodRequested,
     LogChunkArrived,
     LogsRequested,
     PodSelected,
+    PodViewRequested,
     SnapshotArrived,
 )
 from llmd_console.ui.panes.base import Pane
@@ -42,6 +43,7 @@ from llmd_console.ui.status import StatusBar
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
     from llmd_console.actions.plan import Plan
+    from llmd_console.ui.help import HelpRow
 
 # Modules needed only once the operator acts (a log stream, a dialog, a mutation) are
 # imported there: the first frame should not wait for them.
@@ -164,7 +166,7 @@ class ConsoleApp(App[int]):
         """Status bar, the layout, the footer."""
         yield self.status_bar
         yield Container(id="main")
-        yield Footer()
+        yield HintsFooter(id="footer")
 
     async def on_mount(self) -> None:
         """Lay out, then connect once the first frame is up."""
@@ -344,6 +346,26 @@ class ConsoleApp(App[int]):
             return
         self.propose(delete_pod_plan(pod), lambda: delete_pod(client, pod))
 
+    # ---- reading one object -------------------------------------------------------------------------
+    def on_pod_view_requested(self, message: PodViewRequested) -> None:
+        """Fetch the pod (and its events) now, then show it."""
+        self._show_pod(message)
+
+    @work(group="objects", exclusive=True, exit_on_error=False, description="read a pod")
+    async def _show_pod(self, message: PodViewRequested) -> None:
+        from llmd_console.ui.describe import ObjectScreen, ObjectUnavailable, pod_text  # noqa: PLC0415
+
+        client = self.session.client
+        if client is None:
+            self.notify("not connected to a cluster yet: nothing to read", severity="warning")
+            return
+        try:
+            title, text = await pod_text(client, message.key, message.view, self.now())
+        except ObjectUnavailable as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.push_screen(ObjectScreen(title, text))
+
     def mutating_keys(self) -> dict[str, str]:
         """Keys of mutating actions (as remapped) -> the action's description."""
         out = {}
@@ -396,30 +418,17 @@ class ConsoleApp(App[int]):
         """Show every key."""
         from llmd_console.ui.help import HelpScreen  # noqa: PLC0415
 
-        self.push_screen(HelpScreen(self.help_sections()))
+        self.push_screen(HelpScreen(self.help_rows()))
 
     def _all_bindings(self) -> list[Binding]:
         return [b for b in self.BINDINGS if isinstance(b, Binding)] + [b for s in specs() for b in s.bindings]
 
-    def help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        """(section, [(key, description, action id)]) for the help screen, from the pane registry."""
+    def help_rows(self) -> list[HelpRow]:
+        """Every key as typed, what it does, where it works and its action id, from the pane registry."""
+        from llmd_console.ui.help import help_rows  # noqa: PLC0415
 
-        def rows(
-            bindings: Iterable[BindingType], mutations: frozenset[str] = frozenset()
-        ) -> list[tuple[str, str, str]]:
-            out = []
-            for b in bindings:
-                if isinstance(b, Binding) and not (self.read_only and b.action in mutations):
-                    key = self.config.keys.get(b.id, b.key) if b.id else b.key
-                    out.append((key, b.tooltip or b.description, b.id or ""))
-            return out
-
-        sections = [("Everywhere", rows(self.BINDINGS))]
-        for pane_spec in specs():
-            if pane_spec.bindings:
-                sections.append((f"{pane_spec.title} pane", rows(pane_spec.bindings, pane_spec.mutations)))
-        sections.append(("Tables", [("up/down, pgup/pgdn", "move the cursor", ""), ("tab", "next pane", "")]))
-        return sections
+        layout = [(name, spec(name).title) for name in self.panes]
+        return help_rows(self.BINDINGS, specs(), layout=layout, keymap=self.config.keys, read_only=self.read_only)
 
     def action_next_layout(self) -> None:
         """Cycle through the layouts."""
@@ -452,7 +461,8 @@ class ConsoleApp(App[int]):
             if pane is not None:
                 self.call_after_refresh(pane.became_visible)
         if pane is not None and pane.is_mounted:
-            focusable = [w for w in pane.query("*") if w.can_focus and w.display]
+            # A pane with nothing to focus inside (a placeholder) takes the focus itself.
+            focusable = [w for w in pane.query("*") if w.can_focus and w.display] or ([pane] if pane.can_focus else [])
             if focusable:
                 self.call_after_refresh(focusable[0].focus)
 

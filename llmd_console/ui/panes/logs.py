@@ -300,6 +300,10 @@ class LogsPane(Pane):
             self._rewrite()
         self._draw_header()
 
+    def has_filter(self) -> bool:
+        """The filter box is open or holds a filter."""
+        return bool(self.filter_input.display or self.filter_input.value)
+
     def action_filter(self) -> None:
         """Open the filter box."""
         self.filter_input.open()
@@ -328,13 +332,22 @@ class LogsPane(Pane):
     def action_hide(self) -> None:
         """Toggle hiding the lines the filter does not match."""
         self.hide = not self.hide
+        if self.highlighter.pattern is None:
+            self.notify(
+                f"{'hiding' if self.hide else 'showing'} lines a filter misses, once there is one: press / to filter"
+            )
         self._rewrite()
         self._draw_header()
 
     def action_previous(self) -> None:
-        """Toggle the previous container instance's log."""
+        """Toggle the previous container instance's log (saying so when there is none)."""
         if self.target is None:
             self.notify("no pod selected", severity="warning")
+            return
+        pod = self.snapshot.pods.get(self.target.key)
+        container = pod.container(self.container or None) if pod is not None else None
+        if not self.target.previous and container is not None and container.restarts == 0:
+            self.notify(f"{one_line(self.target.pod, 80)} has not restarted: there is no previous log")
             return
         self._request(replace(self.target, previous=not self.target.previous, container=self.container or None))
 
@@ -365,6 +378,7 @@ class LogsPane(Pane):
     def action_save(self) -> None:
         """Write the kept lines (raw, with timestamps) to a file."""
         if self.target is None:
+            self.notify("no pod selected: no log to save", severity="warning")
             return
         directory = Path(self.config.save_dir).expanduser()
         stamp = datetime.fromtimestamp(self.now(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")
