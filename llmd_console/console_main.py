@@ -53,12 +53,31 @@ def run_console(args: argparse.Namespace) -> int:
     config = prepare(args)
     if isinstance(config, int):
         return config
+    kubeconfig = str(args.kubeconfig) if args.kubeconfig else None
+    refused = check_context(kubeconfig, args.context or config.cluster.context)
+    if refused:
+        return _fail(refused)
     from llmd_console.ui.app import ConsoleApp, Target  # noqa: PLC0415
 
-    target = Target(str(args.kubeconfig) if args.kubeconfig else None, args.context, args.namespace)
+    target = Target(kubeconfig, args.context, args.namespace)
     app = ConsoleApp(config, target)
     app.run()
     return app.return_code or 0
+
+
+def check_context(kubeconfig: str | None, wanted: str | None) -> str | None:
+    """Why ``wanted`` cannot be used (it is not in the kubeconfig), or None. Checked before the
+    screen opens, so a mistyped context fails at once with the list of those that exist."""
+    if not wanted:
+        return None
+    from llmd_console.cluster.contexts import context_names, unknown_context_message  # noqa: PLC0415
+    from llmd_console.cluster.kube import kubeconfig_paths  # noqa: PLC0415
+
+    paths = kubeconfig_paths(kubeconfig)
+    found = context_names(paths)
+    if found is None or wanted in found[0]:
+        return None  # unreadable files are the session's to explain
+    return unknown_context_message(wanted, paths, *found)
 
 
 class DemoCluster:
