@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
 GROUP_PANES = {"logs": "logs"}
+MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
 class ConsoleApp(App[int]):
@@ -474,10 +475,25 @@ class ConsoleApp(App[int]):
         self.focus_pane("logs")
 
     def action_namespace(self) -> None:
-        """Ask for a namespace, then rewatch."""
-        from llmd_console.ui.dialogs import AskScreen  # noqa: PLC0415
+        """Pick a namespace from those that exist (or 'all'), then rewatch."""
+        from llmd_console.ui.dialogs import NamespacePicker  # noqa: PLC0415
 
-        self.push_screen(AskScreen("Namespace (or 'all')", self.namespace, _valid_namespace), self._namespace_chosen)
+        picker = NamespacePicker(self.namespace, self._namespace_names, _valid_namespace, ALL_NAMESPACES)
+        self.push_screen(picker, self._namespace_chosen)
+
+    async def _namespace_names(self) -> list[str]:
+        """The namespaces of the cluster (one list call; its error is the picker's to show)."""
+        if self.session.client is None:
+            wait = self.config.cluster.request_timeout_seconds
+            try:
+                await asyncio.wait_for(self._client_ready.wait(), wait)
+            except TimeoutError:
+                raise RuntimeError(f"not connected to the cluster after {wait:g}s") from None
+        client = self.session.client
+        assert client is not None
+        data = await client.get("/api/v1/namespaces", limit=MAX_NAMESPACES)
+        items = data.get("items") or []
+        return [str((i.get("metadata") or {}).get("name", "")) for i in items if isinstance(i, dict)]
 
     def _namespace_chosen(self, value: str | None) -> None:
         if not value or value == self.namespace:

@@ -11,7 +11,7 @@ import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from llmd_console.actions.audit import AuditLog
 from llmd_console.config import Config, LogsConfig
@@ -19,6 +19,7 @@ from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.describe import ObjectScreen
+from llmd_console.ui.dialogs import NamespacePicker
 from llmd_console.ui.footer import SEPARATOR, Hint, HintsFooter, fit
 from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.panes.logs import LogsPane
@@ -220,3 +221,32 @@ async def test_help_is_a_table_of_keys_as_typed(still_world: Path) -> None:
         for line in ("KEY", "WHAT IT DOES", "WHERE", "ACTION ID"):
             assert line in text
         assert "Go to the Gateway path pane" in text
+
+
+async def test_namespace_picker_lists_filters_and_validates_on_enter_only(still_world: Path) -> None:
+    app = make_app(still_world, layout="default", now=lambda: FROZEN + 300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.phase is Phase.CONNECTED, what="connected")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NamespacePicker), what="the picker")
+        picker = app.screen
+        assert isinstance(picker, NamespacePicker)
+        await until(pilot, lambda: "kube-system" in picker.names, what="the namespaces listed")
+        assert picker.names[0] == "all" and "llm-d-inference-scheduling" in picker.names
+        status = picker.query_one("#namespace-status", Static)
+        for letter in "al":  # no complaint while typing
+            await pilot.press(letter)
+            await pilot.pause()
+            assert "lowercase" not in str(status.render())
+        assert picker.shown == [n for n in picker.names if "al" in n] and picker.shown[0] == "all"
+        await pilot.press("backspace", "backspace", *"Bad_Name!")
+        await pilot.pause()
+        assert picker.shown == [] and "lowercase" not in str(status.render())
+        await pilot.press("enter")  # checked on Enter
+        await until(pilot, lambda: "lowercase letters" in str(status.render()), what="the error on Enter")
+        assert isinstance(app.screen, NamespacePicker)
+        await pilot.press(*["backspace"] * 9, *"kube-sys")
+        await pilot.pause()
+        assert picker.shown == ["kube-system"]
+        await pilot.press("enter")
+        await until(pilot, lambda: app.namespace == "kube-system", what="the namespace switch")
