@@ -68,6 +68,9 @@ class ConsoleApp(App[int]):
         Binding("n", "namespace", "Namespace", id="namespace", tooltip="Switch namespace ('all' for every one)"),
         *(Binding(str(i), f"focus_pane({i})", f"Pane {i}", show=False, id=f"pane{i}") for i in range(1, 10)),
         Binding("l", "show_logs", "Logs", id="logs", tooltip="Show the selected pod's log"),
+        Binding(
+            "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
+        ),
     ]
 
     def __init__(
@@ -503,9 +506,32 @@ class ConsoleApp(App[int]):
         self.relayout(self.layout_name)
         self.notify(f"namespace: {value}", timeout=2)
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save the screen in ``ui.screenshot_dir`` (SVG, and PNG where a converter exists)."""
+        del filename, path  # the configured directory and a dated name, always
+        self._save_screenshot(self.export_screenshot())
+
+    @work(group="screenshot", exclusive=False, exit_on_error=False, description="save a screenshot")
+    async def _save_screenshot(self, svg: str) -> None:
+        from llmd_console.ui.screenshot import ScreenshotError, save_screenshot  # noqa: PLC0415
+
+        try:
+            said = await save_screenshot(svg, Path(self.config.ui.screenshot_dir))
+        except ScreenshotError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.notify(said, timeout=8)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action in the command palette, from the pane registry."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # Textual's saves to ~/Downloads, which may not exist
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            f"Save the screen as SVG (and PNG) in {self.config.ui.screenshot_dir}",
+            lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette has closed
+        )
         yield SystemCommand("Help", "Every key and action", self.action_help)
         yield SystemCommand("Switch namespace", "Watch another namespace", self.action_namespace)
         for name in available():

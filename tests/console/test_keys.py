@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from llmd_console.actions.audit import AuditLog
-from llmd_console.config import Config, LogsConfig
+from llmd_console.config import Config, LogsConfig, UiConfig
 from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
@@ -25,6 +25,7 @@ from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import PodsPane
 from llmd_console.ui.registry import specs
+from tests.conftest import require_tool
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
 
 FROZEN = 1_795_000_000.0
@@ -100,7 +101,7 @@ async def back_to_main(pilot: Pilot[Any], app: ConsoleApp, layout: str) -> None:
 
 
 async def test_every_key_answers(still_world: Path, tmp_path: Path) -> None:
-    config = Config(logs=LogsConfig(save_dir=str(tmp_path / "logs")))
+    config = Config(logs=LogsConfig(save_dir=str(tmp_path / "logs")), ui=UiConfig(screenshot_dir=str(tmp_path)))
     audit = AuditLog(tmp_path / "audit.jsonl")
     app = make_app(still_world, config, layout="default", now=lambda: FROZEN + 300, audit=audit)
     pressed: list[str] = []
@@ -250,3 +251,40 @@ async def test_namespace_picker_lists_filters_and_validates_on_enter_only(still_
         assert picker.shown == ["kube-system"]
         await pilot.press("enter")
         await until(pilot, lambda: app.namespace == "kube-system", what="the namespace switch")
+
+
+async def test_screenshot_saves_svg_and_png_in_the_configured_directory(still_world: Path, tmp_path: Path) -> None:
+    converter = require_tool("rsvg-convert")
+    del converter
+    shots = tmp_path / "shots"  # created on first use
+    app = make_app(still_world, Config(ui=UiConfig(screenshot_dir=str(shots))), layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: bool(app.panes))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("screenshot saved" in n.message for n in app._notifications), what="saved")
+        said = next(n.message for n in app._notifications if "screenshot saved" in n.message)
+        svg = next(shots.glob("*.svg"))
+        assert f"screenshot saved: {svg} and {svg.with_suffix('.png').name}" == said
+        assert svg.read_text().startswith("<svg") and svg.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+        # From the command palette: Textual's own (to ~/Downloads) is replaced by this one.
+        commands = [c for c in app.get_system_commands(app.screen) if c.title == "Screenshot"]
+        assert len(commands) == 1 and str(shots) in commands[0].help
+        app.clear_notifications()
+        commands[0].callback()
+        await until(pilot, lambda: any("screenshot saved" in n.message for n in app._notifications), what="again")
+        assert len(list(shots.glob("*.svg"))) == len(list(shots.glob("*.png"))) == 2
+
+
+async def test_screenshot_to_an_unwritable_directory_says_why(still_world: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    app = make_app(still_world, Config(ui=UiConfig(screenshot_dir=str(blocker / "shots"))), layout="default")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: bool(app.panes))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("cannot save" in n.message for n in app._notifications), what="the refusal")
+        said = next(n for n in app._notifications if "cannot save" in n.message)
+        assert said.severity == "error"
+        assert said.message == (
+            f"cannot save a screenshot in {blocker / 'shots'}: Not a directory (set ui.screenshot_dir in the config)"
+        )
