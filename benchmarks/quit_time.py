@@ -1,0 +1,153 @@
+"""How long ``q`` takes to give the terminal back in ``llmd-console demo``.
+
+The demo runs in a pseudo-terminal, as an operator would run it. Once its pods are on
+screen, ``q`` is sent, and three instants are taken from there:
+
+1. the screen is released (the alternate screen is left: ``ESC [?1049l`` on the pty);
+2. the console process has exited;
+3. the simulator child it started has exited too.
+
+A run fails (and says why) unless the console exits with 0 having left the alternate
+screen, without a traceback, its simulator gone and its files removed.
+
+Prints the median and the worst of several runs. Every wait has a deadline; a run that
+misses one says what it waited for.
+
+Run:  python benchmarks/quit_time.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench_common import StageFailed, run_stages
+
+LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+READY = b"Running"  # a pod's STATUS on screen: the console is connected and drawing
+START_SECONDS = 120
+QUIT_SECONDS = 30
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def _kubeconfig_dir(sim: list[int]) -> Path | None:
+    """The directory of the kubeconfig the demo's simulator was told to write."""
+    for pid in sim:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"--kubeconfig" in argv:
+            return Path(argv[argv.index(b"--kubeconfig") + 1].decode()).parent
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split(") ", 1)[1][0] != "Z"  # a zombie has exited
+    except (OSError, IndexError):
+        return False
+
+
+def one_run() -> tuple[float, float, float]:
+    """(screen released, console exited, simulator exited) seconds after ``q``."""
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"}
+    main, child = pty.openpty()
+    os.set_blocking(main, False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmd_console", "demo"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(child)
+    seen = b""
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while READY not in seen:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise StageFailed(f"no pod on screen after {START_SECONDS} s (exit code {proc.poll()})")
+            seen = (seen + _read(main, 0.2))[-200_000:]
+        sim = _children(proc.pid)
+        files = _kubeconfig_dir(sim)
+        os.write(main, b"q")
+        sent = time.monotonic()
+        released: float | None = None
+        exited: float | None = None
+        sim_exited: float | None = None
+        tail = b""
+        deadline = sent + QUIT_SECONDS
+        while sim_exited is None:
+            now = time.monotonic()
+            if now > deadline:
+                raise StageFailed(f"after q: released {released}, exited {exited}, simulator exited {sim_exited}")
+            tail = (tail + _read(main, 0.005))[-4096:]
+            if released is None and LEAVE_ALT_SCREEN in tail:
+                released = time.monotonic() - sent
+            if exited is None and proc.poll() is not None:
+                exited = time.monotonic() - sent
+            if exited is not None and not any(_alive(pid) for pid in sim):
+                sim_exited = time.monotonic() - sent
+        assert exited is not None
+        if proc.returncode != 0 or released is None or b"Traceback" in tail:
+            raise StageFailed(f"the console exited with {proc.returncode}, screen released: {released is not None}")
+        if files is not None and files.exists():
+            raise StageFailed(f"the demo's files are still there: {files}")
+        return released, exited, sim_exited
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        os.close(main)
+
+
+def _read(fd: int, timeout: float) -> bytes:
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return b""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the other side closed
+        return b""
+
+
+def main() -> int:
+    """Measure, print, exit non-zero if a run failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    results: list[tuple[float, float, float]] = []
+
+    def runs() -> None:
+        for _ in range(args.runs):
+            results.append(one_run())
+
+    failed = run_stages([("quit", runs)])
+    if results:
+        for i, name in enumerate(("screen released", "console exited", "simulator exited")):
+            values = [r[i] for r in results]
+            print(f"{name:>17} after q: median {statistics.median(values):.2f} s, worst {max(values):.2f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
