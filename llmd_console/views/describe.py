@@ -56,8 +56,8 @@ def _size(value: object, *, base64: bool) -> int:
 
 
 def to_yaml(obj: Obj) -> str:
-    """``obj`` (redacted) as YAML, keys in the API's order."""
-    text = yaml.safe_dump(redacted(obj), sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    """``obj`` (redacted) as YAML, keys sorted as ``kubectl get -o yaml`` prints them."""
+    text = yaml.safe_dump(redacted(obj), sort_keys=True, default_flow_style=False, allow_unicode=True, width=1000)
     if len(text) > MAX_OBJECT_CHARS:
         return text[:MAX_OBJECT_CHARS] + f"\n# ... cut: the object is {len(text):,} characters\n"
     return text

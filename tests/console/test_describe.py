@@ -64,3 +64,16 @@ def test_redaction_covers_string_data_and_the_last_applied_copy() -> None:
     out = redacted(secret)
     assert "hunter2" not in json.dumps(out) and "managedFields" not in out["metadata"]
     assert secret["stringData"] == {"t": "hunter2"}  # the original is left as it was
+
+
+def test_pod_yaml_has_kubectls_layout_without_managed_fields(kubectl: Kubectl) -> None:
+    name = wait_for(lambda: decode_pod_name(kubectl), message="a decode pod")
+    pod = json.loads(kubectl.run("get", "pod", name, "-n", NAMESPACE, "-o", "json"))
+    theirs = kubectl.run("get", "pod", name, "-n", NAMESPACE, "-o", "yaml")
+    ours = to_yaml(pod)
+
+    def top(text: str) -> list[str]:
+        return [line.split(":")[0] for line in text.splitlines() if line and not line.startswith((" ", "-"))]
+
+    assert top(ours) == top(theirs) == ["apiVersion", "kind", "metadata", "spec", "status"]
+    assert "secretKeyRef:" in ours and "managedFields" not in ours

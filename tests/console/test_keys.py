@@ -195,7 +195,7 @@ async def test_footer_fits_with_every_pane_focused(still_world: Path, size: tupl
         await until(pilot, lambda: settled(app), limit=40, what="a settled world")
         footer = app.query_one(HintsFooter)
         for name in list(app.panes):
-            app.focus_pane(name)
+            await focus(pilot, app, name)
             await pilot.pause()
             shown = fit(footer.hints(), footer.size.width - 2)
             line = str(footer.render())
