@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import ctypes
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -15,11 +16,17 @@ import tempfile
 import threading
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmd_console.config import Config, ConfigError, load_config
 from llmd_console.layouts import LayoutError, load_layout
 
+if TYPE_CHECKING:
+    from textual.app import App
+
 EXIT_BAD_INPUT = 2
+EXIT_HANGUP = 128 + signal.SIGHUP  # as a shell reports a process ended by SIGHUP
+HANGUP_GRACE = 5.0  # seconds the app has to finish after a hang-up
 
 
 def _fail(message: str) -> int:
@@ -129,6 +136,22 @@ class DemoCluster:
         self.dir.cleanup()
 
 
+def _hung_up(app: App[int], demo: DemoCluster) -> None:
+    """The terminal is gone: exit as 'q' does, and if the app has not finished within
+    HANGUP_GRACE seconds (its shutdown has been seen to stall after a hang-up while a dialog
+    was open), remove the simulator and its files and end the process anyway, rather than
+    leave both running with no one to see them."""
+    app.exit()
+
+    def abandon() -> None:
+        demo.stop()
+        os._exit(EXIT_HANGUP)
+
+    timer = threading.Timer(HANGUP_GRACE, abandon)
+    timer.daemon = True
+    timer.start()
+
+
 def _die_with_parent() -> None:
     """In the child: be sent SIGTERM if the console dies without cleaning up (Linux)."""
     with contextlib.suppress(Exception):
@@ -153,7 +176,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
         # simulator and its files are cleaned up below.
-        signal.signal(signal.SIGHUP, lambda *_: app.exit())
+        signal.signal(signal.SIGHUP, lambda *_: _hung_up(app, demo))
         app.run()
         if demo.error is not None:
             return _fail(f"the simulated cluster did not start: {demo.error}")

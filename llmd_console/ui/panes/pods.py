@@ -54,7 +54,14 @@ class PodsPane(Pane):
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
         Binding("y", "yaml", "YAML", id="pods.yaml", tooltip="The pod as YAML (secret values never shown)"),
         Binding("ctrl+d", "delete_pod", "Delete", id="pods.delete", tooltip="Delete the selected pod (confirmed)"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="pods.clear_filter",
+            tooltip="Clear the filter (when there is one)",
+        ),
     ]
     MUTATIONS = frozenset({"delete_pod"})
 
