@@ -144,7 +144,11 @@ def one_run(*, hangup: bool = False) -> tuple[float, float, float]:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
         if main >= 0:
             os.close(main)
 
