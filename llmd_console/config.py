@@ -184,6 +184,10 @@ class UiConfig:
     layout: str = field(default="auto", metadata=_doc("default | oncall | demo | compact | a user layout | auto"))
     theme: str = field(default="textual-dark", metadata=_doc("a Textual theme name"))
     read_only: bool = field(default=False, metadata=_doc("refuse every mutation"))
+    screenshot_dir: str = field(
+        default=".",
+        metadata=_doc("where screenshots are saved (SVG, and PNG with rsvg-convert); '.' is where it started"),
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import ctypes
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -15,11 +16,17 @@ import tempfile
 import threading
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmd_console.config import Config, ConfigError, load_config
 from llmd_console.layouts import LayoutError, load_layout
 
+if TYPE_CHECKING:
+    from textual.app import App
+
 EXIT_BAD_INPUT = 2
+EXIT_HANGUP = 128 + signal.SIGHUP  # as a shell reports a process ended by SIGHUP
+HANGUP_GRACE = 5.0  # seconds the app has to finish after a hang-up
 
 
 def _fail(message: str) -> int:
@@ -53,12 +60,31 @@ def run_console(args: argparse.Namespace) -> int:
     config = prepare(args)
     if isinstance(config, int):
         return config
+    kubeconfig = str(args.kubeconfig) if args.kubeconfig else None
+    refused = check_context(kubeconfig, args.context or config.cluster.context)
+    if refused:
+        return _fail(refused)
     from llmd_console.ui.app import ConsoleApp, Target  # noqa: PLC0415
 
-    target = Target(str(args.kubeconfig) if args.kubeconfig else None, args.context, args.namespace)
+    target = Target(kubeconfig, args.context, args.namespace)
     app = ConsoleApp(config, target)
     app.run()
     return app.return_code or 0
+
+
+def check_context(kubeconfig: str | None, wanted: str | None) -> str | None:
+    """Why ``wanted`` cannot be used (it is not in the kubeconfig), or None. Checked before the
+    screen opens, so a mistyped context fails at once with the list of those that exist."""
+    if not wanted:
+        return None
+    from llmd_console.cluster.contexts import context_names, unknown_context_message  # noqa: PLC0415
+    from llmd_console.cluster.kube import kubeconfig_paths  # noqa: PLC0415
+
+    paths = kubeconfig_paths(kubeconfig)
+    found = context_names(paths)
+    if found is None or wanted in found[0]:
+        return None  # unreadable files are the session's to explain
+    return unknown_context_message(wanted, paths, *found)
 
 
 class DemoCluster:
@@ -99,15 +125,31 @@ class DemoCluster:
             self.ready.set()
 
     def stop(self) -> None:
-        """Stop the simulator and remove its files."""
+        """Stop the simulator and remove its files.
+
+        It is killed rather than asked to stop: it holds nothing but an in-memory world
+        that is thrown away, and its graceful stop (closing servers, then its interpreter's
+        teardown) kept the operator's prompt waiting about a second after quitting."""
         if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
+            self._proc.kill()
+            self._proc.wait(10)
         self.dir.cleanup()
+
+
+def _hung_up(app: App[int], demo: DemoCluster) -> None:
+    """The terminal is gone: exit as 'q' does, and if the app has not finished within
+    HANGUP_GRACE seconds (its shutdown has been seen to stall after a hang-up while a dialog
+    was open), remove the simulator and its files and end the process anyway, rather than
+    leave both running with no one to see them."""
+    app.exit()
+
+    def abandon() -> None:
+        demo.stop()
+        os._exit(EXIT_HANGUP)
+
+    timer = threading.Timer(HANGUP_GRACE, abandon)
+    timer.daemon = True
+    timer.start()
 
 
 def _die_with_parent() -> None:
@@ -134,7 +176,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
         # simulator and its files are cleaned up below.
-        signal.signal(signal.SIGHUP, lambda *_: app.exit())
+        signal.signal(signal.SIGHUP, lambda *_: _hung_up(app, demo))
         app.run()
         if demo.error is not None:
             return _fail(f"the simulated cluster did not start: {demo.error}")

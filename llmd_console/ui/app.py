@@ -19,7 +19,6 @@ from textual.containers import Container
 from textual.events import Key, Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from llmd_console.config import Config
@@ -29,12 +28,14 @@ from llmd_console.metrics.readings import Feed
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
+from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import (
     ConnectionChanged,
     DeletePodRequested,
     LogChunkArrived,
     LogsRequested,
     PodSelected,
+    PodViewRequested,
     SnapshotArrived,
 )
 from llmd_console.ui.panes.base import Pane
@@ -44,6 +45,7 @@ from llmd_console.ui.status import StatusBar
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
     from llmd_console.actions.plan import Plan
+    from llmd_console.ui.help import HelpRow
 
 # Modules needed only once the operator acts (a log stream, a dialog, a mutation) are
 # imported there: the first frame should not wait for them.
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
 GROUP_PANES = {"logs": "logs", "metrics": "metrics"}
+MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
 class ConsoleApp(App[int]):
@@ -67,6 +70,9 @@ class ConsoleApp(App[int]):
         Binding("n", "namespace", "Namespace", id="namespace", tooltip="Switch namespace ('all' for every one)"),
         *(Binding(str(i), f"focus_pane({i})", f"Pane {i}", show=False, id=f"pane{i}") for i in range(1, 10)),
         Binding("l", "show_logs", "Logs", id="logs", tooltip="Show the selected pod's log"),
+        Binding(
+            "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
+        ),
     ]
 
     def __init__(
@@ -167,7 +173,7 @@ class ConsoleApp(App[int]):
         """Status bar, the layout, the footer."""
         yield self.status_bar
         yield Container(id="main")
-        yield Footer()
+        yield HintsFooter(id="footer")
 
     async def on_mount(self) -> None:
         """Lay out, then connect once the first frame is up."""
@@ -379,6 +385,26 @@ class ConsoleApp(App[int]):
             return
         self.propose(delete_pod_plan(pod), lambda: delete_pod(client, pod))
 
+    # ---- reading one object -------------------------------------------------------------------------
+    def on_pod_view_requested(self, message: PodViewRequested) -> None:
+        """Fetch the pod (and its events) now, then show it."""
+        self._show_pod(message)
+
+    @work(group="objects", exclusive=True, exit_on_error=False, description="read a pod")
+    async def _show_pod(self, message: PodViewRequested) -> None:
+        from llmd_console.ui.describe import ObjectScreen, ObjectUnavailable, pod_text  # noqa: PLC0415
+
+        client = self.session.client
+        if client is None:
+            self.notify("not connected to a cluster yet: nothing to read", severity="warning")
+            return
+        try:
+            title, text = await pod_text(client, message.key, message.view, self.now())
+        except ObjectUnavailable as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.push_screen(ObjectScreen(title, text))
+
     def mutating_keys(self) -> dict[str, str]:
         """Keys of mutating actions (as remapped) -> the action's description."""
         out = {}
@@ -434,30 +460,17 @@ class ConsoleApp(App[int]):
         """Show every key."""
         from llmd_console.ui.help import HelpScreen  # noqa: PLC0415
 
-        self.push_screen(HelpScreen(self.help_sections()))
+        self.push_screen(HelpScreen(self.help_rows()))
 
     def _all_bindings(self) -> list[Binding]:
         return [b for b in self.BINDINGS if isinstance(b, Binding)] + [b for s in specs() for b in s.bindings]
 
-    def help_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        """(section, [(key, description, action id)]) for the help screen, from the pane registry."""
+    def help_rows(self) -> list[HelpRow]:
+        """Every key as typed, what it does, where it works and its action id, from the pane registry."""
+        from llmd_console.ui.help import help_rows  # noqa: PLC0415
 
-        def rows(
-            bindings: Iterable[BindingType], mutations: frozenset[str] = frozenset()
-        ) -> list[tuple[str, str, str]]:
-            out = []
-            for b in bindings:
-                if isinstance(b, Binding) and not (self.read_only and b.action in mutations):
-                    key = self.config.keys.get(b.id, b.key) if b.id else b.key
-                    out.append((key, b.tooltip or b.description, b.id or ""))
-            return out
-
-        sections = [("Everywhere", rows(self.BINDINGS))]
-        for pane_spec in specs():
-            if pane_spec.bindings:
-                sections.append((f"{pane_spec.title} pane", rows(pane_spec.bindings, pane_spec.mutations)))
-        sections.append(("Tables", [("up/down, pgup/pgdn", "move the cursor", ""), ("tab", "next pane", "")]))
-        return sections
+        layout = [(name, spec(name).title) for name in self.panes]
+        return help_rows(self.BINDINGS, specs(), layout=layout, keymap=self.config.keys, read_only=self.read_only)
 
     def action_next_layout(self) -> None:
         """Cycle through the layouts."""
@@ -490,7 +503,8 @@ class ConsoleApp(App[int]):
             if pane is not None:
                 self.call_after_refresh(pane.became_visible)
         if pane is not None and pane.is_mounted:
-            focusable = [w for w in pane.query("*") if w.can_focus and w.display]
+            # A pane with nothing to focus inside (a placeholder) takes the focus itself.
+            focusable = [w for w in pane.query("*") if w.can_focus and w.display] or ([pane] if pane.can_focus else [])
             if focusable:
                 self.call_after_refresh(focusable[0].focus)
 
@@ -502,10 +516,25 @@ class ConsoleApp(App[int]):
         self.focus_pane("logs")
 
     def action_namespace(self) -> None:
-        """Ask for a namespace, then rewatch."""
-        from llmd_console.ui.dialogs import AskScreen  # noqa: PLC0415
+        """Pick a namespace from those that exist (or 'all'), then rewatch."""
+        from llmd_console.ui.dialogs import NamespacePicker  # noqa: PLC0415
 
-        self.push_screen(AskScreen("Namespace (or 'all')", self.namespace, _valid_namespace), self._namespace_chosen)
+        picker = NamespacePicker(self.namespace, self._namespace_names, _valid_namespace, ALL_NAMESPACES)
+        self.push_screen(picker, self._namespace_chosen)
+
+    async def _namespace_names(self) -> list[str]:
+        """The namespaces of the cluster (one list call; its error is the picker's to show)."""
+        if self.session.client is None:
+            wait = self.config.cluster.request_timeout_seconds
+            try:
+                await asyncio.wait_for(self._client_ready.wait(), wait)
+            except TimeoutError:
+                raise RuntimeError(f"not connected to the cluster after {wait:g}s") from None
+        client = self.session.client
+        assert client is not None
+        data = await client.get("/api/v1/namespaces", limit=MAX_NAMESPACES)
+        items = data.get("items") or []
+        return [str((i.get("metadata") or {}).get("name", "")) for i in items if isinstance(i, dict)]
 
     def _namespace_chosen(self, value: str | None) -> None:
         if not value or value == self.namespace:
@@ -515,9 +544,32 @@ class ConsoleApp(App[int]):
         self.relayout(self.layout_name)
         self.notify(f"namespace: {value}", timeout=2)
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save the screen in ``ui.screenshot_dir`` (SVG, and PNG where a converter exists)."""
+        del filename, path  # the configured directory and a dated name, always
+        self._save_screenshot(self.export_screenshot())
+
+    @work(group="screenshot", exclusive=False, exit_on_error=False, description="save a screenshot")
+    async def _save_screenshot(self, svg: str) -> None:
+        from llmd_console.ui.screenshot import ScreenshotError, save_screenshot  # noqa: PLC0415
+
+        try:
+            said = await save_screenshot(svg, Path(self.config.ui.screenshot_dir))
+        except ScreenshotError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.notify(said, timeout=8)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every action in the command palette, from the pane registry."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # Textual's saves to ~/Downloads, which may not exist
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            f"Save the screen as SVG (and PNG) in {self.config.ui.screenshot_dir}",
+            lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette has closed
+        )
         yield SystemCommand("Help", "Every key and action", self.action_help)
         yield SystemCommand("Switch namespace", "Watch another namespace", self.action_namespace)
         for name in available():

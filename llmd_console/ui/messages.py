@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from textual.message import Message
 
@@ -50,3 +51,11 @@ class DeletePodRequested(Message):
     """The operator asked to delete pod ``key`` (the app plans it and asks for confirmation)."""
 
     key: str
+
+
+@dataclass
+class PodViewRequested(Message):
+    """The operator asked to read pod ``key`` described (as kubectl describe) or as YAML."""
+
+    key: str
+    view: Literal["describe", "yaml"]

@@ -112,6 +112,6 @@ async def test_read_only_hides_and_refuses_mutations(cluster: tuple[SimCluster, 
         assert any("read-only" in str(n.message) for n in app._notifications)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Pods: Delete" not in titles and "Pods: Filter" in titles
-        help_actions = {a for _, rows in app.help_sections() for _, _, a in rows}
+        help_actions = {row.action_id for row in app.help_rows()}
         assert "pods.delete" not in help_actions
         assert audit.read() == [] and len(app.snapshot.pods) == 2

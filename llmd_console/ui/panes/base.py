@@ -44,8 +44,15 @@ class Pane(Vertical):
         return cls()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Mutating actions are hidden and refused in read-only mode."""
+        """Mutating actions are hidden and refused in read-only mode; Escape clears a filter
+        only while there is one (otherwise it is not a key of the pane, rather than a silent one)."""
+        if action == "clear_filter":
+            return self.has_filter()
         return not (action in self.MUTATIONS and getattr(self.app, "read_only", False))
+
+    def has_filter(self) -> bool:
+        """Whether a filter is open or applied (panes with a filter box say)."""
+        return False
 
     def show_notice(self, text: str) -> None:
         """Show (or with "" hide) the pane's trouble line (plain text: it quotes servers' errors)."""

@@ -375,6 +375,10 @@ class LogsPane(Pane):
             self._rewrite()
         self._draw_header()
 
+    def has_filter(self) -> bool:
+        """The filter box is open or holds a filter."""
+        return bool(self.filter_input.display or self.filter_input.value)
+
     def action_filter(self) -> None:
         """Open the filter box."""
         self.filter_input.open()
@@ -403,6 +407,10 @@ class LogsPane(Pane):
     def action_hide(self) -> None:
         """Toggle hiding the lines the filter does not match."""
         self.hide = not self.hide
+        if self.highlighter.pattern is None:
+            self.notify(
+                f"{'hiding' if self.hide else 'showing'} lines a filter misses, once there is one: press / to filter"
+            )
         self._rewrite()
         self._draw_header()
 
@@ -463,6 +471,7 @@ class LogsPane(Pane):
     def action_save(self) -> None:
         """Write the kept lines (raw, with timestamps) to a file."""
         if self.target is None:
+            self.notify("no pod selected: no log to save", severity="warning")
             return
         directory = Path(self.config.save_dir).expanduser()
         stamp = datetime.fromtimestamp(self.now(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")

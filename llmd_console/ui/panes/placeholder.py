@@ -13,9 +13,14 @@ from llmd_console.ui.registry import PaneSpec, register
 
 
 class PlaceholderPane(Pane):
-    """A pane that is not built yet."""
+    """A pane that is not built yet: it takes the focus (its number key answers) and says so."""
 
     text: ClassVar[str] = ""
+    can_focus = True
+
+    def on_focus(self) -> None:
+        """Reached by its number key or Tab: say what will be here, as the pane holds no keys yet."""
+        self.notify(f"{self.title}: {self.text}", severity="information", timeout=4)
 
     def compose(self) -> ComposeResult:
         """The explanation."""

@@ -18,7 +18,7 @@ from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.live_table import Column, LiveTable
-from llmd_console.ui.messages import DeletePodRequested, PodSelected
+from llmd_console.ui.messages import DeletePodRequested, PodSelected, PodViewRequested
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
@@ -60,10 +60,21 @@ class PodsPane(Pane):
     title = "Pods"
     summary = "Pods with status, restarts, role and chips; the selected pod's events"
     kinds = ("pods", "events")
+    # Most important first: the footer drops hints from the end when the terminal is narrow.
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_logs", "Logs", id="pods.logs", tooltip="Open the selected pod's log"),
+        Binding("d", "describe", "Describe", id="pods.describe", tooltip="Describe the pod, events included"),
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="pods.clear_filter"),
+        Binding("y", "yaml", "YAML", id="pods.yaml", tooltip="The pod as YAML (secret values never shown)"),
         Binding("ctrl+d", "delete_pod", "Delete", id="pods.delete", tooltip="Delete the selected pod (confirmed)"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="pods.clear_filter",
+            tooltip="Clear the filter (when there is one)",
+        ),
         *(
             Binding(letter, f"sort('{column}')", f"Sort by {column.lower()}", show=False, id=f"pods.sort_{column}")
             for column, (letter, _) in SORTS.items()
@@ -204,12 +215,36 @@ class PodsPane(Pane):
         if event.key:
             self._select(event.key)
 
-    def action_delete_pod(self) -> None:
-        """Ask for the selected pod to be deleted: the app shows the plan and asks for confirmation."""
+    def _chosen(self) -> str | None:
+        """The selected pod's key, or None after saying there is none."""
         if self.selected is None or self.selected not in self.snapshot.pods:
             self.notify("no pod selected", severity="warning")
-            return
-        self.post_message(DeletePodRequested(self.selected))
+            return None
+        return self.selected
+
+    def action_delete_pod(self) -> None:
+        """Ask for the selected pod to be deleted: the app shows the plan and asks for confirmation."""
+        if key := self._chosen():
+            self.post_message(DeletePodRequested(key))
+
+    async def action_open_logs(self) -> None:
+        """The selected pod's log: the logs follow the selection; bring the logs pane forward."""
+        if self._chosen():
+            await self.app.run_action("show_logs")
+
+    def action_describe(self) -> None:
+        """The selected pod as ``kubectl describe`` shows it."""
+        if key := self._chosen():
+            self.post_message(PodViewRequested(key, "describe"))
+
+    def action_yaml(self) -> None:
+        """The selected pod as YAML."""
+        if key := self._chosen():
+            self.post_message(PodViewRequested(key, "yaml"))
+
+    def has_filter(self) -> bool:
+        """The filter box is open or holds a filter."""
+        return bool(self.filter_input.display or self.filter_input.value)
 
     def action_sort(self, column: str) -> None:
         """Sort by ``column``; again on the same column, the other way round."""
