@@ -68,7 +68,7 @@ def test_pod_status_reasons() -> None:
     row = pod_model(crash, "ns/p")
     assert (row.role, row.status, row.severity, row.restarts, row.ready) == (
         "decode",
-        "CrashLoopBackOff",
+        "CrashLoopBackOff (OOMKilled)",
         "error",
         3,
         "0/1",
