@@ -131,7 +131,9 @@ class MetricsPane(Pane):
         header.append("pod " + one_line(self.selected or "", 80).partition("/")[2] if self.per_pod else "pool", "bold")
         header.append(" (s)", style="dim")
         self.header.update(header)
-        width = max(10, self.size.width - TITLE_WIDTH - VALUE_WIDTH - 4)
+        # The body's own width: inside the pane's padding and beside the scrollbar, once it shows.
+        available = self.body.size.width or self.size.width - 4
+        width = max(10, available - TITLE_WIDTH - VALUE_WIDTH - 3)
         reader = Reader(feed.interval, rate_window=self.rate_window, span=self.span, points=width)
         out = Text(no_wrap=True, overflow="ellipsis")
         for alert in self.alerts:
