@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, fieldvalidation, params, schema
+from llmd_console.sim.apiserver import discovery, fieldvalidation, params, reviews, schema
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
@@ -131,6 +131,8 @@ class KubeApi:
     async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:
         method = request.method
         ns = rp.namespace or ""
+        if not rtype.stored and (method != "POST" or rp.name is not None):
+            raise self._not_allowed(method, rtype)
         if rp.name is None:
             if method == "GET":
                 if flag(request, "watch"):
@@ -280,6 +282,11 @@ class KubeApi:
     async def _create(self, request: web.Request, rtype: ResourceType, ns: str) -> web.StreamResponse:
         if "create" not in rtype.verbs:
             raise self._not_allowed("POST", rtype)
+        if not rtype.stored:
+            body = await read_body(request)
+            if not isinstance(body, dict):
+                raise ApiError(400, "the body of the request must be a JSON or YAML object")
+            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied), 201)
         obj = self._check_kind(rtype, await read_body(request))
         obj = fieldvalidation.check(self.openapi, request, rtype, obj)
         return json_response(self._store_new(request, rtype, obj, ns), 201)
@@ -524,7 +531,7 @@ def _forbidden(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> A
     scope = f'in the namespace "{rp.namespace}"' if rp.namespace else "at the cluster scope"
     return ApiError(
         403,
-        f'{resource} is forbidden: User "llmd-sim" cannot {verb} resource "{rtype.plural}" '
+        f'{resource} is forbidden: User "{reviews.SIM_USER}" cannot {verb} resource "{rtype.plural}" '
         f'in API group "{rtype.group}" {scope}',
         "Forbidden",
     )

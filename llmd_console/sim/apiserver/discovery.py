@@ -20,7 +20,29 @@ KUBE_VERSION = {
     "platform": "linux/amd64",
 }
 
-GROUP_ORDER = ["", "apps", "apiextensions.k8s.io", "gateway.networking.k8s.io", "inference.networking.k8s.io"]
+# The order a 1.32 API server lists its built-in groups in (by their priority); CRD groups follow.
+GROUP_ORDER = [
+    "",
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+]
 
 
 def api_versions(server_address: str) -> Obj:
