@@ -38,7 +38,9 @@ class ApiError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
-        """The ``Status`` object for this error."""
+        """The ``Status`` object for this error, its keys in the order Go's encoder writes
+        them and empty detail fields left out (``omitempty``), as the API server sends it.
+        A 404 always has ``details`` (kubectl's error handling reads it)."""
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
@@ -46,11 +48,24 @@ class ApiError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
-        if self.details is not None:
-            body["details"] = self.details
+        details = self.details if self.details is not None else ({} if self.code == 404 else None)
+        if details is not None:
+            body["details"] = _status_details(details)
+        body["code"] = self.code
         return body
+
+
+DETAIL_KEYS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+CAUSE_KEYS = ("reason", "message", "field")
+
+
+def _status_details(details: dict[str, Any]) -> dict[str, Any]:
+    """StatusDetails in Go's field order, without empty fields."""
+    out = {k: details[k] for k in DETAIL_KEYS if details.get(k)}
+    if "causes" in out:
+        out["causes"] = [{k: c[k] for k in CAUSE_KEYS if c.get(k)} for c in out["causes"]]
+    return out
 
 
 def not_found(resource: str, name: str, group: str = "") -> ApiError:

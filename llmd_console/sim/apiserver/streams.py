@@ -49,6 +49,55 @@ async def _wait_for_resource_version(ctx: SimContext, rv: str | None) -> None:
         await asyncio.sleep(0.05)
 
 
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def _watch_list_mode(request: web.Request) -> bool | None:
+    """``sendInitialEvents`` (None when absent), after the API server's checks of a WatchList request."""
+    raw = request.query.get("sendInitialEvents")
+    match = request.query.get("resourceVersionMatch", "")
+    causes: list[tuple[str, str]] = []
+    if raw is not None and raw.lower() not in ("true", "false", "1", "0"):
+        raise ApiError(
+            400, f'invalid value for sendInitialEvents: strconv.ParseBool: parsing "{raw[:64]}": invalid syntax'
+        )
+    if raw is not None and match != "NotOlderThan":
+        causes.append(
+            (
+                "resourceVersionMatch",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            )
+        )
+    if match:
+        if raw is None:
+            causes.append(
+                (
+                    "resourceVersionMatch",
+                    "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                )
+            )
+        if match != "NotOlderThan":
+            causes.append(("resourceVersionMatch", f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+        if not flag(request, "allowWatchBookmarks"):
+            causes.append(
+                (
+                    "allowWatchBookmarks",
+                    "Forbidden: allowWatchBookmarks must be set to true when resourceVersionMatch is set",
+                )
+            )
+    if causes:
+        raise invalid("ListOptions", "", causes, "meta.k8s.io")
+    return None if raw is None else raw.lower() in ("true", "1")
+
+
+def _bookmark(rtype: ResourceType, rv: int, initial_end: bool = False) -> bytes:
+    metadata: dict[str, object] = {"resourceVersion": str(rv)}
+    if initial_end:
+        metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
+    mark = {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata}
+    return json.dumps({"type": "BOOKMARK", "object": mark}, separators=(",", ":")).encode() + b"\n"
+
+
 async def serve_watch(
     ctx: SimContext, request: web.Request, rtype: ResourceType, namespace: str | None
 ) -> web.StreamResponse:
@@ -62,7 +111,12 @@ async def serve_watch(
     asked = int_param(request, "timeoutSeconds")
     # 0 (or absent) means the server's default, as the API server's minRequestTimeout does.
     timeout = float(asked) if asked else DEFAULT_WATCH_TIMEOUT
+    send_initial = _watch_list_mode(request)
     await _wait_for_resource_version(ctx, rv)
+    if send_initial is not None:
+        # WatchList: the state now (not older than rv) as ADDED events and a bookmark marking
+        # their end, or, with sendInitialEvents=false, only what happens from now on.
+        rv = None if send_initial else str(ctx.store.rv)
     resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     resp.enable_chunked_encoding()
     await resp.prepare(request)
@@ -74,8 +128,13 @@ async def serve_watch(
         return resp
     deadline = time.monotonic() + timeout
     first_table = True
+    initial_left = watcher.queue.qsize() if send_initial else -1
+    initial_rv = ctx.store.rv
     try:
         while True:
+            if initial_left == 0:
+                await resp.write(_bookmark(rtype, initial_rv, initial_end=True))
+            initial_left -= 1
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -83,12 +142,7 @@ async def serve_watch(
                 item = await asyncio.wait_for(watcher.queue.get(), min(remaining, BOOKMARK_INTERVAL))
             except TimeoutError:
                 if bookmarks:
-                    mark = {
-                        "kind": rtype.kind,
-                        "apiVersion": rtype.api_version,
-                        "metadata": {"resourceVersion": str(ctx.store.rv)},
-                    }
-                    await resp.write(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
+                    await resp.write(_bookmark(rtype, ctx.store.rv))
                 continue
             if item is None:
                 break
