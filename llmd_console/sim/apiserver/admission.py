@@ -8,6 +8,7 @@ import ipaddress
 import re
 from typing import Any
 
+from llmd_console.sim.apiserver import jobs
 from llmd_console.sim.apiserver.errors import ApiError, invalid
 from llmd_console.sim.storage import validation
 from llmd_console.sim.storage.objects import Obj, meta
@@ -369,7 +370,38 @@ def _admit_inferencepool(rtype: ResourceType, pool: Obj, creating: bool, ips: Ip
         raise invalid("InferencePool", name, [("spec.targetPorts", "Required value")], rtype.group)
 
 
+def _admit_job(rtype: ResourceType, job: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(job)["name"]
+    pspec = ((job.get("spec") or {}).get("template") or {}).get("spec")
+    if not isinstance(pspec, dict) or not pspec.get("containers"):
+        raise invalid(rtype.kind, name, [("spec.template.spec.containers", "Required value")], rtype.group)
+    jobs.check_restart_policy(rtype, name, pspec, "spec.template.spec")
+    _check_resources(rtype.kind, name, pspec["containers"], "spec.template.spec.containers")
+    _default_pod_spec(pspec)
+    if creating:
+        jobs.default_job(job)
+        job["status"] = {}
+
+
+def _admit_cronjob(rtype: ResourceType, cron: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(cron)["name"]
+    spec = cron.get("spec") or {}
+    if not spec.get("schedule"):
+        raise invalid(rtype.kind, name, [("spec.schedule", "Required value")], rtype.group)
+    path = "spec.jobTemplate.spec.template.spec"
+    pspec = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
+    if not isinstance(pspec, dict) or not pspec.get("containers"):
+        raise invalid(rtype.kind, name, [(f"{path}.containers", "Required value")], rtype.group)
+    jobs.check_restart_policy(rtype, name, pspec, path)
+    _default_pod_spec(pspec)
+    jobs.default_cronjob(cron)
+    if creating:
+        cron["status"] = {}
+
+
 _ADMIT = {
+    "jobs.batch": _admit_job,
+    "cronjobs.batch": _admit_cronjob,
     "pods": _admit_pod,
     "deployments.apps": _admit_workload,
     "replicasets.apps": _admit_workload,
