@@ -21,6 +21,7 @@ from typing import Any
 from llmd_console.sim.apiserver.errors import ApiError
 
 MAGIC = b"k8s\x00"
+INLINE = "*"  # the table's name for an embedded struct whose JSON fields are inlined
 MAX_DEPTH = 64  # messages nested deeper than any Kubernetes kind are refused
 # apiVersion group -> the package name used in protobuf_fields.txt
 GROUP_PACKAGES = {
@@ -32,6 +33,7 @@ GROUP_PACKAGES = {
     "networking.k8s.io": "networking",
     "authorization.k8s.io": "authorization",
     "authentication.k8s.io": "authentication",
+    "autoscaling": "autoscaling",
 }
 
 
@@ -186,7 +188,10 @@ def decode_message(buf: bytes, name: str, depth: int = 0) -> dict[str, Any]:
             decoded = _scalar(ftype, wire, value, depth)
             if decoded is None or (spec.omit_zero and _zero(decoded)):
                 continue
-            out[spec.name] = decoded
+            if spec.name == INLINE:
+                out.update(decoded)
+            else:
+                out[spec.name] = decoded
     return out
 
 
@@ -196,9 +201,9 @@ def message_for(api_version: str, kind: str) -> str | None:
         return "meta/DeleteOptions"
     group, _, version = api_version.rpartition("/")
     package = GROUP_PACKAGES.get(group)
-    if package is None or version != "v1":
+    if package is None:
         return None
-    name = f"{package}/{kind}"
+    name = f"{package}/{kind}" if version == "v1" else f"{package}.{version}/{kind}"
     return name if name in messages() else None
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
 
+from llmd_console.sim.apiserver.conversion import to_served
 from llmd_console.sim.apiserver.errors import ApiError, invalid
 from llmd_console.sim.apiserver.params import int_param
 from llmd_console.sim.apiserver.tables import make_table
@@ -50,6 +52,11 @@ async def _wait_for_resource_version(ctx: SimContext, rv: str | None) -> None:
 
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def _showing(obj: Obj) -> Callable[[Obj], Obj]:
+    """A table row view that shows ``obj`` (already in the client's version)."""
+    return lambda _stored: obj
 
 
 def _watch_list_mode(request: web.Request) -> bool | None:
@@ -99,9 +106,15 @@ def _bookmark(rtype: ResourceType, rv: int, initial_end: bool = False) -> bytes:
 
 
 async def serve_watch(
-    ctx: SimContext, request: web.Request, rtype: ResourceType, namespace: str | None
+    ctx: SimContext,
+    request: web.Request,
+    rtype: ResourceType,
+    namespace: str | None,
+    served: ResourceType | None = None,
 ) -> web.StreamResponse:
-    """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
+    """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown;
+    objects of ``rtype`` are shown as the client's version of them, ``served``."""
+    served = served or rtype
     labels = parse_label_selector(request.query.get("labelSelector"))
     fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
     rv = request.query.get("resourceVersion")
@@ -133,7 +146,7 @@ async def serve_watch(
     try:
         while True:
             if initial_left == 0:
-                await resp.write(_bookmark(rtype, initial_rv, initial_end=True))
+                await resp.write(_bookmark(served, initial_rv, initial_end=True))
             initial_left -= 1
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -142,7 +155,7 @@ async def serve_watch(
                 item = await asyncio.wait_for(watcher.queue.get(), min(remaining, BOOKMARK_INTERVAL))
             except TimeoutError:
                 if bookmarks:
-                    await resp.write(_bookmark(rtype, ctx.store.rv))
+                    await resp.write(_bookmark(served, ctx.store.rv))
                 continue
             if item is None:
                 break
@@ -150,10 +163,20 @@ async def serve_watch(
                 await resp.write(_status_event(ApiError(410, "watch channel was too slow and was closed", "Expired")))
                 break
             etype, event = item
-            if table:
-                obj = make_table(rtype, [event.obj], ctx.clock.now(), include, str(event.rv), with_columns=first_table)
-                first_table = False
-                line = json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode()
+            if table or served != rtype:
+                shown = to_served(served, rtype, event.obj)
+                if table:
+                    shown = make_table(
+                        rtype,
+                        [event.obj],
+                        ctx.clock.now(),
+                        include,
+                        str(event.rv),
+                        with_columns=first_table,
+                        view=_showing(shown),
+                    )
+                    first_table = False
+                line = json.dumps({"type": etype, "object": shown}, separators=(",", ":")).encode()
             else:
                 line = b'{"type":"' + etype.encode() + b'","object":' + event.obj_json() + b"}"
             await resp.write(line + b"\n")

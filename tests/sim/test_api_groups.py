@@ -1,0 +1,245 @@
+"""The API groups charts and kubectl rely on, kubectl's protobuf writes, WatchList, and
+Status errors byte for byte, with the real kubectl and the official Python client."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, watch
+
+from llmd_console.sim import SimCluster
+from llmd_console.sim.worlds.world import NAMESPACE
+from tests.conftest import Kubectl
+
+# Every resource the simulator serves beyond the Pattern 1 kinds, as `kubectl get` names them.
+NEW_RESOURCES = (
+    "replicationcontrollers",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "resourcequotas",
+    "limitranges",
+    "podtemplates",
+    "statefulsets.apps",
+    "daemonsets.apps",
+    "controllerrevisions.apps",
+    "jobs.batch",
+    "cronjobs.batch",
+    "horizontalpodautoscalers.autoscaling",
+    "poddisruptionbudgets.policy",
+    "ingresses.networking.k8s.io",
+    "ingressclasses.networking.k8s.io",
+    "networkpolicies.networking.k8s.io",
+    "leases.coordination.k8s.io",
+    "events.events.k8s.io",
+    "storageclasses.storage.k8s.io",
+    "roles.rbac.authorization.k8s.io",
+    "rolebindings.rbac.authorization.k8s.io",
+    "clusterroles.rbac.authorization.k8s.io",
+    "clusterrolebindings.rbac.authorization.k8s.io",
+    "apiservices.apiregistration.k8s.io",
+    "healthcheckpolicies.networking.gke.io",
+    "gcpbackendpolicies.networking.gke.io",
+    "podmonitorings.monitoring.googleapis.com",
+)
+# Recorded from a real 1.32 API server (kubectl get --raw of a missing pod and deployment):
+# Go's key order, no empty "group", details on a 404, and the encoder's trailing newline.
+REAL_POD_NOT_FOUND = (
+    b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"nope\\" not found",'
+    b'"reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}\n'
+)
+REAL_DEPLOYMENT_NOT_FOUND = (
+    b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \\"nope\\" '
+    b'not found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}\n'
+)
+REAL_PATH_NOT_FOUND = (
+    b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find '
+    b'the requested resource","reason":"NotFound","details":{},"code":404}\n'
+)
+
+
+def _raw(sim: SimCluster, path: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(sim.url + path, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def _json(kubectl: Kubectl, *args: str) -> Any:
+    return json.loads(kubectl.run(*args, "-o", "json"))
+
+
+def test_discovery_lists_the_groups_in_the_real_order(kubectl: Kubectl) -> None:
+    groups = [g["name"] for g in json.loads(kubectl.run("get", "--raw", "/apis"))["groups"]]
+    assert groups[:4] == ["apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io"]
+    for group in ("batch", "policy", "rbac.authorization.k8s.io", "networking.gke.io", "monitoring.googleapis.com"):
+        assert group in groups
+    autoscaling = json.loads(kubectl.run("get", "--raw", "/apis/autoscaling"))
+    assert [v["version"] for v in autoscaling["versions"]] == ["v2", "v1"]
+    assert autoscaling["preferredVersion"]["version"] == "v2"
+    resources = kubectl.run("api-resources", "-o", "name")
+    for name in (*NEW_RESOURCES, "selfsubjectaccessreviews.authorization.k8s.io"):
+        assert name in resources.split("\n"), name
+
+
+def test_get_every_new_resource_type(kubectl: Kubectl) -> None:
+    for resource in NEW_RESOURCES:
+        out = kubectl.run("get", resource, "-A", check=False)
+        assert "error" not in out.lower(), f"{resource}: {out}"
+
+
+def test_auth_can_i_and_whoami(sim: SimCluster, kubectl: Kubectl) -> None:
+    assert kubectl.run("auth", "can-i", "create", "deployments", "-n", NAMESPACE).strip() == "yes"
+    assert kubectl.run("auth", "can-i", "*", "*").strip() == "yes"
+    who = kubectl.run("auth", "whoami", "-o", "json")
+    assert json.loads(who)["status"]["userInfo"] == {"username": "llmd-sim", "groups": ["system:authenticated"]}
+    sim.call(lambda: sim.ctx.denied.add("secrets"))
+    try:
+        denied = kubectl.run("auth", "can-i", "get", "secrets", "-n", NAMESPACE, check=False)
+        assert denied.strip().startswith("no")
+        rules = kubectl.run("auth", "can-i", "--list", "-n", NAMESPACE)
+        assert "configmaps" in rules and "secrets " not in rules
+    finally:
+        sim.call(lambda: sim.ctx.denied.discard("secrets"))
+    # The review kinds are answered, never stored: a GET is not allowed.
+    code, body = _raw(sim, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+    assert code == 405 and json.loads(body)["reason"] == "MethodNotAllowed"
+
+
+def test_create_deployment_service_and_job_from_protobuf(kubectl: Kubectl) -> None:
+    ns = ("-n", "default")
+    kubectl.run("create", "deployment", "web", "--image=nginx:1.27", "--replicas=0", "--port=8080", *ns)
+    dep = _json(kubectl, "get", "deployment", "web", *ns)
+    assert dep["spec"]["replicas"] == 0  # a pointer field set to zero survives decoding
+    assert dep["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "nginx:1.27" and container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
+    assert "stdin" not in container and "workingDir" not in container  # omitempty zero values are dropped
+
+    kubectl.run("create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=9090:metrics", *ns)
+    ports = _json(kubectl, "get", "service", "web", *ns)["spec"]["ports"]
+    assert [(p["port"], p["targetPort"]) for p in ports] == [(80, 8080), (9090, "metrics")]
+
+    kubectl.run("create", "job", "once", "--image=busybox", *ns, "--", "echo", "hi")
+    job = _json(kubectl, "get", "job", "once", *ns)
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert labels["batch.kubernetes.io/job-name"] == "once" and labels["controller-uid"] == uid
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+    assert {k: job["spec"][k] for k in ("backoffLimit", "completions", "parallelism", "completionMode")} == {
+        "backoffLimit": 6,
+        "completions": 1,
+        "parallelism": 1,
+        "completionMode": "NonIndexed",
+    }
+    header = kubectl.run("get", "jobs", *ns).split("\n")[0].split()
+    assert header == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+
+
+def test_other_typed_creates(kubectl: Kubectl) -> None:
+    ns = ("-n", "default")
+    kubectl.run("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", *ns, "--", "date")
+    cron = _json(kubectl, "get", "cronjob", "tick", *ns)
+    assert cron["spec"]["schedule"] == "*/5 * * * *" and cron["spec"]["concurrencyPolicy"] == "Allow"
+    kubectl.run("create", "role", "reader", "--verb=get,list", "--resource=pods", *ns)
+    rules = _json(kubectl, "get", "role", "reader", *ns)["rules"]
+    assert rules == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]
+    kubectl.run("create", "rolebinding", "reader", "--role=reader", "--user=bob", *ns)
+    kubectl.run("create", "clusterrole", "node-reader", "--verb=list", "--resource=nodes")
+    kubectl.run("create", "clusterrolebinding", "node-reader", "--clusterrole=node-reader", "--group=devs")
+    binding = _json(kubectl, "get", "clusterrolebinding", "node-reader")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-reader"}
+    kubectl.run("create", "pdb", "web", "--selector=app=web", "--min-available=1", *ns)
+    assert _json(kubectl, "get", "pdb", "web", *ns)["spec"]["minAvailable"] == 1
+    kubectl.run("create", "ingress", "web", "--rule=foo.example.com/api*=web:80", *ns)
+    rule = _json(kubectl, "get", "ingress", "web", *ns)["spec"]["rules"][0]
+    assert rule["host"] == "foo.example.com"
+    assert rule["http"]["paths"][0]["backend"] == {"service": {"name": "web", "port": {"number": 80}}}
+
+
+def test_hpa_served_as_v2_and_v1(kubectl: Kubectl) -> None:
+    ns = ("-n", NAMESPACE)
+    kubectl.run("autoscale", "deployment", "gaie-pattern1-epp", "--max=3", "--cpu-percent=70", *ns)
+    v2 = json.loads(
+        kubectl.run("get", "--raw", f"/apis/autoscaling/v2/namespaces/{NAMESPACE}/horizontalpodautoscalers")
+    )
+    metric = v2["items"][0]["spec"]["metrics"][0]
+    assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+    v1 = json.loads(
+        kubectl.run(
+            "get", "--raw", f"/apis/autoscaling/v1/namespaces/{NAMESPACE}/horizontalpodautoscalers/gaie-pattern1-epp"
+        )
+    )
+    assert v1["apiVersion"] == "autoscaling/v1" and v1["spec"]["targetCPUUtilizationPercentage"] == 70
+    assert "metrics" not in v1["spec"]
+    header = kubectl.run("get", "hpa", *ns).split("\n")[0].split()
+    assert header == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+
+
+def test_events_k8s_io_shares_core_event_storage(kubectl: Kubectl) -> None:
+    core = _json(kubectl, "get", "events", "-n", NAMESPACE)["items"]
+    new = _json(kubectl, "get", "events.v1.events.k8s.io", "-n", NAMESPACE)["items"]
+    assert core and {e["metadata"]["uid"] for e in core} <= {e["metadata"]["uid"] for e in new}
+    by_uid = {e["metadata"]["uid"]: e for e in new}
+    first = core[0]
+    seen = by_uid[first["metadata"]["uid"]]
+    assert seen["apiVersion"] == "events.k8s.io/v1"
+    assert seen["note"] == first["message"] and seen["regarding"] == first["involvedObject"]
+    assert "message" not in seen and "involvedObject" not in seen
+
+
+def test_cluster_info_dump_completes(kubectl: Kubectl, tmp_path: Path) -> None:
+    out = kubectl.run("cluster-info", "dump", "--all-namespaces", f"--output-directory={tmp_path}", timeout=60)
+    assert "Cluster info dumped" in out
+    for name in ("replication-controllers.json", "daemonsets.json", "pods.json", "events.json"):
+        assert (tmp_path / NAMESPACE / name).is_file()
+    assert json.loads((tmp_path / "nodes.json").read_text())["items"]
+    assert list((tmp_path / NAMESPACE).glob("*/logs.txt"))
+
+
+def test_watch_list_ends_initial_events_with_annotated_bookmark(sim: SimCluster) -> None:
+    path = (
+        f"/api/v1/namespaces/{NAMESPACE}/services?watch=true&sendInitialEvents=true"
+        "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"
+    )
+    code, body = _raw(sim, path)
+    events = [json.loads(line) for line in body.splitlines()]
+    assert code == 200
+    added = [e for e in events if e["type"] == "ADDED"]
+    assert [e["object"]["metadata"]["name"] for e in added] == ["gaie-pattern1-epp"]
+    mark = events[len(added)]
+    assert mark["type"] == "BOOKMARK"
+    assert mark["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    code, body = _raw(sim, path.replace("&resourceVersionMatch=NotOlderThan", ""))
+    assert code == 422 and b"sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" in body
+
+
+def test_watch_list_with_the_python_client(api: client.ApiClient) -> None:
+    core = client.CoreV1Api(api)
+    names, ended = [], False
+    for event in watch.Watch().stream(
+        core.list_namespaced_service,
+        NAMESPACE,
+        send_initial_events=True,
+        resource_version_match="NotOlderThan",
+        allow_watch_bookmarks=True,
+        timeout_seconds=5,
+    ):
+        if event["type"] == "BOOKMARK":
+            annotations = event["raw_object"]["metadata"].get("annotations") or {}
+            ended = annotations.get("k8s.io/initial-events-end") == "true"
+            break
+        names.append(event["object"].metadata.name)
+    assert ended and names == ["gaie-pattern1-epp"]
+
+
+def test_status_errors_match_the_real_server_byte_for_byte(sim: SimCluster) -> None:
+    assert _raw(sim, "/api/v1/namespaces/default/pods/nope") == (404, REAL_POD_NOT_FOUND)
+    assert _raw(sim, "/apis/apps/v1/namespaces/default/deployments/nope") == (404, REAL_DEPLOYMENT_NOT_FOUND)
+    assert _raw(sim, "/api/v1/namespaces/default/pods/nope/nothing") == (404, REAL_PATH_NOT_FOUND)
