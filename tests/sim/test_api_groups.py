@@ -142,6 +142,39 @@ def test_create_deployment_service_and_job_from_protobuf(kubectl: Kubectl) -> No
     assert header == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
 
 
+def test_jobs_run_to_completion_or_failure(kubectl: Kubectl) -> None:
+    ns = ("-n", "default")
+    kubectl.run("create", "job", "hello", "--image=busybox", *ns, "--", "echo", "hello from a job")
+    kubectl.run("wait", "--for=condition=complete", "job/hello", *ns, "--timeout=30s")
+    assert kubectl.run("logs", "job/hello", *ns).strip() == "hello from a job"
+    status = _json(kubectl, "get", "job", "hello", *ns)["status"]
+    assert status["succeeded"] == 1 and status["active"] == 0 and status["completionTime"]
+    assert [c["type"] for c in status["conditions"]] == ["SuccessCriteriaMet", "Complete"]
+    failing = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "fails", "namespace": "default"},
+        "spec": {
+            "backoffLimit": 1,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "c", "image": "busybox", "command": ["false"]}],
+                }
+            },
+        },
+    }
+    kubectl.run("apply", "-f", "-", stdin=json.dumps(failing))
+    kubectl.run("wait", "--for=condition=failed", "job/fails", *ns, "--timeout=30s")
+    status = _json(kubectl, "get", "job", "fails", *ns)["status"]
+    assert status["failed"] == 2 and status["conditions"][-1]["reason"] == "BackoffLimitExceeded"
+    pods = _json(kubectl, "get", "pods", "-l", "job-name=fails", *ns)["items"]
+    assert len(pods) == 2 and {p["status"]["phase"] for p in pods} == {"Failed"}
+    always = json.loads(json.dumps(failing).replace('"Never"', '"Always"').replace('"fails"', '"always"'))
+    refused = kubectl.run("apply", "-f", "-", stdin=json.dumps(always), check=False)
+    assert 'spec.template.spec.restartPolicy: Unsupported value: "Always"' in refused
+
+
 def test_other_typed_creates(kubectl: Kubectl) -> None:
     ns = ("-n", "default")
     kubectl.run("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", *ns, "--", "date")
