@@ -61,9 +61,10 @@ REAL_PATH_NOT_FOUND = (
 )
 
 
-def _raw(sim: SimCluster, path: str) -> tuple[int, bytes]:
+def _raw(sim: SimCluster, path: str, accept: str = "application/json") -> tuple[int, bytes]:
+    request = urllib.request.Request(sim.url + path, headers={"Accept": accept})
     try:
-        with urllib.request.urlopen(sim.url + path, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=10) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -84,6 +85,31 @@ def test_discovery_lists_the_groups_in_the_real_order(kubectl: Kubectl) -> None:
     resources = kubectl.run("api-resources", "-o", "name")
     for name in (*NEW_RESOURCES, "selfsubjectaccessreviews.authorization.k8s.io"):
         assert name in resources.split("\n"), name
+
+
+def test_aggregated_discovery_when_asked_for(sim: SimCluster) -> None:
+    accept = (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+    )
+    request = urllib.request.Request(sim.url + "/apis", headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        listing = json.loads(resp.read())
+    assert listing["kind"] == "APIGroupDiscoveryList" and listing["apiVersion"] == "apidiscovery.k8s.io/v2"
+    groups = {g["metadata"]["name"]: g for g in listing["items"]}
+    autoscaling = [v["version"] for v in groups["autoscaling"]["versions"]]
+    assert autoscaling == ["v2", "v1"]
+    deployments = next(r for r in groups["apps"]["versions"][0]["resources"] if r["resource"] == "deployments")
+    assert deployments["responseKind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert deployments["scope"] == "Namespaced" and deployments["shortNames"] == ["deploy"]
+    scale = next(s for s in deployments["subresources"] if s["subresource"] == "scale")
+    assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    code, body = _raw(sim, "/api", accept)
+    core = json.loads(body)["items"]
+    assert code == 200 and len(core) == 1 and core[0]["metadata"] == {"creationTimestamp": None}
+    # Without the aggregated media type, the legacy documents.
+    assert json.loads(_raw(sim, "/api")[1])["kind"] == "APIVersions"
 
 
 def test_get_every_new_resource_type(kubectl: Kubectl) -> None:

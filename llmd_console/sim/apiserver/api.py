@@ -24,6 +24,7 @@ from llmd_console.sim.apiserver.wire import (
     decode_body,
     error_response,
     flag,
+    go_json,
     json_response,
     parse_resource_path,
     read_body,
@@ -90,9 +91,14 @@ class KubeApi:
             return json_response(discovery.KUBE_VERSION)
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
-        if path == "/api":
-            return json_response(discovery.api_versions(self._server_address()))
-        if path == "/apis":
+        if path in ("/api", "/apis"):
+            version = discovery.aggregated_version(request.headers.get("Accept", ""))
+            if version is not None:
+                listing = discovery.aggregated_discovery(reg, path == "/api", version)
+                ctype = discovery.aggregated_content_type(version)
+                return web.Response(body=go_json(listing), headers={"Content-Type": ctype, "Vary": "Accept"})
+            if path == "/api":
+                return json_response(discovery.api_versions(self._server_address()))
             return json_response(discovery.api_group_list(reg))
         if path.startswith("/openapi/v3"):
             return await self.openapi.serve_v3(request)
