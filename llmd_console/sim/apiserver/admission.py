@@ -8,7 +8,7 @@ import ipaddress
 import re
 from typing import Any
 
-from llmd_console.sim.apiserver import jobs
+from llmd_console.sim.apiserver import conversion, jobs
 from llmd_console.sim.apiserver.errors import ApiError, invalid
 from llmd_console.sim.storage import validation
 from llmd_console.sim.storage.objects import Obj, meta
@@ -399,7 +399,30 @@ def _admit_cronjob(rtype: ResourceType, cron: Obj, creating: bool, ips: IpAlloca
         cron["status"] = {}
 
 
+def _admit_hpa(rtype: ResourceType, hpa: Obj, creating: bool, ips: IpAllocator) -> None:
+    """autoscaling/v2 defaults (minReplicas 1, a CPU target of 80% when no metric is named)
+    and the replica bounds' validation."""
+    name = meta(hpa)["name"]
+    spec = hpa.setdefault("spec", {})
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [conversion.cpu_metric(conversion.DEFAULT_CPU_UTILIZATION)]
+    low, high = spec["minReplicas"], spec.get("maxReplicas")
+    causes = []
+    if not isinstance(low, int) or low < 1:
+        causes.append(("spec.minReplicas", f"Invalid value: {low}: must be greater than or equal to 1"))
+    if not isinstance(high, int) or high < 1:
+        causes.append(("spec.maxReplicas", f"Invalid value: {high}: must be greater than 0"))
+    elif isinstance(low, int) and high < low:
+        causes.append(("spec.maxReplicas", f"Invalid value: {high}: must be greater than or equal to `minReplicas`"))
+    if not (spec.get("scaleTargetRef") or {}).get("name"):
+        causes.append(("spec.scaleTargetRef.name", "Required value"))
+    if causes:
+        raise invalid(rtype.kind, name, causes, rtype.group)
+
+
 _ADMIT = {
+    "horizontalpodautoscalers.autoscaling": _admit_hpa,
     "jobs.batch": _admit_job,
     "cronjobs.batch": _admit_cronjob,
     "pods": _admit_pod,

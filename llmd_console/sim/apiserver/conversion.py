@@ -29,7 +29,8 @@ def _renamed(obj: Obj, names: dict[str, str]) -> Obj:
     return {names.get(k, k): v for k, v in obj.items()}
 
 
-def _cpu_metric(percent: object) -> Obj:
+def cpu_metric(percent: object) -> Obj:
+    """An autoscaling/v2 metric targeting ``percent`` average CPU utilization."""
     return {
         "type": "Resource",
         "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": percent}},
@@ -60,7 +61,7 @@ def _hpa_v1_to_v2(obj: Obj) -> Obj:
     spec = out.get("spec")
     if isinstance(spec, dict):
         percent = spec.pop(CPU_KEY, None)
-        spec["metrics"] = [_cpu_metric(percent if percent is not None else DEFAULT_CPU_UTILIZATION)]
+        spec["metrics"] = [cpu_metric(percent if percent is not None else DEFAULT_CPU_UTILIZATION)]
     status = out.get("status")
     if isinstance(status, dict) and "currentCPUUtilizationPercentage" in status:
         status["currentMetrics"] = [

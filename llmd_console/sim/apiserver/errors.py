@@ -99,6 +99,27 @@ def conflict(resource: str, name: str, group: str = "") -> ApiError:
     )
 
 
+# field.Error's message prefix -> the StatusCause reason the API server gives it
+CAUSE_REASONS = {
+    "Required value": "FieldValueRequired",
+    "Forbidden": "FieldValueForbidden",
+    "Unsupported value": "FieldValueNotSupported",
+    "Duplicate value": "FieldValueDuplicate",
+    "Not found": "FieldValueNotFound",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Internal error": "InternalError",
+}
+
+
+def cause_reason(message: str) -> str:
+    """The StatusCause reason of a field error, from its message's prefix (else FieldValueInvalid)."""
+    for prefix, reason in CAUSE_REASONS.items():
+        if message.startswith(prefix):
+            return reason
+    return "FieldValueInvalid"
+
+
 def invalid(kind: str, name: str, causes: list[tuple[str, str]], group: str = "") -> ApiError:
     """A 422 ``Invalid`` error with one cause per (field, message)."""
     qualified = f"{kind}.{group}" if group else kind
@@ -111,6 +132,6 @@ def invalid(kind: str, name: str, causes: list[tuple[str, str]], group: str = ""
             "name": name,
             "group": group,
             "kind": kind,
-            "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
+            "causes": [{"reason": cause_reason(m), "message": m, "field": f} for f, m in causes],
         },
     )
