@@ -9,6 +9,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from kubernetes import client, watch
 
 from llmd_console.sim import SimCluster
@@ -236,9 +238,84 @@ def test_hpa_served_as_v2_and_v1(kubectl: Kubectl) -> None:
         )
     )
     assert v1["apiVersion"] == "autoscaling/v1" and v1["spec"]["targetCPUUtilizationPercentage"] == 70
-    assert "metrics" not in v1["spec"]
+    assert "metrics" not in v1["spec"] and v1["spec"]["minReplicas"] == 1  # the v2 default
     header = kubectl.run("get", "hpa", *ns).split("\n")[0].split()
     assert header == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+
+
+def test_a_new_gke_cluster_s_builtin_objects(kubectl: Kubectl) -> None:
+    classes = kubectl.run("get", "storageclass")
+    assert "standard-rwo (default)   pd.csi.storage.gke.io" in classes and "premium-rwo" in classes
+    admin = _json(kubectl, "get", "clusterrolebinding", "cluster-admin")
+    assert admin["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
+    services = kubectl.run("get", "apiservices")
+    for name in ("v1.apps", "v2.autoscaling", "v1.inference.networking.k8s.io"):
+        assert any(line.split()[:3] == [name, "Local", "True"] for line in services.split("\n")), name
+
+
+def test_gke_policies_the_inferencepool_chart_renders(kubectl: Kubectl) -> None:
+    target = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "gaie-pattern1"}
+    manifests = [
+        {
+            "apiVersion": "networking.gke.io/v1",
+            "kind": "HealthCheckPolicy",
+            "metadata": {"name": "gaie-pattern1", "namespace": NAMESPACE},
+            "spec": {
+                "targetRef": target,
+                "default": {
+                    "timeoutSec": 2,
+                    "checkIntervalSec": 2,
+                    "config": {"type": "HTTP", "httpHealthCheck": {"requestPath": "/health", "port": 8000}},
+                },
+            },
+        },
+        {
+            "apiVersion": "networking.gke.io/v1",
+            "kind": "GCPBackendPolicy",
+            "metadata": {"name": "gaie-pattern1", "namespace": NAMESPACE},
+            "spec": {"targetRef": target, "default": {"timeoutSec": 300, "logging": {"enabled": True}}},
+        },
+        {
+            "apiVersion": "monitoring.googleapis.com/v1",
+            "kind": "PodMonitoring",
+            "metadata": {"name": "gaie-pattern1-epp", "namespace": NAMESPACE},
+            "spec": {
+                "selector": {"matchLabels": {"inferencepool": "gaie-pattern1-epp"}},
+                "endpoints": [{"port": 9090}],
+            },
+        },
+    ]
+    # Separate documents: a v1 List needs /openapi/v2 for kubectl's client-side validation.
+    kubectl.run("apply", "-f", "-", stdin=yaml.safe_dump_all(manifests))
+    for resource in ("healthcheckpolicy", "gcpbackendpolicy", "podmonitoring"):
+        assert "gaie-pattern1" in kubectl.run("get", resource, "-n", NAMESPACE)
+    crd = _json(kubectl, "get", "crd", "healthcheckpolicies.networking.gke.io")
+    assert crd["spec"]["scope"] == "Namespaced" and crd["spec"]["versions"][0]["name"] == "v1"
+
+
+def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "bad"},
+        "spec": {"template": {"spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "busybox"}]}}},
+    }
+    request = urllib.request.Request(
+        sim.url + "/apis/batch/v1/namespaces/default/jobs",
+        data=json.dumps(job).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    status = json.loads(refused.value.read())
+    assert status["code"] == 422 and status["details"]["causes"] == [
+        {
+            "reason": "FieldValueNotSupported",
+            "message": 'Unsupported value: "Always": supported values: "OnFailure", "Never"',
+            "field": "spec.template.spec.restartPolicy",
+        }
+    ]
 
 
 def test_events_k8s_io_shares_core_event_storage(kubectl: Kubectl) -> None:
