@@ -38,6 +38,7 @@ NEW_RESOURCES = (
     "leases.coordination.k8s.io",
     "events.events.k8s.io",
     "storageclasses.storage.k8s.io",
+    "priorityclasses.scheduling.k8s.io",
     "roles.rbac.authorization.k8s.io",
     "rolebindings.rbac.authorization.k8s.io",
     "clusterroles.rbac.authorization.k8s.io",
@@ -218,6 +219,10 @@ def test_other_typed_creates(kubectl: Kubectl) -> None:
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-reader"}
     kubectl.run("create", "pdb", "web", "--selector=app=web", "--min-available=1", *ns)
     assert _json(kubectl, "get", "pdb", "web", *ns)["spec"]["minAvailable"] == 1
+    kubectl.run("create", "priorityclass", "high", "--value=1000", "--description=batch work")
+    assert _json(kubectl, "get", "priorityclass", "high")["preemptionPolicy"] == "PreemptLowerPriority"
+    kubectl.run("create", "quota", "small", "--hard=cpu=2,pods=10", *ns)
+    assert _json(kubectl, "get", "quota", "small", *ns)["spec"]["hard"] == {"cpu": "2", "pods": "10"}
     kubectl.run("create", "ingress", "web", "--rule=foo.example.com/api*=web:80", *ns)
     rule = _json(kubectl, "get", "ingress", "web", *ns)["spec"]["rules"][0]
     assert rule["host"] == "foo.example.com"

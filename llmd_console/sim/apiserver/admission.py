@@ -421,7 +421,15 @@ def _admit_hpa(rtype: ResourceType, hpa: Obj, creating: bool, ips: IpAllocator) 
         raise invalid(rtype.kind, name, causes, rtype.group)
 
 
+def _admit_priorityclass(rtype: ResourceType, pc: Obj, creating: bool, ips: IpAllocator) -> None:
+    value = pc.get("value")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise invalid(rtype.kind, meta(pc)["name"], [("value", "Required value")], rtype.group)
+    pc.setdefault("preemptionPolicy", "PreemptLowerPriority")
+
+
 _ADMIT = {
+    "priorityclasses.scheduling.k8s.io": _admit_priorityclass,
     "horizontalpodautoscalers.autoscaling": _admit_hpa,
     "jobs.batch": _admit_job,
     "cronjobs.batch": _admit_cronjob,

@@ -1,6 +1,6 @@
 """Decoding the Kubernetes protobuf wire format, which kubectl's typed commands send
-(``kubectl create deployment|job|cronjob|service|role|...``, ``auth can-i``, ``auth whoami``,
-DeleteOptions).
+(``kubectl create deployment|job|cronjob|service|role|quota|priorityclass|...``, ``autoscale``,
+``auth can-i``, ``auth whoami``, DeleteOptions).
 
 The envelope is the 4-byte magic ``k8s\\0`` and a ``runtime.Unknown`` message whose
 ``raw`` field holds the object. The field numbers of every message decoded here are listed in
@@ -34,6 +34,7 @@ GROUP_PACKAGES = {
     "authorization.k8s.io": "authorization",
     "authentication.k8s.io": "authentication",
     "autoscaling": "autoscaling",
+    "scheduling.k8s.io": "scheduling",
 }
 
 

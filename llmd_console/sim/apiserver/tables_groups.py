@@ -255,6 +255,16 @@ def _pvc_row(pvc: Obj, now: float) -> list[Any]:
     ]
 
 
+def _priorityclass_row(pc: Obj, now: float) -> list[Any]:
+    return [
+        _name(pc),
+        pc.get("value", 0),
+        str(bool(pc.get("globalDefault"))).lower(),
+        age(pc, now),
+        pc.get("preemptionPolicy", ""),
+    ]
+
+
 def _controllerrevision_row(cr: Obj, now: float) -> list[Any]:
     owner = next((o for o in cr["metadata"].get("ownerReferences") or [] if o.get("controller")), None)
     shown = (
@@ -378,6 +388,10 @@ GROUP_TABLES: dict[str, tuple[list[Column], RowFn]] = {
             AGE,
         ],
         _pvc_row,
+    ),
+    "priorityclasses.scheduling.k8s.io": (
+        [NAME, ("Value", "integer", 0), ("Global-Default", "boolean", 0), AGE, ("PreemptionPolicy", "string", 0)],
+        _priorityclass_row,
     ),
     "controllerrevisions.apps": (
         [NAME, ("Controller", "string", 0), ("Revision", "integer", 0), AGE],

@@ -155,6 +155,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _named("coordination.k8s.io", "v1", "Lease", "leases", True),
     _named("events.k8s.io", "v1", "Event", "events", True, ("ev",), stored_as="events"),
     _named("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
+    _named("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
     _named(RBAC, "v1", "Role", "roles", True),
     _named(RBAC, "v1", "RoleBinding", "rolebindings", True),
     _named(RBAC, "v1", "ClusterRole", "clusterroles", False),

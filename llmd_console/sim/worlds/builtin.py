@@ -1,5 +1,6 @@
 """Objects every GKE cluster has before anyone installs anything: the cluster-admin RBAC
-role and binding, GKE's StorageClasses, and one APIService per served group version."""
+role and binding, GKE's StorageClasses, the two system PriorityClasses, and one APIService
+per served group version."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ GKE_STORAGE_CLASSES = (
     ("premium-rwo", "pd.csi.storage.gke.io", "pd-ssd", "WaitForFirstConsumer", False),
     ("standard", "kubernetes.io/gce-pd", "pd-standard", "Immediate", False),
     ("standard-rwo", "pd.csi.storage.gke.io", "pd-balanced", "WaitForFirstConsumer", True),
+)
+# The API server's own PriorityClasses: (name, value, description)
+SYSTEM_PRIORITY_CLASSES = (
+    (
+        "system-cluster-critical",
+        2000000000,
+        "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+    ),
+    (
+        "system-node-critical",
+        2000001000,
+        "Used for system critical pods that must not be moved from their current node.",
+    ),
 )
 # APIServices of CRD groups, as the API server's CRD auto-registration writes them.
 CRD_GROUP_PRIORITY, CRD_VERSION_PRIORITY = 1000, 100
@@ -56,6 +70,21 @@ def _storage_classes() -> list[tuple[str, Obj]]:
     return out
 
 
+def _priority_classes() -> list[tuple[str, Obj]]:
+    return [
+        (
+            "priorityclasses.scheduling.k8s.io",
+            {
+                "metadata": {"name": name},
+                "value": value,
+                "description": description,
+                "preemptionPolicy": "PreemptLowerPriority",
+            },
+        )
+        for name, value, description in SYSTEM_PRIORITY_CLASSES
+    ]
+
+
 def _api_services(ctx: SimContext, crd_groups: set[str]) -> list[tuple[str, Obj]]:
     """One Local APIService per served group version. Built-in groups get descending
     priorities, the core group first (the numbers keep an order; they are not the server's
@@ -80,7 +109,12 @@ def _api_services(ctx: SimContext, crd_groups: set[str]) -> list[tuple[str, Obj]
 def seed_builtin_objects(ctx: SimContext, crd_groups: set[str]) -> None:
     """Create the objects a new GKE cluster starts with; ``crd_groups`` are the groups the
     world's CRDs serve (their APIServices are the auto-registered kind)."""
-    for key, obj in [*_cluster_admin(), *_storage_classes(), *_api_services(ctx, crd_groups)]:
+    for key, obj in [
+        *_cluster_admin(),
+        *_storage_classes(),
+        *_priority_classes(),
+        *_api_services(ctx, crd_groups),
+    ]:
         created = ctx.create(key, obj)
         if key.startswith("apiservices."):
             available = {
