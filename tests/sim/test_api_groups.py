@@ -229,7 +229,7 @@ def test_other_typed_creates(kubectl: Kubectl) -> None:
     assert rule["http"]["paths"][0]["backend"] == {"service": {"name": "web", "port": {"number": 80}}}
 
 
-def test_hpa_served_as_v2_and_v1(kubectl: Kubectl) -> None:
+def test_hpa_served_as_v2_and_v1(sim: SimCluster, kubectl: Kubectl) -> None:
     ns = ("-n", NAMESPACE)
     kubectl.run("autoscale", "deployment", "gaie-pattern1-epp", "--max=3", "--cpu-percent=70", *ns)
     v2 = json.loads(
@@ -244,6 +244,12 @@ def test_hpa_served_as_v2_and_v1(kubectl: Kubectl) -> None:
     )
     assert v1["apiVersion"] == "autoscaling/v1" and v1["spec"]["targetCPUUtilizationPercentage"] == 70
     assert "metrics" not in v1["spec"] and v1["spec"]["minReplicas"] == 1  # the v2 default
+    code, body = _raw(
+        sim, f"/apis/autoscaling/v1/namespaces/{NAMESPACE}/horizontalpodautoscalers?watch=true&timeoutSeconds=1"
+    )
+    watched = json.loads(body.splitlines()[0])["object"]
+    assert code == 200 and watched["apiVersion"] == "autoscaling/v1"
+    assert watched["spec"]["targetCPUUtilizationPercentage"] == 70
     header = kubectl.run("get", "hpa", *ns).split("\n")[0].split()
     assert header == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
 
