@@ -229,6 +229,29 @@ def test_other_typed_creates(kubectl: Kubectl) -> None:
     assert rule["http"]["paths"][0]["backend"] == {"service": {"name": "web", "port": {"number": 80}}}
 
 
+def test_client_side_apply_patches_builtin_kinds_of_every_group(kubectl: Kubectl) -> None:
+    # A second kubectl apply sends a strategic merge patch, which every built-in kind takes.
+    role: dict[str, Any] = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "applied", "namespace": "default"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+    }
+    assert "created" in kubectl.run("apply", "-f", "-", stdin=json.dumps(role))
+    role["rules"][0]["verbs"] = ["get", "list"]
+    assert "configured" in kubectl.run("apply", "-f", "-", stdin=json.dumps(role))
+    assert _json(kubectl, "get", "role", "applied", "-n", "default")["rules"][0]["verbs"] == ["get", "list"]
+    policy: dict[str, Any] = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "applied", "namespace": "default"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+    }
+    kubectl.run("apply", "-f", "-", stdin=json.dumps(policy))
+    policy["spec"]["maxUnavailable"] = 2
+    assert "configured" in kubectl.run("apply", "-f", "-", stdin=json.dumps(policy))
+
+
 def test_hpa_served_as_v2_and_v1(sim: SimCluster, kubectl: Kubectl) -> None:
     ns = ("-n", NAMESPACE)
     kubectl.run("autoscale", "deployment", "gaie-pattern1-epp", "--max=3", "--cpu-percent=70", *ns)

@@ -383,7 +383,7 @@ class KubeApi:
                 f"the body of the request was in an unknown format - accepted media types include: "
                 f"{', '.join(PATCH_TYPES)}",
             )
-        if kind == "strategic" and rtype.group not in ("", "apps"):
+        if kind == "strategic" and rtype.custom:  # custom resources have no patch strategies
             raise ApiError(
                 415,
                 "the body of the request was in an unknown format - accepted media types include: "

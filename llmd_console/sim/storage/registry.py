@@ -31,6 +31,7 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     printer_columns: tuple[dict[str, Any], ...] = field(default=(), compare=False)
     stored_as: str = ""  # another resource whose storage this one shares (events.k8s.io Events)
+    custom: bool = False  # defined by a CustomResourceDefinition (no strategic merge patch, 422 type errors)
 
     @property
     def key(self) -> str:
@@ -205,6 +206,7 @@ def type_from_crd(crd: Obj) -> list[ResourceType]:
                 subresources=subresources,
                 categories=tuple(names.get("categories") or ()),
                 printer_columns=tuple(ver.get("additionalPrinterColumns") or ()),
+                custom=True,
             )
         )
     return out
