@@ -352,6 +352,21 @@ def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
     ]
 
 
+def test_a_mistyped_field_of_a_new_builtin_kind_is_a_400(sim: SimCluster) -> None:
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "typo", "labels": "app=web"}}
+    request = urllib.request.Request(
+        sim.url + "/apis/batch/v1/namespaces/default/jobs",
+        data=json.dumps(job).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    status = json.loads(refused.value.read())
+    assert status["code"] == 400 and status["reason"] == "BadRequest"
+    assert status["message"].startswith('Job in version "v1" cannot be handled as a Job: json: cannot unmarshal string')
+
+
 def test_events_k8s_io_shares_core_event_storage(kubectl: Kubectl) -> None:
     core = _json(kubectl, "get", "events", "-n", NAMESPACE)["items"]
     new = _json(kubectl, "get", "events.v1.events.k8s.io", "-n", NAMESPACE)["items"]
