@@ -327,13 +327,8 @@ def test_gke_policies_the_inferencepool_chart_renders(kubectl: Kubectl) -> None:
     assert crd["spec"]["scope"] == "Namespaced" and crd["spec"]["versions"][0]["name"] == "v1"
 
 
-def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
-    job = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": "bad"},
-        "spec": {"template": {"spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "busybox"}]}}},
-    }
+def _refused_job(sim: SimCluster, job: dict[str, Any]) -> Any:
+    """The Status with which creating ``job`` in default is refused."""
     request = urllib.request.Request(
         sim.url + "/apis/batch/v1/namespaces/default/jobs",
         data=json.dumps(job).encode(),
@@ -342,7 +337,17 @@ def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
-    status = json.loads(refused.value.read())
+    return json.loads(refused.value.read())
+
+
+def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
+    job: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "bad"},
+        "spec": {"template": {"spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "busybox"}]}}},
+    }
+    status = _refused_job(sim, job)
     assert status["code"] == 422 and status["details"]["causes"] == [
         {
             "reason": "FieldValueNotSupported",
@@ -353,16 +358,8 @@ def test_invalid_causes_carry_the_field_error_type(sim: SimCluster) -> None:
 
 
 def test_a_mistyped_field_of_a_new_builtin_kind_is_a_400(sim: SimCluster) -> None:
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "typo", "labels": "app=web"}}
-    request = urllib.request.Request(
-        sim.url + "/apis/batch/v1/namespaces/default/jobs",
-        data=json.dumps(job).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=10)
-    status = json.loads(refused.value.read())
+    job: dict[str, Any] = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "typo", "labels": "app=web"}}
+    status = _refused_job(sim, job)
     assert status["code"] == 400 and status["reason"] == "BadRequest"
     assert status["message"].startswith('Job in version "v1" cannot be handled as a Job: json: cannot unmarshal string')
 
