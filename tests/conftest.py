@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from kubernetes import client, config
 from prometheus_api_client import PrometheusConnect
 
 from llmd_console.sim import SimCluster, SimOptions
@@ -89,6 +90,15 @@ class Kubectl:
         return subprocess.Popen(
             [self.binary, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
+
+
+@pytest.fixture(scope="module")
+def api(sim: SimCluster, kubeconfig: Path) -> Iterator[client.ApiClient]:
+    """The official Python client, configured from the module's kubeconfig."""
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
+    with client.ApiClient(cfg) as api_client:
+        yield api_client
 
 
 @pytest.fixture(scope="module")

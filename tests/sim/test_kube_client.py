@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import NAMESPACE
 from tests.conftest import wait_for
-
-
-@pytest.fixture(scope="module")
-def api(sim: SimCluster, kubeconfig: Any) -> Iterator[client.ApiClient]:
-    cfg = client.Configuration()
-    config.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
-    with client.ApiClient(cfg) as api_client:
-        yield api_client
 
 
 def test_lists_every_pattern1_kind(api: client.ApiClient) -> None:

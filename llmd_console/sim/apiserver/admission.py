@@ -8,6 +8,7 @@ import ipaddress
 import re
 from typing import Any
 
+from llmd_console.sim.apiserver import conversion, jobs
 from llmd_console.sim.apiserver.errors import ApiError, invalid
 from llmd_console.sim.storage import validation
 from llmd_console.sim.storage.objects import Obj, meta
@@ -369,7 +370,69 @@ def _admit_inferencepool(rtype: ResourceType, pool: Obj, creating: bool, ips: Ip
         raise invalid("InferencePool", name, [("spec.targetPorts", "Required value")], rtype.group)
 
 
+def _admit_job(rtype: ResourceType, job: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(job)["name"]
+    pspec = ((job.get("spec") or {}).get("template") or {}).get("spec")
+    if not isinstance(pspec, dict) or not pspec.get("containers"):
+        raise invalid(rtype.kind, name, [("spec.template.spec.containers", "Required value")], rtype.group)
+    jobs.check_restart_policy(rtype, name, pspec, "spec.template.spec")
+    _check_resources(rtype.kind, name, pspec["containers"], "spec.template.spec.containers")
+    _default_pod_spec(pspec)
+    if creating:
+        jobs.default_job(job)
+        job["status"] = {}
+
+
+def _admit_cronjob(rtype: ResourceType, cron: Obj, creating: bool, ips: IpAllocator) -> None:
+    name = meta(cron)["name"]
+    spec = cron.get("spec") or {}
+    if not spec.get("schedule"):
+        raise invalid(rtype.kind, name, [("spec.schedule", "Required value")], rtype.group)
+    path = "spec.jobTemplate.spec.template.spec"
+    pspec = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
+    if not isinstance(pspec, dict) or not pspec.get("containers"):
+        raise invalid(rtype.kind, name, [(f"{path}.containers", "Required value")], rtype.group)
+    jobs.check_restart_policy(rtype, name, pspec, path)
+    _default_pod_spec(pspec)
+    jobs.default_cronjob(cron)
+    if creating:
+        cron["status"] = {}
+
+
+def _admit_hpa(rtype: ResourceType, hpa: Obj, creating: bool, ips: IpAllocator) -> None:
+    """autoscaling/v2 defaults (minReplicas 1, a CPU target of 80% when no metric is named)
+    and the replica bounds' validation."""
+    name = meta(hpa)["name"]
+    spec = hpa.setdefault("spec", {})
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [conversion.cpu_metric(conversion.DEFAULT_CPU_UTILIZATION)]
+    low, high = spec["minReplicas"], spec.get("maxReplicas")
+    causes = []
+    if not isinstance(low, int) or low < 1:
+        causes.append(("spec.minReplicas", f"Invalid value: {low}: must be greater than or equal to 1"))
+    if not isinstance(high, int) or high < 1:
+        causes.append(("spec.maxReplicas", f"Invalid value: {high}: must be greater than 0"))
+    elif isinstance(low, int) and high < low:
+        causes.append(("spec.maxReplicas", f"Invalid value: {high}: must be greater than or equal to `minReplicas`"))
+    if not (spec.get("scaleTargetRef") or {}).get("name"):
+        causes.append(("spec.scaleTargetRef.name", "Required value"))
+    if causes:
+        raise invalid(rtype.kind, name, causes, rtype.group)
+
+
+def _admit_priorityclass(rtype: ResourceType, pc: Obj, creating: bool, ips: IpAllocator) -> None:
+    value = pc.get("value")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise invalid(rtype.kind, meta(pc)["name"], [("value", "Required value")], rtype.group)
+    pc.setdefault("preemptionPolicy", "PreemptLowerPriority")
+
+
 _ADMIT = {
+    "priorityclasses.scheduling.k8s.io": _admit_priorityclass,
+    "horizontalpodautoscalers.autoscaling": _admit_hpa,
+    "jobs.batch": _admit_job,
+    "cronjobs.batch": _admit_cronjob,
     "pods": _admit_pod,
     "deployments.apps": _admit_workload,
     "replicasets.apps": _admit_workload,

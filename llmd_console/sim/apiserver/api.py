@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import discovery, fieldvalidation, params, schema
+from llmd_console.sim.apiserver import conversion, discovery, fieldvalidation, params, reviews, schema
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
@@ -24,17 +24,20 @@ from llmd_console.sim.apiserver.wire import (
     decode_body,
     error_response,
     flag,
+    go_json,
     json_response,
     parse_resource_path,
     read_body,
     wants_table,
 )
 from llmd_console.sim.runtime.context import SimContext
-from llmd_console.sim.storage.objects import Obj, deep_copy, meta, random_suffix
+from llmd_console.sim.storage.objects import Obj, deep_copy, meta, new_uid, random_suffix
 from llmd_console.sim.storage.registry import ResourceType
 from llmd_console.sim.storage.selectors import format_selector, parse_field_selector, parse_label_selector
 
 Deleter = Callable[[ResourceType, Obj, Obj], Obj]
+# The resource type the client addressed; handlers work on the type it is stored as.
+SERVED = web.RequestKey("llmd_sim_served_type", ResourceType)
 Proxy = Callable[[web.Request, ResourcePath], Awaitable[web.StreamResponse]]
 log = logging.getLogger("llmd_console.sim")
 # The API server refuses bodies over 3 MiB (maxRequestBodyBytes) before decoding them;
@@ -88,9 +91,14 @@ class KubeApi:
             return json_response(discovery.KUBE_VERSION)
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
-        if path == "/api":
-            return json_response(discovery.api_versions(self._server_address()))
-        if path == "/apis":
+        if path in ("/api", "/apis"):
+            version = discovery.aggregated_version(request.headers.get("Accept", ""))
+            if version is not None:
+                listing = discovery.aggregated_discovery(reg, path == "/api", version)
+                ctype = discovery.aggregated_content_type(version)
+                return web.Response(body=go_json(listing), headers={"Content-Type": ctype, "Vary": "Accept"})
+            if path == "/api":
+                return json_response(discovery.api_versions(self._server_address()))
             return json_response(discovery.api_group_list(reg))
         if path.startswith("/openapi/v3"):
             return await self.openapi.serve_v3(request)
@@ -125,16 +133,19 @@ class KubeApi:
         params.validate(request)
         if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
             await self.openapi.prepare(rtype)  # the schemas writes are validated against
-        return await self._resource(request, rtype, rp)
+        request[SERVED] = rtype
+        return await self._resource(request, reg.by_key(rtype.key) if rtype.stored else rtype, rp)
 
     # ---- routing within a resource --------------------------------------
     async def _resource(self, request: web.Request, rtype: ResourceType, rp: ResourcePath) -> web.StreamResponse:
         method = request.method
         ns = rp.namespace or ""
+        if not rtype.stored and (method != "POST" or rp.name is not None):
+            raise self._not_allowed(method, rtype)
         if rp.name is None:
             if method == "GET":
                 if flag(request, "watch"):
-                    return await serve_watch(self.ctx, request, rtype, rp.namespace)
+                    return await serve_watch(self.ctx, request, rtype, rp.namespace, request[SERVED])
                 return self._list(request, rtype, rp.namespace)
             if method == "POST":
                 return await self._create(request, rtype, ns)
@@ -166,7 +177,7 @@ class KubeApi:
             return await serve_logs(self.ctx, request, self.store.require(rtype, ns, name))
         if sub == "status":
             if method == "GET":
-                return json_response(self.store.require(rtype, ns, name))
+                return self._out(request, rtype, self.store.require(rtype, ns, name))
             if method == "PUT":
                 return await self._update(request, rtype, ns, name, status_only=True)
             if method == "PATCH":
@@ -175,6 +186,23 @@ class KubeApi:
         if sub == "scale":
             return await self._scale(request, rtype, ns, name)
         raise self._not_allowed(method, rtype)
+
+    @staticmethod
+    def _out(request: web.Request, rtype: ResourceType, obj: Obj, status: int = 200) -> web.Response:
+        """A stored object as the client's version of it."""
+        return json_response(conversion.to_served(request[SERVED], rtype, obj), status)
+
+    @staticmethod
+    def _view(request: web.Request, rtype: ResourceType) -> Callable[[Obj], Obj]:
+        served = request[SERVED]
+        return lambda obj: conversion.to_served(served, rtype, obj)
+
+    def _in(self, request: web.Request, rtype: ResourceType, body: Any, **validation: Any) -> Obj:
+        """A request body checked against the client's version (kind, field types, field
+        validation), in the stored version."""
+        served = request[SERVED]
+        obj = fieldvalidation.check(self.openapi, request, served, self._check_kind(served, body), **validation)
+        return conversion.to_stored(served, rtype, obj)
 
     @staticmethod
     def _not_allowed(method: str, rtype: ResourceType) -> ApiError:
@@ -191,9 +219,10 @@ class KubeApi:
                     self.ctx.clock.now(),
                     request.query.get("includeObject", "Metadata"),
                     str(self.store.rv),
+                    view=self._view(request, rtype),
                 )
             )
-        return json_response(obj)
+        return self._out(request, rtype, obj)
 
     def _list(self, request: web.Request, rtype: ResourceType, namespace: str | None) -> web.StreamResponse:
         labels = parse_label_selector(request.query.get("labelSelector"))
@@ -218,12 +247,14 @@ class KubeApi:
         else:
             page = items[start:]
         if wants_table(request):
-            return json_response(
-                make_table(rtype, page, self.ctx.clock.now(), request.query.get("includeObject", "Metadata"), rv, cont)
-            )
+            include = request.query.get("includeObject", "Metadata")
+            now = self.ctx.clock.now()
+            return json_response(make_table(rtype, page, now, include, rv, cont, view=self._view(request, rtype)))
+        served = request[SERVED]
+        page = [conversion.to_served(served, rtype, obj) for obj in page]
         body: Obj = {
-            "kind": f"{rtype.kind}List",
-            "apiVersion": rtype.api_version,
+            "kind": f"{served.kind}List",
+            "apiVersion": served.api_version,
             "metadata": {"resourceVersion": rv},
             "items": page,
         }
@@ -271,18 +302,24 @@ class KubeApi:
         m = meta(obj)
         if not m.get("name") and m.get("generateName"):
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
+        # The uid is a system field the server fills before admission (a Job's selector uses it).
+        uid = m["uid"] = new_uid()
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
         _check_object_size(obj)
         if request.query.get("dryRun") == "All":
             return obj
-        return self.store.create(rtype, obj)
+        return self.store.create(rtype, obj, uid=uid)
 
     async def _create(self, request: web.Request, rtype: ResourceType, ns: str) -> web.StreamResponse:
         if "create" not in rtype.verbs:
             raise self._not_allowed("POST", rtype)
-        obj = self._check_kind(rtype, await read_body(request))
-        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
-        return json_response(self._store_new(request, rtype, obj, ns), 201)
+        if not rtype.stored:
+            body = await read_body(request)
+            if not isinstance(body, dict):
+                raise ApiError(400, "the body of the request must be a JSON or YAML object")
+            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied), 201)
+        obj = self._in(request, rtype, await read_body(request))
+        return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
 
     def _store_update(
         self, request: web.Request, rtype: ResourceType, obj: Obj, *, status_only: bool, check_rv: bool
@@ -298,8 +335,7 @@ class KubeApi:
     async def _update(
         self, request: web.Request, rtype: ResourceType, ns: str, name: str, *, status_only: bool
     ) -> web.StreamResponse:
-        obj = self._check_kind(rtype, await read_body(request))
-        obj = fieldvalidation.check(self.openapi, request, rtype, obj)
+        obj = self._in(request, rtype, await read_body(request))
         if meta(obj).get("name") not in (None, name):
             raise ApiError(
                 400, f"the name of the object ({meta(obj).get('name')}) does not match the name on the URL ({name})"
@@ -308,7 +344,9 @@ class KubeApi:
         self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
         _check_immutable_meta(rtype, current, obj)
-        return json_response(self._store_update(request, rtype, obj, status_only=status_only, check_rv=True))
+        return self._out(
+            request, rtype, self._store_update(request, rtype, obj, status_only=status_only, check_rv=True)
+        )
 
     @staticmethod
     def _check_namespace_unchanged(rtype: ResourceType, obj: Obj, ns: str) -> None:
@@ -345,7 +383,7 @@ class KubeApi:
                 f"the body of the request was in an unknown format - accepted media types include: "
                 f"{', '.join(PATCH_TYPES)}",
             )
-        if kind == "strategic" and rtype.group not in ("", "apps"):
+        if kind == "strategic" and rtype.custom:  # custom resources have no patch strategies
             raise ApiError(
                 415,
                 "the body of the request was in an unknown format - accepted media types include: "
@@ -356,16 +394,17 @@ class KubeApi:
         if current is None:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
-            obj = self._check_kind(rtype, body)
-            obj = fieldvalidation.check(self.openapi, request, rtype, obj, source="apply", patch=body, namespace=ns)
+            obj = self._in(request, rtype, body, source="apply", patch=body, namespace=ns)
             meta(obj)["name"] = name
-            return json_response(self._store_new(request, rtype, obj, ns), 201)
+            return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
         if kind == "apply":
-            self._check_kind(rtype, body)
-        result = self._apply_patch_body(kind, deep_copy(current), body)
-        result = schema.check(rtype, result)
+            self._check_kind(request[SERVED], body)
+        served = request[SERVED]
+        result = self._apply_patch_body(kind, conversion.to_served(served, rtype, deep_copy(current)), body)
+        result = schema.check(served, result)
         source = {"json": "merge"}.get(kind, kind)
-        result = fieldvalidation.check(self.openapi, request, rtype, result, source=source, patch=body)
+        result = fieldvalidation.check(self.openapi, request, served, result, source=source, patch=body)
+        result = conversion.to_stored(served, rtype, result)
         rmeta = meta(result)
         if rmeta.get("name") != name:
             raise ApiError(
@@ -377,7 +416,9 @@ class KubeApi:
         self._check_namespace_unchanged(rtype, result, ns)
         _check_immutable_meta(rtype, current, result)
         expect_rv = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
-        return json_response(self._store_update(request, rtype, result, status_only=status_only, check_rv=expect_rv))
+        return self._out(
+            request, rtype, self._store_update(request, rtype, result, status_only=status_only, check_rv=expect_rv)
+        )
 
     # ---- scale -----------------------------------------------------------------
     def _scale_of(self, rtype: ResourceType, obj: Obj) -> Obj:
@@ -464,8 +505,8 @@ class KubeApi:
         opts = await self._delete_options(request)
         current = self.store.require(rtype, ns, name)
         if request.query.get("dryRun") == "All":
-            return json_response(current)
-        return json_response(self._delete_hook(rtype, current, opts))
+            return self._out(request, rtype, current)
+        return self._out(request, rtype, self._delete_hook(rtype, current, opts))
 
     async def _delete_collection(
         self, request: web.Request, rtype: ResourceType, namespace: str | None
@@ -476,11 +517,12 @@ class KubeApi:
         labels = parse_label_selector(request.query.get("labelSelector"))
         fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
-        deleted = [self._delete_hook(rtype, obj, opts) for obj in items]
+        served = request[SERVED]
+        deleted = [conversion.to_served(served, rtype, self._delete_hook(rtype, obj, opts)) for obj in items]
         return json_response(
             {
-                "kind": f"{rtype.kind}List",
-                "apiVersion": rtype.api_version,
+                "kind": f"{served.kind}List",
+                "apiVersion": served.api_version,
                 "metadata": {"resourceVersion": str(self.store.rv)},
                 "items": deleted,
             }
@@ -524,7 +566,7 @@ def _forbidden(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> A
     scope = f'in the namespace "{rp.namespace}"' if rp.namespace else "at the cluster scope"
     return ApiError(
         403,
-        f'{resource} is forbidden: User "llmd-sim" cannot {verb} resource "{rtype.plural}" '
+        f'{resource} is forbidden: User "{reviews.SIM_USER}" cannot {verb} resource "{rtype.plural}" '
         f'in API group "{rtype.group}" {scope}',
         "Forbidden",
     )

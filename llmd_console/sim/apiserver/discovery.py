@@ -20,7 +20,29 @@ KUBE_VERSION = {
     "platform": "linux/amd64",
 }
 
-GROUP_ORDER = ["", "apps", "apiextensions.k8s.io", "gateway.networking.k8s.io", "inference.networking.k8s.io"]
+# The order a 1.32 API server lists its built-in groups in (by their priority); CRD groups follow.
+GROUP_ORDER = [
+    "",
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+]
 
 
 def api_versions(server_address: str) -> Obj:
@@ -110,6 +132,96 @@ def api_resource_list(registry: Registry, group: str, version: str) -> Obj | Non
         "apiVersion": "v1",
         "groupVersion": types[0].group_version,
         "resources": resources,
+    }
+
+
+DISCOVERY_VERSIONS = ("v2", "v2beta1")
+
+
+def aggregated_content_type(version: str) -> str:
+    """The Content-Type of an aggregated discovery document."""
+    return f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+
+
+def aggregated_version(accept: str) -> str | None:
+    """The apidiscovery.k8s.io version to answer with, when the Accept header asks for
+    aggregated discovery (kubectl lists ``...;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList``
+    first), else None for the legacy documents."""
+    for media_range in accept.split(","):
+        kind, *raw_params = (part.strip() for part in media_range.split(";"))
+        params = dict(p.partition("=")[::2] for p in raw_params)
+        if (
+            kind == "application/json"
+            and params.get("g") == "apidiscovery.k8s.io"
+            and params.get("as") == "APIGroupDiscoveryList"
+            and params.get("v") in DISCOVERY_VERSIONS
+        ):
+            return params["v"]
+        if kind in ("application/json", "*/*", "application/*"):
+            return None
+    return None
+
+
+def _kind_ref(group: str, version: str, kind: str) -> Obj:
+    return {"group": group, "version": version, "kind": kind}
+
+
+def _aggregated_resource(rt: ResourceType) -> Obj:
+    entry: Obj = {
+        "resource": rt.plural,
+        "responseKind": _kind_ref(rt.group, rt.version, rt.kind),
+        "scope": "Namespaced" if rt.namespaced else "Cluster",
+        "singularResource": rt.singular,
+        "verbs": list(rt.verbs),
+    }
+    if rt.short_names:
+        entry["shortNames"] = list(rt.short_names)
+    if rt.categories:
+        entry["categories"] = list(rt.categories)
+    subresources = []
+    for sub in rt.subresources:
+        legacy = _subresource_entry(rt, sub)
+        subresources.append(
+            {
+                "subresource": sub,
+                "responseKind": _kind_ref(
+                    legacy.get("group", rt.group), legacy.get("version", rt.version), legacy["kind"]
+                ),
+                "verbs": legacy.get("verbs", []),
+            }
+        )
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def aggregated_discovery(registry: Registry, legacy: bool, version: str) -> Obj:
+    """``/api`` (legacy) or ``/apis`` as an ``APIGroupDiscoveryList``: every group, version
+    and resource in one document, as a 1.32 server answers kubectl."""
+    groups = [("", ["v1"])] if legacy else _sorted_groups(registry)
+    items = []
+    for group, served in groups:
+        metadata: Obj = {"name": group, "creationTimestamp": None} if group else {"creationTimestamp": None}
+        items.append(
+            {
+                "metadata": metadata,
+                "versions": [
+                    {
+                        "version": gv,
+                        "resources": [
+                            _aggregated_resource(rt) for rt in registry.all() if rt.group == group and rt.version == gv
+                        ],
+                        "freshness": "Current",
+                    }
+                    for gv in served
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
+        "metadata": {},
+        "items": items,
     }
 
 

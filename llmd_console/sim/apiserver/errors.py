@@ -38,7 +38,9 @@ class ApiError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
-        """The ``Status`` object for this error."""
+        """The ``Status`` object for this error, its keys in the order Go's encoder writes
+        them and empty detail fields left out (``omitempty``), as the API server sends it.
+        A 404 always has ``details`` (kubectl's error handling reads it)."""
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
@@ -46,11 +48,24 @@ class ApiError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
-        if self.details is not None:
-            body["details"] = self.details
+        details = self.details if self.details is not None else ({} if self.code == 404 else None)
+        if details is not None:
+            body["details"] = _status_details(details)
+        body["code"] = self.code
         return body
+
+
+DETAIL_KEYS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+CAUSE_KEYS = ("reason", "message", "field")
+
+
+def _status_details(details: dict[str, Any]) -> dict[str, Any]:
+    """StatusDetails in Go's field order, without empty fields."""
+    out = {k: details[k] for k in DETAIL_KEYS if details.get(k)}
+    if "causes" in out:
+        out["causes"] = [{k: c[k] for k in CAUSE_KEYS if c.get(k)} for c in out["causes"]]
+    return out
 
 
 def not_found(resource: str, name: str, group: str = "") -> ApiError:
@@ -84,6 +99,27 @@ def conflict(resource: str, name: str, group: str = "") -> ApiError:
     )
 
 
+# field.Error's message prefix -> the StatusCause reason the API server gives it
+CAUSE_REASONS = {
+    "Required value": "FieldValueRequired",
+    "Forbidden": "FieldValueForbidden",
+    "Unsupported value": "FieldValueNotSupported",
+    "Duplicate value": "FieldValueDuplicate",
+    "Not found": "FieldValueNotFound",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Internal error": "InternalError",
+}
+
+
+def cause_reason(message: str) -> str:
+    """The StatusCause reason of a field error, from its message's prefix (else FieldValueInvalid)."""
+    for prefix, reason in CAUSE_REASONS.items():
+        if message.startswith(prefix):
+            return reason
+    return "FieldValueInvalid"
+
+
 def invalid(kind: str, name: str, causes: list[tuple[str, str]], group: str = "") -> ApiError:
     """A 422 ``Invalid`` error with one cause per (field, message)."""
     qualified = f"{kind}.{group}" if group else kind
@@ -96,6 +132,6 @@ def invalid(kind: str, name: str, causes: list[tuple[str, str]], group: str = ""
             "name": name,
             "group": group,
             "kind": kind,
-            "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
+            "causes": [{"reason": cause_reason(m), "message": m, "field": f} for f, m in causes],
         },
     )

@@ -1,32 +1,65 @@
-"""Decoding the Kubernetes protobuf wire format for the objects kubectl's typed commands
-send (``kubectl create namespace|secret|configmap``, DeleteOptions).
+"""Decoding the Kubernetes protobuf wire format, which kubectl's typed commands send
+(``kubectl create deployment|job|cronjob|service|role|quota|priorityclass|...``, ``autoscale``,
+``auth can-i``, ``auth whoami``, DeleteOptions).
 
 The envelope is the 4-byte magic ``k8s\\0`` and a ``runtime.Unknown`` message whose
-``raw`` field holds the object; field numbers come from k8s.io/api generated.proto.
+``raw`` field holds the object. The field numbers of every message decoded here are listed in
+``protobuf_fields.txt`` (facts from k8s.io/api's generated.proto); decoding yields the same
+JSON-shaped object the JSON encoding of the request would have carried.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from llmd_console.sim.apiserver.errors import ApiError
 
 MAGIC = b"k8s\x00"
-Schema = dict[int, tuple[str, str, Any]]  # field number -> (json name, kind, sub-schema)
+INLINE = "*"  # the table's name for an embedded struct whose JSON fields are inlined
+MAX_DEPTH = 64  # messages nested deeper than any Kubernetes kind are refused
+# apiVersion group -> the package name used in protobuf_fields.txt
+GROUP_PACKAGES = {
+    "": "core",
+    "apps": "apps",
+    "batch": "batch",
+    "rbac.authorization.k8s.io": "rbac",
+    "policy": "policy",
+    "networking.k8s.io": "networking",
+    "authorization.k8s.io": "authorization",
+    "authentication.k8s.io": "authentication",
+    "autoscaling": "autoscaling",
+    "scheduling.k8s.io": "scheduling",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a message: its JSON name, type, and whether a zero value is left out."""
+
+    name: str
+    type: str
+    omit_zero: bool
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(buf):
-            raise ApiError(400, "truncated protobuf varint")
+            raise ApiError(400, "unable to decode the protobuf body: truncated varint")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
         if not byte & 0x80:
             return result, pos
         shift += 7
+        if shift > 63:
+            raise ApiError(400, "unable to decode the protobuf body: varint longer than 10 bytes")
 
 
 def fields(buf: bytes) -> list[tuple[int, int, Any]]:
@@ -39,91 +72,140 @@ def fields(buf: bytes) -> list[tuple[int, int, Any]]:
         value: Any
         if wire == 0:
             value, pos = _varint(buf, pos)
-        elif wire == 2:
-            length, pos = _varint(buf, pos)
+        elif wire in (1, 2, 5):
+            if wire == 2:
+                length, pos = _varint(buf, pos)
+            else:
+                length = 8 if wire == 1 else 4
+            if pos + length > len(buf):
+                raise ApiError(400, f"unable to decode the protobuf body: field {number} runs past the end")
             value, pos = buf[pos : pos + length], pos + length
-        elif wire == 1:
-            value, pos = buf[pos : pos + 8], pos + 8
-        elif wire == 5:
-            value, pos = buf[pos : pos + 4], pos + 4
         else:
-            raise ApiError(400, f"unsupported protobuf wire type {wire}")
+            raise ApiError(400, f"unable to decode the protobuf body: unsupported wire type {wire}")
         out.append((number, wire, value))
     return out
 
 
-TIME: Schema = {1: ("seconds", "int", None)}
-MAP_STR: Schema = {1: ("key", "str", None), 2: ("value", "str", None)}
-MAP_BYTES: Schema = {1: ("key", "str", None), 2: ("value", "b64", None)}
-OWNER: Schema = {
-    5: ("apiVersion", "str", None),
-    1: ("kind", "str", None),
-    3: ("name", "str", None),
-    4: ("uid", "str", None),
-    6: ("controller", "bool", None),
-    7: ("blockOwnerDeletion", "bool", None),
-}
-OBJECT_META: Schema = {
-    1: ("name", "str", None),
-    2: ("generateName", "str", None),
-    3: ("namespace", "str", None),
-    5: ("uid", "str", None),
-    6: ("resourceVersion", "str", None),
-    7: ("generation", "int", None),
-    11: ("labels", "map", MAP_STR),
-    12: ("annotations", "map", MAP_STR),
-    13: ("ownerReferences", "list", OWNER),
-    14: ("finalizers", "strlist", None),
-}
-KINDS: dict[str, Schema] = {
-    "Namespace": {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {1: ("finalizers", "strlist", None)})},
-    "Secret": {
-        1: ("metadata", "msg", OBJECT_META),
-        2: ("data", "map", MAP_BYTES),
-        3: ("type", "str", None),
-        4: ("stringData", "map", MAP_STR),
-        5: ("immutable", "bool", None),
-    },
-    "ConfigMap": {
-        1: ("metadata", "msg", OBJECT_META),
-        2: ("data", "map", MAP_STR),
-        3: ("binaryData", "map", MAP_BYTES),
-        4: ("immutable", "bool", None),
-    },
-    "ServiceAccount": {1: ("metadata", "msg", OBJECT_META)},
-    "DeleteOptions": {
-        1: ("gracePeriodSeconds", "int", None),
-        4: ("propagationPolicy", "str", None),
-        5: ("dryRun", "strlist", None),
-    },
-}
-
-
-def decode_message(buf: bytes, schema: Schema) -> dict[str, Any]:
-    """Decode the fields a schema knows; unknown fields are skipped."""
-    out: dict[str, Any] = {}
-    for number, _wire, value in fields(buf):
-        if number not in schema:
+@cache
+def messages() -> dict[str, dict[int, Field]]:
+    """The message table from protobuf_fields.txt, parsed once."""
+    text = resources.files("llmd_console.sim.apiserver").joinpath("protobuf_fields.txt").read_text("utf-8")
+    table: dict[str, dict[int, Field]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
             continue
-        name, kind, sub = schema[number]
-        if kind == "str":
-            out[name] = bytes(value).decode("utf-8")
-        elif kind == "int":
-            out[name] = int(value)
-        elif kind == "bool":
-            out[name] = bool(value)
-        elif kind == "b64":
-            out[name] = base64.b64encode(bytes(value)).decode()
-        elif kind == "msg":
-            out[name] = decode_message(value, sub)
-        elif kind == "list":
-            out.setdefault(name, []).append(decode_message(value, sub))
-        elif kind == "strlist":
-            out.setdefault(name, []).append(bytes(value).decode("utf-8"))
-        elif kind == "map":
-            entry = decode_message(value, sub)
-            out.setdefault(name, {})[entry.get("key", "")] = entry.get("value", "")
+        name, *entries = line.split()
+        msg: dict[int, Field] = {}
+        for entry in entries:
+            number, field_name, ftype = entry.split(":", 2)
+            msg[int(number)] = Field(field_name.rstrip("?"), ftype, field_name.endswith("?"))
+        table[name] = msg
+    return table
+
+
+def _signed(value: int) -> int:
+    """A varint read as Go's int32/int64 (negative numbers are 10-byte two's complement)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _text(value: bytes) -> str:
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"unable to decode the protobuf body: a string field is not UTF-8: {exc}") from exc
+
+
+def _time(buf: bytes, micro: bool) -> str | None:
+    if not buf:
+        return None  # Go's zero time is sent as an empty message; JSON says null
+    parts = {n: v for n, _w, v in fields(buf)}
+    try:
+        when = datetime.fromtimestamp(_signed(parts.get(1, 0)), tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ApiError(400, f"unable to decode the protobuf body: time out of range: {exc}") from exc
+    if micro:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{_signed(parts.get(2, 0)) // 1000:06d}Z"
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _scalar(ftype: str, wire: int, value: Any, depth: int) -> Any:
+    if (wire == 0) != (ftype in ("int", "bool")):
+        raise ApiError(400, f"unable to decode the protobuf body: {ftype} sent with wire type {wire}")
+    if ftype == "str":
+        return _text(value)
+    if ftype == "int":
+        return _signed(int(value))
+    if ftype == "bool":
+        return bool(value)
+    if ftype == "b64":
+        return base64.b64encode(bytes(value)).decode()
+    if ftype in ("time", "microtime"):
+        return _time(value, ftype == "microtime")
+    if ftype == "quantity":
+        return _text({n: v for n, _w, v in fields(value)}.get(1, b""))
+    if ftype == "intstr":
+        parts = {n: v for n, _w, v in fields(value)}
+        return _text(parts.get(3, b"")) if parts.get(1, 0) == 1 else _signed(parts.get(2, 0))
+    if ftype == "raw":
+        raw = bytes({n: v for n, _w, v in fields(value)}.get(1, b""))
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError as exc:
+            raise ApiError(400, f"unable to decode the protobuf body: embedded JSON: {exc}") from exc
+    return decode_message(value, ftype, depth + 1)
+
+
+def _zero(value: Any) -> bool:
+    return value in ("", 0, False) and not isinstance(value, float)
+
+
+def decode_message(buf: bytes, name: str, depth: int = 0) -> dict[str, Any]:
+    """Decode one message by its name in the table; unknown field numbers are skipped, as
+    Go's decoder skips them."""
+    if depth > MAX_DEPTH:
+        raise ApiError(400, f"unable to decode the protobuf body: nested deeper than {MAX_DEPTH} messages")
+    schema = messages()[name]
+    out: dict[str, Any] = {}
+    for number, wire, value in fields(buf):
+        spec = schema.get(number)
+        if spec is None:
+            continue
+        ftype = spec.type
+        if ftype.startswith("map:"):
+            entry = {n: (w, v) for n, w, v in fields(value)}
+            key = _text(entry[1][1]) if 1 in entry else ""
+            item = _scalar(ftype[4:], *entry[2], depth) if 2 in entry else _scalar(ftype[4:], 2, b"", depth)
+            out.setdefault(spec.name, {})[key] = item
+        elif ftype.startswith("[]"):
+            items = out.setdefault(spec.name, [])
+            if ftype == "[]int" and wire == 2:  # packed
+                pos = 0
+                while pos < len(value):
+                    item, pos = _varint(value, pos)
+                    items.append(_signed(item))
+            else:
+                items.append(_scalar(ftype[2:], wire, value, depth))
+        else:
+            decoded = _scalar(ftype, wire, value, depth)
+            if decoded is None or (spec.omit_zero and _zero(decoded)):
+                continue
+            if spec.name == INLINE:
+                out.update(decoded)
+            else:
+                out[spec.name] = decoded
     return out
+
+
+def message_for(api_version: str, kind: str) -> str | None:
+    """The table's message name for a kind sent as ``apiVersion``, or None."""
+    if kind == "DeleteOptions":
+        return "meta/DeleteOptions"
+    group, _, version = api_version.rpartition("/")
+    package = GROUP_PACKAGES.get(group)
+    if package is None:
+        return None
+    name = f"{package}/{kind}" if version == "v1" else f"{package}.{version}/{kind}"
+    return name if name in messages() else None
 
 
 def decode(raw: bytes) -> dict[str, Any]:
@@ -131,11 +213,15 @@ def decode(raw: bytes) -> dict[str, Any]:
     if not raw.startswith(MAGIC):
         raise ApiError(400, "protobuf body does not start with the k8s magic prefix")
     envelope = {n: v for n, _w, v in fields(raw[len(MAGIC) :])}
-    type_meta = {n: bytes(v).decode() for n, _w, v in fields(envelope.get(1, b""))}
+    type_meta = {n: _text(v) for n, _w, v in fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
-    schema = KINDS.get(kind)
-    if schema is None:
-        raise ApiError(415, f"the server cannot decode {kind or 'this object'} from protobuf; send application/json")
-    obj = decode_message(envelope.get(2, b""), schema)
-    obj["apiVersion"], obj["kind"] = api_version, kind
-    return obj
+    name = message_for(api_version, kind)
+    if name is None:
+        raise ApiError(
+            415,
+            f"the server cannot decode {kind or 'this object'} ({api_version or 'no apiVersion'}) from protobuf; "
+            "send application/json",
+            "UnsupportedMediaType",
+        )
+    obj = decode_message(envelope.get(2, b""), name)
+    return {"apiVersion": api_version, "kind": kind, **obj}

@@ -469,14 +469,14 @@ def _check(value: Any, spec: T, path: str) -> Any:
 def check(rtype: ResourceType, obj: Obj) -> Obj:
     """``obj`` with its field types checked and nulls normalised; a 400 (built-in types) or
     422 (custom resources) Status when a field the simulator reads has the wrong type."""
-    builtin = rtype.key in _BUILTIN_KEYS
+    builtin = not rtype.custom
     fields = {"metadata": OBJECT_META, "kind": STR, "apiVersion": STR, **_KINDS.get(rtype.key, {})}
     try:
         return dict(_check(obj, struct(f"v1.{rtype.kind}", **fields), ""))
     except _Mismatch as err:
         got = _json_type(err.value)
         if builtin:
-            version = rtype.api_version
+            version = rtype.version  # the API server names the version alone ("v1")
             raise ApiError(
                 400,
                 f'{rtype.kind} in version "{version}" cannot be handled as a {rtype.kind}: json: cannot unmarshal '
@@ -500,19 +500,3 @@ def check(rtype: ResourceType, obj: Obj) -> Obj:
                 "causes": [{"reason": "FieldValueTypeInvalid", "message": message, "field": err.path}],
             },
         ) from None
-
-
-_BUILTIN_KEYS = {
-    "pods",
-    "services",
-    "endpoints",
-    "configmaps",
-    "secrets",
-    "serviceaccounts",
-    "namespaces",
-    "nodes",
-    "events",
-    "deployments.apps",
-    "replicasets.apps",
-    "customresourcedefinitions.apiextensions.k8s.io",
-}

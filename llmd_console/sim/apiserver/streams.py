@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
 
+from llmd_console.sim.apiserver.conversion import to_served
 from llmd_console.sim.apiserver.errors import ApiError, invalid
 from llmd_console.sim.apiserver.params import int_param
 from llmd_console.sim.apiserver.tables import make_table
@@ -49,10 +51,70 @@ async def _wait_for_resource_version(ctx: SimContext, rv: str | None) -> None:
         await asyncio.sleep(0.05)
 
 
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def _showing(obj: Obj) -> Callable[[Obj], Obj]:
+    """A table row view that shows ``obj`` (already in the client's version)."""
+    return lambda _stored: obj
+
+
+def _watch_list_mode(request: web.Request) -> bool | None:
+    """``sendInitialEvents`` (None when absent), after the API server's checks of a WatchList request."""
+    raw = request.query.get("sendInitialEvents")
+    match = request.query.get("resourceVersionMatch", "")
+    causes: list[tuple[str, str]] = []
+    if raw is not None and raw.lower() not in ("true", "false", "1", "0"):
+        raise ApiError(
+            400, f'invalid value for sendInitialEvents: strconv.ParseBool: parsing "{raw[:64]}": invalid syntax'
+        )
+    if raw is not None and match != "NotOlderThan":
+        causes.append(
+            (
+                "resourceVersionMatch",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            )
+        )
+    if match:
+        if raw is None:
+            causes.append(
+                (
+                    "resourceVersionMatch",
+                    "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                )
+            )
+        if match != "NotOlderThan":
+            causes.append(("resourceVersionMatch", f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+        if not flag(request, "allowWatchBookmarks"):
+            causes.append(
+                (
+                    "allowWatchBookmarks",
+                    "Forbidden: allowWatchBookmarks must be set to true when resourceVersionMatch is set",
+                )
+            )
+    if causes:
+        raise invalid("ListOptions", "", causes, "meta.k8s.io")
+    return None if raw is None else raw.lower() in ("true", "1")
+
+
+def _bookmark(rtype: ResourceType, rv: int, initial_end: bool = False) -> bytes:
+    metadata: dict[str, object] = {"resourceVersion": str(rv)}
+    if initial_end:
+        metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
+    mark = {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata}
+    return json.dumps({"type": "BOOKMARK", "object": mark}, separators=(",", ":")).encode() + b"\n"
+
+
 async def serve_watch(
-    ctx: SimContext, request: web.Request, rtype: ResourceType, namespace: str | None
+    ctx: SimContext,
+    request: web.Request,
+    rtype: ResourceType,
+    namespace: str | None,
+    served: ResourceType | None = None,
 ) -> web.StreamResponse:
-    """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown."""
+    """Stream watch events as newline-delimited JSON until timeout, disconnect or shutdown;
+    objects of ``rtype`` are shown as the client's version of them, ``served``."""
+    served = served or rtype
     labels = parse_label_selector(request.query.get("labelSelector"))
     fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
     rv = request.query.get("resourceVersion")
@@ -62,7 +124,12 @@ async def serve_watch(
     asked = int_param(request, "timeoutSeconds")
     # 0 (or absent) means the server's default, as the API server's minRequestTimeout does.
     timeout = float(asked) if asked else DEFAULT_WATCH_TIMEOUT
+    send_initial = _watch_list_mode(request)
     await _wait_for_resource_version(ctx, rv)
+    if send_initial is not None:
+        # WatchList: the state now (not older than rv) as ADDED events and a bookmark marking
+        # their end, or, with sendInitialEvents=false, only what happens from now on.
+        rv = None if send_initial else str(ctx.store.rv)
     resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     resp.enable_chunked_encoding()
     await resp.prepare(request)
@@ -74,8 +141,13 @@ async def serve_watch(
         return resp
     deadline = time.monotonic() + timeout
     first_table = True
+    initial_left = watcher.queue.qsize() if send_initial else -1
+    initial_rv = ctx.store.rv
     try:
         while True:
+            if initial_left == 0:
+                await resp.write(_bookmark(served, initial_rv, initial_end=True))
+            initial_left -= 1
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -83,12 +155,7 @@ async def serve_watch(
                 item = await asyncio.wait_for(watcher.queue.get(), min(remaining, BOOKMARK_INTERVAL))
             except TimeoutError:
                 if bookmarks:
-                    mark = {
-                        "kind": rtype.kind,
-                        "apiVersion": rtype.api_version,
-                        "metadata": {"resourceVersion": str(ctx.store.rv)},
-                    }
-                    await resp.write(json.dumps({"type": "BOOKMARK", "object": mark}).encode() + b"\n")
+                    await resp.write(_bookmark(served, ctx.store.rv))
                 continue
             if item is None:
                 break
@@ -96,10 +163,20 @@ async def serve_watch(
                 await resp.write(_status_event(ApiError(410, "watch channel was too slow and was closed", "Expired")))
                 break
             etype, event = item
-            if table:
-                obj = make_table(rtype, [event.obj], ctx.clock.now(), include, str(event.rv), with_columns=first_table)
-                first_table = False
-                line = json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode()
+            if table or served != rtype:
+                shown = to_served(served, rtype, event.obj)
+                if table:
+                    shown = make_table(
+                        rtype,
+                        [event.obj],
+                        ctx.clock.now(),
+                        include,
+                        str(event.rv),
+                        with_columns=first_table,
+                        view=_showing(shown),
+                    )
+                    first_table = False
+                line = json.dumps({"type": etype, "object": shown}, separators=(",", ":")).encode()
             else:
                 line = b'{"type":"' + etype.encode() + b'","object":' + event.obj_json() + b"}"
             await resp.write(line + b"\n")

@@ -3,59 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from llmd_console.sim.apiserver import jsonpath
+from llmd_console.sim.apiserver.printing import (
+    AGE,
+    NAME,
+    Column,
+    RowFn,
+    age,
+    containers,
+    human_duration,
+    parse_time,
+    selector,
+)
+from llmd_console.sim.apiserver.tables_groups import GROUP_TABLES
 from llmd_console.sim.storage.objects import Obj, condition
 from llmd_console.sim.storage.registry import ResourceType
-
-Column = tuple[str, str, int]  # name, type, priority (1 = only with -o wide)
-RowFn = Callable[[Obj, float], list[Any]]
-
-
-def human_duration(seconds: float) -> str:
-    """Kubernetes' HumanDuration, as the AGE column prints it."""
-    if seconds < -1:
-        return "<invalid>"
-    s = int(max(0, seconds))
-    if s < 120:
-        return f"{s}s"
-    m = s // 60
-    if m < 10:
-        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
-    if m < 180:
-        return f"{m}m"
-    h = m // 60
-    if h < 8:
-        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
-    if h < 48:
-        return f"{h}h"
-    d = h // 24
-    if h < 192:
-        return f"{d}d{h % 24}h" if h % 24 else f"{d}d"
-    if d < 730:
-        return f"{d}d"
-    y = d // 365
-    if d < 2920:
-        return f"{y}y{d % 365}d" if d % 365 else f"{y}y"
-    return f"{y}y"
-
-
-def parse_time(value: Any) -> float | None:
-    """Epoch seconds from an RFC 3339 timestamp (None when absent or malformed)."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def age(obj: Obj, now: float) -> str:
-    """The AGE cell."""
-    created = parse_time(obj.get("metadata", {}).get("creationTimestamp"))
-    return "<unknown>" if created is None else human_duration(now - created)
 
 
 def pod_status_reason(pod: Obj) -> str:
@@ -148,20 +112,9 @@ def _node_row(node: Obj, now: float) -> list[Any]:
     ]
 
 
-def _containers(obj: Obj) -> tuple[str, str]:
-    containers = obj.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
-    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
-
-
-def _selector(obj: Obj) -> str:
-    sel = obj.get("spec", {}).get("selector") or {}
-    labels = sel.get("matchLabels", sel) if isinstance(sel, dict) else {}
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if isinstance(v, str)) or "<none>"
-
-
 def _deployment_row(dep: Obj, now: float) -> list[Any]:
     st = dep.get("status", {})
-    names, images = _containers(dep)
+    names, images = containers(dep)
     return [
         dep["metadata"]["name"],
         f"{st.get('readyReplicas', 0)}/{dep.get('spec', {}).get('replicas', 1)}",
@@ -170,13 +123,13 @@ def _deployment_row(dep: Obj, now: float) -> list[Any]:
         age(dep, now),
         names,
         images,
-        _selector(dep),
+        selector(dep),
     ]
 
 
 def _replicaset_row(rs: Obj, now: float) -> list[Any]:
     st = rs.get("status", {})
-    names, images = _containers(rs)
+    names, images = containers(rs)
     return [
         rs["metadata"]["name"],
         rs.get("spec", {}).get("replicas", 0),
@@ -185,7 +138,7 @@ def _replicaset_row(rs: Obj, now: float) -> list[Any]:
         age(rs, now),
         names,
         images,
-        _selector(rs),
+        selector(rs),
     ]
 
 
@@ -260,16 +213,14 @@ def _crd_row(crd: Obj, now: float) -> list[Any]:
     return [crd["metadata"]["name"], crd["metadata"].get("creationTimestamp", "")]
 
 
-_NAME: Column = ("Name", "string", 0)
-_AGE: Column = ("Age", "string", 0)
 BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
     "pods": (
         [
-            _NAME,
+            NAME,
             ("Ready", "string", 0),
             ("Status", "string", 0),
             ("Restarts", "string", 0),
-            _AGE,
+            AGE,
             ("IP", "string", 1),
             ("Node", "string", 1),
             ("Nominated Node", "string", 1),
@@ -279,10 +230,10 @@ BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
     ),
     "nodes": (
         [
-            _NAME,
+            NAME,
             ("Status", "string", 0),
             ("Roles", "string", 0),
-            _AGE,
+            AGE,
             ("Version", "string", 0),
             ("Internal-IP", "string", 1),
             ("External-IP", "string", 1),
@@ -294,11 +245,11 @@ BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
     ),
     "deployments.apps": (
         [
-            _NAME,
+            NAME,
             ("Ready", "string", 0),
             ("Up-to-date", "integer", 0),
             ("Available", "integer", 0),
-            _AGE,
+            AGE,
             ("Containers", "string", 1),
             ("Images", "string", 1),
             ("Selector", "string", 1),
@@ -307,11 +258,11 @@ BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
     ),
     "replicasets.apps": (
         [
-            _NAME,
+            NAME,
             ("Desired", "integer", 0),
             ("Current", "integer", 0),
             ("Ready", "integer", 0),
-            _AGE,
+            AGE,
             ("Containers", "string", 1),
             ("Images", "string", 1),
             ("Selector", "string", 1),
@@ -320,17 +271,17 @@ BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
     ),
     "services": (
         [
-            _NAME,
+            NAME,
             ("Type", "string", 0),
             ("Cluster-IP", "string", 0),
             ("External-IP", "string", 0),
             ("Port(s)", "string", 0),
-            _AGE,
+            AGE,
             ("Selector", "string", 1),
         ],
         _service_row,
     ),
-    "endpoints": ([_NAME, ("Endpoints", "string", 0), _AGE], _endpoints_row),
+    "endpoints": ([NAME, ("Endpoints", "string", 0), AGE], _endpoints_row),
     "events": (
         [
             ("Last Seen", "string", 0),
@@ -346,11 +297,12 @@ BUILTIN_TABLES: dict[str, tuple[list[Column], RowFn]] = {
         ],
         _event_row,
     ),
-    "namespaces": ([_NAME, ("Status", "string", 0), _AGE], _namespace_row),
-    "secrets": ([_NAME, ("Type", "string", 0), ("Data", "string", 0), _AGE], _secret_row),
-    "configmaps": ([_NAME, ("Data", "string", 0), _AGE], _configmap_row),
-    "serviceaccounts": ([_NAME, ("Secrets", "string", 0), _AGE], _sa_row),
-    "customresourcedefinitions.apiextensions.k8s.io": ([_NAME, ("Created At", "date", 0)], _crd_row),
+    "namespaces": ([NAME, ("Status", "string", 0), AGE], _namespace_row),
+    "secrets": ([NAME, ("Type", "string", 0), ("Data", "string", 0), AGE], _secret_row),
+    "configmaps": ([NAME, ("Data", "string", 0), AGE], _configmap_row),
+    "serviceaccounts": ([NAME, ("Secrets", "string", 0), AGE], _sa_row),
+    "customresourcedefinitions.apiextensions.k8s.io": ([NAME, ("Created At", "date", 0)], _crd_row),
+    **GROUP_TABLES,
 }
 
 
@@ -361,7 +313,7 @@ def columns_and_rows(rtype: ResourceType) -> tuple[list[Column], RowFn]:
     printer = list(rtype.printer_columns)
     if not printer:
         printer = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
-    cols: list[Column] = [_NAME] + [
+    cols: list[Column] = [NAME] + [
         (str(c.get("name")), str(c.get("type", "string")), int(c.get("priority", 0))) for c in printer
     ]
 
@@ -395,14 +347,16 @@ def make_table(
     resource_version: str = "",
     continue_token: str = "",
     with_columns: bool = True,
+    view: Callable[[Obj], Obj] | None = None,
 ) -> Obj:
-    """Render objects as a Table."""
+    """Render stored objects as a Table; ``view`` turns a stored object into the client's
+    version of it for the rows' ``object``."""
     cols, row_fn = columns_and_rows(rtype)
     rows = []
     for obj in objs:
         row: Obj = {"cells": row_fn(obj, now)[: len(cols)]}
         if include == "Object":
-            row["object"] = obj
+            row["object"] = view(obj) if view else obj
         elif include != "None":
             row["object"] = partial_metadata(obj)
         rows.append(row)

@@ -12,12 +12,24 @@ from llmd_console.sim.apiserver import protobuf
 from llmd_console.sim.apiserver.errors import ApiError
 from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json, loads_yaml, plain
 
+# Go's encoding/json writes UTF-8 as is but escapes these (HTML-safe and JavaScript-safe output).
+GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def go_json(body: Any) -> bytes:
+    """``body`` encoded as the API server's ``json.Encoder`` writes it: compact, UTF-8, HTML
+    characters escaped, a newline at the end."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in GO_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    # A lone surrogate (from a \ud800 escape in a request) is not UTF-8; Go writes U+FFFD for it.
+    return text.encode("utf-8", "replace") + b"\n"
+
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    """A compact JSON response."""
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
-    )
+    """A JSON response in the API server's encoding (:func:`go_json`)."""
+    return web.Response(body=go_json(body), status=status, content_type="application/json")
 
 
 def error_response(err: ApiError) -> web.Response:

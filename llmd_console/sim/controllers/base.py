@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable
 
 from llmd_console.sim.runtime.context import SimContext
-from llmd_console.sim.storage.objects import Obj, name_of, namespace_of
+from llmd_console.sim.storage.objects import Obj, deep_copy, name_of, namespace_of, owner_ref, random_suffix
 from llmd_console.sim.storage.registry import ResourceType
 
 log = logging.getLogger("llmd_console.sim")
@@ -83,3 +83,37 @@ def split_key(key: str) -> tuple[str, str]:
     """``ns/name`` -> (ns, name)."""
     ns, _, name = key.partition("/")
     return ns, name
+
+
+def owner_or_own_key(rtype: ResourceType, obj: Obj | None, child_key: str, owner_kind: str) -> list[str]:
+    """For a controller of ``owner_kind`` objects that also watches their ``child_key``
+    children: the key of the object itself, or of a child's controlling owner."""
+    if obj is None:
+        return []
+    if rtype.key == child_key:
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            if ref.get("kind") == owner_kind and ref.get("controller"):
+                return [f"{namespace_of(obj)}/{ref['name']}"]
+        return []
+    return [f"{namespace_of(obj)}/{name_of(obj)}"]
+
+
+def create_pod_from_template(ctx: SimContext, owner: Obj, template: Obj) -> Obj:
+    """Create a pod from ``owner``'s pod template, named ``<owner>-<suffix>`` and controlled by it."""
+    ns, name = namespace_of(owner), name_of(owner)
+    while True:
+        # generateName: a suffix already taken is drawn again, as the API server retries.
+        pod_name = f"{name}-{random_suffix(ctx.rng)}"
+        if ctx.store.get("pods", ns, pod_name) is None:
+            break
+    pod: Obj = {
+        "metadata": {
+            "name": pod_name,
+            "namespace": ns,
+            "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+            "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
+            "ownerReferences": [owner_ref(owner)],
+        },
+        "spec": deep_copy(template.get("spec") or {}),
+    }
+    return ctx.create("pods", pod)

@@ -100,7 +100,7 @@ class Lifecycle(Controller):
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return
         remaining = 0
-        for rtype in self.ctx.registry.all():
+        for rtype in self.ctx.registry.stored_types():
             if not rtype.namespaced or rtype.key == "events":
                 continue
             for obj in self.ctx.store.list(rtype.key, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from llmd_console.sim.controllers.base import Controller, split_key
+from llmd_console.sim.controllers.base import Controller, create_pod_from_template, owner_or_own_key, split_key
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.objects import (
     Obj,
@@ -15,7 +15,6 @@ from llmd_console.sim.storage.objects import (
     name_of,
     namespace_of,
     owner_ref,
-    random_suffix,
     set_condition,
     template_hash,
 )
@@ -129,15 +128,7 @@ class ReplicaSets(Controller):
         return list(self._owned.get(uid, {}).values())
 
     def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
-        obj = new or old
-        if obj is None:
-            return []
-        if rtype.key == "pods":
-            for ref in obj["metadata"].get("ownerReferences") or []:
-                if ref.get("kind") == "ReplicaSet" and ref.get("controller"):
-                    return [f"{namespace_of(obj)}/{ref['name']}"]
-            return []
-        return [f"{namespace_of(obj)}/{name_of(obj)}"]
+        return owner_or_own_key(rtype, new or old, "pods", "ReplicaSet")
 
     def _create_pod(self, rs: Obj, ns: str, name: str) -> bool:
         """Create one pod from the template; False (and a FailedCreate event) at the pod cap."""
@@ -150,23 +141,7 @@ class ReplicaSets(Controller):
                 "replicaset-controller",
             )
             return False
-        template = rs["spec"]["template"]
-        while True:
-            # generateName: a suffix already taken is drawn again, as the API server retries.
-            pod_name = f"{name}-{random_suffix(self.ctx.rng)}"
-            if self.ctx.store.get("pods", ns, pod_name) is None:
-                break
-        pod: Obj = {
-            "metadata": {
-                "name": pod_name,
-                "namespace": ns,
-                "labels": dict(template.get("metadata", {}).get("labels") or {}),
-                "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
-                "ownerReferences": [owner_ref(rs)],
-            },
-            "spec": deep_copy(template.get("spec", {})),
-        }
-        created = self.ctx.create("pods", pod)
+        created = create_pod_from_template(self.ctx, rs, rs["spec"]["template"])
         self.ctx.record_event(
             rs, "Normal", "SuccessfulCreate", f"Created pod: {name_of(created)}", "replicaset-controller"
         )
@@ -257,15 +232,7 @@ class Deployments(Controller):
     watches = ("deployments.apps", "replicasets.apps")
 
     def keys_for(self, etype: str, rtype: ResourceType, old: Obj | None, new: Obj | None) -> list[str]:
-        obj = new or old
-        if obj is None:
-            return []
-        if rtype.key == "replicasets.apps":
-            for ref in obj["metadata"].get("ownerReferences") or []:
-                if ref.get("kind") == "Deployment" and ref.get("controller"):
-                    return [f"{namespace_of(obj)}/{ref['name']}"]
-            return []
-        return [f"{namespace_of(obj)}/{name_of(obj)}"]
+        return owner_or_own_key(rtype, new or old, "replicasets.apps", "Deployment")
 
     def __init__(self, ctx: SimContext) -> None:
         super().__init__(ctx)

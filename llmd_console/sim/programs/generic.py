@@ -5,11 +5,14 @@ command listens on: declaring a containerPort is information for people and Serv
 process listens wherever it listens, and a probe or a port-forward reaches it there.
 
 ``yes TEXT`` as the command prints TEXT over and over, as coreutils' ``yes`` does: the
-chattiest pod there is, for testing log views under load."""
+chattiest pod there is, for testing log views under load. A few commands that end on their
+own (``echo``, ``true``, ``false``, ``date``, ``sleep N``) run and exit as the real ones do,
+so a Job's pod can complete."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from llmd_console.sim.programs.base import ContainerIO, Exit, SimpleHttp
@@ -59,10 +62,38 @@ class GenericProgram:
         """Start serving and wait (or, for ``yes``, print)."""
         io.serve(SimpleHttp(listen_ports(io.container)))
         argv = io.argv()
+        if argv and PurePosixPath(argv[0]).name in FINITE_COMMANDS:
+            return await _finite(io, PurePosixPath(argv[0]).name, argv[1:])
         if argv and PurePosixPath(argv[0]).name == "yes":
             await _yes(io, " ".join(argv[1:]) or "y")
         await asyncio.Event().wait()
         return Exit(0, "Completed")
+
+
+FINITE_COMMANDS = ("echo", "true", "false", "date", "sleep")
+
+
+async def _finite(io: ContainerIO, command: str, args: list[str]) -> Exit:
+    """Run one of FINITE_COMMANDS: its output, its exit status."""
+    if command == "echo":
+        io.log(" ".join(args))
+    elif command == "date":
+        io.log(datetime.fromtimestamp(io.ctx.clock.now(), tz=UTC).strftime("%a %b %e %H:%M:%S UTC %Y"))
+    elif command == "sleep":
+        if not args:
+            io.log("sleep: missing operand")
+            return Exit(1, "Error")
+        try:
+            seconds = float(args[0])
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            io.log(f"sleep: invalid time interval '{args[0]}'")
+            return Exit(1, "Error")
+        await io.sleep(seconds)
+    elif command == "false":
+        return Exit(1, "Error")
+    return Exit(0, "Completed")
 
 
 YES_LINES_PER_TICK = 200  # 20,000 lines/s: what the simulated container runtime's log pipe carries

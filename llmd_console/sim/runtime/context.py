@@ -80,10 +80,11 @@ class SimContext:
         ``keep_status`` keeps a given status, for worlds built already running."""
         rtype = self.rt(key)
         draft = deep_copy(obj)
+        uid = draft.setdefault("metadata", {})["uid"] = new_uid()  # filled before admission, as the server does
         admit(rtype, draft, creating=True, ips=self.service_ips)
         if keep_status and "status" in obj:
             draft["status"] = deep_copy(obj["status"])
-        return self.store.create(rtype, draft)
+        return self.store.create(rtype, draft, uid=uid)
 
     def delete(self, rtype: ResourceType, obj: Obj) -> Obj:
         """Delete an object with the API server's semantics (graceful pods, cascades)."""

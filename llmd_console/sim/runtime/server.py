@@ -19,6 +19,7 @@ from llmd_console.sim.apiserver.proxy import ApiProxy
 from llmd_console.sim.controllers.base import Controller
 from llmd_console.sim.controllers.endpoints import EndpointsController
 from llmd_console.sim.controllers.gateway import GatewayController
+from llmd_console.sim.controllers.jobs import Jobs
 from llmd_console.sim.controllers.kubelet import Kubelet
 from llmd_console.sim.controllers.lifecycle import Lifecycle
 from llmd_console.sim.controllers.scheduler import Scheduler
@@ -80,6 +81,7 @@ class SimCluster:
             Kubelet(self.ctx),
             ReplicaSets(self.ctx),
             Deployments(self.ctx),
+            Jobs(self.ctx),
             EndpointsController(self.ctx),
             GatewayController(self.ctx),
         ]

@@ -12,6 +12,7 @@ from typing import Any
 from llmd_console.sim.storage.objects import Obj
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+CREATE_ONLY = ("create",)  # the review kinds: answered, never stored
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,20 @@ class ResourceType:
     subresources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     printer_columns: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    stored_as: str = ""  # another resource whose storage this one shares (events.k8s.io Events)
+    custom: bool = False  # defined by a CustomResourceDefinition (no strategic merge patch, 422 type errors)
 
     @property
     def key(self) -> str:
-        """The group-qualified resource name, e.g. ``deployments.apps``."""
+        """The group-qualified resource name, e.g. ``deployments.apps``, under which objects are stored."""
+        if self.stored_as:
+            return self.stored_as
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def stored(self) -> bool:
+        """Whether objects of this type are kept (the review kinds are only answered)."""
+        return self.verbs != CREATE_ONLY
 
     @property
     def api_version(self) -> str:
@@ -48,6 +58,17 @@ class ResourceType:
 
 def _core(kind: str, plural: str, namespaced: bool, short: tuple[str, ...] = (), **kw: Any) -> ResourceType:
     return ResourceType("", "v1", kind, plural, kind.lower(), namespaced, short, **kw)
+
+
+def _named(
+    group: str, version: str, kind: str, plural: str, namespaced: bool, short: tuple[str, ...] = (), **kw: Any
+) -> ResourceType:
+    return ResourceType(group, version, kind, plural, kind.lower(), namespaced, short, **kw)
+
+
+STATUS = ("status",)
+SCALABLE = ("status", "scale")
+RBAC = "rbac.authorization.k8s.io"
 
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
@@ -78,6 +99,12 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         categories=("all",),
     ),
     _core("Endpoints", "endpoints", True, ("ep",)),
+    _core("ReplicationController", "replicationcontrollers", True, ("rc",), subresources=SCALABLE, categories=("all",)),
+    _core("PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), subresources=STATUS),
+    _core("PersistentVolume", "persistentvolumes", False, ("pv",), subresources=STATUS),
+    _core("ResourceQuota", "resourcequotas", True, ("quota",), subresources=STATUS),
+    _core("LimitRange", "limitranges", True, ("limits",)),
+    _core("PodTemplate", "podtemplates", True),
     _core("Event", "events", True, ("ev",)),
     _core("Secret", "secrets", True),
     _core("ConfigMap", "configmaps", True, ("cm",)),
@@ -103,6 +130,47 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         ("rs",),
         subresources=("status", "scale"),
         categories=("all",),
+    ),
+    _named("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), subresources=SCALABLE, categories=("all",)),
+    _named("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), subresources=STATUS, categories=("all",)),
+    _named("apps", "v1", "ControllerRevision", "controllerrevisions", True),
+    _named("batch", "v1", "Job", "jobs", True, subresources=STATUS, categories=("all",)),
+    _named("batch", "v1", "CronJob", "cronjobs", True, ("cj",), subresources=STATUS, categories=("all",)),
+    *(
+        _named(
+            "autoscaling",
+            v,
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            True,
+            ("hpa",),
+            subresources=STATUS,
+            categories=("all",),
+        )
+        for v in ("v2", "v1")  # one storage, two served versions; v2 preferred
+    ),
+    _named("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), subresources=STATUS),
+    _named("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), subresources=STATUS),
+    _named("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False),
+    _named("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    _named("coordination.k8s.io", "v1", "Lease", "leases", True),
+    _named("events.k8s.io", "v1", "Event", "events", True, ("ev",), stored_as="events"),
+    _named("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
+    _named("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
+    _named(RBAC, "v1", "Role", "roles", True),
+    _named(RBAC, "v1", "RoleBinding", "rolebindings", True),
+    _named(RBAC, "v1", "ClusterRole", "clusterroles", False),
+    _named(RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    _named("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, subresources=STATUS),
+    _named("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=CREATE_ONLY),
+    _named("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", False, verbs=CREATE_ONLY),
+    _named(
+        "authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, verbs=CREATE_ONLY
+    ),
+    _named("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False, verbs=CREATE_ONLY),
+    _named("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", False, verbs=CREATE_ONLY),
+    _named(
+        "authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", True, verbs=CREATE_ONLY
     ),
     ResourceType(
         "apiextensions.k8s.io",
@@ -138,6 +206,7 @@ def type_from_crd(crd: Obj) -> list[ResourceType]:
                 subresources=subresources,
                 categories=tuple(names.get("categories") or ()),
                 printer_columns=tuple(ver.get("additionalPrinterColumns") or ()),
+                custom=True,
             )
         )
     return out
@@ -164,6 +233,14 @@ class Registry:
         for types in self._custom.values():
             out.extend(types)
         return out
+
+    def stored_types(self) -> list[ResourceType]:
+        """One type per storage key (its preferred version): what holds objects."""
+        seen: dict[str, ResourceType] = {}
+        for rt in self.all():
+            if rt.stored:
+                seen.setdefault(rt.key, rt)
+        return list(seen.values())
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         """The type served at ``/apis/group/version/plural``."""

@@ -145,8 +145,9 @@ class Store:
         self.rv += 1
         return str(self.rv)
 
-    def create(self, rtype: ResourceType, obj: Obj) -> Obj:
-        """Store a new object; fills uid, resourceVersion, creationTimestamp, generation."""
+    def create(self, rtype: ResourceType, obj: Obj, uid: str | None = None) -> Obj:
+        """Store a new object; fills uid (``uid`` when the API server made it already, for
+        admission to use), resourceVersion, creationTimestamp, generation."""
         obj = deep_copy(obj)
         m = meta(obj)
         ns = m.get("namespace", "") if rtype.namespaced else ""
@@ -158,7 +159,7 @@ class Store:
             raise already_exists(rtype.plural, name, rtype.group)
         obj["apiVersion"] = rtype.api_version
         obj["kind"] = rtype.kind
-        m["uid"] = new_uid()
+        m["uid"] = uid or new_uid()
         m["resourceVersion"] = self._next_rv()
         if not m.get("creationTimestamp"):
             # Clients send null (kubectl does); the server sets the time.

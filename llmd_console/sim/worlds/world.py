@@ -12,6 +12,7 @@ from llmd_console.sim.gke.nodepools import NodePools
 from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.jsonvalue import loads_yaml
 from llmd_console.sim.storage.objects import Obj
+from llmd_console.sim.worlds.builtin import seed_builtin_objects
 
 NAMESPACE = "llm-d-inference-scheduling"
 PROJECT, LOCATION, CLUSTER = "ecoeng-llmd", "europe-west4-a", "tpu-test-cluster"
@@ -136,6 +137,14 @@ def _packaged_crd(filename: str) -> Obj:
 
 # The real schema: `kubectl explain inferencepool.spec` and the schema checks need it.
 INFERENCE_POOL_CRD = _packaged_crd("inference.networking.k8s.io_inferencepools.yaml")
+
+# GKE's own CRDs, installed on every GKE cluster with the Gateway controller and Managed
+# Prometheus; the InferencePool chart's GKE provider renders the first two, and optionally a PodMonitoring.
+GKE_CRDS = [
+    _crd("networking.gke.io", "HealthCheckPolicy", "healthcheckpolicies", [], ["v1"]),
+    _crd("networking.gke.io", "GCPBackendPolicy", "gcpbackendpolicies", [], ["v1"]),
+    _crd("monitoring.googleapis.com", "PodMonitoring", "podmonitorings", [], ["v1"]),
+]
 
 
 def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
@@ -317,8 +326,10 @@ def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", 
     pools.add_pool(acc.pool, acc.machine, 1, min_nodes=0, max_nodes=2, autoscaling=True)
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease", NAMESPACE):
         ctx.create("namespaces", {"metadata": {"name": ns}})
-    for crd in [*GATEWAY_API_CRDS, INFERENCE_POOL_CRD]:
+    crds = [*GATEWAY_API_CRDS, *GKE_CRDS, INFERENCE_POOL_CRD]
+    for crd in crds:
         ctx.create("customresourcedefinitions.apiextensions.k8s.io", crd)
+    seed_builtin_objects(ctx, {crd["spec"]["group"] for crd in crds})
     for gc_name, desc in (
         (GATEWAY_CLASS, "Regional External Application Load Balancer"),
         ("gke-l7-rilb", "Regional Internal Application Load Balancer"),
