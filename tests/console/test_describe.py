@@ -18,6 +18,8 @@ def decode_pod_name(kubectl: Kubectl) -> str:
 
 
 def test_describe_pod_reads_like_kubectl_describe(kubectl: Kubectl) -> None:
+    # A settled pod: both descriptions are taken a moment apart.
+    kubectl.run("wait", "--for=condition=Ready", "pod", "-l", "llm-d.ai/inferenceServing=true", "--timeout=60s")
     name = wait_for(lambda: decode_pod_name(kubectl), message="a decode pod")
     pod = json.loads(kubectl.run("get", "pod", name, "-n", NAMESPACE, "-o", "json"))
     events = json.loads(

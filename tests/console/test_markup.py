@@ -43,10 +43,10 @@ async def test_markup_from_the_cluster_is_drawn_literally(cluster: tuple[SimClus
         await until(pilot, lambda: MARKUP in str(pods.events.render()), what="the event")
         assert "P[/]" in str(pods.events.render())
         # A pane notice quoting a server's error with markup in it (on a pane no snapshot redraws).
-        metrics = app.panes["metrics"]
-        metrics.show_notice(f"disconnected, retrying - {MARKUP}")
+        prompt = app.panes["prompt"]
+        prompt.show_notice(f"disconnected, retrying - {MARKUP}")
         await pilot.pause()
-        assert MARKUP in str(metrics.notice.render())
+        assert MARKUP in str(prompt.notice.render())
         pods = app.query_one(PodsPane)
         # The config warning about the theme named "[/]" was shown as a toast, as written.
         assert any("'[/]'" in n.message for n in app._notifications)
