@@ -194,7 +194,8 @@ class Reader:
         readings = []
         for label, per_endpoint in sorted(self._by_split(metric, name, endpoints, self._n(self.span)).items()):
             now, points = self._rates(per_endpoint)
-            readings.append(Reading(metric.key, label, now, points, name))
+            why = "no rate yet: it takes two scrapes some time apart" if math.isnan(now) else ""
+            readings.append(Reading(metric.key, label, now, points, name, why))
         return readings
 
     def _ratio(self, metric: MetricDef, name: str, per: str, endpoints: Sequence[EndpointHistory]) -> list[Reading]:

@@ -13,8 +13,10 @@ from textual.pilot import Pilot
 from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
+from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.gateway import GatewayPane
 from llmd_console.ui.panes.logs import LogsPane
+from llmd_console.ui.panes.metrics import MetricsPane
 from tests.console.conftest import make_app, until
 
 FROZEN = 1_795_000_000.0  # 2026-11-18T11:06:40Z
@@ -38,6 +40,9 @@ def settled(app: ConsoleApp) -> bool:
     logs = app.query(LogsPane)
     if logs and (logs.first().tracker.ready_at is None or logs.first().log_view.line_count < len(logs.first().lines)):
         return False
+    metrics = app.query(MetricsPane)
+    if metrics and metrics.first().is_on_screen and metrics.first().rounds < 3:
+        return False  # the first rounds still change what it can say (no scrape yet, no rate yet)
     gateway = app.query(GatewayPane)
     return not gateway or not gateway.first().is_on_screen or [h.light for h in gateway.first().hops] == ["ok"] * 5
 
@@ -46,12 +51,26 @@ def app_for(kubeconfig: Path, layout: str) -> ConsoleApp:
     return make_app(kubeconfig, layout=layout, now=lambda: FROZEN + 300)
 
 
+def epp_shown(app: ConsoleApp, epp: str) -> bool:
+    """The EPP pod is selected and its log has arrived in full."""
+    logs = app.query(LogsPane)
+    if not logs:
+        return app.selected_pod == epp
+    pane = logs.first()
+    return pane.target is not None and pane.target.key == epp and 0 < len(pane.lines) <= pane.log_view.line_count
+
+
 async def wait_settled(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ConsoleApp)
     await until(pilot, lambda: settled(app), limit=30, what="a settled world")
+    # The EPP pod is the one shown: the decode pod's count of failed startup probes depends on
+    # how busy the machine was while it started (the probe and the server race in real time).
+    epp = next(key for key, pod in app.snapshot.pods.items() if pod.role == "epp")
+    app.post_message(PodSelected(epp))
+    await until(pilot, lambda: epp_shown(app, epp), limit=30, what="the EPP pod and its log")
     await pilot.pause(0.3)  # one more batch interval and repaint
-    await until(pilot, lambda: settled(app), limit=5, what="still settled")
+    await until(pilot, lambda: epp_shown(app, epp) and app.connection.phase is Phase.CONNECTED, limit=5, what="still")
 
 
 @pytest.mark.parametrize(("layout", "size"), [("default", (160, 45)), ("oncall", (160, 45)), ("demo", (160, 45))])

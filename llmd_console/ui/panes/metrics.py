@@ -65,6 +65,7 @@ class MetricsPane(Pane):
         self.selected: str | None = None
         self.feed: Feed | None = None
         self.alerts: tuple[Alert, ...] = ()
+        self.rounds = 0  # rounds received
         self.header = Static("", id="metrics-header")
         self.body = Static("", id="metrics-body")
 
@@ -89,6 +90,7 @@ class MetricsPane(Pane):
         """A scrape round finished; ``alerts`` were evaluated on it."""
         self.feed = feed
         self.alerts = tuple(alerts)
+        self.rounds += 1
         if self.is_on_screen:
             self.draw()
 
