@@ -13,18 +13,14 @@ from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import AlertsConfig
 from llmd_console.metrics.alerts import Alert, AlertEngine
 from llmd_console.metrics.readings import Reader
-from llmd_console.metrics.scrape import Scraper, Target
+from llmd_console.metrics.scrape import Scraper
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import DECODE_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl
+from tests.metrics.world import pattern1_targets
 
 INTERVAL = 0.2
 IMMEDIATE = AlertsConfig(*([0.0] * 7))  # every condition fires as soon as it holds
-
-
-def pod(kubectl: Kubectl, selector: str) -> str:
-    kubectl.run("wait", "--for=condition=Ready", "pod", "-l", selector, "--timeout=60s", timeout=70)
-    return kubectl.run("get", "pods", "-l", selector, "-o", "jsonpath={.items[0].metadata.name}")
 
 
 async def requests(url: str, count: int, model: str = MODEL) -> None:
@@ -36,9 +32,7 @@ async def requests(url: str, count: int, model: str = MODEL) -> None:
 def test_an_error_storm_and_a_pool_without_endpoints_fire_and_clear(
     sim: SimCluster, kubeconfig: Path, kubectl: Kubectl
 ) -> None:
-    decode = f"{NAMESPACE}/{pod(kubectl, 'llm-d.ai/inferenceServing=true')}"
-    epp = f"{NAMESPACE}/{pod(kubectl, 'inferencepool')}"
-    kubectl.run("wait", "--for=condition=Programmed", "gateway/infra-pattern1-inference-gateway", "--timeout=60s")
+    targets = pattern1_targets(kubectl)
     url = f"http://{sim.ctx.gateway_address}"
     reader = Reader(INTERVAL, rate_window=2.0, span=2.0)
     engine = AlertEngine(IMMEDIATE)
@@ -51,7 +45,6 @@ def test_an_error_storm_and_a_pool_without_endpoints_fire_and_clear(
         async def rounds_until(condition: Callable[[list[Alert]], bool], during: Awaitable[None] | None = None) -> None:
             task = asyncio.ensure_future(during) if during is not None else None
             for _ in range(150):
-                targets = [Target(decode, "vllm", 8000), Target(epp, "epp", 9090)]
                 await scraper.round(targets)
                 alerts = [a for a in engine.evaluate(scraper.feed(), reader, scraper.now()) if a.firing]
                 for alert in alerts:

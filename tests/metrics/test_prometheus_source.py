@@ -17,20 +17,13 @@ from llmd_console.cluster.kube import KubeClient
 from llmd_console.metrics.catalog import BY_KEY, EPP, VLLM
 from llmd_console.metrics.prometheus import PrometheusSettings, PrometheusSource
 from llmd_console.metrics.readings import Reader
-from llmd_console.metrics.scrape import Scraper, Target
+from llmd_console.metrics.scrape import Scraper
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import MODEL, NAMESPACE
 from tests.conftest import Kubectl, wait_for
+from tests.metrics.world import pattern1_targets
 
 WINDOW = 60.0
-
-
-def pods(kubectl: Kubectl) -> list[Target]:
-    decode = kubectl.run(
-        "get", "pods", "-l", "llm-d.ai/inferenceServing=true", "-o", "jsonpath={.items[0].metadata.name}"
-    )
-    epp = kubectl.run("get", "pods", "-l", "inferencepool", "-o", "jsonpath={.items[0].metadata.name}")
-    return [Target(f"{NAMESPACE}/{decode}", "vllm", 8000), Target(f"{NAMESPACE}/{epp}", "epp", 9090)]
 
 
 def value(prom: PrometheusConnect, query: str) -> float:
@@ -41,7 +34,7 @@ def value(prom: PrometheusConnect, query: str) -> float:
 def test_prometheus_source_agrees_with_the_scrape_source_and_with_prometheus(
     sim: SimCluster, kubeconfig: Path, kubectl: Kubectl, prometheus: str
 ) -> None:
-    targets = pods(kubectl)
+    targets = pattern1_targets(kubectl)
     prom = PrometheusConnect(url=prometheus, disable_ssl=True)
     wait_for(lambda: value(prom, "sum(up)") == 2, timeout=30, message="both targets up")
     client = openai.OpenAI(base_url=f"http://{sim.ctx.gateway_address}/v1", api_key="unused", max_retries=0)

@@ -17,14 +17,9 @@ from llmd_console.metrics.scrape import Scraper, Target
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import MODEL, NAMESPACE
 from tests.conftest import Kubectl
+from tests.metrics.world import DECODE_SELECTOR, pattern1_targets, ready_pod
 
-DECODE_SELECTOR = "llm-d.ai/inferenceServing=true"
 INTERVAL = 0.2
-
-
-def pod(kubectl: Kubectl, selector: str) -> str:
-    kubectl.run("wait", "--for=condition=Ready", "pod", "-l", selector, "--timeout=60s", timeout=70)
-    return kubectl.run("get", "pods", "-l", selector, "-o", "jsonpath={.items[0].metadata.name}")
 
 
 def by_key(readings: list[Reading]) -> dict[tuple[str, str], Reading]:
@@ -45,10 +40,7 @@ async def load(url: str, requests: int) -> None:
 def test_the_scrape_source_reads_every_metric_and_follows_load(
     sim: SimCluster, kubeconfig: Path, kubectl: Kubectl
 ) -> None:
-    decode = f"{NAMESPACE}/{pod(kubectl, DECODE_SELECTOR)}"
-    epp = f"{NAMESPACE}/{pod(kubectl, 'inferencepool')}"
-    kubectl.run("wait", "--for=condition=Programmed", "gateway/infra-pattern1-inference-gateway", "--timeout=60s")
-    targets = [Target(decode, "vllm", 8000), Target(epp, "epp", 9090)]
+    targets = pattern1_targets(kubectl)
     reader = Reader(INTERVAL, rate_window=3.0, span=30.0, points=20)
 
     async def scenario() -> tuple[dict[tuple[str, str], Reading], dict[tuple[str, str], Reading], dict[str, str]]:
@@ -97,7 +89,7 @@ def test_the_scrape_source_reads_every_metric_and_follows_load(
 
 
 def test_an_endpoint_that_cannot_be_read_says_why(sim: SimCluster, kubeconfig: Path, kubectl: Kubectl) -> None:
-    decode = f"{NAMESPACE}/{pod(kubectl, DECODE_SELECTOR)}"
+    decode = f"{NAMESPACE}/{ready_pod(kubectl, DECODE_SELECTOR)}"
     reader = Reader(INTERVAL)
 
     async def scenario() -> dict[str, str]:
