@@ -30,9 +30,13 @@ def _console_options(parser: argparse.ArgumentParser, *, cluster: bool = True) -
     if cluster:
         parser.add_argument("--kubeconfig", type=Path, default=None, help="kubeconfig file (default: as kubectl)")
         parser.add_argument("--context", default=None, help="kubeconfig context (default: the current one)")
-        parser.add_argument(
-            "-n", "--namespace", default=None, help="namespace of the llm-d stack ('all' for every one)"
-        )
+    parser.add_argument(
+        "-n",
+        "--namespace",
+        # A subcommand's own -n must not reset one given before it (llmd-console -n all demo).
+        default=None if cluster else argparse.SUPPRESS,
+        help="namespace of the llm-d stack ('all' for every one)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="config file (default: $LLMD_CONSOLE_CONFIG or XDG)")
     parser.add_argument("--layout", default=None, help="default | oncall | demo | compact | a user layout | auto")
     parser.add_argument("--read-only", action="store_true", help="refuse every mutation")

@@ -169,7 +169,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         app = ConsoleApp(
             config,
-            Target(str(demo.kubeconfig), "llmd-sim", None),
+            Target(str(demo.kubeconfig), "llmd-sim", getattr(args, "namespace", None)),
             demo=True,
             time_scale=args.speed,
             wait_ready=demo.ready,

@@ -26,3 +26,12 @@ def test_demo_cluster_serves_then_cleans_up() -> None:
         pass
     else:
         raise AssertionError("the simulator still answers after the demo ended")
+
+
+def test_the_demo_takes_a_namespace_before_or_after_its_name() -> None:
+    from llmd_console.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["demo", "-n", "all"], ["-n", "all", "demo"]):
+        assert parser.parse_args(argv).namespace == "all", argv
+    assert getattr(parser.parse_args(["demo"]), "namespace", None) is None

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from llmd_console.models import Pod, Snapshot
-from llmd_console.sanitize import one_line
+from llmd_console.sanitize import middle_ellipsis, one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.live_table import Column, LiveTable
 from llmd_console.ui.messages import DeletePodRequested, PodSelected, PodViewRequested
@@ -28,8 +28,10 @@ from llmd_console.views.pods import short_name
 # (up to a limit), so nothing jumps while the rows stay the same. RESTARTS and AGE are always
 # shown; when the pane is narrow, NODE goes first, then ROLE, then CHIPS.
 COLUMNS = (
-    Column("NAMESPACE", "NAMESPACE", 24, auto=True),
-    Column("NAME", "NAME", 30, flex=True, min_width=24, fit=short_name),
+    # Shown only for every namespace; it shares the spare width with NAME, so that RESTARTS and AGE
+    # still fit a narrow pane.
+    Column("NAMESPACE", "NAMESPACE", 20, flex=True, min_width=10, fit=middle_ellipsis),
+    Column("NAME", "NAME", 30, flex=True, min_width=20, fit=short_name),
     Column("READY", "READY", 7, auto=True),
     Column("STATUS", "STATUS", 34, auto=True),
     Column("RESTARTS", "RESTARTS", 8, justify="right"),
