@@ -388,6 +388,7 @@ class LiveTable(ScrollView, can_focus=True):
 
         self._cursor_row = 0
         self._cursor_key: str | None = None
+        self._preferred: str | None = None  # where the cursor goes once rows arrive (see prefer)
         self._posted_key: str | None = None  # the key of the last RowHighlighted
         self._sync_scheduled = False
         self._stale = True  # cursor, scroll area and repaint lag behind the rows
@@ -657,8 +658,12 @@ class LiveTable(ScrollView, can_focus=True):
         self._ensure_order()
         order = self._order
         old_row, old_key = self._cursor_row, self._cursor_key
-        if not order:
+        preferred, self._preferred = self._preferred, None
+        if preferred is not None and preferred in self._cells:
+            row, key = order.index(preferred), preferred
+        elif not order:
             row, key = 0, None
+            self._preferred = preferred  # still to come: a hidden table is filled when shown
         elif old_key is not None and old_key in self._cells:
             row = old_row if old_row < len(order) and order[old_row] == old_key else order.index(old_key)
             key = old_key
@@ -718,7 +723,7 @@ class LiveTable(ScrollView, can_focus=True):
         not that row is there yet (a table being refilled keeps the operator's selection). No
         ``RowHighlighted`` is posted for it: whoever asked already knows; if the row never
         comes, the cursor goes where it would have gone and that is posted as usual."""
-        self._cursor_key = key
+        self._preferred = key
         self._posted_key = key
         self._schedule_sync()
 

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.pilot import Pilot
 
-from llmd_console.ui.live_table import Cell, Column, LiveTable, column_widths
+from llmd_console.ui.live_table import Cell, Column, LiveTable, column_widths, plan_columns
 
 COLUMNS = (
     Column("name", "NAME", 0, flex=True, min_width=10),
@@ -410,3 +410,31 @@ def test_a_repaint_before_the_stylesheet_reached_the_table_draws_plain() -> None
     table = LiveTable([Column("name", "NAME", 10)])
     # Not mounted: no component styles yet (as in a repaint right after a layout switch).
     assert table._component_style("live-table--cursor") == Style()
+
+
+async def test_a_preferred_row_gets_the_cursor_when_it_arrives_without_being_announced() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.prefer("k003")
+        await pilot.pause()  # synced while empty: the preference waits for the rows
+        await loaded(pilot, table, 6)
+        assert table.cursor_key == "k003"
+        assert "k000" not in app.highlighted  # never announced a row it did not mean
+        # Rows without the preferred key: the cursor goes where it would have gone, announced.
+        table.clear()
+        table.prefer("gone")
+        await loaded(pilot, table, 2)
+        assert table.cursor_key in ("k000", "k001") and app.highlighted[-1] == table.cursor_key
+
+
+def test_columns_hide_drop_and_size_to_their_cells() -> None:
+    columns = [
+        Column("name", "NAME", 10, flex=True, min_width=8),
+        Column("status", "STATUS", 30, auto=True),
+        Column("node", "NODE", 20, drop=1),
+        Column("ns", "NS", 5),
+    ]
+    assert plan_columns(columns, 80, {"status": 12}) == [40, 12, 20, 5]
+    assert plan_columns(columns, 40, {"status": 12}) == [21, 12, None, 5]  # NODE makes room first
+    assert plan_columns(columns, 80, {"status": 50}, hidden=("ns",)) == [28, 30, 20, None]  # auto stops at 30

@@ -260,3 +260,25 @@ def test_status_of_init_containers_as_kubectl_prints_it() -> None:
         "waiting": {"reason": "CrashLoopBackOff"}
     }
     assert status_of(pod) == ("Init:CrashLoopBackOff", "error")
+
+
+async def test_a_pods_tab_hidden_by_a_resize_keeps_the_selection(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    app = make_app(kubeconfig)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.layout_name == "default" and decode_ready(app), what="default layout")
+        table = pods_pane(app).table
+        await until(pilot, lambda: table.row_count == 2, what="rows")
+        decode = next(k for k, p in app.snapshot.pods.items() if p.role == "decode")
+        table.focus()
+        table.move_to_key(decode)
+        await until(pilot, lambda: app.selected_pod == decode, what="the decode pod selected")
+        app.focus_pane("gateway")  # the compact layout will open on the gateway tab, pods hidden
+        await pilot.pause(0.2)
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: app.layout_name == "compact", what="compact")
+        await pilot.pause(0.3)
+        await pilot.press("1")
+        await until(pilot, lambda: pods_pane(app).table.row_count == 2, what="the pods tab filled")
+        await pilot.pause(0.3)
+        assert pods_pane(app).table.cursor_key == decode and app.selected_pod == decode
