@@ -10,11 +10,12 @@ has held for its whole ``for`` duration, and clears as soon as it stops holding.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from llmd_console.config import AlertsConfig
-from llmd_console.metrics.catalog import BY_KEY
+from llmd_console.metrics.catalog import BY_KEY, MetricDef
+from llmd_console.metrics.history import EndpointHistory
 from llmd_console.metrics.readings import Feed, Reader, Reading
 
 Severity = str  # "warning" | "critical"
@@ -112,6 +113,22 @@ RULES = (
 )
 
 
+class _OncePerRound(Reader):
+    """A reader for one evaluation: a metric several rules ask for (the error ratio's two
+    counters, for both of its rules) is computed once."""
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__(reader.interval, reader.rate_window, reader.span, reader.points)
+        self._done: dict[tuple[str, int, str], list[Reading]] = {}
+
+    def read(self, metric: MetricDef, histories: Mapping[str, EndpointHistory], who: str) -> list[Reading]:
+        """As ``Reader.read``, remembered for the rest of the evaluation."""
+        key = (metric.key, id(histories), who)
+        if key not in self._done:
+            self._done[key] = super().read(metric, histories, who)
+        return self._done[key]
+
+
 @dataclass
 class AlertEngine:
     """Keeps, per rule, since when its condition holds; ``evaluate`` after every round."""
@@ -122,6 +139,7 @@ class AlertEngine:
     def evaluate(self, feed: Feed, reader: Reader, now: float) -> list[Alert]:
         """The rules whose condition holds now: firing once held for their window, else pending."""
         alerts = []
+        reader = _OncePerRound(reader)
         for rule in RULES:
             holds, summary = rule.condition(feed, reader)
             if not holds:

@@ -200,13 +200,8 @@ class PrometheusSource:
 
     def feed(self) -> Feed:
         """What the pane draws from."""
-        return Feed(
-            {t.key: h for t, h in self.endpoints.items() if t.source == "vllm"},
-            {t.key: h for t, h in self.endpoints.items() if t.source == "epp"},
-            self.interval,
-            self.last_round,
-            f"prometheus: {one_line(self.settings.url, 60)}",
-        )
+        endpoints = ((target.key, target.source, history) for target, history in self.endpoints.items())
+        return Feed.split(endpoints, self.interval, self.last_round, f"prometheus: {one_line(self.settings.url, 60)}")
 
 
 class PrometheusError(Exception):

@@ -8,7 +8,7 @@ No data is NaN with a reason, never zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from llmd_console.metrics.catalog import BY_KEY, MetricDef
@@ -32,6 +32,16 @@ class Feed:
     def of(self, source: str) -> Mapping[str, EndpointHistory]:
         """The endpoints of ``vllm`` or ``epp``."""
         return self.vllm if source == "vllm" else self.epp
+
+    @classmethod
+    def split(
+        cls, endpoints: Iterable[tuple[str, str, EndpointHistory]], interval: float, at: float | None, source: str
+    ) -> Feed:
+        """A feed from (pod key, ``vllm`` or ``epp``, history) triples."""
+        by_source: dict[str, dict[str, EndpointHistory]] = {"vllm": {}, "epp": {}}
+        for key, kind, history in endpoints:
+            by_source[kind][key] = history
+        return cls(by_source["vllm"], by_source["epp"], interval, at, source)
 
 
 @dataclass(frozen=True)

@@ -67,26 +67,32 @@ async def run_metrics(
         prometheus = PrometheusSource(prometheus_settings(config), interval=interval, history_seconds=history, now=now)
         if settings.source == "auto" and not await prometheus.answering():
             prometheus = None  # auto: fall back to the pods' own /metrics
+    source: Scraper | PrometheusSource
     if prometheus is None:
-        scraper = Scraper(
+        scraper = source = Scraper(
             client, interval=interval, history_seconds=history, max_bytes=settings.max_page_bytes, now=now
         )
 
-        def delivered() -> None:
-            feed = scraper.feed()
-            deliver(feed, tuple(engine.evaluate(feed, reader, now())))
+        async def collect(wanted: list[Target]) -> None:
+            await scraper.round(wanted)
 
-        await scraper.run(targets, delivered)
-        return
-    backfilled = False
+    else:
+        source = prometheus
+        backfilled = False
+
+        async def collect(wanted: list[Target]) -> None:
+            nonlocal backfilled
+            if wanted and not backfilled:
+                # History from before the console started, once the pods to show are known.
+                await prometheus.backfill(wanted, namespace())
+                backfilled = True
+            await prometheus.round(wanted, namespace())
+
     while True:
         started = time.monotonic()
-        wanted = targets()
-        if wanted and not backfilled:
-            # History from before the console started, once the pods to show are known.
-            await prometheus.backfill(wanted, namespace())
-            backfilled = True
-        await prometheus.round(wanted, namespace())
-        feed = prometheus.feed()
+        await collect(targets())
+        feed = source.feed()
         deliver(feed, tuple(engine.evaluate(feed, reader, now())))
+        # The next round is armed after this one completed: a slow endpoint stretches the
+        # interval instead of stacking requests.
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -1,15 +1,15 @@
 """The scrape source: each model pod's and EPP pod's ``/metrics`` through the Kubernetes API
 server's pod proxy (what ``kubectl get --raw`` does), into per-endpoint history.
 
-The next round is armed only after the previous one has finished, so a slow endpoint delays
-the history, never piles requests up; every request is bounded in bytes and time.
+Every request is bounded in bytes and time, and a round's endpoints are scraped concurrently
+up to a limit (the runner starts the next round only after this one has finished).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from llmd_console.cluster.kube import KubeClient, KubeError
@@ -112,29 +112,14 @@ class Scraper:
         self.rounds += 1
         self.last_round = self.now()
 
-    async def run(self, targets: Callable[[], Sequence[Target]], on_round: Callable[[], None]) -> None:
-        """Scrape until cancelled; ``on_round`` is called after each round."""
-        while True:
-            started = time.monotonic()
-            await self.round(targets())
-            on_round()
-            # The next round is armed after this one completed: a slow endpoint stretches the
-            # interval instead of stacking requests.
-            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
-
     def histories(self, source: Source) -> dict[str, EndpointHistory]:
         """The endpoints of one source, by pod key."""
         return {target.key: history for target, history in self.endpoints.items() if target.source == source}
 
     def feed(self) -> Feed:
         """What the pane draws from."""
-        return Feed(
-            self.histories("vllm"),
-            self.histories("epp"),
-            self.interval,
-            self.last_round,
-            "scrape: pods' /metrics via the API proxy",
-        )
+        endpoints = ((target.key, target.source, history) for target, history in self.endpoints.items())
+        return Feed.split(endpoints, self.interval, self.last_round, "scrape: pods' /metrics via the API proxy")
 
 
 def targets_of(snapshot: Snapshot, vllm_port: int, epp_port: int) -> list[Target]:
