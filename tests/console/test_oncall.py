@@ -4,8 +4,10 @@ a selection that survives relayouts, and an outage said once."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from llmd_console.models import Hop
 from llmd_console.sim import SimCluster
@@ -128,17 +130,23 @@ async def test_one_namespace_has_no_namespace_column(world: tuple[SimCluster, Pa
         assert [p.title for p in app.snapshot.paths] == [PATTERN1_STACK]
 
 
+async def select_in_default_layout(pilot: Pilot[Any], app: ConsoleApp, role: str) -> str:
+    """Once the default layout shows a settled world, select the pod of ``role`` in the pods table."""
+    await until(pilot, lambda: app.layout_name == "default" and decode_ready(app), what="default layout")
+    table = pods_pane(app).table
+    await until(pilot, lambda: table.row_count == 2, what="rows")
+    key = next(k for k, p in app.snapshot.pods.items() if p.role == role)
+    table.focus()
+    table.move_to_key(key)
+    await until(pilot, lambda: app.selected_pod == key, what=f"the {role} pod selected")
+    return key
+
+
 async def test_resizing_picks_the_layout_again_keeping_selection_and_focus(world: tuple[SimCluster, Path]) -> None:
     _, kubeconfig = world
     app = make_app(kubeconfig)  # layout auto, as the default config and demo have it
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.layout_name == "default" and decode_ready(app), what="default layout")
-        table = pods_pane(app).table
-        await until(pilot, lambda: table.row_count == 2, what="rows")
-        epp = next(k for k, p in app.snapshot.pods.items() if p.role == "epp")
-        table.focus()
-        table.move_to_key(epp)
-        await until(pilot, lambda: app.selected_pod == epp, what="the EPP pod selected")
+        epp = await select_in_default_layout(pilot, app, "epp")
 
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: app.layout_name == "compact", what="compact after shrinking")
@@ -266,13 +274,7 @@ async def test_a_pods_tab_hidden_by_a_resize_keeps_the_selection(world: tuple[Si
     _, kubeconfig = world
     app = make_app(kubeconfig)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: app.layout_name == "default" and decode_ready(app), what="default layout")
-        table = pods_pane(app).table
-        await until(pilot, lambda: table.row_count == 2, what="rows")
-        decode = next(k for k, p in app.snapshot.pods.items() if p.role == "decode")
-        table.focus()
-        table.move_to_key(decode)
-        await until(pilot, lambda: app.selected_pod == decode, what="the decode pod selected")
+        decode = await select_in_default_layout(pilot, app, "decode")
         app.focus_pane("gateway")  # the compact layout will open on the gateway tab, pods hidden
         await pilot.pause(0.2)
         await pilot.resize_terminal(80, 24)
