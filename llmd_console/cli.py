@@ -79,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="multiply every inference latency by this (default 1; 0 answers instantly)",
     )
+    sim.add_argument(
+        "--releases",
+        choices=("runbook", "current", "legacy"),
+        default="runbook",
+        help="vLLM and EPP releases: the runbook's (vLLM 0.11, EPP v0.6.0), current ones (vLLM 0.12, "
+        "llm_d_epp_* names) or legacy ones (vLLM 0.9 gpu_* names, GIE v1.0 inference_model_* names)",
+    )
+    sim.add_argument(
+        "--epp-metrics-auth",
+        action="store_true",
+        help="the EPP's /metrics wants a bearer token (upstream's default; the runbook's chart turns it off)",
+    )
     demo = sub.add_parser("demo", help="start the simulator in-process and open the console on it")
     demo.add_argument("--speed", type=_positive_float, default=20.0, help="simulated time speed-up (default 20)")
     demo.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu")
@@ -103,6 +115,8 @@ async def _serve_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             scenario=args.scenario,
             latency_scale=max(0.0, args.latency_scale),
+            releases=args.releases,
+            epp_metrics_auth=args.epp_metrics_auth,
         )
     )
     try:

@@ -13,6 +13,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from llmd_console.sim import SimCluster
+from llmd_console.sim.inference.epp_metrics import EppMetrics
+from llmd_console.sim.inference.vllm_metrics import VllmMetrics
 from llmd_console.sim.worlds.world import EPP_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl
 
@@ -158,3 +160,40 @@ def test_http_instrumentator_counts_requests_by_route(sim: SimCluster, kubectl: 
     assert after[("/v1/completions", "POST", "2xx")] - before.get(("/v1/completions", "POST", "2xx"), 0) == 1
     assert after[("none", "GET", "4xx")] - before.get(("none", "GET", "4xx"), 0) == 1
     assert not any(handler in ("/health", "/metrics") for handler, _, _ in after)  # vLLM excludes them
+
+
+def _families(body: bytes) -> dict[str, tuple[str, frozenset[str]]]:
+    out: dict[str, tuple[str, frozenset[str]]] = {}
+    for family in text_string_to_metric_families(body.decode()):
+        labels = frozenset(label for sample in family.samples for label in sample.labels)
+        out[family.name] = (family.type, labels)
+    return out
+
+
+def test_other_releases_rename_families_and_labels_and_stay_valid() -> None:
+    """The renames of generations.py give a valid exposition with the other releases' names."""
+
+    def vllm(release: str) -> dict[str, tuple[str, frozenset[str]]]:
+        metrics = VllmMetrics(MODEL, 2048, {"block_size": "16"}, release=release)
+        metrics.prefix_queries.inc(10)
+        return _families(metrics.exposition())
+
+    def epp(release: str) -> dict[str, tuple[str, frozenset[str]]]:
+        metrics = EppMetrics("gaie-pattern1", release=release)
+        metrics.per_pod_queue.labels("gaie-pattern1", "decode-0").set(2)
+        metrics.requests.labels(MODEL, MODEL).inc()
+        return _families(metrics.exposition())
+
+    base, newer, older = vllm("0.11"), vllm("0.12"), vllm("0.9")
+    assert "vllm:time_per_output_token_seconds" in base and "vllm:time_per_output_token_seconds" not in newer
+    assert "vllm:inter_token_latency_seconds" in newer and "vllm:inter_token_latency_seconds" not in older
+    assert "vllm:kv_cache_usage_perc" not in older and older["vllm:gpu_cache_usage_perc"][0] == "gauge"
+    assert older["vllm:gpu_prefix_cache_queries"][0] == "counter"  # with its _created sample renamed too
+    assert "vllm:prefix_cache_queries" not in older
+    current, legacy = epp("llm-d-router"), epp("gie-v1.0")
+    assert current["llm_d_epp_per_endpoint_queue_size"][1] == {"name", "model_server_endpoint"}
+    assert current["llm_d_epp_request"][0] == "counter"
+    assert not any(
+        name.startswith(("inference_objective", "inference_pool", "inference_extension")) for name in current
+    )
+    assert legacy["inference_model_request"][0] == "counter" and "inference_objective_request" not in legacy

@@ -50,6 +50,12 @@ class ApiProxy:
         """Proxy one request."""
         name, port_text = _split_name(rp.name or "")
         ns = rp.namespace or ""
+        if "Authorization" in request.headers:
+            # The API server consumed the client's credentials: they do not travel on to the
+            # pod (the authentication filter deletes the header once it has authenticated).
+            headers = request.headers.copy()
+            del headers["Authorization"]
+            request = request.clone(headers=headers)
         path = "/" + rp.tail
         if request.query_string:
             path += "?" + request.query_string

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from llmd_console.sim.inference.generations import EPP_RELEASES
 from llmd_console.sim.inference.go_runtime import GoRuntimeCollector
 from llmd_console.sim.inference.process_metrics import GoProcessCollector, Workload
 
@@ -63,8 +64,12 @@ M = TypeVar("M", Histogram, Gauge)
 class EppMetrics:
     """Everything the EPP exposes on its metrics port."""
 
-    def __init__(self, pool: str, load: Workload | None = None, gomaxprocs: int = 4) -> None:
+    def __init__(
+        self, pool: str, load: Workload | None = None, gomaxprocs: int = 4, release: str = "inference-scheduler"
+    ) -> None:
         self.pool = pool
+        # Another release writes some families under other names (see generations.py).
+        self.renames = EPP_RELEASES[release]
         self.load = load or Workload()
         self.registry = r = CollectorRegistry()
         # Families that are Go vectors without label names: not written until first used.
@@ -342,7 +347,7 @@ class EppMetrics:
                 skip = help_line.group(1).decode() in self._unlabelled_vecs
             if not skip:
                 block.append(line)
-        return b"".join(out)
+        return self.renames.apply(b"".join(out))
 
 
 def _family_name(metric: Histogram | Gauge) -> str:

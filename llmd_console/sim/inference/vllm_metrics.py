@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
 
+from llmd_console.sim.inference.generations import VLLM_RELEASES
 from llmd_console.sim.inference.process_metrics import PythonProcessCollector, Workload
 
 TTFT_BUCKETS = (
@@ -94,9 +95,16 @@ class VllmMetrics:
     """One engine's metrics, ready to be scraped at ``/metrics``."""
 
     def __init__(
-        self, model_name: str, max_model_len: int, cache_info: dict[str, str], load: Workload | None = None
+        self,
+        model_name: str,
+        max_model_len: int,
+        cache_info: dict[str, str],
+        load: Workload | None = None,
+        release: str = "0.11",
     ) -> None:
         self.registry = CollectorRegistry()
+        # Other releases write some families under other names, or not at all (generations.py).
+        self.renames = VLLM_RELEASES[release]
         r = self.registry
         self.load = load or Workload()
         r.register(PythonProcessCollector(self.load, PYTHON_VERSION))
@@ -256,4 +264,4 @@ class VllmMetrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text format body."""
-        return bytes(generate_latest(self.registry))
+        return self.renames.apply(bytes(generate_latest(self.registry)))

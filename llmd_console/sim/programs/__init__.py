@@ -13,8 +13,13 @@ __all__ = ["ContainerIO", "Exit", "Program", "program_for"]
 def program_for(image: str) -> Program:
     """The program a container image runs."""
     lowered = image.lower()
-    if "inference-scheduler" in lowered or "/epp:" in lowered or lowered.endswith("/epp"):
-        return EppProgram()
+    if (
+        "inference-scheduler" in lowered
+        or "endpoint-picker" in lowered
+        or "/epp:" in lowered
+        or lowered.endswith("/epp")
+    ):
+        return EppProgram(lowered)
     if "vllm" in lowered or "llm-d-cuda" in lowered or "llm-d-inference-sim" in lowered:
         return VllmProgram(lowered)
     return GenericProgram()

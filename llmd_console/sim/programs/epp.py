@@ -11,7 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from llmd_console.sim.apiserver.reviews import SIM_TOKEN, SIM_USER
 from llmd_console.sim.inference.epp_metrics import EppMetrics
+from llmd_console.sim.inference.generations import epp_release
 from llmd_console.sim.inference.picker import PREFIX_BLOCK_CHARS, Candidate, Scheduler
 from llmd_console.sim.inference.process_metrics import Workload
 from llmd_console.sim.programs.base import ContainerIO, Exit
@@ -36,6 +38,9 @@ def zap(io: ContainerIO, level: str, logger: str, msg: str, **fields: object) ->
 
 class EppProgram:
     """The inference scheduler: reads the pool, then serves ext-proc, health and metrics."""
+
+    def __init__(self, image: str = "") -> None:
+        self.release = epp_release(image)
 
     async def run(self, io: ContainerIO) -> Exit:
         """Start, find the InferencePool, serve."""
@@ -86,7 +91,7 @@ class EppProgram:
             controllerGroup="inference.networking.k8s.io",
             controllerKind="InferencePool",
         )
-        server = EppServer(io, pool, ns)
+        server = EppServer(io, pool, ns, self.release, metrics_auth=_flag(argv, "--metrics-endpoint-auth", True))
         io.serve(server)
         zap(io, "info", "ext-proc", "gRPC server listening", port=GRPC_PORT)
         await server.refresh_forever()
@@ -115,14 +120,25 @@ class Rejected:
 class EppServer:
     """The running EPP: picks endpoints for the gateway and serves its metrics."""
 
-    def __init__(self, io: ContainerIO, pool: str, namespace: str) -> None:
+    def __init__(
+        self,
+        io: ContainerIO,
+        pool: str,
+        namespace: str,
+        release: str = "inference-scheduler",
+        *,
+        metrics_auth: bool = False,
+    ) -> None:
         self.io = io
+        # --metrics-endpoint-auth: /metrics wants a bearer token the API server authenticates
+        # (a TokenReview) and authorises for GET /metrics (a SubjectAccessReview).
+        self.metrics_auth = metrics_auth
         self.ctx: SimContext = io.ctx
         self.pool_name = pool
         self.namespace = namespace
         self.scheduler = Scheduler(io.ctx.rng)
         self.load = Workload()
-        self.metrics = EppMetrics(pool, self.load, _gomaxprocs(io))
+        self.metrics = EppMetrics(pool, self.load, _gomaxprocs(io), release)
         # The informers' first lists and watches (InferencePool, Pod) through the in-cluster client.
         self.metrics.rest_requests.labels("200", "GET", API_HOST).inc(4)
         self._ready: frozenset[str] = frozenset()
@@ -145,11 +161,25 @@ class EppServer:
         if port == METRICS_PORT:
             if path.split("?", 1)[0] != "/metrics":
                 return web.Response(status=404, text="404 page not found\n")
+            refused = self._refuse_metrics(request)
+            if refused is not None:
+                return refused
             self.refresh()
             body = self.metrics.exposition()
             self.load.bytes_out += len(body)
             return web.Response(body=body, content_type="text/plain", charset="utf-8")
         return web.Response(status=415, text='invalid gRPC request content-type ""')
+
+    def _refuse_metrics(self, request: web.Request) -> web.Response | None:
+        """controller-runtime's authentication and authorisation filter, when it is on."""
+        if not self.metrics_auth:
+            return None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != SIM_TOKEN:
+            return web.Response(status=401, text="Unauthorized\n")
+        if "/metrics" in self.ctx.denied:
+            return web.Response(status=403, text=f"Authorization denied for user {SIM_USER}\n")
+        return None
 
     # ---- the model servers --------------------------------------------------
     def pool(self) -> Obj | None:
@@ -318,6 +348,17 @@ class EppServer:
             m.cached_tokens.labels(model, model).observe(int(cached or 0))
             if out:
                 m.ntpot.labels(model, model).observe(took / out)
+
+
+def _flag(argv: list[str], name: str, default: bool) -> bool:
+    """A Go boolean flag: ``--name``, ``--name=false`` (the last one given wins)."""
+    value = default
+    for arg in argv:
+        if arg == name:
+            value = True
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1].lower() in ("1", "t", "true")
+    return value
 
 
 def _gomaxprocs(io: ContainerIO) -> int:

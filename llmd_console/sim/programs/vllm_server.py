@@ -14,6 +14,7 @@ from aiohttp import web
 
 from llmd_console.sim.inference import openai_api
 from llmd_console.sim.inference.engine import Engine, EngineStats, LatencyProfile, Sequence
+from llmd_console.sim.inference.generations import vllm_release
 from llmd_console.sim.inference.process_metrics import Workload
 from llmd_console.sim.inference.vllm_metrics import VllmMetrics, cache_config_info
 from llmd_console.sim.programs.base import ContainerIO
@@ -81,6 +82,7 @@ class VllmServer:
             max_model_len,
             cache_config_info(block_size, blocks, gpu_memory_utilization),
             self.load,
+            vllm_release(version),
         )
         self.engine = Engine(self.metrics, max_num_seqs, blocks, profile, block_size)
 

@@ -62,6 +62,8 @@ class SimOptions:
     pods: int | None = None
     scenario: str | None = None  # a fault scenario to start in
     latency_scale: float = 1.0  # multiplies every inference latency (0: instant)
+    releases: str = "runbook"  # runbook | current | legacy: the vLLM and EPP images, so their metric names
+    epp_metrics_auth: bool = False  # the EPP's /metrics wants a bearer token (its default upstream)
     frozen_at: float | None = None
     history_limit: int = 200_000
 
@@ -181,8 +183,11 @@ class SimCluster:
         if self.options.nodes is not None or self.options.pods is not None:
             build_large(self.ctx, self.node_pools, self.options.nodes or 1, self.options.pods or 0)
         else:
-            build_pattern1(self.ctx, self.node_pools, self.options.accelerator)
-            self.faults = Faults(self.ctx, self.node_pools, accelerator_for(self.options.accelerator))
+            acc = accelerator_for(
+                self.options.accelerator, self.options.releases, epp_metrics_auth=self.options.epp_metrics_auth
+            )
+            build_pattern1(self.ctx, self.node_pools, acc)
+            self.faults = Faults(self.ctx, self.node_pools, acc)
             if self.options.scenario:
                 self.faults.set(self.options.scenario)
 

@@ -143,7 +143,7 @@ class Faults:
         current = self.ctx.store.get(DEPLOYMENTS, NAMESPACE, DECODE_NAME)
         replicas = int((current or {}).get("spec", {}).get("replicas", 1))
         self._reinstall(decode_deployment(self.acc, replicas))
-        for key, obj in epp_objects():
+        for key, obj in epp_objects(self.acc):
             if key == DEPLOYMENTS:
                 self._reinstall(obj)
         self._replace_spec(ROUTES, route_manifest())
@@ -232,7 +232,7 @@ def _route_port(f: Faults) -> None:
 
 def _epp_down(f: Faults) -> None:
     # The EPP is pointed at a pool name that does not exist, so it never reports SERVING.
-    wanted = next(obj for key, obj in epp_objects() if key == DEPLOYMENTS)
+    wanted = next(obj for key, obj in epp_objects(f.acc) if key == DEPLOYMENTS)
     c = wanted["spec"]["template"]["spec"]["containers"][0]
     args = [str(a) for a in c.get("args") or []]
     args[args.index("--pool-name") + 1] = "gaie-pattern-1"

@@ -4,7 +4,7 @@ a large generated cluster for benchmarks."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -27,24 +27,42 @@ HF_SECRET = "huggingface-token"  # noqa: S105 - the Secret's name, not a credent
 SIM_HF_TOKEN = "hf_" + "S1mulatedTokenForTheDemoCluster0"
 
 
+EPP_IMAGE = "ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0"
+
+
 @dataclass(frozen=True)
 class Accelerator:
-    """How the decode pods get their accelerator."""
+    """How the decode pods get their accelerator, and the releases the world runs."""
 
     kind: str  # tpu | gpu
     pool: str
     machine: str
     resource: str
     image: str
+    epp_image: str = EPP_IMAGE
+    epp_metrics_auth: bool = False  # the EPP's --metrics-endpoint-auth
 
 
 TPU = Accelerator("tpu", "tpu-v6e-pool", "ct6e-standard-4t", "google.com/tpu", "vllm/vllm-tpu:v0.11.1")
 GPU = Accelerator("gpu", "gpu-h100-pool", "a3-highgpu-4g", "nvidia.com/gpu", "ghcr.io/llm-d/llm-d-cuda:v0.4.0")
+# Releases whose metric names differ (see sim/inference/generations.py): vLLM and EPP images.
+RELEASES = {
+    "runbook": None,
+    "current": ("v0.12.0", "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0"),
+    "legacy": ("v0.9.2", "registry.k8s.io/gateway-api-inference-extension/epp:v1.0.0"),
+}
 
 
-def accelerator_for(kind: str) -> Accelerator:
-    """The accelerator setup for ``tpu`` or ``gpu``."""
-    return TPU if kind == "tpu" else GPU
+def accelerator_for(kind: str, release: str = "runbook", *, epp_metrics_auth: bool = False) -> Accelerator:
+    """The accelerator setup for ``tpu`` or ``gpu``, running the runbook's releases (vLLM 0.11,
+    the v0.6.0 EPP), the ``current`` ones or ``legacy`` ones."""
+    acc = TPU if kind == "tpu" else GPU
+    images = RELEASES[release]
+    if images is not None:
+        vllm_tag, epp_image = images
+        repository = "vllm/vllm-tpu" if kind == "tpu" else "vllm/vllm-openai"
+        acc = replace(acc, image=f"{repository}:{vllm_tag}", epp_image=epp_image)
+    return replace(acc, epp_metrics_auth=epp_metrics_auth)
 
 
 def _crd(
@@ -244,8 +262,9 @@ def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
     }
 
 
-def epp_objects() -> list[tuple[str, Obj]]:
-    """The EPP's Deployment, Service and ServiceAccount as the inferencepool chart renders them."""
+def epp_objects(acc: Accelerator = TPU) -> list[tuple[str, Obj]]:
+    """The EPP's Deployment, Service and ServiceAccount as the inferencepool chart renders them
+    (the chart turns the metrics endpoint's authentication off unless asked)."""
     labels = {"inferencepool": EPP_NAME, "app.kubernetes.io/name": EPP_NAME, "app.kubernetes.io/version": "v0.6.0"}
     deployment: Obj = {
         "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": labels},
@@ -261,7 +280,7 @@ def epp_objects() -> list[tuple[str, Obj]]:
                     "containers": [
                         {
                             "name": "epp",
-                            "image": "ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0",
+                            "image": acc.epp_image,
                             "args": [
                                 "--pool-name",
                                 POOL_NAME,
@@ -273,7 +292,7 @@ def epp_objects() -> list[tuple[str, Obj]]:
                                 "json",
                                 "--config-file",
                                 "/config/default-plugins.yaml",
-                                "--metrics-endpoint-auth=false",
+                                f"--metrics-endpoint-auth={str(acc.epp_metrics_auth).lower()}",
                             ],
                             "env": [
                                 {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
@@ -319,9 +338,11 @@ def epp_objects() -> list[tuple[str, Obj]]:
     ]
 
 
-def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", decode_replicas: int = 1) -> None:
+def build_pattern1(
+    ctx: SimContext, pools: NodePools, accelerator: str | Accelerator = "tpu", decode_replicas: int = 1
+) -> None:
     """The runbook's Pattern 1: CPU and accelerator pools, namespace, secret, EPP, pool, gateway, route."""
-    acc = accelerator_for(accelerator)
+    acc = accelerator_for(accelerator) if isinstance(accelerator, str) else accelerator
     pools.add_pool("default-pool", "e2-standard-4", 1, min_nodes=0, max_nodes=3)
     pools.add_pool(acc.pool, acc.machine, 1, min_nodes=0, max_nodes=2, autoscaling=True)
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease", NAMESPACE):
@@ -344,7 +365,7 @@ def build_pattern1(ctx: SimContext, pools: NodePools, accelerator: str = "tpu", 
         )
     ctx.create("secrets", hf_secret(SIM_HF_TOKEN))
     ctx.create("serviceaccounts", {"metadata": {"name": "default", "namespace": NAMESPACE}})
-    for key, obj in epp_objects():
+    for key, obj in epp_objects(acc):
         ctx.create(key, obj)
     ctx.create("deployments.apps", decode_deployment(acc, decode_replicas))
     ctx.create(
