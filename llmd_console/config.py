@@ -121,6 +121,12 @@ class MetricsConfig:
     history_minutes: int = field(default=60, metadata=_doc("history kept in memory (1-1440)"))
     rate_window_seconds: float = field(default=60.0, metadata=_doc("rates and quantiles are over this window"))
     max_page_bytes: int = field(default=8_388_608, metadata=_doc("a larger /metrics page is refused"))
+    token_file: str = field(
+        default="", metadata=_doc("a bearer token for endpoints that want one (the EPP's metrics auth), in a file")
+    )
+    kubeconfig_token: bool = field(
+        default=False, metadata=_doc("else send the kubeconfig's own bearer token to such endpoints")
+    )
 
     def __post_init__(self) -> None:
         if self.source not in ("auto", "scrape", "prometheus"):

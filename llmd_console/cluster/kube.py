@@ -234,6 +234,32 @@ class KubeClient:
         raw = await self.open_lines(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", max_line=max_line, **query)
         return _decoded(raw)
 
+    async def websocket(self, path: str, protocol: str, seconds: float) -> Any:
+        """Open a WebSocket to the API server (``pods/NAME/portforward``, ``exec``) with the
+        kubeconfig's credentials and TLS settings: an aiohttp ``ClientWebSocketResponse``."""
+        method, url, headers, _, _ = await self._api.param_serialize(
+            "GET", path, header_params={}, auth_settings=["BearerToken"]
+        )
+        rest = self._api.rest_client
+        if rest.pool_manager is None:
+            rest.pool_manager = rest._create_pool_manager()
+        ws_url = "ws" + url[len("http") :] if url.startswith("http") else url
+        try:
+            return await rest.pool_manager.ws_connect(
+                ws_url, method=method, headers=headers, protocols=(protocol,), timeout=_ws_timeout(seconds)
+            )
+        except Exception as exc:
+            raise _as_kube_error(exc) from None
+
+    async def bearer_token(self) -> str | None:
+        """The kubeconfig's bearer token for this context (refreshed as for API requests, e.g.
+        by an exec plugin), if it authenticates with one."""
+        value = await self._api.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        if not value:
+            return None
+        text = str(value)
+        return text.split(" ", 1)[1] if text.lower().startswith("bearer ") else text
+
     async def delete(self, path: str, *, dry_run: bool = False) -> Obj:
         """DELETE an object (``dry_run``: the server checks and answers, and changes nothing)."""
         query = {"dryRun": "All"} if dry_run else {}
@@ -301,6 +327,12 @@ def any_file(paths: list[str]) -> bool:
     return any(Path(p).expanduser().is_file() for p in paths)
 
 
+def _ws_timeout(seconds: float) -> Any:
+    import aiohttp  # noqa: PLC0415 - loaded with the client, after the first frame
+
+    return aiohttp.ClientWSTimeout(ws_receive=None, ws_close=seconds)
+
+
 def _status_error(status: int, raw: bytes) -> KubeError:
     try:
         body = json.loads(raw)
@@ -308,7 +340,8 @@ def _status_error(status: int, raw: bytes) -> KubeError:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    return KubeError(status, str(body.get("reason") or "Error"), str(body.get("message") or raw[:200]))
+    text = one_line(raw[:200].decode("utf-8", "replace")) if raw else f"HTTP {status}"
+    return KubeError(status, str(body.get("reason") or "Error"), str(body.get("message") or text))
 
 
 def _as_kube_error(exc: Exception) -> KubeError:

@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from llmd_console.cluster.kube import KubeClient
+from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.metrics.alerts import Alert, AlertEngine
 from llmd_console.metrics.prometheus import PrometheusSettings, PrometheusSource
 from llmd_console.metrics.readings import Feed, Reader
-from llmd_console.metrics.scrape import Scraper, Target, targets_of
+from llmd_console.metrics.scrape import Scraper, Target, Token, targets_of
 from llmd_console.models import Snapshot
 
 Deliver = Callable[[Feed, tuple[Alert, ...]], None]
@@ -37,6 +37,24 @@ def prometheus_settings(config: Config) -> PrometheusSettings:
         pod_label=p.pod_label,
         namespace_label=p.namespace_label,
     )
+
+
+def endpoint_token(config: Config, client: KubeClient) -> Token | None:
+    """Where the bearer token for endpoints that want one comes from: the configured file (read
+    at each use, so a rotated token is picked up), else the kubeconfig's if allowed, else none."""
+    settings = config.metrics
+    if settings.token_file:
+
+        async def from_file() -> str | None:
+            try:
+                return _secret(settings.token_file) or None
+            except OSError as exc:
+                raise KubeError(
+                    0, "Token", f"cannot read metrics.token_file {settings.token_file}: {exc.strerror}"
+                ) from None
+
+        return from_file
+    return client.bearer_token if settings.kubeconfig_token else None
 
 
 async def run_metrics(
@@ -70,7 +88,12 @@ async def run_metrics(
     source: Scraper | PrometheusSource
     if prometheus is None:
         scraper = source = Scraper(
-            client, interval=interval, history_seconds=history, max_bytes=settings.max_page_bytes, now=now
+            client,
+            interval=interval,
+            history_seconds=history,
+            max_bytes=settings.max_page_bytes,
+            now=now,
+            token=endpoint_token(config, client),
         )
 
         async def collect(wanted: list[Target]) -> None:

@@ -88,7 +88,8 @@ async def test_every_broken_endpoint_is_a_state_in_words(server: Path) -> None:
     assert len(scraper.endpoints[targets[0]].times) == 1
     assert "not the Prometheus text format" in errors["garbage"]
     assert "an HTML page" in errors["html"]
-    assert "refused the scrape (401)" in errors["unauthorized"] and "bearer token" in errors["unauthorized"]
+    # This server refuses the port-forward the scraper tries next: both refusals are told.
+    assert "(401" in errors["unauthorized"] and "a port-forward failed too" in errors["unauthorized"]
     assert "no /metrics on port 8000 (404)" in errors["missing"]
     assert "too large" in errors["huge"] and "1,048,576 bytes" in errors["huge"]
     assert "timed out" in errors["slow"]  # its 4 s are not waited for: the timeout is 1 s
