@@ -350,10 +350,49 @@ def idle_cpu(seconds: float) -> None:
         print(f"console CPU, {label} ({seconds:.0f} s, default layout, Pattern 1): {share * 100:.1f}% of one core")
 
 
+# ---- 6. metrics live ----------------------------------------------------------------------
+def metrics_live(seconds: float, presses: int) -> None:
+    """The metrics pane live at its default 2 s interval on a settled world with no requests:
+    the console's CPU, and key -> cursor latency while scrapes come and go."""
+    sim = SimProcess("--speed", "1000")
+
+    async def body(app: Any, pilot: Any) -> tuple[float, int, list[float]]:
+        from llmd_console.ui.panes.metrics import MetricsPane
+        from llmd_console.ui.panes.pods import PodsPane
+
+        pane = app.query_one(MetricsPane)
+        await wait_until(lambda: pane.rounds >= 3, FIRST_PODS_SECONDS, "three metrics rounds", lambda: f"{pane.rounds}")
+        before_rounds = pane.rounds
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        await asyncio.sleep(seconds)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        share = used / (time.perf_counter() - start)
+        rounds = pane.rounds - before_rounds
+        table = app.query_one(PodsPane).table
+        table.focus()
+        await pilot.pause(0.2)
+        latencies = []
+        for _ in range(presses):
+            latencies.append(await key_to_cursor(app, table, "down" if table.cursor_row == 0 else "up"))
+            await asyncio.sleep(0.1)  # presses spread over several scrape rounds
+        return share, rounds, latencies
+
+    try:
+        share, rounds, latencies = asyncio.run(with_app(sim.kubeconfig, body, layout="default"))
+    finally:
+        sim.close()
+    print(f"console CPU with the metrics pane live (2 s scrapes, {rounds} rounds in {seconds:.0f} s, no requests): "
+          f"{share * 100:.1f}% of one core; key -> cursor moved during scrapes ({len(latencies)} presses): "
+          f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms")  # fmt: skip
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer samples, a smaller large world")
+    parser.add_argument("--only", default=None, help="run only the stages whose name contains this")
     args = parser.parse_args()
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     q = args.quick
@@ -366,7 +405,10 @@ def main() -> None:
         ),
         ("log flood", lambda: log_throughput(5 if q else 10)),
         ("idle console", lambda: idle_cpu(5 if q else 10)),
+        ("metrics live", lambda: metrics_live(10 if q else 30, 40 if q else 100)),
     ]
+    if args.only:
+        stages = [stage for stage in stages if args.only in stage[0]]
     failed = run_stages(stages)
     print(json.dumps({"python": sys.version.split()[0]}))
     if failed:

@@ -42,6 +42,22 @@ def _console_options(parser: argparse.ArgumentParser, *, cluster: bool = True) -
     parser.add_argument("--read-only", action="store_true", help="refuse every mutation")
 
 
+def _release_options(parser: argparse.ArgumentParser) -> None:
+    """What the simulated world runs: whose metric names, and the EPP's metrics authentication."""
+    parser.add_argument(
+        "--releases",
+        choices=("runbook", "current", "legacy"),
+        default="runbook",
+        help="vLLM and EPP releases: the runbook's (vLLM 0.11, EPP v0.6.0), current ones (vLLM 0.12, "
+        "llm_d_epp_* names) or legacy ones (vLLM 0.9 gpu_* names, GIE v1.0 inference_model_* names)",
+    )
+    parser.add_argument(
+        "--epp-metrics-auth",
+        action="store_true",
+        help="the EPP's /metrics wants a bearer token (upstream's default; the runbook's chart turns it off)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -79,22 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="multiply every inference latency by this (default 1; 0 answers instantly)",
     )
-    sim.add_argument(
-        "--releases",
-        choices=("runbook", "current", "legacy"),
-        default="runbook",
-        help="vLLM and EPP releases: the runbook's (vLLM 0.11, EPP v0.6.0), current ones (vLLM 0.12, "
-        "llm_d_epp_* names) or legacy ones (vLLM 0.9 gpu_* names, GIE v1.0 inference_model_* names)",
-    )
-    sim.add_argument(
-        "--epp-metrics-auth",
-        action="store_true",
-        help="the EPP's /metrics wants a bearer token (upstream's default; the runbook's chart turns it off)",
-    )
+    _release_options(sim)
     demo = sub.add_parser("demo", help="start the simulator in-process and open the console on it")
     demo.add_argument("--speed", type=_positive_float, default=20.0, help="simulated time speed-up (default 20)")
     demo.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu")
     demo.add_argument("--scenario", default=None, help="start in a fault scenario")
+    _release_options(demo)
     _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
     return parser

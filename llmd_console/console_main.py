@@ -94,7 +94,8 @@ class DemoCluster:
     share the interpreter lock with the first frame and every keypress, and on a
     multi-core machine the two now run side by side."""
 
-    def __init__(self, speed: float, accelerator: str, scenario: str | None) -> None:
+    def __init__(self, speed: float, accelerator: str, scenario: str | None, world: tuple[str, ...] = ()) -> None:
+        """Start ``llmd-console sim``; ``world`` holds its further options (releases, EPP auth)."""
         self.dir = tempfile.TemporaryDirectory(prefix="llmd-demo-")
         self.kubeconfig = Path(self.dir.name) / "kubeconfig"
         self.ready = threading.Event()
@@ -102,6 +103,7 @@ class DemoCluster:
         self._output: deque[str] = deque(maxlen=20)  # its last lines, for an error message
         argv = [sys.executable, "-m", "llmd_console", "sim", "--kubeconfig", str(self.kubeconfig)]
         argv += ["--speed", str(speed), "--accelerator", accelerator, *(["--scenario", scenario] if scenario else [])]
+        argv += world
         self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, as an argument list
             argv,
             stdin=subprocess.DEVNULL,
@@ -163,7 +165,8 @@ def run_demo(args: argparse.Namespace) -> int:
     config = prepare(args)
     if isinstance(config, int):
         return config
-    demo = DemoCluster(args.speed, args.accelerator, args.scenario)
+    world = ("--releases", args.releases, *(["--epp-metrics-auth"] if args.epp_metrics_auth else []))
+    demo = DemoCluster(args.speed, args.accelerator, args.scenario, world)
     try:
         from llmd_console.ui.app import ConsoleApp, Target  # noqa: PLC0415
 
