@@ -39,6 +39,17 @@ def prometheus_settings(config: Config) -> PrometheusSettings:
     )
 
 
+async def _pods_known(snapshot: Callable[[], Snapshot], limit: float = 30.0) -> None:
+    """Wait (a while) for the first list of pods: a round before it would report "no pod to
+    scrape" for pods that exist but are not known yet."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        state = snapshot().kinds.get("pods")
+        if state is not None and state.status != "loading":
+            return
+        await asyncio.sleep(0.05)
+
+
 def endpoint_token(config: Config, client: KubeClient) -> Token | None:
     """Where the bearer token for endpoints that want one comes from: the configured file (read
     at each use, so a rotated token is picked up), else the kubeconfig's if allowed, else none."""
@@ -111,6 +122,7 @@ async def run_metrics(
                 backfilled = True
             await prometheus.round(wanted, namespace())
 
+    await _pods_known(snapshot)
     while True:
         started = time.monotonic()
         await collect(targets())

@@ -16,6 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.css.scalar import Scalar
 from textual.events import Key, Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -70,6 +71,7 @@ class ConsoleApp(App[int]):
         Binding("n", "namespace", "Namespace", id="namespace", tooltip="Switch namespace ('all' for every one)"),
         *(Binding(str(i), f"focus_pane({i})", f"Pane {i}", show=False, id=f"pane{i}") for i in range(1, 10)),
         Binding("l", "show_logs", "Logs", id="logs", tooltip="Show the selected pod's log"),
+        Binding("z", "zoom", "Zoom", id="zoom", tooltip="The focused pane alone on the screen (z again: back)"),
         Binding(
             "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
         ),
@@ -104,6 +106,8 @@ class ConsoleApp(App[int]):
             now=now,
         )
         self.layout_name = ""
+        # A zoomed pane's width and height in the layout, given back when it is zoomed out.
+        self._zoomed_from: tuple[Scalar | None, Scalar | None] = (None, None)
         self.panes: dict[str, Pane] = {}
         self.selected_pod: str | None = None
         self.alerts: tuple[Alert, ...] = ()  # llm-d's alerts, pending or firing, after the last metrics round
@@ -507,6 +511,26 @@ class ConsoleApp(App[int]):
             focusable = [w for w in pane.query("*") if w.can_focus and w.display] or ([pane] if pane.can_focus else [])
             if focusable:
                 self.call_after_refresh(focusable[0].focus)
+
+    def action_zoom(self) -> None:
+        """Toggle the focused pane filling the screen (every other pane keeps updating)."""
+        screen = self.screen
+        zoomed = screen.maximized
+        if zoomed is not None:
+            screen.minimize()
+            # Back to the layout's share of the row (see below).
+            zoomed.styles.width, zoomed.styles.height = self._zoomed_from
+            return
+        focused = screen.focused
+        pane = next((w for w in (focused, *focused.ancestors) if isinstance(w, Pane)), None) if focused else None
+        if pane is None:
+            self.notify("focus a pane first (Tab or its number)", severity="information")
+            return
+        # A pane's size in the layout is an inline fr share of its row, which would also size it
+        # when maximized (to three screens wide): it takes the whole screen while zoomed.
+        self._zoomed_from = (pane.styles.width, pane.styles.height)
+        pane.styles.width = pane.styles.height = "1fr"
+        screen.maximize(pane, container=False)
 
     def action_show_logs(self) -> None:
         """Jump to the logs pane."""

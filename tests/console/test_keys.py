@@ -179,6 +179,23 @@ async def test_pod_keys_open_logs_describe_and_yaml(still_world: Path) -> None:
         assert "kind: Pod" in text and "secretKeyRef:" in text and "managedFields" not in text
 
 
+async def test_z_zooms_the_focused_pane_and_back(still_world: Path) -> None:
+    app = make_app(still_world, layout="default", now=lambda: FROZEN + 300)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: settled(app), limit=40, what="a settled world")
+        pods = app.query_one(PodsPane)
+        pods.table.focus()
+        await pilot.press("z")
+        assert app.screen.maximized is pods
+        await pilot.pause(0.1)
+        assert "Gateway path" not in screen_text(app) and pods.table.has_focus
+        await pilot.press("down")  # the zoomed pane's keys still work
+        await pilot.press("z")
+        assert app.screen.maximized is None
+        await pilot.pause(0.1)
+        assert "Gateway path" in screen_text(app) and pods.table.has_focus
+
+
 def test_fit_drops_whole_hints_from_the_least_important() -> None:
     hints = [Hint("?", "Help"), Hint("q", "Quit"), Hint("/", "Filter"), Hint("ctrl+d", "Delete")]
     assert fit(hints, 100) == hints

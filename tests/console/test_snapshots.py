@@ -112,3 +112,23 @@ def test_layout_snapshot(
 
 def test_compact_snapshot_80x24(frozen_world: Path, snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(app_for(frozen_world, "auto"), terminal_size=(80, 24), run_before=wait_settled)
+
+
+async def metrics_zoomed(pilot: Pilot[Any]) -> None:
+    """The settled world, then the metrics pane focused (its number) and zoomed to the screen."""
+    await wait_settled(pilot)
+    app = pilot.app
+    assert isinstance(app, ConsoleApp)
+    await pilot.press(str(list(app.panes).index("metrics") + 1))
+    await pilot.pause(0.1)
+    if app.layout_name != "compact":
+        await pilot.press("z")
+    await until(pilot, lambda: app.query_one(MetricsPane).is_on_screen, limit=5, what="the metrics pane")
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize(("layout", "size"), [("default", (160, 45)), ("compact", (80, 24))])
+def test_metrics_pane_snapshot(
+    frozen_world: Path, snap_compare: Callable[..., bool], layout: str, size: tuple[int, int]
+) -> None:
+    assert snap_compare(app_for(frozen_world, layout), terminal_size=size, run_before=metrics_zoomed)

@@ -28,6 +28,7 @@ class Pane(Vertical):
     kinds: ClassVar[tuple[str, ...]] = ()  # which kinds of objects this pane draws
     BINDINGS: ClassVar[list[BindingType]] = []
     MUTATIONS: ClassVar[frozenset[str]] = frozenset()  # actions that change the cluster
+    ALLOW_MAXIMIZE = True  # z zooms the pane holding the focus, not the widget inside it
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")

@@ -105,6 +105,11 @@ class MetricsPane(Pane):
         super().became_visible()
         self.draw()
 
+    def on_resize(self) -> None:
+        """Lines are drawn to the pane's width: draw again at the new one (zoom, a resized terminal)."""
+        if self.feed is not None and self.is_on_screen:
+            self.draw()
+
     # ---- keys -------------------------------------------------------------------------------
     def action_span(self) -> None:
         """The next span of history."""
@@ -133,8 +138,10 @@ class MetricsPane(Pane):
         header.append("pod " + one_line(self.selected or "", 80).partition("/")[2] if self.per_pod else "pool", "bold")
         header.append(" (s)", style="dim")
         self.header.update(header)
-        # The body's own width: inside the pane's padding and beside the scrollbar, once it shows.
-        available = self.body.size.width or self.size.width - 4
+        # The scroll area's width less its scrollbar, whether it shows yet or not: lines drawn
+        # before the scrollbar appears must not lose their values to it.
+        scroll = self.query_one(VerticalScroll)
+        available = (scroll.size.width or self.size.width - 2) - scroll.styles.scrollbar_size_vertical
         width = max(10, available - TITLE_WIDTH - VALUE_WIDTH - 3)
         reader = Reader(feed.interval, rate_window=self.rate_window, span=self.span, points=width)
         out = Text(no_wrap=True, overflow="ellipsis")
