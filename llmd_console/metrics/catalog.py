@@ -55,8 +55,9 @@ class MetricDef:
 
 
 def _epp(suffix: str, *older: str) -> tuple[str, ...]:
-    """The current ``llm_d_epp_`` name, the scheduler-era name, then older ones."""
-    return (f"llm_d_epp_{suffix}", f"llm_d_inference_scheduler_{suffix}", *older)
+    """The current ``llm_d_epp_`` name, the router's documented ``llm_d_router_epp_`` one, the
+    scheduler-era name, then older ones."""
+    return (f"llm_d_epp_{suffix}", f"llm_d_router_epp_{suffix}", f"llm_d_inference_scheduler_{suffix}", *older)
 
 
 VLLM: tuple[MetricDef, ...] = (
