@@ -4,8 +4,7 @@ running-request gauge drops, read through the API server's pod proxy as the metr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,15 +16,6 @@ from llmd_console.inference.request import Api, PromptRequest
 from llmd_console.sim.worlds.world import MODEL, NAMESPACE
 
 DECODE = "llm-d.ai/inferenceServing=true"
-
-
-@pytest.fixture()
-async def kube(kubeconfig: Path) -> AsyncIterator[KubeClient]:
-    client = await KubeClient.connect(str(kubeconfig), None, NAMESPACE, 10.0)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def engine_counts(kube: KubeClient) -> dict[str, float]:

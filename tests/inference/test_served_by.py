@@ -3,11 +3,6 @@ server, and as kubectl prints it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.inference.client import send
 from llmd_console.inference.endpoint import Endpoint
@@ -17,15 +12,6 @@ from llmd_console.sim.worlds.world import EPP_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl
 
 DECODE = "llm-d.ai/inferenceServing=true"
-
-
-@pytest.fixture()
-async def kube(kubeconfig: Path) -> AsyncIterator[KubeClient]:
-    client = await KubeClient.connect(str(kubeconfig), None, NAMESPACE, 10.0)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def test_each_request_is_matched_to_the_pod_the_epp_picked(
