@@ -112,7 +112,7 @@ class _Exchange:
         loop = asyncio.get_running_loop()
         deadline_at = loop.time() + self.deadline
         try:
-            async with asyncio.timeout(min(deadline_at, loop.time() + self.stall)) as timer:
+            async with asyncio.timeout_at(min(deadline_at, loop.time() + self.stall)) as timer:
                 try:
                     async with client.stream("POST", url, json=request_body(o.request), headers=headers) as response:
                         self.responded = True
