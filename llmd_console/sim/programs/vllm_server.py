@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -233,7 +234,9 @@ class VllmServer:
         finally:
             seq.finish(job.finish_reason if finished else "abort")
         if finished:
-            await response.write_eof()
+            with contextlib.suppress(ConnectionResetError):
+                # A client that leaves right after [DONE] (it has the whole answer) is no error.
+                await response.write_eof()
         return response
 
     async def _stream(
