@@ -9,9 +9,10 @@ a request sent through a pod proxy was served by that pod (``Endpoint.served_by`
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 
 from llmd_console.cluster.kube import KubeClient, KubeError
+from llmd_console.inference.request import Outcome
 
 DECISION = "Scheduling decision"
 MAX_LOG_LINE = 64 * 1024  # a decision line is a few hundred bytes; longer lines are not decisions
@@ -64,3 +65,15 @@ async def epp_decisions(
             continue
         out.update(decisions(lines, request_ids))
     return out
+
+
+def attach(outcomes: Iterable[Outcome], picked: Mapping[str, str]) -> int:
+    """Fill ``served_by`` of the outcomes the EPP's decisions name (those that know it already
+    keep theirs); returns how many were filled."""
+    filled = 0
+    for outcome in outcomes:
+        pod = picked.get(outcome.request_id)
+        if outcome.served_by is None and pod is not None:
+            outcome.served_by = pod
+            filled += 1
+    return filled

@@ -9,12 +9,14 @@ import json
 import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from kubernetes import client as k8s
 
 from llmd_console.inference.client import send
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.inference.request import Outcome, PromptRequest
+from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import DECODE_NAME, EPP_NAME, MODEL, NAMESPACE, ROUTE_NAME
 from tests.conftest import Kubectl
 
@@ -132,3 +134,14 @@ async def test_a_tiny_deadline_times_out(healthy: Endpoint) -> None:
     outcome = await outcome_of(healthy, request, deadline=0.05)
     assert outcome.failure is not None and outcome.failure.kind == "timeout" and not outcome.stalled
     assert "0.05 s" in outcome.failure.title
+
+
+@pytest.mark.parametrize(("scenario", "kind"), [("epp-down", "epp_down"), ("httproute-port", "no_route")])
+async def test_the_simulators_fault_scenarios(healthy: Endpoint, sim: SimCluster, scenario: str, kind: str) -> None:
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as api:
+        assert (await api.put("/llmd-sim/v1/scenario", json={"name": scenario})).status_code == 200
+        try:
+            outcome = await until(healthy, kind)
+        finally:
+            assert (await api.delete("/llmd-sim/v1/scenario")).status_code == 200
+    assert outcome.failure is not None and outcome.failure.fix

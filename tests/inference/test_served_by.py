@@ -7,7 +7,7 @@ from llmd_console.cluster.kube import KubeClient
 from llmd_console.inference.client import send
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.inference.request import PromptRequest
-from llmd_console.inference.served_by import decisions, epp_decisions
+from llmd_console.inference.served_by import attach, decisions, epp_decisions
 from llmd_console.sim.worlds.world import EPP_NAME, MODEL, NAMESPACE
 from tests.conftest import Kubectl
 
@@ -18,14 +18,17 @@ async def test_each_request_is_matched_to_the_pod_the_epp_picked(
     gateway: Endpoint, kube: KubeClient, kubectl: Kubectl
 ) -> None:
     ids = [f"pc-served-{n}" for n in range(4)]
+    outcomes = []
     async with gateway.client() as client:
         for request_id in ids:
             outcome = await send(client, gateway, PromptRequest("Hello", MODEL, max_tokens=2, request_id=request_id))
             assert outcome.ok, outcome.failure
+            outcomes.append(outcome)
     decode_pods = set(kubectl.run("get", "pods", "-l", DECODE, "-o", "jsonpath={.items[*].metadata.name}").split())
     picked = await epp_decisions(kube, NAMESPACE, EPP_NAME, set(ids))
     assert set(picked) == set(ids)
     assert set(picked.values()) <= decode_pods
+    assert attach(outcomes, picked) == 4 and [o.served_by for o in outcomes] == [picked[i] for i in ids]
     # The same from the lines kubectl prints, with the kubelet's timestamps in front.
     printed = kubectl.run("logs", f"deploy/{EPP_NAME}", "--timestamps", "--tail=500").splitlines()
     assert decisions(printed, set(ids)) == picked
