@@ -165,21 +165,24 @@ class _Exchange:
         if not self.done and self.outcome.failure is None:
             raise ProtocolError("the stream ended without its final 'data: [DONE]'")
 
-    def _event(self, data: str, now: float) -> None:
+    def _event(self, data: bytes, now: float) -> None:
         if self.done or self.outcome.failure is not None:
             return
-        if data == "[DONE]":
+        if data == b"[DONE]":
             self.done = True
             return
         event = json.loads(data)
         if not isinstance(event, dict):
-            raise ProtocolError(f"a stream event is not a JSON object: {failures.quoted(data)}")
+            raise ProtocolError(
+                f"a stream event is not a JSON object: {failures.quoted(data.decode('utf-8', 'replace'))}"
+            )
         if "error" in event:  # vLLM reports an error met mid-stream as an event
-            message = failures.error_message(data) or data
+            error = event["error"]
+            message = error.get("message") if isinstance(error, dict) else error
             self.outcome.failure = Failure(
                 "http",
                 "The model server failed mid-answer",
-                f"It sent an error event: {failures.quoted(message)!r}",
+                f"It sent an error event: {failures.quoted(str(message))!r}",
                 "Check the model server's log for this request id.",
             )
             return
@@ -189,7 +192,9 @@ class _Exchange:
 
     def _choice(self, data: dict[str, Any], chat_key: str) -> str | None:
         """The usage, the finish reason and the text of a chunk or answer (None: no choices)."""
-        self._usage(data.get("usage"))
+        usage = data.get("usage")
+        if usage is not None:
+            self._usage(usage)
         choices = data.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             return None
