@@ -28,7 +28,7 @@ MAX_TEXT = 1024 * 1024  # characters of generated text kept (the rest is counted
 MAX_BODY = 16 * 1024 * 1024  # bytes of one response (a whole answer, or a whole stream)
 MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer read to explain it
 MODELS_SECONDS = 5.0  # the /v1/models call that names the served models after a 404
-STALL_SLACK = 0.1  # see _stream
+STALL_SLACK = 0.1  # see _push_back
 CUT_NOTE = " \u2026 [text cut at 1 MiB]"
 
 PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
@@ -145,14 +145,9 @@ class _Exchange:
     ) -> None:
         reader = EventReader()
         size = 0
-        armed = loop.time()  # when the stall timer was last pushed back
         async for chunk in response.aiter_bytes():
             now = time.perf_counter()
-            if loop.time() - armed > self.stall * STALL_SLACK:
-                # Pushed back only now and then (a timer per chunk costs more than the chunk): the
-                # stall is detected between stall_seconds and (1 + STALL_SLACK) times that.
-                armed = loop.time()
-                timer.reschedule(min(deadline_at, armed + self.stall * (1 + STALL_SLACK)))
+            _push_back(timer, loop, deadline_at, self.stall)
             size += len(chunk)
             if size > MAX_BODY:
                 raise ProtocolError(f"the stream is longer than {MAX_BODY:,} bytes")
@@ -267,6 +262,15 @@ class _Exchange:
             o.completion_tokens = self.chunks
 
 
+def _push_back(timer: asyncio.Timeout, loop: asyncio.AbstractEventLoop, deadline_at: float, stall: float) -> None:
+    """A byte came: the stall timer must not fire before ``stall`` seconds from now. It is moved
+    only when it would (moving it at every chunk costs more than the chunk), and then a little
+    further, so a stall is detected between ``stall`` and (1 + STALL_SLACK) times that."""
+    now, when = loop.time(), timer.when()
+    if when is not None and when < deadline_at and now + stall > when:
+        timer.reschedule(min(deadline_at, now + stall * (1 + STALL_SLACK)))
+
+
 async def _read(
     response: httpx.Response,
     limit: int,
@@ -278,7 +282,7 @@ async def _read(
     """The body, at most ``limit`` bytes (a longer one is a protocol error)."""
     body = bytearray()
     async for chunk in response.aiter_bytes():
-        timer.reschedule(min(deadline_at, loop.time() + stall))
+        _push_back(timer, loop, deadline_at, stall)
         body += chunk
         if len(body) > limit:
             if limit == MAX_ERROR_BODY:

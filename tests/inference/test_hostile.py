@@ -42,7 +42,12 @@ async def hostile(request: web.Request) -> web.StreamResponse:
         "no-usage": chunk("a") + b": a comment\nevent: x\n" + chunk("b") + b"data: [DONE]\n\n",
         "crlf": chunk("a").replace(b"\n", b"\r\n") + b"data: [DONE]\r\n\r\n",
     }
-    if mode == "huge":
+    if mode == "trickle":
+        for _ in range(12):
+            await response.write(chunk("t"))
+            await asyncio.sleep(0.1)
+        await response.write(b"data: [DONE]\n\n")
+    elif mode == "huge":
         piece = chunk("y" * 60_000)
         for _ in range(20):
             await response.write(piece)
@@ -68,16 +73,22 @@ async def server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def ask(url: str, request: PromptRequest = REQUEST) -> Outcome:
+async def ask(url: str, request: PromptRequest = REQUEST, stall: float = 0.3) -> Outcome:
     endpoint = Endpoint(url, "test")
     async with endpoint.client() as client:
-        return await send(client, endpoint, request, stall_seconds=0.3, deadline_seconds=20)
+        return await send(client, endpoint, request, stall_seconds=stall, deadline_seconds=20)
 
 
 async def test_a_stalled_stream_ends_as_stalled(server: str) -> None:
     outcome = await ask(f"{server}/stall")
     assert outcome.stalled and outcome.failure is not None and outcome.failure.kind == "stalled"
     assert outcome.text == "first" and outcome.status == 200
+
+
+async def test_a_slow_stream_that_keeps_sending_is_not_stalled(server: str) -> None:
+    # 1.2 s in all, a byte every 0.1 s: longer than the stall bound, never that long without a byte.
+    outcome = await ask(f"{server}/trickle", stall=1.0)
+    assert outcome.ok and outcome.text == "t" * 12 and not outcome.stalled
 
 
 async def test_a_server_that_never_answers_is_stalled_not_a_hang(server: str) -> None:
