@@ -119,3 +119,30 @@ async def test_a_gateway_without_an_address_is_named_when_the_gateway_is_require
     # With auto, the proxy is used instead, saying why.
     endpoint = await resolve(kube, with_gateway(name))
     assert "has no address yet" in endpoint.how and "API server proxy" in endpoint.how
+
+
+async def test_a_gateway_with_its_own_service_is_reached_through_the_service_proxy(
+    sim: SimCluster, gateway: Endpoint, kube: KubeClient
+) -> None:
+    # As an implementation that deploys its proxy (Istio, kgateway) labels the proxy's Service.
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "pc-gateway-istio",
+            "namespace": NAMESPACE,
+            "labels": {"gateway.networking.k8s.io/gateway-name": "pc-istio-gateway"},
+        },
+        "spec": {
+            "selector": {"llm-d.ai/inferenceServing": "true"},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8000}],
+        },
+    }
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as http:
+        created = await http.post(f"/api/v1/namespaces/{NAMESPACE}/services", json=service)
+        assert created.status_code == 201, created.text
+    endpoint = await resolve(kube, with_gateway("pc-istio-gateway", via="proxy"))
+    assert endpoint.base_url.endswith("/services/pc-gateway-istio:80/proxy") and "Service" in endpoint.how
+    async with endpoint.client() as client:
+        outcome = await send(client, endpoint, PromptRequest("What is Kubernetes?", MODEL, max_tokens=4))
+    assert outcome.ok, outcome.failure
