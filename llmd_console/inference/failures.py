@@ -92,7 +92,8 @@ def for_status(status: int, body: str, hints: FixHints, models: Sequence[str] = 
             f"(scaled to 0? kubectl scale deploy {hints.epp} -n {ns} --replicas=1; not Ready? check --pool-name "
             f"matches {hints.inference_pool}).",
         )
-    if "no healthy upstream" in lowered or "upstream connect error" in lowered:
+    # Envoy's words, and the EPP's own when it finds no candidate pod and answers itself.
+    if any(words in lowered for words in ("no healthy upstream", "upstream connect error", "failed to find candidate")):
         return Failure(
             "no_upstream",
             "No ready model server behind the gateway",
