@@ -134,7 +134,7 @@ class _Exchange:
         except httpx.HTTPError as exc:
             o.failure = failures.for_exception(exc, url, responded=self.responded)
             o.stalled = o.failure.kind == "stalled"
-        except (ProtocolError, ValueError, httpx.InvalidURL) as exc:
+        except (ProtocolError, ValueError, RecursionError, httpx.InvalidURL) as exc:  # RecursionError: deep JSON
             o.failure = failures.protocol_failure(failures.quoted(str(exc)))
         except OSError as exc:  # a socket error httpx did not wrap
             o.failure = failures.for_exception(exc, url, responded=self.responded)
@@ -311,7 +311,7 @@ async def list_models(client: httpx.AsyncClient, endpoint: Endpoint, *, hints: F
         raise ModelsError(failures.for_exception(exc, url, responded=False)) from None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         raise ModelsError(failures.protocol_failure("/v1/models did not answer JSON")) from None
     items = data.get("data") if isinstance(data, dict) else None
     if not isinstance(items, list):

@@ -54,7 +54,7 @@ def error_message(body: str) -> str | None:
     """The ``message`` of an OpenAI-shaped error body, or of a Kubernetes Status."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     if not isinstance(data, dict):
         return None

@@ -32,7 +32,7 @@ def decision(line: str) -> tuple[str, str] | None:
         return None
     try:
         record = json.loads(line[start:])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     if not isinstance(record, dict) or record.get("msg") != DECISION:
         return None
