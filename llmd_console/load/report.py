@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from llmd_console.load.exits import EXIT_ERROR_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_SLO
 from llmd_console.load.histogram import LatencyHistogram
 from llmd_console.load.profiles import Sweep, describe
 from llmd_console.load.runner import RunResult
@@ -43,15 +44,6 @@ from llmd_console.sanitize import one_line
 
 RUN_SCHEMA = "llmd-console/load-run/v1"
 REQUEST_SCHEMA = "llmd-console/load-request/v1"
-
-# Exit codes of `llmd-console load` (documented in its --help).
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_BAD_INPUT = 2
-EXIT_ERROR_BUDGET = 3
-EXIT_SLO = 4
-EXIT_UNREACHABLE = 5
-EXIT_INTERRUPTED = 130
 
 
 def _ms(seconds: float | None) -> float | None:

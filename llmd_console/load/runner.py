@@ -20,29 +20,14 @@ import httpx
 
 from llmd_console.inference.client import send
 from llmd_console.inference.endpoint import Endpoint
-from llmd_console.inference.request import Api, Failure, Outcome, PromptRequest
+from llmd_console.inference.failures import FixHints
+from llmd_console.inference.request import Failure, Outcome, PromptRequest
 from llmd_console.load.profiles import Concurrent, Profile, Rate, Sweep
 from llmd_console.load.prompts import PromptSet
-from llmd_console.load.stats import LiveStats, LoadSnapshot, RequestRecord, Slo
+from llmd_console.load.settings import RunSettings
+from llmd_console.load.stats import LiveStats, LoadSnapshot, RequestRecord
 
 STOPPED_BY = ("completed", "error_budget", "interrupted")
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """What every request of a run shares, and the run's limits."""
-
-    model: str
-    slo: Slo
-    api: Api = "chat"
-    max_tokens: int = 128
-    temperature: float = 0.0
-    request_id_prefix: str = "llmd-load"
-    deadline_seconds: float = 120.0
-    stall_seconds: float = 30.0
-    error_budget: float = 0.05  # a fraction of the ended requests
-    error_budget_min_requests: int = 20
-    max_records: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -116,10 +101,17 @@ class LoadRunner:
     ``step_stats`` is the current sweep step's (the same object outside a sweep)."""
 
     def __init__(
-        self, client: httpx.AsyncClient, endpoint: Endpoint, prompts: PromptSet, settings: RunSettings
+        self,
+        client: httpx.AsyncClient,
+        endpoint: Endpoint,
+        prompts: PromptSet,
+        settings: RunSettings,
+        hints: FixHints | None = None,
     ) -> None:
-        """A runner sending through ``client`` (from ``endpoint.client()``) to ``endpoint``."""
+        """A runner sending through ``client`` (from ``endpoint.client()``) to ``endpoint``; ``hints``
+        name the deployment's objects in the failures' fixes."""
         self.client = client
+        self.hints = hints
         self.endpoint = endpoint
         self.prompts = prompts
         self.settings = settings
@@ -127,6 +119,7 @@ class LoadRunner:
         self._quiet = quiet
         self.stats = LiveStats(settings.slo, quiet_seconds=quiet)
         self.step_stats = self.stats
+        self.step_rate: float | None = None  # the current sweep step's rate
         self.records: deque[RequestRecord] = deque(maxlen=settings.max_records)
         self.dropped = 0
         self.failures: dict[str, Failure] = {}
@@ -190,6 +183,7 @@ class LoadRunner:
         best: float | None = None
         for rate in profile.rates():
             self.step_stats = LiveStats(self.settings.slo, quiet_seconds=self._quiet)
+            self.step_rate = rate
             phase = _Phase((self.stats, self.step_stats), self.step_stats)
             step = profile.step_profile(rate)
             await self._drive(phase, step.arrivals(), step.max_in_flight)
@@ -281,6 +275,7 @@ class LoadRunner:
                 on_token=on_token,
                 stall_seconds=s.stall_seconds,
                 deadline_seconds=s.deadline_seconds,
+                hints=self.hints,
             )
         except asyncio.CancelledError:
             self._ended(phase, _cancelled(index, request_id, sent_at, streamed), [])

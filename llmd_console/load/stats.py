@@ -15,17 +15,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from llmd_console.load.histogram import LatencyHistogram
+from llmd_console.load.settings import Slo
 
 SERIES_SECONDS = 3600
 RATE_WINDOW = 5  # seconds: the "now" rates are over the last full seconds
-
-
-@dataclass(frozen=True)
-class Slo:
-    """Service level objectives, in seconds, at p99."""
-
-    ttft: float
-    itl: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,175 @@
+"""Runs ``llmd-console load``: finds the endpoint, runs the profile with progress lines on
+stderr, reads the EPP's decisions for the per-pod split, and writes the summary and the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from llmd_console.config import Config
+from llmd_console.inference.client import ModelsError, list_models
+from llmd_console.inference.endpoint import Endpoint
+from llmd_console.inference.failures import FixHints
+from llmd_console.load.cli import PROG, BadInput, config_of, fail, profile_of, prompts_of, settings_of
+from llmd_console.load.epp_log import read_decisions
+from llmd_console.load.exits import EXIT_INTERRUPTED, EXIT_UNREACHABLE
+from llmd_console.load.profiles import Profile
+from llmd_console.load.prompts import PromptSet
+from llmd_console.load.report import run_json, summary, write_json, write_jsonl
+from llmd_console.load.runner import LoadRunner, RunResult
+from llmd_console.load.settings import RunSettings
+from llmd_console.load.stats import LoadSnapshot
+from llmd_console.sanitize import one_line
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def progress_line(s: LoadSnapshot, step_rate: float | None = None) -> str:
+    """One progress line: counts, latencies and rates so far."""
+    errors = ", ".join(f"{kind} {n}" for kind, n in sorted(s.errors.items()))
+    head = f"rate {step_rate:g}/s " if step_rate is not None else ""
+    return (
+        f"{head}{s.elapsed:6.1f}s  done {s.completed} (ok {s.ok}, failed {s.failed}{': ' + errors if errors else ''})"
+        f"  in flight {s.in_flight} (stalled {s.stalled})"
+        f"  TTFT p50 {_ms(s.ttft_p50)} p99 {_ms(s.ttft_p99)} ms  ITL p50 {_ms(s.itl_p50)} p99 {_ms(s.itl_p99)} ms"
+        f"  {s.tokens_per_second:.0f} tok/s  goodput {s.goodput:.1f}/s"
+    )
+
+
+async def _report_progress(runner: LoadRunner, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        _say(progress_line(runner.step_stats.snapshot(points=0), runner.step_rate))
+
+
+def _endpoint(args: argparse.Namespace) -> Endpoint:
+    url = str(args.url or "")
+    if not url:
+        raise BadInput("give the API's address with --url (e.g. --url http://34.1.2.3)")
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"--url must start with http:// or https://, got {url!r}")
+    return Endpoint(url.rstrip("/"), f"--url {url}")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for flag, path in (("--json", args.json), ("--jsonl", args.jsonl)):
+        if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
+            raise BadInput(f"{flag}: the directory {Path(path).parent} does not exist")
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """``llmd-console load``: bad input exits 2 before anything is sent."""
+    try:
+        config = config_of(args)
+        profile = profile_of(args)
+        prompts = prompts_of(args)
+        settings = settings_of(args, config, args.model or "")
+        endpoint = _endpoint(args)
+        _check_outputs(args)
+    except BadInput as exc:
+        return fail(str(exc))
+    try:
+        return asyncio.run(_main(args, config, profile, prompts, settings, endpoint))
+    except KeyboardInterrupt:
+        _say(f"{PROG}: interrupted again; stopped without a summary")
+        return EXIT_INTERRUPTED
+
+
+async def _main(
+    args: argparse.Namespace,
+    config: Config,
+    profile: Profile,
+    prompts: PromptSet,
+    settings: RunSettings,
+    endpoint: Endpoint,
+) -> int:
+    namespace = getattr(args, "namespace", None) or config.cluster.namespace
+    hints = FixHints.from_config(config, namespace)
+    async with endpoint.client() as http:
+        if not settings.model:
+            try:
+                models = await list_models(http, endpoint, hints=hints)
+            except ModelsError as exc:
+                f = exc.failure
+                _say(one_line(f"{PROG}: cannot list the models at {endpoint.how}: {f.title}. {f.cause}. Fix: {f.fix}"))
+                return EXIT_UNREACHABLE
+            if not models:
+                _say(f"{PROG}: {endpoint.how} serves no model; give one with --model")
+                return EXIT_UNREACHABLE
+            settings = dataclasses.replace(settings, model=models[0])
+        runner = LoadRunner(http, endpoint, prompts, settings, hints)
+        result = await _run(runner, profile, args)
+    decisions, note = await _decisions(args, config, namespace, result)
+    data = run_json(result, (endpoint.base_url, endpoint.how), decisions)
+    data["pods"]["note"] = note
+    _write(args, data, result, decisions)
+    for line in summary(data):
+        _say(line)
+    return int(data["exit_code"])
+
+
+async def _run(runner: LoadRunner, profile: Profile, args: argparse.Namespace) -> RunResult:
+    loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:
+        _say(f"{PROG}: stopping (Ctrl-C again to quit without a summary)")
+        runner.stop()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    loop.add_signal_handler(signal.SIGTERM, runner.stop)
+    progress = None if args.quiet else asyncio.ensure_future(_report_progress(runner, args.progress))
+    try:
+        return await runner.run(profile)
+    finally:
+        if progress is not None:
+            progress.cancel()
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _decisions(
+    args: argparse.Namespace, config: Config, namespace: str, result: RunResult
+) -> tuple[dict[str, str], str]:
+    if args.no_pods:
+        return {}, "not read (--no-pods)"
+    if all(r.served_by for r in result.records):
+        return {}, "every request named its pod"
+    from llmd_console.cluster.kube import KubeClient, KubeError  # noqa: PLC0415 - heavy; only now
+
+    kubeconfig = str(args.kubeconfig) if getattr(args, "kubeconfig", None) else None
+    try:
+        kube = await KubeClient.connect(
+            kubeconfig, getattr(args, "context", None) or config.cluster.context, namespace, 10.0
+        )
+    except KubeError as exc:
+        return {}, f"the EPP's log was not read: {exc.message}"
+    except Exception as exc:  # the kubeconfig loader's own errors (a bad file, an auth plugin)
+        return {}, f"the EPP's log was not read: cannot use the kubeconfig: {exc}"
+    try:
+        return await read_decisions(
+            kube, namespace, config.resources.epp, result.settings.request_id_prefix, len(result.records)
+        )
+    finally:
+        await kube.close()
+
+
+def _write(args: argparse.Namespace, data: dict[str, Any], result: RunResult, decisions: dict[str, str]) -> None:
+    if args.json is not None:
+        write_json(args.json, data)
+    if args.jsonl is not None:
+        if str(args.jsonl) == "-":
+            write_jsonl(sys.stdout, result.records, decisions)
+        else:
+            with Path(args.jsonl).open("w") as out:
+                write_jsonl(out, result.records, decisions)
