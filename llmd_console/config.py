@@ -188,9 +188,7 @@ class LoadConfig:
     error_budget: float = field(
         default=0.05, metadata=_doc("stop the run when more than this fraction of requests failed (0-1)")
     )
-    error_budget_min_requests: int = field(
-        default=20, metadata=_doc("... once at least this many requests have ended")
-    )
+    error_budget_min_requests: int = field(default=20, metadata=_doc("... once at least this many requests have ended"))
     request_id_prefix: str = field(default="llmd-load", metadata=_doc("every request's x-request-id is PREFIX-N"))
     max_records: int = field(
         default=100_000, metadata=_doc("per-request records kept for the report (older ones are dropped)")
@@ -207,8 +205,10 @@ class LoadConfig:
             raise ValueError("error_budget must be a fraction between 0 and 1")
         if self.error_budget_min_requests < 1:
             raise ValueError("error_budget_min_requests must be at least 1")
-        if not self.request_id_prefix or not self.request_id_prefix.isascii() or not all(
-            c.isalnum() or c in "-_." for c in self.request_id_prefix
+        if (
+            not self.request_id_prefix
+            or not self.request_id_prefix.isascii()
+            or not all(c.isalnum() or c in "-_." for c in self.request_id_prefix)
         ):
             raise ValueError("request_id_prefix must be letters, digits, '-', '_' or '.'")
         if not 100 <= self.max_records <= 10_000_000:

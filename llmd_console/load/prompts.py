@@ -205,6 +205,6 @@ class PromptSet:
         prompt = self.prompts[n % len(self.prompts)]
         text = prompt.text
         if self.prefixes:
-            # A different stride than the prompts', so each prefix meets every prompt.
-            text = self.prefixes[(n // len(self.prompts) + n) % len(self.prefixes)] + text
+            # The prefix changes after each round of the prompts: each prefix meets every prompt.
+            text = self.prefixes[(n // len(self.prompts)) % len(self.prefixes)] + text
         return text, prompt.max_tokens or default_max_tokens
