@@ -216,6 +216,47 @@ class LoadConfig:
 
 
 @dataclass(frozen=True)
+class PromptConfig:
+    """The prompt pane and the load generator: where requests go and how they are bounded."""
+
+    url: str = field(
+        default="", metadata=_doc("an OpenAI API base URL (the API is under /v1); empty: the Gateway's address")
+    )
+    via: str = field(default="auto", metadata=_doc("auto | gateway | proxy | url: which path requests take"))
+    probe_seconds: float = field(
+        default=1.5, metadata=_doc("how long the gateway may take to answer before the API server proxy is used")
+    )
+    ca_file: str = field(default="", metadata=_doc("a CA bundle for an https url"))
+    insecure: bool = field(default=False, metadata=_doc("do not check an https url's certificate"))
+    api: str = field(default="chat", metadata=_doc("chat | completions"))
+    max_tokens: int = field(default=128, metadata=_doc("max tokens of an answer"))
+    temperature: float = field(default=0.0, metadata=_doc("sampling temperature (0-2)"))
+    stream: bool = field(default=True, metadata=_doc("stream the answer token by token"))
+    stall_seconds: float = field(default=30.0, metadata=_doc("a stream without a byte this long is stalled"))
+    deadline_seconds: float = field(default=300.0, metadata=_doc("the longest a request may take"))
+    history_entries: int = field(default=500, metadata=_doc("prompts kept in the history (0 keeps none)"))
+
+    def __post_init__(self) -> None:
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        if self.via not in ("auto", "gateway", "proxy", "url"):
+            raise ValueError(f"via must be auto, gateway, proxy or url, not {self.via!r}")
+        if self.via == "url" and not self.url:
+            raise ValueError("via: url needs a url")
+        if self.api not in ("chat", "completions"):
+            raise ValueError(f"api must be chat or completions, not {self.api!r}")
+        if not 1 <= self.max_tokens <= 1_000_000:
+            raise ValueError("max_tokens must be between 1 and 1000000")
+        if not 0 <= self.temperature <= 2:  # also refuses NaN
+            raise ValueError("temperature must be between 0 and 2")
+        for name in ("probe_seconds", "stall_seconds", "deadline_seconds"):
+            if not 0 < getattr(self, name) <= 3600:  # also refuses NaN and infinity
+                raise ValueError(f"{name} must be a number of seconds between 0 and 3600")
+        if not 0 <= self.history_entries <= 100_000:
+            raise ValueError("history_entries must be between 0 and 100000")
+
+
+@dataclass(frozen=True)
 class UiConfig:
     """Look and behaviour."""
 
@@ -249,6 +290,7 @@ class Config:
     prometheus: PrometheusConfig = field(default_factory=PrometheusConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     load: LoadConfig = field(default_factory=LoadConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(
         default_factory=dict, metadata=_doc("action id -> key(s), comma separated, e.g. {quit: 'q,ctrl+c'}")

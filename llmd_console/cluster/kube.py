@@ -68,6 +68,17 @@ KINDS = {
 }
 
 
+@dataclass(frozen=True)
+class HttpAccess:
+    """What a plain HTTP client needs to call the API server as a :class:`KubeClient` does (its
+    service and pod proxy, for one): the URL, the auth headers and the TLS settings."""
+
+    server: str
+    headers: dict[str, str]
+    verify: bool | str  # False: no check; a path: the CA bundle
+    cert: tuple[str, str] | None  # a client certificate and its key
+
+
 class KubeClient:
     """Authenticated raw requests to one cluster."""
 
@@ -106,6 +117,19 @@ class KubeClient:
     def server(self) -> str:
         """The API server URL."""
         return str(self._api.configuration.host)
+
+    async def http_access(self) -> HttpAccess:
+        """The API server's URL, auth and TLS settings as this client uses them (a token from an
+        exec plugin is refreshed first, as for any request)."""
+        cfg = self._api.configuration
+        auth = await cfg.auth_settings()
+        headers: dict[str, str] = {}
+        for setting in auth.values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[str(setting["key"])] = str(setting["value"])
+        verify: bool | str = (cfg.ssl_ca_cert or True) if cfg.verify_ssl else False
+        cert = (str(cfg.cert_file), str(cfg.key_file)) if cfg.cert_file and cfg.key_file else None
+        return HttpAccess(str(cfg.host), headers, verify, cert)
 
     async def close(self) -> None:
         """Release connections."""

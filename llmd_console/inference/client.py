@@ -28,6 +28,7 @@ MAX_TEXT = 1024 * 1024  # characters of generated text kept (the rest is counted
 MAX_BODY = 16 * 1024 * 1024  # bytes of one response (a whole answer, or a whole stream)
 MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer read to explain it
 MODELS_SECONDS = 5.0  # the /v1/models call that names the served models after a 404
+STALL_SLACK = 0.1  # see _stream
 CUT_NOTE = " \u2026 [text cut at 1 MiB]"
 
 PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
@@ -112,7 +113,7 @@ class _Exchange:
         loop = asyncio.get_running_loop()
         deadline_at = loop.time() + self.deadline
         try:
-            async with asyncio.timeout(min(deadline_at, loop.time() + self.stall)) as timer:
+            async with asyncio.timeout_at(min(deadline_at, loop.time() + self.stall)) as timer:
                 try:
                     async with client.stream("POST", url, json=request_body(o.request), headers=headers) as response:
                         self.responded = True
@@ -144,16 +145,21 @@ class _Exchange:
     ) -> None:
         reader = EventReader()
         size = 0
+        armed = loop.time()  # when the stall timer was last pushed back
         async for chunk in response.aiter_bytes():
             now = time.perf_counter()
-            timer.reschedule(min(deadline_at, loop.time() + self.stall))
+            if loop.time() - armed > self.stall * STALL_SLACK:
+                # Pushed back only now and then (a timer per chunk costs more than the chunk): the
+                # stall is detected between stall_seconds and (1 + STALL_SLACK) times that.
+                armed = loop.time()
+                timer.reschedule(min(deadline_at, armed + self.stall * (1 + STALL_SLACK)))
             size += len(chunk)
             if size > MAX_BODY:
                 raise ProtocolError(f"the stream is longer than {MAX_BODY:,} bytes")
             for data in reader.feed(chunk):
                 self._event(data, now)
-            if self.done:
-                break
+            # After [DONE] the body is still read to its end (the chunked terminator follows at
+            # once), so the connection goes back to the pool instead of being dropped.
         for data in reader.close():
             self._event(data, time.perf_counter())
         if not self.done and self.outcome.failure is None:

@@ -184,8 +184,9 @@ def for_exception(exc: BaseException, url: str, *, responded: bool) -> Failure:
             f"TLS with {host} failed",
             f"The TLS handshake failed ({words}): the server may speak plain HTTP on this port, or its certificate "
             "is not trusted.",
-            "Use http:// if the listener is plain HTTP (GKE's gateway listens on port 80 without TLS), "
-            "or give the CA bundle of the server's certificate.",
+            "Use http:// if the listener is plain HTTP (GKE's gateway listens on port 80 without TLS); "
+            "for a certificate this machine does not trust, set prompt.ca_file to its CA bundle "
+            "(or prompt.insecure: true to skip the check).",
         )
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
         return Failure(
@@ -241,4 +242,15 @@ def protocol_failure(what: str) -> Failure:
         "The answer is not an OpenAI API response",
         what,
         "Check that the URL points at the gateway or a vLLM server (it should serve /v1/models).",
+    )
+
+
+def cancelled_failure() -> Failure:
+    """The operator cancelled the request (what a pane or a load run records; ``send`` itself
+    re-raises the cancellation)."""
+    return Failure(
+        "cancelled",
+        "Cancelled",
+        "The request was cancelled here; its connection was closed, so the model server aborts it.",
+        "Nothing to fix: send it again when wanted.",
     )

@@ -26,15 +26,10 @@ class EventReader:
     def feed(self, chunk: bytes) -> list[str]:
         """The events completed by ``chunk``."""
         events: list[str] = []
-        buffer = self._partial + chunk if self._partial else chunk
-        start = 0
-        while True:
-            end = buffer.find(b"\n", start)
-            if end < 0:
-                break
-            self._line(buffer[start:end], events)
-            start = end + 1
-        self._partial = buffer[start:]
+        lines = (self._partial + chunk if self._partial else chunk).split(b"\n")
+        self._partial = lines.pop()  # what follows the last newline: a line still arriving
+        for line in lines:
+            self._line(line, events)
         if len(self._partial) > self.max_line:
             raise ProtocolError(f"a stream line is longer than {self.max_line:,} bytes")
         return events

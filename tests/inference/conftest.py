@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import httpx
 import pytest
 
+from llmd_console.cluster.kube import KubeClient
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.sim import SimCluster
-from llmd_console.sim.worlds.world import MODEL
+from llmd_console.sim.worlds.world import MODEL, NAMESPACE
 from tests.conftest import wait_for
 
 
@@ -26,3 +30,13 @@ def gateway(sim: SimCluster) -> Endpoint:
     url = wait_for(lambda: sim.ctx.gateway_address and f"http://{sim.ctx.gateway_address}", message="an address")
     wait_for(lambda: serves(url), timeout=60, message="a completion through the gateway")
     return Endpoint(url, f"gateway {sim.ctx.gateway_address}")
+
+
+@pytest.fixture()
+async def kube(kubeconfig: Path) -> AsyncIterator[KubeClient]:
+    """The console's Kubernetes client for the module's simulator."""
+    client = await KubeClient.connect(str(kubeconfig), None, NAMESPACE, 10.0)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -30,6 +30,7 @@ ROUTES = "httproutes.gateway.networking.k8s.io"
 POOLS = "inferencepools.inference.networking.k8s.io"
 # The load balancer's proxies connect from the region's proxy-only subnet.
 PROXY_ADDRESS = "10.129.0.9"
+MAX_REQUEST_ID = 256  # characters of a client's x-request-id kept (a longer one is replaced)
 
 
 def pick_address(rng: random.Random) -> tuple[str, int]:
@@ -60,6 +61,14 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _client_request_id(request: web.Request) -> str | None:
+    """The client's x-request-id when it is a sane one (printable ASCII, not huge)."""
+    value = request.headers.get("x-request-id", "")
+    if value and len(value) <= MAX_REQUEST_ID and value.isascii() and value.isprintable():
+        return value
+    return None
 
 
 class GatewayListener:
@@ -219,7 +228,10 @@ class GatewayListener:
             return web.Response(status=500, text="fault filter abort")
         pool = pools[0]
         port = int((pool["spec"].get("targetPorts") or [{"number": 8000}])[0]["number"])
-        request_id = str(uuid.UUID(int=self.ctx.rng.getrandbits(128), version=4))
+        generated = str(uuid.UUID(int=self.ctx.rng.getrandbits(128), version=4))
+        # The EPP keys its logs by the request's x-request-id, and makes one up only when the
+        # client sent none (the load balancer passes the header through).
+        request_id = _client_request_id(request) or generated
         request[REQUEST_ID] = request_id
         request[FORWARDED_FOR] = PROXY_ADDRESS
         epp, mode = self._endpoint_picker(pool)

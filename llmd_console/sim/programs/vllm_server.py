@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +38,27 @@ async def _disconnected(request: web.Request) -> None:
         if transport is None or transport.is_closing():
             return
         await asyncio.sleep(DISCONNECT_POLL)
+
+
+async def _unless_disconnected(request: web.Request, work: Coroutine[Any, Any, None]) -> bool:
+    """Run ``work`` until it ends (True) or the client's connection goes away (False: ``work`` is
+    cancelled, which closes the engine's sequence and frees its KV blocks), as vLLM aborts a
+    request whose HTTP client disconnected: while it waits in the queue, in prefill, or between
+    two chunks of a stream."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        finished = task.done() and not task.cancelled()
+        for pending in (task, gone):
+            pending.cancel()
+        results = await asyncio.gather(task, gone, return_exceptions=True)
+    if finished and isinstance(results[0], ConnectionResetError):
+        return False  # a write found the connection closed before the poll did
+    if finished and isinstance(results[0], BaseException):
+        raise results[0]
+    return finished
 
 
 def compact(obj: Any) -> str:
@@ -206,28 +228,36 @@ class VllmServer:
             status=200, headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
-        reason = "abort"
+        finished = False
         try:
-            if chat:
-                await response.write(openai_api.sse(openai_api.chunk(job, None, first=True)))
-            last = len(job.output) - 1
-            async for token in seq.run(job.output):
-                done = job.finish_reason if seq.generated - 1 == last else None
-                await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done, generated=seq.generated)))
-            if not job.output:
-                await response.write(
-                    openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason, generated=seq.generated))
-                )
-            if job.include_usage:
-                tail = openai_api.usage_chunk(job, seq.generated, seq.cached_tokens)
-                self._remember_usage(request, tail["usage"])
-                await response.write(openai_api.sse(tail))
-            await response.write(openai_api.sse("[DONE]"))
-            reason = job.finish_reason
+            finished = await _unless_disconnected(request, self._stream(request, response, job, seq))
         finally:
-            seq.finish(reason)
-        await response.write_eof()
+            seq.finish(job.finish_reason if finished else "abort")
+        if finished:
+            with contextlib.suppress(ConnectionResetError):
+                # A client that leaves right after [DONE] (it has the whole answer) is no error.
+                await response.write_eof()
         return response
+
+    async def _stream(
+        self, request: web.Request, response: web.StreamResponse, job: openai_api.Job, seq: Sequence
+    ) -> None:
+        """Write the answer's chunks as the engine makes its tokens."""
+        if job.chat:
+            await response.write(openai_api.sse(openai_api.chunk(job, None, first=True)))
+        last = len(job.output) - 1
+        async for token in seq.run(job.output):
+            done = job.finish_reason if seq.generated - 1 == last else None
+            await response.write(openai_api.sse(openai_api.chunk(job, token, finish=done, generated=seq.generated)))
+        if not job.output:
+            await response.write(
+                openai_api.sse(openai_api.chunk(job, "", finish=job.finish_reason, generated=seq.generated))
+            )
+        if job.include_usage:
+            tail = openai_api.usage_chunk(job, seq.generated, seq.cached_tokens)
+            self._remember_usage(request, tail["usage"])
+            await response.write(openai_api.sse(tail))
+        await response.write(openai_api.sse("[DONE]"))
 
     async def _generate_whole(
         self, request: web.Request, seq: Sequence, output: list[str], finish_reason: str
@@ -241,20 +271,12 @@ class VllmServer:
             async for token in seq.run(output):
                 tokens.append(token)
 
-        work = asyncio.ensure_future(collect())
-        gone = asyncio.ensure_future(_disconnected(request))
+        finished = False
         try:
-            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+            finished = await _unless_disconnected(request, collect())
         finally:
-            aborted = not work.done()
-            for task in (work, gone):
-                task.cancel()
-            await asyncio.gather(work, gone, return_exceptions=True)
-            seq.finish(finish_reason if seq.generated == len(output) and not aborted else "abort")
-        if aborted:
-            return None
-        work.result()
-        return tokens
+            seq.finish(finish_reason if finished and seq.generated == len(output) else "abort")
+        return tokens if finished else None
 
     def _remember_usage(self, request: web.Request, usage: dict[str, Any]) -> None:
         request_id = request.get(REQUEST_ID)
