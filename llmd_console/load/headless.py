@@ -11,12 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.inference.client import ModelsError, list_models
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.inference.failures import FixHints
+from llmd_console.inference.resolve import EndpointError, resolve
+from llmd_console.inference.served_by import epp_decisions
 from llmd_console.load.cli import PROG, BadInput, config_of, fail, profile_of, prompts_of, settings_of
-from llmd_console.load.epp_log import read_decisions
 from llmd_console.load.exits import EXIT_INTERRUPTED, EXIT_UNREACHABLE
 from llmd_console.load.profiles import Profile
 from llmd_console.load.prompts import PromptSet
@@ -25,6 +29,9 @@ from llmd_console.load.runner import LoadRunner, RunResult
 from llmd_console.load.settings import RunSettings
 from llmd_console.load.stats import LoadSnapshot
 from llmd_console.sanitize import one_line
+
+EPP_LOG_SECONDS = 20.0
+EPP_MAX_TAIL = 100_000  # lines of each EPP pod's log read after a run
 
 
 def _say(line: str) -> None:
@@ -53,13 +60,41 @@ async def _report_progress(runner: LoadRunner, every: float) -> None:
         _say(progress_line(runner.step_stats.snapshot(points=0), runner.step_rate))
 
 
-def _endpoint(args: argparse.Namespace) -> Endpoint:
+class Unreachable(Exception):
+    """No endpoint or no model: the message says why."""
+
+
+def _url_endpoint(args: argparse.Namespace) -> Endpoint | None:
     url = str(args.url or "")
     if not url:
-        raise BadInput("give the API's address with --url (e.g. --url http://34.1.2.3)")
+        return None
     if not url.startswith(("http://", "https://")):
         raise BadInput(f"--url must start with http:// or https://, got {url!r}")
     return Endpoint(url.rstrip("/"), f"--url {url}")
+
+
+async def _connect(args: argparse.Namespace, config: Config, namespace: str) -> tuple[KubeClient | None, str]:
+    """A Kubernetes API client (None, and why not, when the kubeconfig cannot be used)."""
+    kubeconfig = str(args.kubeconfig) if getattr(args, "kubeconfig", None) else None
+    context = getattr(args, "context", None) or config.cluster.context
+    try:
+        return await KubeClient.connect(kubeconfig, context, namespace, config.cluster.request_timeout_seconds), ""
+    except KubeError as exc:
+        return None, exc.message
+    except Exception as exc:  # the kubeconfig loader's own errors (a bad file, an auth plugin)
+        return None, f"cannot use the kubeconfig: {exc}"
+
+
+async def _endpoint(
+    given: Endpoint | None, kube: KubeClient | None, why_no_kube: str, config: Config, namespace: str
+) -> Endpoint:
+    if given is not None:
+        return given
+    try:
+        return await resolve(kube, config, namespace)
+    except EndpointError as exc:
+        extra = f" ({why_no_kube})" if kube is None and why_no_kube else ""
+        raise Unreachable(f"no endpoint to send to: {exc}{extra}; give one with --url") from None
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -75,7 +110,7 @@ def run_load(args: argparse.Namespace) -> int:
         profile = profile_of(args)
         prompts = prompts_of(args)
         settings = settings_of(args, config, args.model or "")
-        endpoint = _endpoint(args)
+        endpoint = _url_endpoint(args)
         _check_outputs(args)
     except BadInput as exc:
         return fail(str(exc))
@@ -92,31 +127,50 @@ async def _main(
     profile: Profile,
     prompts: PromptSet,
     settings: RunSettings,
-    endpoint: Endpoint,
+    given: Endpoint | None,
 ) -> int:
     namespace = getattr(args, "namespace", None) or config.cluster.namespace
     hints = FixHints.from_config(config, namespace)
-    async with endpoint.client() as http:
-        if not settings.model:
-            try:
-                models = await list_models(http, endpoint, hints=hints)
-            except ModelsError as exc:
-                f = exc.failure
-                _say(one_line(f"{PROG}: cannot list the models at {endpoint.how}: {f.title}. {f.cause}. Fix: {f.fix}"))
-                return EXIT_UNREACHABLE
-            if not models:
-                _say(f"{PROG}: {endpoint.how} serves no model; give one with --model")
-                return EXIT_UNREACHABLE
-            settings = dataclasses.replace(settings, model=models[0])
-        runner = LoadRunner(http, endpoint, prompts, settings, hints)
-        result = await _run(runner, profile, args)
-    decisions, note = await _decisions(args, config, namespace, result)
+    kube, why_no_kube = (
+        (None, "not read (--no-pods)") if given and args.no_pods else await _connect(args, config, namespace)
+    )
+    try:
+        try:
+            endpoint = await _endpoint(given, kube, why_no_kube, config, namespace)
+            _say(f"{PROG}: sending to {endpoint.how}")
+            async with endpoint.client() as http:
+                settings = await _with_model(settings, http, endpoint, hints)
+                runner = LoadRunner(http, endpoint, prompts, settings, hints)
+                result = await _run(runner, profile, args)
+        except Unreachable as exc:
+            _say(one_line(f"{PROG}: {exc}", 2000))
+            return EXIT_UNREACHABLE
+        decisions, note = await _decisions(args, kube, why_no_kube, config, namespace, result)
+    finally:
+        if kube is not None:
+            await kube.close()
     data = run_json(result, (endpoint.base_url, endpoint.how), decisions)
     data["pods"]["note"] = note
     _write(args, data, result, decisions)
     for line in summary(data):
         _say(line)
     return int(data["exit_code"])
+
+
+async def _with_model(
+    settings: RunSettings, http: httpx.AsyncClient, endpoint: Endpoint, hints: FixHints
+) -> RunSettings:
+    """The settings with a model: the one given, else the first the endpoint serves."""
+    if settings.model:
+        return settings
+    try:
+        models = await list_models(http, endpoint, hints=hints)
+    except ModelsError as exc:
+        f = exc.failure
+        raise Unreachable(f"cannot list the models at {endpoint.how}: {f.title}. {f.cause}. Fix: {f.fix}") from None
+    if not models:
+        raise Unreachable(f"{endpoint.how} serves no model; give one with --model")
+    return dataclasses.replace(settings, model=models[0])
 
 
 async def _run(runner: LoadRunner, profile: Profile, args: argparse.Namespace) -> RunResult:
@@ -139,29 +193,30 @@ async def _run(runner: LoadRunner, profile: Profile, args: argparse.Namespace) -
 
 
 async def _decisions(
-    args: argparse.Namespace, config: Config, namespace: str, result: RunResult
+    args: argparse.Namespace,
+    kube: KubeClient | None,
+    why_no_kube: str,
+    config: Config,
+    namespace: str,
+    result: RunResult,
 ) -> tuple[dict[str, str], str]:
+    """Request id -> pod from the EPP's decision log, and a note on what was read."""
     if args.no_pods:
         return {}, "not read (--no-pods)"
     if all(r.served_by for r in result.records):
         return {}, "every request named its pod"
-    from llmd_console.cluster.kube import KubeClient, KubeError  # noqa: PLC0415 - heavy; only now
-
-    kubeconfig = str(args.kubeconfig) if getattr(args, "kubeconfig", None) else None
+    if kube is None:
+        return {}, f"the EPP's log was not read: {why_no_kube}"
+    wanted = {r.request_id for r in result.records if not r.served_by}
+    tail = min(EPP_MAX_TAIL, 3 * len(result.records) + 2000)  # one decision per request, and other lines
     try:
-        kube = await KubeClient.connect(
-            kubeconfig, getattr(args, "context", None) or config.cluster.context, namespace, 10.0
-        )
+        async with asyncio.timeout(EPP_LOG_SECONDS):
+            found = await epp_decisions(kube, namespace, config.resources.epp, wanted, tail=tail)
+    except TimeoutError:
+        return {}, f"the EPP's log could not be read within {EPP_LOG_SECONDS:g} s"
     except KubeError as exc:
-        return {}, f"the EPP's log was not read: {exc.message}"
-    except Exception as exc:  # the kubeconfig loader's own errors (a bad file, an auth plugin)
-        return {}, f"the EPP's log was not read: cannot use the kubeconfig: {exc}"
-    try:
-        return await read_decisions(
-            kube, namespace, config.resources.epp, result.settings.request_id_prefix, len(result.records)
-        )
-    finally:
-        await kube.close()
+        return {}, f"the EPP's log could not be read: {exc}"
+    return found, f"{len(found)} of {len(wanted)} requests matched in the EPP's decision log (last {tail} lines)"
 
 
 def _write(args: argparse.Namespace, data: dict[str, Any], result: RunResult, decisions: dict[str, str]) -> None:

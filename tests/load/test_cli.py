@@ -33,7 +33,7 @@ def load(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
 def test_a_run_writes_its_json_and_exits_0(gateway: Endpoint, kubeconfig: Path, tmp_path: Path) -> None:
     out, lines = tmp_path / "run.json", tmp_path / "requests.jsonl"
     done = load(
-        "--url", gateway.base_url, "--kubeconfig", str(kubeconfig), "--namespace", NAMESPACE,
+        "--kubeconfig", str(kubeconfig), "--namespace", NAMESPACE,
         "-n", "12", "-c", "3", "--max-tokens", "8", "--request-id-prefix", "cli-ok", *GENEROUS,
         "--json", str(out), "--jsonl", str(lines),
     )  # fmt: skip
@@ -41,11 +41,18 @@ def test_a_run_writes_its_json_and_exits_0(gateway: Endpoint, kubeconfig: Path, 
     data = json.loads(out.read_text())
     assert data["schema"] == RUN_SCHEMA and data["model"] == MODEL  # the model came from /v1/models
     assert data["requests"]["ok"] == 12 and data["exit_code"] == EXIT_OK
-    assert data["endpoint"] == {"url": gateway.base_url, "how": f"--url {gateway.base_url}"}
-    assert "decisions matched in the log of gaie-pattern1-epp-" in data["pods"]["note"]
+    # No --url: the Gateway's status address, found through the Kubernetes API.
+    assert data["endpoint"]["url"] == gateway.base_url and "status address" in data["endpoint"]["how"]
+    # Every request's pod, from the EPP's decision log.
+    assert data["pods"]["source"] == "epp_log" and data["pods"]["unknown"] == 0
+    assert sum(row["requests"] for row in data["pods"]["by_pod"].values()) == 12
+    assert all(pod.startswith("ms-pattern1-llm-d-modelservice-decode-") for pod in data["pods"]["by_pod"])
+    assert data["pods"]["note"].startswith("12 of 12 requests matched in the EPP's decision log")
     records = [json.loads(line) for line in lines.read_text().splitlines()]
     assert [r["request_id"] for r in records] == [f"cli-ok-{n}" for n in range(1, 13)]
+    assert all(r["pod"] in data["pods"]["by_pod"] for r in records)
     assert "result: within the error budget and the SLOs (exit 0)" in done.stderr
+    assert "per pod (from epp_log):" in done.stderr
 
 
 def test_json_to_stdout_leaves_the_summary_on_stderr(gateway: Endpoint) -> None:
@@ -65,8 +72,10 @@ def test_ctrl_c_stops_the_run_with_a_summary_of_what_ran(gateway: Endpoint, tmp_
     )  # fmt: skip
     assert proc.stderr is not None
     try:
-        first = proc.stderr.readline()  # the first progress line: the run is under way
-        assert "done" in first and "in flight" in first, first
+        first = proc.stderr.readline()
+        assert first.startswith(f"llmd-console load: sending to --url {gateway.base_url}"), first
+        progress = proc.stderr.readline()  # the first progress line: the run is under way
+        assert "done" in progress and "in flight" in progress, progress
         proc.send_signal(signal.SIGINT)
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == EXIT_INTERRUPTED, rest

@@ -10,7 +10,7 @@ def test_load_core_loads_neither_textual_nor_the_simulator() -> None:
     code = (
         "import sys\n"
         "import llmd_console.load.runner, llmd_console.load.report, llmd_console.load.headless\n"
-        "import llmd_console.load.cli, llmd_console.load.epp_log\n"
+        "import llmd_console.load.cli\n"
         "print('\\n'.join(sorted(sys.modules)))"
     )
     modules = set(

@@ -13,11 +13,11 @@ from llmd_console.inference.endpoint import Endpoint
 from llmd_console.load.exits import EXIT_OK, EXIT_SLO
 from llmd_console.load.profiles import Concurrent, Profile, Rate, Sweep
 from llmd_console.load.prompts import PromptSet, builtin_prompts, shared_prefixes
-from llmd_console.load.report import REQUEST_SCHEMA, RUN_SCHEMA, run_json, verdict, write_jsonl
+from llmd_console.load.report import REQUEST_SCHEMA, RUN_SCHEMA, pod_split, run_json, verdict, write_jsonl
 from llmd_console.load.runner import LoadRunner, RunResult
 from llmd_console.load.settings import RunSettings, Slo
 from llmd_console.sim.worlds.world import MODEL
-from tests.load.conftest import vllm_counters
+from tests.load.conftest import decisions_for, vllm_counters
 
 GENEROUS = Slo(ttft=60.0, itl=60.0)  # no figure of a busy machine misses these
 
@@ -35,10 +35,20 @@ async def test_a_burst_matches_the_model_servers_counters(gateway: Endpoint, kub
     after = await vllm_counters(kubeconfig)
     s = result.overall
     assert (result.stop_reason, s.sent, s.ok, s.failed, s.cancelled, s.in_flight) == ("completed", 40, 40, 0, 0, 0)
-    assert after["vllm:request_success_total"] - before["vllm:request_success_total"] == 40
-    served = after["vllm:generation_tokens_total"] - before["vllm:generation_tokens_total"]
-    assert served == sum(r.output_tokens for r in result.records) == s.output_tokens
+    served = {
+        pod: after[pod]["vllm:request_success_total"] - before[pod]["vllm:request_success_total"] for pod in after
+    }
+    tokens = sum(
+        after[pod]["vllm:generation_tokens_total"] - before[pod]["vllm:generation_tokens_total"] for pod in after
+    )
+    assert sum(served.values()) == 40
+    assert tokens == sum(r.output_tokens for r in result.records) == s.output_tokens
     assert sorted(r.request_id for r in result.records) == sorted(f"burst-{n}" for n in range(1, 41))
+    # The per-pod split (from the EPP's decisions) matches each pod's own counter.
+    decisions = await decisions_for(kubeconfig, {r.request_id for r in result.records})
+    split = pod_split(result.records, decisions)
+    assert split["source"] == "epp_log" and split["unknown"] == 0
+    assert {pod: row["requests"] for pod, row in split["by_pod"].items()} == {p: n for p, n in served.items() if n}
     assert verdict(result).exit_code == EXIT_OK
 
 
