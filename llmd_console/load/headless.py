@@ -16,13 +16,13 @@ import httpx
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.inference.client import ModelsError, list_models
-from llmd_console.inference.endpoint import Endpoint
+from llmd_console.inference.endpoint import MAX_CONNECTIONS, Endpoint
 from llmd_console.inference.failures import FixHints
 from llmd_console.inference.resolve import EndpointError, resolve
 from llmd_console.inference.served_by import epp_decisions
 from llmd_console.load.cli import PROG, BadInput, config_of, fail, profile_of, prompts_of, settings_of
 from llmd_console.load.exits import EXIT_INTERRUPTED, EXIT_UNREACHABLE
-from llmd_console.load.profiles import Profile
+from llmd_console.load.profiles import Concurrent, Profile
 from llmd_console.load.prompts import PromptSet
 from llmd_console.load.report import run_json, summary, write_json, write_jsonl
 from llmd_console.load.runner import LoadRunner, RunResult
@@ -114,6 +114,12 @@ def run_load(args: argparse.Namespace) -> int:
         _check_outputs(args)
     except BadInput as exc:
         return fail(str(exc))
+    cap = profile.concurrency if isinstance(profile, Concurrent) else profile.max_in_flight
+    if cap > MAX_CONNECTIONS:
+        _say(
+            f"{PROG}: note: at most {MAX_CONNECTIONS} connections are open at once; requests beyond them wait "
+            "for one, and their TTFT includes the wait"
+        )
     try:
         return asyncio.run(_main(args, config, profile, prompts, settings, endpoint))
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
-"""A sweep against a slow model server (prefill alone takes longer than the TTFT SLO) stops at
-its first step and says no rate met the SLO."""
+"""Against a slow model server (prefill alone takes longer than the TTFT SLO): a sweep stops at
+its first step and says no rate met the SLO, and requests past their deadline or silent past the
+stall limit end as such, counted by kind."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import pytest
 
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.load.exits import EXIT_SLO
-from llmd_console.load.profiles import Sweep
+from llmd_console.load.profiles import Concurrent, Sweep
+from llmd_console.load.prompts import PromptSet, builtin_prompts
 from llmd_console.load.report import run_json, verdict
-from llmd_console.load.settings import Slo
+from llmd_console.load.runner import LoadRunner, RunResult
+from llmd_console.load.settings import RunSettings, Slo
 from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.sim.worlds.world import MODEL
 from tests.conftest import TEST_SPEED
 from tests.load.test_runner import run
 
@@ -42,3 +46,28 @@ async def test_a_sweep_keeps_stepping_while_the_slo_holds(gateway: Endpoint) -> 
     result = await run(gateway, Sweep(2, 2, 6, step_requests=3), "slow-ok", slo=Slo(ttft=60, itl=60))
     assert [(s.rate, s.met) for s in result.steps] == [(2, True), (4, True), (6, True)]
     assert result.best_rate == 6
+
+
+async def limited_run(endpoint: Endpoint, prefix: str, *, deadline: float, stall: float) -> RunResult:
+    settings = RunSettings(
+        MODEL, Slo(60, 60), max_tokens=8, request_id_prefix=prefix, deadline_seconds=deadline, stall_seconds=stall
+    )
+    async with endpoint.client() as client:
+        runner = LoadRunner(client, endpoint, PromptSet(tuple(builtin_prompts())), settings)
+        return await runner.run(Concurrent(3, 3))
+
+
+async def test_requests_past_their_deadline_fail_as_timeouts(gateway: Endpoint) -> None:
+    result = await limited_run(gateway, "deadline", deadline=0.1, stall=60)
+    s = result.overall
+    assert (s.failed, s.errors) == (3, {"timeout": 3})
+    assert all(r.failure == "timeout" and not r.stalled for r in result.records)
+    assert "timeout" in result.failures
+
+
+async def test_a_silent_stream_ends_as_stalled(gateway: Endpoint) -> None:
+    # The chat stream's first chunk (the role) comes at once, then nothing during the prefill.
+    result = await limited_run(gateway, "stall", deadline=60, stall=0.1)
+    s = result.overall
+    assert (s.failed, s.errors) == (3, {"stalled": 3})
+    assert all(r.stalled for r in result.records)
