@@ -4,9 +4,11 @@ simulated vLLM's own work are the only limits), at several concurrencies.
 
 The simulator runs as a separate ``llmd-console sim --latency-scale 0`` process; the generator
 (``llmd_console.load``'s runner over the inference client) runs here. Beside the rates it
-prints each side's CPU use, and how late a 10 ms timer on the generator's event loop fires
+prints each side's CPU use, the cost of the live statistics' ``snapshot()`` (what a pane polls
+at 4 Hz), and how late a 10 ms timer on the generator's event loop fires
 (p95/p99): the prompt pane runs the generator on the UI's loop, so this lateness is what a key
-press would wait on top of its own handling. Run:
+press would wait on top of its own handling. The same requests from a bare httpx loop (no
+timings, no statistics) are the reference for what the generator itself costs. Run:
 
     python benchmarks/load_capacity.py [--requests 2000] [--concurrency 8,32,128] [--max-tokens 64]
 """
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from bench_common import StageFailed, percentile, rss_mib, run_stages
 from gateway_load import MODEL, Sim
 
@@ -47,6 +50,33 @@ async def loop_lateness(out: list[float]) -> None:
         out.append(loop.time() - at - TICK)
 
 
+async def bare(url: str, requests: int, concurrency: int, max_tokens: int) -> tuple[float, float]:
+    """The same requests from a bare httpx stream loop (no timings, no statistics): requests/s and
+    chunks/s, the reference for what the generator itself costs."""
+    prompts = PromptSet(tuple(builtin_prompts()))
+    slots = asyncio.Semaphore(concurrency)
+    chunks = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) as client:
+
+        async def one(n: int) -> None:
+            nonlocal chunks
+            body = {
+                "model": MODEL,
+                "messages": [{"role": "user", "content": prompts.pick(n, 0)[0]}],
+                "max_tokens": max_tokens,
+                "stream": True,
+            }
+            async with slots, client.stream("POST", f"{url}/v1/chat/completions", json=body) as response:
+                async for line in response.aiter_lines():
+                    chunks += line.startswith("data: {")
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(n) for n in range(requests)))
+        took = time.monotonic() - started
+    return requests / took, chunks / took
+
+
 async def drive(url: str, requests: int, concurrency: int, max_tokens: int) -> tuple[RunResult, list[float]]:
     """One concurrent run; its result and the loop's lateness during it."""
     endpoint = Endpoint(url, f"gateway {url}")
@@ -69,7 +99,10 @@ def capacity(requests: int, concurrencies: list[int], max_tokens: int) -> None:
     sim = Sim(latency_scale=0.0)
     try:
         print(f"streamed chat completions of up to {max_tokens} tokens, built-in prompts, inference latency 0:")
-        print("  conc   req/s   tokens/s   TTFT p50/p99 ms   failed   generator CPU   sim CPU   loop late p95/p99 ms")
+        print(
+            "  conc   req/s   tokens/s   TTFT p50/p99 ms   failed   generator CPU   sim CPU   loop late p95/p99 ms"
+            "   snapshot() us   bare httpx req/s, chunks/s"
+        )
         for concurrency in concurrencies:
             sim_cpu, own_cpu, start = cpu_seconds(sim.proc.pid), time.process_time(), time.monotonic()
             result, late = asyncio.run(drive(sim.gateway, requests, concurrency, max_tokens))
@@ -81,10 +114,16 @@ def capacity(requests: int, concurrencies: list[int], max_tokens: int) -> None:
             ttft50 = (s.ttft_p50 or 0) * 1000
             ttft99 = (s.ttft_p99 or 0) * 1000
             late_ms = [x * 1000 for x in late] or [0.0]
+            took = time.perf_counter()
+            for _ in range(200):
+                result.stats.snapshot()
+            snapshot_us = (time.perf_counter() - took) / 200 * 1e6
+            bare_rps, bare_chunks = asyncio.run(bare(sim.gateway, requests, concurrency, max_tokens))
             print(
                 f"  {concurrency:4d}  {s.completed / s.elapsed:6.1f}  {s.output_tokens / s.elapsed:9.0f}"
                 f"   {ttft50:7.1f} / {ttft99:6.1f}   {s.failed:6d}   {own_used / wall:12.0%}  {sim_used / wall:8.0%}"
-                f"   {percentile(late_ms, 95):6.1f} / {percentile(late_ms, 99):6.1f}",
+                f"   {percentile(late_ms, 95):6.1f} / {percentile(late_ms, 99):6.1f}   {snapshot_us:10.0f}"
+                f"   {bare_rps:8.1f}, {bare_chunks:6.0f}",
                 flush=True,
             )
         print(f"  generator process RSS at the end: {rss_mib():.0f} MiB")

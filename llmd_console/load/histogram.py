@@ -4,6 +4,8 @@ quantiles over any number of values cost the same small, bounded work."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from itertools import accumulate
 
 _LOW = 1e-5  # seconds; smaller values share the first bucket
 _GROWTH = 1.01
@@ -37,19 +39,23 @@ class LatencyHistogram:
 
     def quantile(self, q: float) -> float | None:
         """The ``q`` quantile (0-1; nearest rank), or None when empty."""
+        return self.quantiles(q)[0]
+
+    def quantiles(self, *qs: float) -> list[float | None]:
+        """Several quantiles in one pass over the buckets (the cumulative counts are summed in C)."""
         if not self.count:
-            return None
-        rank = max(1, math.ceil(q * self.count))
-        seen = 0
-        for index, n in enumerate(self._counts):
-            seen += n
-            if seen >= rank:
-                if index == 0:
-                    return min(self.max, _LOW)
+            return [None] * len(qs)
+        cumulative = list(accumulate(self._counts))
+        out: list[float | None] = []
+        for q in qs:
+            index = bisect_left(cumulative, max(1, math.ceil(q * self.count)))
+            if index == 0:
+                out.append(min(self.max, _LOW))
+            else:
                 # The bucket's geometric middle, clamped to what was actually seen.
                 middle: float = _LOW * _GROWTH ** (index - 0.5)
-                return min(self.max, max(self.min, middle))
-        return self.max
+                out.append(min(self.max, max(self.min, middle)))
+        return out
 
     @property
     def mean(self) -> float | None:

@@ -187,6 +187,7 @@ class LiveStats:
                 recent.append(b)
         window = float(full) if full > 0 else max(elapsed, 1e-3)
         series = tuple(SeriesPoint(*b) for b in reversed(list(islice(reversed(self._bins), points))))
+        ttft, itl, e2e = (h.quantiles(0.5, 0.99) for h in (self.ttft, self.itl, self.e2e))
         return LoadSnapshot(
             at=now,
             started_at=self.started_at,
@@ -199,12 +200,12 @@ class LiveStats:
             in_flight=len(self._active),
             stalled=self.stalled_now(),
             errors=dict(self.errors),
-            ttft_p50=self.ttft.quantile(0.5),
-            ttft_p99=self.ttft.quantile(0.99),
-            itl_p50=self.itl.quantile(0.5),
-            itl_p99=self.itl.quantile(0.99),
-            e2e_p50=self.e2e.quantile(0.5),
-            e2e_p99=self.e2e.quantile(0.99),
+            ttft_p50=ttft[0],
+            ttft_p99=ttft[1],
+            itl_p50=itl[0],
+            itl_p99=itl[1],
+            e2e_p50=e2e[0],
+            e2e_p99=e2e[1],
             output_tokens=self.output_tokens,
             tokens_per_second=sum(b[4] for b in recent) / window,
             requests_per_second=sum(b[1] for b in recent) / window,
