@@ -98,6 +98,8 @@ async def _endpoint(
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    if str(args.json) == str(args.jsonl) == "-":
+        raise BadInput("--json and --jsonl cannot both write to stdout ('-')")
     for flag, path in (("--json", args.json), ("--jsonl", args.jsonl)):
         if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
             raise BadInput(f"{flag}: the directory {Path(path).parent} does not exist")

@@ -103,6 +103,7 @@ def test_ctrl_c_stops_the_run_with_a_summary_of_what_ran(gateway: Endpoint, tmp_
         (["--request-id-prefix", "a b"], "--request-id-prefix must be up to 100 letters"),
         (["--json", "/nonexistent/dir/out.json"], "--json: the directory /nonexistent/dir does not exist"),
         (["--rate", "3"], "--rate and --duration belong to the constant, poisson and sweep profiles"),
+        (["--json", "-", "--jsonl", "-"], "--json and --jsonl cannot both write to stdout"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
