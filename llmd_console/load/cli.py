@@ -7,6 +7,7 @@ and run settings (bad input exits 2 with a message); ``headless.py`` runs them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -202,18 +203,16 @@ def settings_of(args: argparse.Namespace, config: Config, model: str) -> RunSett
         raise BadInput(f"--request-id-prefix must be up to 100 letters, digits, '-', '_' or '.', got {prefix!r}")
     if args.progress < 1:
         raise BadInput(f"--progress must be at least 1 second, got {args.progress:g}")
-    return RunSettings(
-        model=model,
+    settings = RunSettings.from_config(
+        load, model, prefix, api=args.api, max_tokens=args.max_tokens, temperature=args.temperature
+    )
+    return dataclasses.replace(
+        settings,
         slo=Slo(ttft / 1000, itl / 1000),
-        api=args.api,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        request_id_prefix=prefix,
         deadline_seconds=deadline,
         stall_seconds=stall,
         error_budget=_pick(args.error_budget, load.error_budget),
         error_budget_min_requests=minimum,
-        max_records=load.max_records,
     )
 
 

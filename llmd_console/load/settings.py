@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from llmd_console.config import LoadConfig
 from llmd_console.inference.request import Api
 
 
@@ -30,3 +32,19 @@ class RunSettings:
     error_budget: float = 0.05  # a fraction of the ended requests
     error_budget_min_requests: int = 20
     max_records: int = 100_000
+
+    @classmethod
+    def from_config(cls, load: LoadConfig, model: str, request_id_prefix: str, **options: Any) -> RunSettings:
+        """The settings of the config's ``load:`` section (what the prompt pane starts a run with);
+        ``options`` set the request fields (api, max_tokens, temperature)."""
+        return cls(
+            model=model,
+            slo=Slo(load.slo_ttft_ms / 1000, load.slo_itl_ms / 1000),
+            request_id_prefix=request_id_prefix,
+            deadline_seconds=load.deadline_seconds,
+            stall_seconds=load.stall_seconds,
+            error_budget=load.error_budget,
+            error_budget_min_requests=load.error_budget_min_requests,
+            max_records=load.max_records,
+            **options,
+        )

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from llmd_console.cli import main
+from llmd_console.cli import build_parser, main
 from llmd_console.inference.endpoint import Endpoint
+from llmd_console.load.cli import config_of, settings_of
 from llmd_console.load.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from llmd_console.load.report import RUN_SCHEMA
 from llmd_console.sim.worlds.world import MODEL, NAMESPACE
@@ -123,3 +124,20 @@ def test_unparseable_numbers_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["load", "--url", "http://127.0.0.1:9", "--error-budget", "lots"])
     assert exited.value.code == EXIT_BAD_INPUT
     assert "--error-budget: expected a fraction such as 0.05 or a percentage such as 5%" in capsys.readouterr().err
+
+
+def test_settings_come_from_the_config_and_options_win(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("load:\n  slo_ttft_ms: 150\n  slo_itl_ms: 40\n  error_budget: 0.2\n  request_id_prefix: ci\n")
+    args = build_parser().parse_args(["load", "--config", str(config), "--slo-itl-ms", "25", "--max-tokens", "7"])
+    settings = settings_of(args, config_of(args), "m")
+    assert (settings.slo.ttft, settings.slo.itl, settings.error_budget) == (0.15, 0.025, 0.2)
+    assert settings.max_tokens == 7 and settings.model == "m"
+    assert settings.request_id_prefix.startswith("ci-")  # the config's prefix and the run's start time
+
+
+def test_a_bad_config_section_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("load:\n  error_budget: 5\n")
+    assert main(["load", "--url", "http://127.0.0.1:9", "--config", str(config)]) == EXIT_BAD_INPUT
+    assert "config.yaml:2: load: error_budget must be a fraction between 0 and 1" in capsys.readouterr().err
