@@ -111,8 +111,8 @@ def capacity(requests: int, concurrencies: list[int], max_tokens: int) -> None:
             s = result.overall
             if s.ok == 0:
                 raise StageFailed(f"no request succeeded at concurrency {concurrency}: {s.errors}")
-            ttft50 = (s.ttft_p50 or 0) * 1000
-            ttft99 = (s.ttft_p99 or 0) * 1000
+            ttft50 = (s.ttft.p50 or 0) * 1000
+            ttft99 = (s.ttft.p99 or 0) * 1000
             late_ms = [x * 1000 for x in late] or [0.0]
             took = time.perf_counter()
             for _ in range(200):

@@ -49,7 +49,7 @@ def progress_line(s: LoadSnapshot, step_rate: float | None = None) -> str:
     return (
         f"{head}{s.elapsed:6.1f}s  done {s.completed} (ok {s.ok}, failed {s.failed}{': ' + errors if errors else ''})"
         f"  in flight {s.in_flight} (stalled {s.stalled})"
-        f"  TTFT p50 {_ms(s.ttft_p50)} p99 {_ms(s.ttft_p99)} ms  ITL p50 {_ms(s.itl_p50)} p99 {_ms(s.itl_p99)} ms"
+        f"  TTFT p50 {_ms(s.ttft.p50)} p99 {_ms(s.ttft.p99)} ms  ITL p50 {_ms(s.itl.p50)} p99 {_ms(s.itl.p99)} ms"
         f"  {s.tokens_per_second:.0f} tok/s  goodput {s.goodput:.1f}/s"
     )
 

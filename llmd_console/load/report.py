@@ -65,9 +65,9 @@ def verdict(result: RunResult) -> Verdict:
     s, settings = result.overall, result.settings
     exceeded = result.stop_reason == "error_budget" or (s.completed > 0 and s.error_ratio > settings.error_budget)
     slo_met = (
-        s.ttft_p99 is not None
-        and s.ttft_p99 <= settings.slo.ttft
-        and (s.itl_p99 is None or s.itl_p99 <= settings.slo.itl)
+        s.ttft.p99 is not None
+        and s.ttft.p99 <= settings.slo.ttft
+        and (s.itl.p99 is None or s.itl.p99 <= settings.slo.itl)
     )
     if result.stop_reason == "interrupted":
         return Verdict(EXIT_INTERRUPTED, slo_met, exceeded, result.stop_why)
@@ -92,13 +92,13 @@ def verdict(result: RunResult) -> Verdict:
 
 def _slo_miss(s: LoadSnapshot, result: RunResult) -> str:
     slo = result.settings.slo
-    if s.ttft_p99 is None:
+    if s.ttft.p99 is None:
         return "SLO not met: no request produced a first token"
     misses = []
-    if s.ttft_p99 > slo.ttft:
-        misses.append(f"TTFT p99 {s.ttft_p99 * 1000:.0f} ms > {slo.ttft * 1000:.0f} ms")
-    if s.itl_p99 is not None and s.itl_p99 > slo.itl:
-        misses.append(f"ITL p99 {s.itl_p99 * 1000:.1f} ms > {slo.itl * 1000:.0f} ms")
+    if s.ttft.p99 > slo.ttft:
+        misses.append(f"TTFT p99 {s.ttft.p99 * 1000:.0f} ms > {slo.ttft * 1000:.0f} ms")
+    if s.itl.p99 is not None and s.itl.p99 > slo.itl:
+        misses.append(f"ITL p99 {s.itl.p99 * 1000:.1f} ms > {slo.itl * 1000:.0f} ms")
     return "SLO not met: " + ", ".join(misses)
 
 
@@ -214,8 +214,8 @@ def run_json(result: RunResult, endpoint: tuple[str, str], decisions: Mapping[st
                     "sent": step.snapshot.sent,
                     "completed": step.snapshot.completed,
                     "error_ratio": round(step.snapshot.error_ratio, 6),
-                    "ttft_p99_ms": _ms(step.snapshot.ttft_p99),
-                    "itl_p99_ms": _ms(step.snapshot.itl_p99),
+                    "ttft_p99_ms": _ms(step.snapshot.ttft.p99),
+                    "itl_p99_ms": _ms(step.snapshot.itl.p99),
                     "output_tokens_per_second": round(step.snapshot.output_tokens / step.snapshot.elapsed, 3)
                     if step.snapshot.elapsed > 0
                     else 0.0,

@@ -202,8 +202,8 @@ class LoadRunner:
             return StepResult(rate, s, met=False, why="no request ended in this step")
         if s.error_ratio > budget:
             return StepResult(rate, s, False, f"error ratio {s.error_ratio:.1%} is over the budget {budget:.1%}")
-        if s.ttft_p99 is None or s.ttft_p99 > slo.ttft:
-            shown = "none" if s.ttft_p99 is None else f"{s.ttft_p99 * 1000:.0f} ms"
+        if s.ttft.p99 is None or s.ttft.p99 > slo.ttft:
+            shown = "none" if s.ttft.p99 is None else f"{s.ttft.p99 * 1000:.0f} ms"
             return StepResult(rate, s, False, f"TTFT p99 {shown} is over the SLO {slo.ttft * 1000:.0f} ms")
         return StepResult(rate, s, met=True, why="")
 

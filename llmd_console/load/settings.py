@@ -17,6 +17,10 @@ class Slo:
     itl: float
 
 
+# The fields a run takes as they are from the config's load: section.
+_FROM_CONFIG = ("deadline_seconds", "stall_seconds", "error_budget", "error_budget_min_requests", "max_records")
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """The requests' model, API and sizes, their ids, and the run's limits."""
@@ -37,14 +41,6 @@ class RunSettings:
     def from_config(cls, load: LoadConfig, model: str, request_id_prefix: str, **options: Any) -> RunSettings:
         """The settings of the config's ``load:`` section (what the prompt pane starts a run with);
         ``options`` set the request fields (api, max_tokens, temperature)."""
-        return cls(
-            model=model,
-            slo=Slo(load.slo_ttft_ms / 1000, load.slo_itl_ms / 1000),
-            request_id_prefix=request_id_prefix,
-            deadline_seconds=load.deadline_seconds,
-            stall_seconds=load.stall_seconds,
-            error_budget=load.error_budget,
-            error_budget_min_requests=load.error_budget_min_requests,
-            max_records=load.max_records,
-            **options,
-        )
+        limits = {name: getattr(load, name) for name in _FROM_CONFIG}
+        slo = Slo(load.slo_ttft_ms / 1000, load.slo_itl_ms / 1000)
+        return cls(model=model, slo=slo, request_id_prefix=request_id_prefix, **limits, **options)

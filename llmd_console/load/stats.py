@@ -67,8 +67,16 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True)
+class Quantiles:
+    """p50 and p99 of a latency, in seconds (None before any value)."""
+
+    p50: float | None
+    p99: float | None
+
+
+@dataclass(frozen=True)
 class LoadSnapshot:
-    """The run right now; latencies in seconds (None before any value)."""
+    """The run right now."""
 
     at: float  # time.time()
     started_at: float  # time.time() at the start
@@ -81,12 +89,9 @@ class LoadSnapshot:
     in_flight: int
     stalled: int  # in flight with no token for longer than the quiet threshold
     errors: dict[str, int]
-    ttft_p50: float | None
-    ttft_p99: float | None
-    itl_p50: float | None
-    itl_p99: float | None
-    e2e_p50: float | None
-    e2e_p99: float | None
+    ttft: Quantiles  # time to first token
+    itl: Quantiles  # gaps between tokens (every gap of every successful request)
+    e2e: Quantiles  # whole successful requests
     output_tokens: int
     tokens_per_second: float  # over the last few seconds
     requests_per_second: float  # completions over the last few seconds
@@ -187,7 +192,6 @@ class LiveStats:
                 recent.append(b)
         window = float(full) if full > 0 else max(elapsed, 1e-3)
         series = tuple(SeriesPoint(*b) for b in reversed(list(islice(reversed(self._bins), points))))
-        ttft, itl, e2e = (h.quantiles(0.5, 0.99) for h in (self.ttft, self.itl, self.e2e))
         return LoadSnapshot(
             at=now,
             started_at=self.started_at,
@@ -200,12 +204,9 @@ class LiveStats:
             in_flight=len(self._active),
             stalled=self.stalled_now(),
             errors=dict(self.errors),
-            ttft_p50=ttft[0],
-            ttft_p99=ttft[1],
-            itl_p50=itl[0],
-            itl_p99=itl[1],
-            e2e_p50=e2e[0],
-            e2e_p99=e2e[1],
+            ttft=Quantiles(*self.ttft.quantiles(0.5, 0.99)),
+            itl=Quantiles(*self.itl.quantiles(0.5, 0.99)),
+            e2e=Quantiles(*self.e2e.quantiles(0.5, 0.99)),
             output_tokens=self.output_tokens,
             tokens_per_second=sum(b[4] for b in recent) / window,
             requests_per_second=sum(b[1] for b in recent) / window,

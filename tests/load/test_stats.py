@@ -86,8 +86,8 @@ def test_counts_goodput_and_errors() -> None:
     assert s.errors == {"no_route": 1}
     assert s.good == 1 and s.goodput == 1 / 2
     assert s.error_ratio == 1 / 4
-    assert s.ttft_p50 is not None and abs(s.ttft_p50 - 0.05) < 0.001
-    assert s.itl_p99 is not None and abs(s.itl_p99 - 0.05) < 0.001
+    assert s.ttft.p50 is not None and abs(s.ttft.p50 - 0.05) < 0.001
+    assert s.itl.p99 is not None and abs(s.itl.p99 - 0.05) < 0.001
     assert s.output_tokens == 4
     assert [(p.completed, p.errors, p.good, p.tokens) for p in s.series] == [(0, 0, 0, 4), (4, 1, 1, 0)]
     assert s.series[1].at == s.series[0].at + 1
