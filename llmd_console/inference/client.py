@@ -28,7 +28,7 @@ MAX_TEXT = 1024 * 1024  # characters of generated text kept (the rest is counted
 MAX_BODY = 16 * 1024 * 1024  # bytes of one response (a whole answer, or a whole stream)
 MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer read to explain it
 MODELS_SECONDS = 5.0  # the /v1/models call that names the served models after a 404
-STALL_SLACK = 0.1  # see _stream
+STALL_SLACK = 0.1  # see _push_back
 CUT_NOTE = " \u2026 [text cut at 1 MiB]"
 
 PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
@@ -134,7 +134,7 @@ class _Exchange:
         except httpx.HTTPError as exc:
             o.failure = failures.for_exception(exc, url, responded=self.responded)
             o.stalled = o.failure.kind == "stalled"
-        except (ProtocolError, ValueError, httpx.InvalidURL) as exc:
+        except (ProtocolError, ValueError, RecursionError, httpx.InvalidURL) as exc:  # RecursionError: deep JSON
             o.failure = failures.protocol_failure(failures.quoted(str(exc)))
         except OSError as exc:  # a socket error httpx did not wrap
             o.failure = failures.for_exception(exc, url, responded=self.responded)
@@ -145,14 +145,9 @@ class _Exchange:
     ) -> None:
         reader = EventReader()
         size = 0
-        armed = loop.time()  # when the stall timer was last pushed back
         async for chunk in response.aiter_bytes():
             now = time.perf_counter()
-            if loop.time() - armed > self.stall * STALL_SLACK:
-                # Pushed back only now and then (a timer per chunk costs more than the chunk): the
-                # stall is detected between stall_seconds and (1 + STALL_SLACK) times that.
-                armed = loop.time()
-                timer.reschedule(min(deadline_at, armed + self.stall * (1 + STALL_SLACK)))
+            _push_back(timer, loop, deadline_at, self.stall)
             size += len(chunk)
             if size > MAX_BODY:
                 raise ProtocolError(f"the stream is longer than {MAX_BODY:,} bytes")
@@ -165,21 +160,24 @@ class _Exchange:
         if not self.done and self.outcome.failure is None:
             raise ProtocolError("the stream ended without its final 'data: [DONE]'")
 
-    def _event(self, data: str, now: float) -> None:
+    def _event(self, data: bytes, now: float) -> None:
         if self.done or self.outcome.failure is not None:
             return
-        if data == "[DONE]":
+        if data == b"[DONE]":
             self.done = True
             return
         event = json.loads(data)
         if not isinstance(event, dict):
-            raise ProtocolError(f"a stream event is not a JSON object: {failures.quoted(data)}")
+            raise ProtocolError(
+                f"a stream event is not a JSON object: {failures.quoted(data.decode('utf-8', 'replace'))}"
+            )
         if "error" in event:  # vLLM reports an error met mid-stream as an event
-            message = failures.error_message(data) or data
+            error = event["error"]
+            message = error.get("message") if isinstance(error, dict) else error
             self.outcome.failure = Failure(
                 "http",
                 "The model server failed mid-answer",
-                f"It sent an error event: {failures.quoted(message)!r}",
+                f"It sent an error event: {failures.quoted(str(message))!r}",
                 "Check the model server's log for this request id.",
             )
             return
@@ -189,7 +187,9 @@ class _Exchange:
 
     def _choice(self, data: dict[str, Any], chat_key: str) -> str | None:
         """The usage, the finish reason and the text of a chunk or answer (None: no choices)."""
-        self._usage(data.get("usage"))
+        usage = data.get("usage")
+        if usage is not None:
+            self._usage(usage)
         choices = data.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             return None
@@ -262,6 +262,15 @@ class _Exchange:
             o.completion_tokens = self.chunks
 
 
+def _push_back(timer: asyncio.Timeout, loop: asyncio.AbstractEventLoop, deadline_at: float, stall: float) -> None:
+    """A byte came: the stall timer must not fire before ``stall`` seconds from now. It is moved
+    only when it would (moving it at every chunk costs more than the chunk), and then a little
+    further, so a stall is detected between ``stall`` and (1 + STALL_SLACK) times that."""
+    now, when = loop.time(), timer.when()
+    if when is not None and when < deadline_at and now + stall > when:
+        timer.reschedule(min(deadline_at, now + stall * (1 + STALL_SLACK)))
+
+
 async def _read(
     response: httpx.Response,
     limit: int,
@@ -273,7 +282,7 @@ async def _read(
     """The body, at most ``limit`` bytes (a longer one is a protocol error)."""
     body = bytearray()
     async for chunk in response.aiter_bytes():
-        timer.reschedule(min(deadline_at, loop.time() + stall))
+        _push_back(timer, loop, deadline_at, stall)
         body += chunk
         if len(body) > limit:
             if limit == MAX_ERROR_BODY:
@@ -302,7 +311,7 @@ async def list_models(client: httpx.AsyncClient, endpoint: Endpoint, *, hints: F
         raise ModelsError(failures.for_exception(exc, url, responded=False)) from None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         raise ModelsError(failures.protocol_failure("/v1/models did not answer JSON")) from None
     items = data.get("data") if isinstance(data, dict) else None
     if not isinstance(items, list):

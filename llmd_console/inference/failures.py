@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from llmd_console.config import Config
+from llmd_console.config import ClusterConfig, Config, ResourcesConfig
 from llmd_console.inference.request import Failure
 from llmd_console.sanitize import one_line
 
@@ -29,12 +29,13 @@ QUOTE_CHARS = 300  # what a cause quotes of a server's answer
 class FixHints:
     """The deployment's names, so that a fix is a command that can be pasted."""
 
-    namespace: str = "llm-d-inference-scheduling"
-    gateway: str = "infra-pattern1-inference-gateway"
-    http_route: str = "pattern1-route"
-    inference_pool: str = "gaie-pattern1"
-    epp: str = "gaie-pattern1-epp"
-    decode_deployment: str = "ms-pattern1-llm-d-modelservice-decode"
+    # The defaults are the configuration's (the runbook's Pattern 1).
+    namespace: str = ClusterConfig.namespace
+    gateway: str = ResourcesConfig.gateway
+    http_route: str = ResourcesConfig.http_route
+    inference_pool: str = ResourcesConfig.inference_pool
+    epp: str = ResourcesConfig.epp
+    decode_deployment: str = ResourcesConfig.decode_deployment
 
     @classmethod
     def from_config(cls, config: Config, namespace: str | None = None) -> FixHints:
@@ -54,7 +55,7 @@ def error_message(body: str) -> str | None:
     """The ``message`` of an OpenAI-shaped error body, or of a Kubernetes Status."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     if not isinstance(data, dict):
         return None
@@ -92,7 +93,8 @@ def for_status(status: int, body: str, hints: FixHints, models: Sequence[str] = 
             f"(scaled to 0? kubectl scale deploy {hints.epp} -n {ns} --replicas=1; not Ready? check --pool-name "
             f"matches {hints.inference_pool}).",
         )
-    if "no healthy upstream" in lowered or "upstream connect error" in lowered:
+    # Envoy's words, and the EPP's own when it finds no candidate pod and answers itself.
+    if any(words in lowered for words in ("no healthy upstream", "upstream connect error", "failed to find candidate")):
         return Failure(
             "no_upstream",
             "No ready model server behind the gateway",

@@ -145,7 +145,7 @@ class _Corrupt:
 def _prompt_of(line: bytes) -> str | _Corrupt:
     try:
         record = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         return _Corrupt(f"not JSON ({one_line(str(exc), 80)})")
     if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
         return _Corrupt('not an object with a "prompt" string')

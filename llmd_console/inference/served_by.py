@@ -8,6 +8,7 @@ a request sent through a pod proxy was served by that pod (``Endpoint.served_by`
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Container, Iterable, Mapping
 
@@ -17,53 +18,83 @@ from llmd_console.inference.request import Outcome
 DECISION = "Scheduling decision"
 MAX_LOG_LINE = 64 * 1024  # a decision line is a few hundred bytes; longer lines are not decisions
 EPP_TAIL = 5000  # lines read from each EPP pod's log
+EPP_SECONDS = 20.0  # to find the EPP pods and read their logs
+MAX_EPP_PODS = 8  # the EPP runs one replica (active-passive at most a few)
+
+
+def decision(line: str) -> tuple[str, str] | None:
+    """(request id, pod) of one EPP log line (with or without the kubelet's timestamp in front),
+    or None when it is not a scheduling decision."""
+    if DECISION not in line or len(line) > MAX_LOG_LINE:
+        return None
+    start = line.find("{")
+    if start < 0:
+        return None
+    try:
+        record = json.loads(line[start:])
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
+        return None
+    if not isinstance(record, dict) or record.get("msg") != DECISION:
+        return None
+    request_id, pod = record.get("x-request-id"), record.get("pickedPod")
+    if not isinstance(request_id, str) or not isinstance(pod, str) or not pod:
+        return None
+    return request_id, pod.rpartition("/")[2]  # logged as namespace/name
 
 
 def decisions(lines: Iterable[str], request_ids: Container[str] | None = None) -> dict[str, str]:
-    """Request id -> the pod the EPP picked, from its log ``lines`` (with or without the kubelet's
-    timestamp in front); only ``request_ids`` when given. Lines that are not decisions are skipped;
-    a request scheduled twice (a retry) keeps its last pick."""
+    """Request id -> the pod the EPP picked, from its log ``lines``; only ``request_ids`` when
+    given. Lines that are not decisions are skipped; a request scheduled twice keeps its last pick."""
     out: dict[str, str] = {}
     for line in lines:
-        if DECISION not in line or len(line) > MAX_LOG_LINE:
-            continue
-        start = line.find("{")
-        if start < 0:
-            continue
-        try:
-            record = json.loads(line[start:])
-        except ValueError:
-            continue
-        if not isinstance(record, dict) or record.get("msg") != DECISION:
-            continue
-        request_id, pod = record.get("x-request-id"), record.get("pickedPod")
-        if not isinstance(request_id, str) or not isinstance(pod, str) or not pod:
-            continue
-        if request_ids is not None and request_id not in request_ids:
-            continue
-        out[request_id] = pod.rpartition("/")[2]  # logged as namespace/name
+        found = decision(line)
+        if found is not None and (request_ids is None or found[0] in request_ids):
+            out[found[0]] = found[1]
     return out
 
 
 async def epp_decisions(
-    kube: KubeClient, namespace: str, epp: str, request_ids: Container[str] | None = None, *, tail: int = EPP_TAIL
+    kube: KubeClient,
+    namespace: str,
+    epp: str,
+    request_ids: Container[str] | None = None,
+    *,
+    tail: int = EPP_TAIL,
+    seconds: float = EPP_SECONDS,
 ) -> dict[str, str]:
-    """Request id -> pod, from the logs of the EPP pods of ``epp`` (the chart labels them
-    ``inferencepool=<epp>``); a pod whose log cannot be read is skipped."""
-    pods = await kube.get(f"/api/v1/namespaces/{namespace}/pods", labelSelector=f"inferencepool={epp}")
+    """Request id -> pod, from the logs of the pods of the EPP Deployment ``epp`` (found by its
+    selector), within ``seconds``; a pod whose log cannot be read is skipped, and an EPP that
+    cannot be found or read in time gives what was read so far."""
     out: dict[str, str] = {}
-    for pod in pods.get("items") or []:
-        name = (pod.get("metadata") or {}).get("name")
-        if not isinstance(name, str):
-            continue
-        try:
-            log = await kube.open_logs(
-                namespace, name, None, tail=tail, previous=False, follow=False, max_line=MAX_LOG_LINE
-            )
-            lines = [line async for line in log]
-        except KubeError:
-            continue
-        out.update(decisions(lines, request_ids))
+    try:
+        async with asyncio.timeout(seconds):
+            deployment = await kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{epp}")
+            labels = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            if not labels:
+                return out
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            pods = await kube.get(f"/api/v1/namespaces/{namespace}/pods", labelSelector=selector)
+            for pod in (pods.get("items") or [])[:MAX_EPP_PODS]:
+                name = (pod.get("metadata") or {}).get("name")
+                if isinstance(name, str):
+                    out.update(await _pod_decisions(kube, namespace, name, request_ids, tail))
+    except (KubeError, TimeoutError):
+        pass
+    return out
+
+
+async def _pod_decisions(
+    kube: KubeClient, namespace: str, pod: str, request_ids: Container[str] | None, tail: int
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        log = await kube.open_logs(namespace, pod, None, tail=tail, previous=False, follow=False, max_line=MAX_LOG_LINE)
+        async for line in log:  # one line at a time: memory stays one line whatever the log
+            found = decision(line)
+            if found is not None and (request_ids is None or found[0] in request_ids):
+                out[found[0]] = found[1]
+    except KubeError:
+        pass  # what was read before the error stands
     return out
 
 

@@ -15,55 +15,59 @@ class ProtocolError(Exception):
 
 class EventReader:
     """Feed bytes, get the ``data`` of each complete event (lines joined by newlines, as the SSE
-    spec says); comments, ``event:``, ``id:`` and ``retry:`` lines are read and dropped."""
+    spec says), as bytes (``json.loads`` reads them as they are); comments, ``event:``, ``id:`` and
+    ``retry:`` lines are read and dropped."""
 
     def __init__(self, max_line: int = MAX_LINE) -> None:
         self.max_line = max_line
         self._partial = b""
-        self._data: list[str] = []
+        self._data: list[bytes] = []
         self._size = 0
 
-    def feed(self, chunk: bytes) -> list[str]:
+    def feed(self, chunk: bytes) -> list[bytes]:
         """The events completed by ``chunk``."""
-        events: list[str] = []
+        events: list[bytes] = []
         lines = (self._partial + chunk if self._partial else chunk).split(b"\n")
         self._partial = lines.pop()  # what follows the last newline: a line still arriving
         for line in lines:
-            self._line(line, events)
+            # The common case first: a one-line event of an OpenAI stream, then its blank line.
+            if not line:
+                self._dispatch(events)
+            elif line[:6] == b"data: " and not self._data and len(line) <= self.max_line and line[-1:] != b"\r":
+                self._data.append(line[6:])
+                self._size = len(line) - 6
+            else:
+                self._line(line, events)
         if len(self._partial) > self.max_line:
             raise ProtocolError(f"a stream line is longer than {self.max_line:,} bytes")
         return events
 
-    def close(self) -> list[str]:
+    def close(self) -> list[bytes]:
         """The last event, when the stream ends without its blank line."""
-        events: list[str] = []
+        events: list[bytes] = []
         if self._partial:
             self._line(self._partial, events)
             self._partial = b""
-        if self._data:
-            events.append("\n".join(self._data))
-            self._data = []
+        self._dispatch(events)
         return events
 
-    def _line(self, raw: bytes, events: list[str]) -> None:
+    def _dispatch(self, events: list[bytes]) -> None:
+        if self._data:
+            events.append(self._data[0] if len(self._data) == 1 else b"\n".join(self._data))
+        self._data, self._size = [], 0
+
+    def _line(self, raw: bytes, events: list[bytes]) -> None:
         if len(raw) > self.max_line:
             raise ProtocolError(f"a stream line is longer than {self.max_line:,} bytes")
         line = raw[:-1] if raw.endswith(b"\r") else raw
         if not line:
-            if self._data:
-                events.append("\n".join(self._data))
-            self._data, self._size = [], 0
-            return
-        if line.startswith(b":"):
+            self._dispatch(events)
             return
         name, _, value = line.partition(b":")
         if name != b"data":
-            return
+            return  # a comment (": ..."), or a field the OpenAI API does not use
+        value = value[1:] if value.startswith(b" ") else value
         self._size += len(value)
         if self._size > self.max_line:
             raise ProtocolError(f"a stream event is longer than {self.max_line:,} bytes")
-        try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("a stream line is not UTF-8") from None
-        self._data.append(text[1:] if text.startswith(" ") else text)
+        self._data.append(value)

@@ -21,6 +21,8 @@ def test_fixes_name_the_deployments_objects() -> None:
     assert epp.kind == "epp_down" and "kubectl scale deploy epp-a -n prod --replicas=1" in epp.fix
     upstream = for_status(503, "no healthy upstream", HINTS)
     assert upstream.kind == "no_upstream" and "decode-a" in upstream.fix
+    epp_said = "inference gateway: ServiceUnavailable - failed to find candidate pods for serving the request"
+    assert for_status(503, epp_said, HINTS).kind == "no_upstream"
 
 
 def test_api_server_proxy_answers() -> None:

@@ -30,10 +30,13 @@ def test_corrupt_lines_are_skipped_and_named(tmp_path: Path) -> None:
         '{"prompt": "one"}\nnot json\n[1]\n{"prompt": 3}\n\n{"prompt": "two"}\n'
         + json.dumps({"prompt": "x" * (MAX_PROMPT_CHARS + 1)})
         + "\n"
+        + "[" * 100_000
+        + "]" * 100_000
+        + "\n"
     )
     history = PromptHistory.load(path)
     assert history.entries == ["one", "two"]
-    assert [p.split(": ", 1)[0] for p in history.problems] == [f"{path} line {n}" for n in (2, 3, 4, 7)]
+    assert [p.split(": ", 1)[0] for p in history.problems] == [f"{path} line {n}" for n in (2, 3, 4, 7, 8)]
     assert "not JSON" in history.problems[0] and "longer than" in history.problems[3]
 
 

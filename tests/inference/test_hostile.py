@@ -28,6 +28,9 @@ async def hostile(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(30)
     if mode == "whole-garbage":
         return web.Response(text="<html>captive portal</html>", content_type="application/json")
+    if mode in ("whole-nested", "error-nested"):
+        deep = "[" * 60_000 + "]" * 60_000
+        return web.Response(text=deep, content_type="application/json", status=200 if mode == "whole-nested" else 500)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
     if mode == "stall":
@@ -36,13 +39,19 @@ async def hostile(request: web.Request) -> web.StreamResponse:
     bodies = {
         "not-json": b"data: not json\n\n",
         "array": b"data: [1, 2]\n\n",
+        "nested": b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n",
         "long-line": b"data: " + b"x" * (1024 * 1024),
         "no-done": chunk("a") + chunk("b"),
         "error-event": b'data: {"error": {"message": "engine died", "code": 500}}\n\n',
         "no-usage": chunk("a") + b": a comment\nevent: x\n" + chunk("b") + b"data: [DONE]\n\n",
         "crlf": chunk("a").replace(b"\n", b"\r\n") + b"data: [DONE]\r\n\r\n",
     }
-    if mode == "huge":
+    if mode == "trickle":
+        for _ in range(12):
+            await response.write(chunk("t"))
+            await asyncio.sleep(0.1)
+        await response.write(b"data: [DONE]\n\n")
+    elif mode == "huge":
         piece = chunk("y" * 60_000)
         for _ in range(20):
             await response.write(piece)
@@ -68,10 +77,10 @@ async def server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def ask(url: str, request: PromptRequest = REQUEST) -> Outcome:
+async def ask(url: str, request: PromptRequest = REQUEST, stall: float = 0.3) -> Outcome:
     endpoint = Endpoint(url, "test")
     async with endpoint.client() as client:
-        return await send(client, endpoint, request, stall_seconds=0.3, deadline_seconds=20)
+        return await send(client, endpoint, request, stall_seconds=stall, deadline_seconds=20)
 
 
 async def test_a_stalled_stream_ends_as_stalled(server: str) -> None:
@@ -80,20 +89,32 @@ async def test_a_stalled_stream_ends_as_stalled(server: str) -> None:
     assert outcome.text == "first" and outcome.status == 200
 
 
+async def test_a_slow_stream_that_keeps_sending_is_not_stalled(server: str) -> None:
+    # 1.2 s in all, a byte every 0.1 s: longer than the stall bound, never that long without a byte.
+    outcome = await ask(f"{server}/trickle", stall=1.0)
+    assert outcome.ok and outcome.text == "t" * 12 and not outcome.stalled
+
+
 async def test_a_server_that_never_answers_is_stalled_not_a_hang(server: str) -> None:
     outcome = await ask(f"{server}/no-headers")
     assert outcome.failure is not None and outcome.failure.kind == "stalled" and outcome.status is None
 
 
-@pytest.mark.parametrize("mode", ["not-json", "array", "long-line", "no-done"])
+@pytest.mark.parametrize("mode", ["not-json", "array", "nested", "long-line", "no-done"])
 async def test_garbage_is_a_protocol_failure(server: str, mode: str) -> None:
     outcome = await ask(f"{server}/{mode}")
     assert outcome.failure is not None and outcome.failure.kind == "protocol", outcome.failure
 
 
-async def test_a_whole_answer_that_is_not_json(server: str) -> None:
-    outcome = await ask(f"{server}/whole-garbage", PromptRequest("Hello", "m", stream=False))
+@pytest.mark.parametrize("mode", ["whole-garbage", "whole-nested"])
+async def test_a_whole_answer_that_is_not_json(server: str, mode: str) -> None:
+    outcome = await ask(f"{server}/{mode}", PromptRequest("Hello", "m", stream=False))
     assert outcome.failure is not None and outcome.failure.kind == "protocol"
+
+
+async def test_an_error_body_nested_too_deep(server: str) -> None:
+    outcome = await ask(f"{server}/error-nested")
+    assert outcome.status == 500 and outcome.failure is not None and outcome.failure.kind == "http"
 
 
 async def test_an_error_event_mid_stream(server: str) -> None:

@@ -75,27 +75,74 @@ def test_gateway_url(address: str, listener: dict[str, object], url: str | None)
     assert gateway_url(gateway) == url
 
 
-@pytest.fixture()
-def private_gateway(sim: SimCluster) -> str:
-    """A Gateway of a class no controller here manages, whose status says it listens where
-    nothing does (as a private address seen from outside its network)."""
+def unmanaged_gateway(sim: SimCluster, name: str, address: str | None) -> str:
+    """A Gateway of a class no controller here manages, with ``address`` in its status (if any)."""
     api = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/gateways"
     manifest = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
-        "metadata": {"name": "pc-private-gateway", "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": {"gatewayClassName": "pc-other", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
     }
-    status = {"status": {"addresses": [{"type": "IPAddress", "value": f"127.0.0.1:{closed_port()}"}]}}
     with httpx.Client(base_url=sim.url, timeout=10) as http:
         assert http.post(api, json=manifest).status_code == 201
-        merge = {"Content-Type": "application/merge-patch+json"}
-        patched = http.patch(f"{api}/pc-private-gateway/status", json=status, headers=merge)
-        assert patched.status_code == 200, patched.text
-    return "pc-private-gateway"
+        if address is not None:
+            status = {"status": {"addresses": [{"type": "IPAddress", "value": address}]}}
+            merge = {"Content-Type": "application/merge-patch+json"}
+            patched = http.patch(f"{api}/{name}/status", json=status, headers=merge)
+            assert patched.status_code == 200, patched.text
+    return name
+
+
+def with_gateway(name: str, **prompt: object) -> Config:
+    return dataclasses.replace(config(**prompt), resources=dataclasses.replace(Config().resources, gateway=name))
+
+
+@pytest.fixture()
+def private_gateway(sim: SimCluster) -> str:
+    """A Gateway whose status says it listens where nothing does (as a private address seen from
+    outside its network)."""
+    return unmanaged_gateway(sim, "pc-private-gateway", f"127.0.0.1:{closed_port()}")
 
 
 async def test_an_unreachable_gateway_falls_back_to_the_proxy(private_gateway: str, kube: KubeClient) -> None:
-    cfg = dataclasses.replace(config(), resources=dataclasses.replace(Config().resources, gateway=private_gateway))
-    endpoint = await resolve(kube, cfg)
+    endpoint = await resolve(kube, with_gateway(private_gateway))
     assert "API server proxy" in endpoint.how and "does not answer from here" in endpoint.how
+
+
+async def test_a_gateway_without_an_address_is_named_when_the_gateway_is_required(
+    sim: SimCluster, kube: KubeClient
+) -> None:
+    name = unmanaged_gateway(sim, "pc-unprogrammed-gateway", None)
+    with pytest.raises(EndpointError, match=f"Gateway {name} has no address yet"):
+        await resolve(kube, with_gateway(name, via="gateway"))
+    # With auto, the proxy is used instead, saying why.
+    endpoint = await resolve(kube, with_gateway(name))
+    assert "has no address yet" in endpoint.how and "API server proxy" in endpoint.how
+
+
+async def test_a_gateway_with_its_own_service_is_reached_through_the_service_proxy(
+    sim: SimCluster, gateway: Endpoint, kube: KubeClient
+) -> None:
+    # As an implementation that deploys its proxy (Istio, kgateway) labels the proxy's Service.
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "pc-gateway-istio",
+            "namespace": NAMESPACE,
+            "labels": {"gateway.networking.k8s.io/gateway-name": "pc-istio-gateway"},
+        },
+        "spec": {
+            "selector": {"llm-d.ai/inferenceServing": "true"},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8000}],
+        },
+    }
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as http:
+        created = await http.post(f"/api/v1/namespaces/{NAMESPACE}/services", json=service)
+        assert created.status_code == 201, created.text
+    endpoint = await resolve(kube, with_gateway("pc-istio-gateway", via="proxy"))
+    assert endpoint.base_url.endswith("/services/pc-gateway-istio:80/proxy") and "Service" in endpoint.how
+    async with endpoint.client() as client:
+        outcome = await send(client, endpoint, PromptRequest("What is Kubernetes?", MODEL, max_tokens=4))
+    assert outcome.ok, outcome.failure

@@ -43,6 +43,7 @@ def test_lines_that_are_not_decisions_are_skipped() -> None:
         '2026-11-28T08:00:00Z {"msg":"Scheduling decision","x-request-id":"d","pickedPod":"pod-d"}',
         '{"msg":"Scheduling decision", torn',
         "[1, 2]",
+        '{"msg":"Scheduling decision","x":' + "[" * 30_000 + "]" * 30_000 + "}",
     ]
     assert decisions(lines) == {"b": "pod-b", "d": "pod-d"}
     assert decisions(lines, {"d"}) == {"d": "pod-d"}
