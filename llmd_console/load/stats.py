@@ -3,7 +3,10 @@
 Counts and latency histograms are updated as requests end, output tokens as they stream,
 and the time axis is in per-second bins of ``time.time()`` (the metrics pane's axis);
 durations are measured on the monotonic clock. Memory is fixed: histograms have fixed
-buckets and the series keeps the last hour. Call every method from the event loop's thread.
+buckets and the series keeps the last hour. Updates come from the run's event loop; reading
+(``snapshot()``) is also safe from another thread (a UI whose run has a loop of its own in a
+worker thread): it copies what it iterates in single C-level steps, so a concurrent update can
+make one snapshot a request out of date but never makes it fail.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 
 from llmd_console.load.histogram import LatencyHistogram
 from llmd_console.load.settings import Slo
@@ -177,7 +179,7 @@ class LiveStats:
     def stalled_now(self) -> int:
         """Requests in flight with no sign of life for longer than the quiet threshold."""
         limit = self._mono() - self.quiet_seconds
-        return sum(1 for last in self._active.values() if last < limit)
+        return sum(1 for last in list(self._active.values()) if last < limit)
 
     def snapshot(self, points: int = 120) -> LoadSnapshot:
         """The run now, with the last ``points`` seconds of its series."""
@@ -185,13 +187,14 @@ class LiveStats:
         second = int(now)
         full = min(RATE_WINDOW, second - int(self.started_at))  # whole seconds behind us
         recent: list[list[int]] = []
-        for b in reversed(self._bins):
+        bins = list(self._bins)
+        for b in reversed(bins):
             if b[0] < second - max(full, 0):
                 break
             if b[0] < second or full <= 0:
                 recent.append(b)
         window = float(full) if full > 0 else max(elapsed, 1e-3)
-        series = tuple(SeriesPoint(*b) for b in reversed(list(islice(reversed(self._bins), points))))
+        series = tuple(SeriesPoint(*b) for b in bins[max(0, len(bins) - points) :])
         return LoadSnapshot(
             at=now,
             started_at=self.started_at,

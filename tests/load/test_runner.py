@@ -3,8 +3,10 @@ counters exactly, every profile, request ids, and the report's shape."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,25 @@ async def test_report_and_per_request_lines_have_their_documented_shape(gateway:
         "schema", "request_id", "index", "sent_at", "status", "ok", "failure", "stalled", "ttft_ms", "itl_p50_ms",
         "itl_p99_ms", "e2e_ms", "prompt_tokens", "output_tokens", "finish_reason", "pod",
     }  # fmt: skip
+
+
+def test_snapshots_from_another_thread_while_the_run_has_its_own_loop(gateway: Endpoint) -> None:
+    settings = RunSettings(MODEL, GENEROUS, max_tokens=16, request_id_prefix="thread")
+    results: list[RunResult] = []
+
+    async def in_worker() -> None:
+        async with gateway.client() as client:
+            runner = LoadRunner(client, gateway, PromptSet(tuple(builtin_prompts())), settings)
+            holder.append(runner)
+            results.append(await runner.run(Concurrent(60, 12)))
+
+    holder: list[LoadRunner] = []
+    worker = threading.Thread(target=lambda: asyncio.run(in_worker()))
+    worker.start()
+    seen: list[int] = []
+    while worker.is_alive():
+        worker.join(0.005)  # polled as a pane would, only faster
+        if holder:
+            seen.append(holder[0].stats.snapshot().completed)
+    assert seen and seen == sorted(seen)  # it never failed, nor went backwards
+    assert results[0].overall.ok == 60
