@@ -184,6 +184,44 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class LoadConfig:
+    """The load generator (``llmd-console load`` and the prompt pane's load runs): its SLOs and limits."""
+
+    slo_ttft_ms: float = field(default=200.0, metadata=_doc("time to first token SLO, at p99 (milliseconds)"))
+    slo_itl_ms: float = field(default=50.0, metadata=_doc("inter-token latency SLO, at p99 (milliseconds)"))
+    deadline_seconds: float = field(default=120.0, metadata=_doc("a request still running after this fails"))
+    stall_seconds: float = field(default=30.0, metadata=_doc("a stream with no token for this long is stalled"))
+    error_budget: float = field(
+        default=0.05, metadata=_doc("stop the run when more than this fraction of requests failed (0-1)")
+    )
+    error_budget_min_requests: int = field(default=20, metadata=_doc("... once at least this many requests have ended"))
+    request_id_prefix: str = field(default="llmd-load", metadata=_doc("every request's x-request-id is PREFIX-N"))
+    max_records: int = field(
+        default=100_000, metadata=_doc("per-request records kept for the report (older ones are dropped)")
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("slo_ttft_ms", "slo_itl_ms"):
+            if not 0 < getattr(self, name) <= 3_600_000:  # also refuses NaN and infinity
+                raise ValueError(f"{name} must be a number of milliseconds between 0 and 3600000")
+        for name in ("deadline_seconds", "stall_seconds"):
+            if not 0 < getattr(self, name) <= 86400:
+                raise ValueError(f"{name} must be a number of seconds between 0 and 86400")
+        if not 0 <= self.error_budget <= 1:
+            raise ValueError("error_budget must be a fraction between 0 and 1")
+        if self.error_budget_min_requests < 1:
+            raise ValueError("error_budget_min_requests must be at least 1")
+        if (
+            not self.request_id_prefix
+            or not self.request_id_prefix.isascii()
+            or not all(c.isalnum() or c in "-_." for c in self.request_id_prefix)
+        ):
+            raise ValueError("request_id_prefix must be letters, digits, '-', '_' or '.'")
+        if not 100 <= self.max_records <= 10_000_000:
+            raise ValueError("max_records must be between 100 and 10000000")
+
+
+@dataclass(frozen=True)
 class PromptConfig:
     """The prompt pane and the load generator: where requests go and how they are bounded."""
 
@@ -257,6 +295,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     prometheus: PrometheusConfig = field(default_factory=PrometheusConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
     prompt: PromptConfig = field(default_factory=PromptConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(
