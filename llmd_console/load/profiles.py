@@ -21,7 +21,7 @@ MAX_CONCURRENCY = 10_000
 MAX_RATE = 100_000.0
 MAX_DURATION = 7 * 86400.0
 MAX_STEPS = 1000
-DEFAULT_RATE_CAP = 512  # requests in flight an open-loop profile may have at once
+DEFAULT_RATE_CAP = 256  # requests in flight an open-loop profile may have at once: the client's connections
 
 
 class ProfileError(ValueError):

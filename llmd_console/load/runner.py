@@ -129,7 +129,8 @@ class LoadRunner:
 
     # ---- control ------------------------------------------------------------
     def stop(self) -> None:
-        """End the run now (Ctrl-C): no new request, the ones in flight are cancelled."""
+        """End the run now (Ctrl-C): no new request, the ones in flight are cancelled. Call it on the
+        run's event loop (from another thread: ``loop.call_soon_threadsafe(runner.stop)``)."""
         self._interrupted = True
         if self._phase is not None:
             self._end_phase(self._phase)
