@@ -50,6 +50,20 @@ def wait_for(
     raise AssertionError(f"timed out waiting for {message} (last value: {last!r})")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The console's state (the prompt history) goes to a directory of the test run, never to
+    the home of whoever runs the tests."""
+    path = tmp_path_factory.mktemp("state-home")
+    before = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = before
+
+
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimCluster]:
     """A Pattern 1 cluster on TPU, 200x faster than real time."""

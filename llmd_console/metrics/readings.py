@@ -7,6 +7,7 @@ No data is NaN with a reason, never zero.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,15 @@ def _steps(n: int, points: int) -> list[int]:
     return [round((i + 1) * n / count) - 1 for i in range(count)]
 
 
+def _slot_ends(times: Sequence[float], now: float, span: float, points: int) -> list[int]:
+    """For each of ``points`` equal slices of the ``span`` seconds before ``now``, the index of
+    the last scrape at or before the slice's end (-1: none yet): a time axis shared with anything
+    else drawn over the same span (a load run's client-side figures)."""
+    step = span / points
+    start = now - span
+    return [bisect.bisect_right(times, start + (i + 1) * step) - 1 for i in range(points)]
+
+
 def _nansum(values: Sequence[float]) -> float:
     known = [v for v in values if not math.isnan(v)]
     return sum(known) if known else math.nan
@@ -113,12 +123,64 @@ def _nansum(values: Sequence[float]) -> float:
 class Reader:
     """Reads the catalog's metrics from endpoint histories."""
 
-    def __init__(self, interval: float, rate_window: float = 60.0, span: float = 300.0, points: int = 60) -> None:
-        """``rate_window``: seconds behind a rate or quantile now; ``span``: seconds of history drawn."""
+    def __init__(
+        self,
+        interval: float,
+        rate_window: float = 60.0,
+        span: float = 300.0,
+        points: int = 60,
+        now: float | None = None,
+    ) -> None:
+        """``rate_window``: seconds behind a rate or quantile now; ``span``: seconds of history drawn,
+        as ``points`` points: one per equal slice of time before ``now`` when given (a time axis,
+        with NaN before the history starts), else spread over the scrapes there are."""
         self.interval = interval
         self.rate_window = rate_window
         self.span = span
         self.points = points
+        self.now = now
+
+    def _gauge_points(self, series: Sequence[float], times: Sequence[float]) -> tuple[float, ...]:
+        """A gauge's points: over scrapes, the scrape ending each step; on a time axis, the
+        highest value scraped in each slice (a short burst of queueing must not fall between
+        two points), the last one again for a slice without a scrape, NaN before the history."""
+        if self.now is None:
+            return tuple(series[i] for i in _steps(len(series), self.points))
+        points: list[float] = []
+        previous = -1
+        for end in _slot_ends(times, self.now, self.span, self.points):
+            if end < 0:
+                points.append(math.nan)
+            elif end == previous:
+                points.append(series[end])
+            else:
+                known = [v for v in series[previous + 1 : end + 1] if not math.isnan(v)]
+                points.append(max(known) if known else math.nan)
+            previous = max(previous, end)
+        return tuple(points)
+
+    def _spans(self, times: Sequence[float]) -> list[tuple[int, int] | None]:
+        """The scrapes (first, last, inclusive) behind each point of a rate or a quantile;
+        consecutive points share their boundary scrape (a rate needs both ends). On a time axis a
+        slice with no scrape of its own repeats the one before (slices can be shorter than the
+        interval), and None marks slices before the history."""
+        out: list[tuple[int, int] | None] = []
+        if self.now is None:
+            start = 0
+            for end in _steps(len(times) - 1, self.points):
+                out.append((start, end + 1))
+                start = end + 1
+            return out
+        previous = -1
+        for end in _slot_ends(times, self.now, self.span, self.points):
+            if end < 0:
+                out.append(None)
+            elif end == previous and out:
+                out.append(out[-1])
+            else:
+                out.append((max(previous, 0), end))
+            previous = max(previous, end)
+        return out
 
     def _n(self, seconds: float) -> int:
         return max(2, int(seconds / self.interval) + 1)
@@ -178,7 +240,8 @@ class Reader:
                 for i in range(width)
             ]
             series = [self._pool(metric, column) for column in aligned]
-            points = tuple(series[i] for i in _steps(len(series), self.points))
+            times = max((t for t, _ in timed), key=len)
+            points = self._gauge_points(series, times)
             readings.append(Reading(metric.key, label, series[-1] if series else math.nan, points, name))
         return readings
 
@@ -188,16 +251,21 @@ class Reader:
         now = _nansum([rate(times[-window:], values[-window:], born_at_zero=True) for times, values in per_endpoint])
         steps: list[float] = []
         longest = max((len(times) for times, _ in per_endpoint), default=0)
-        ends = _steps(longest - 1, self.points)
-        start = 0
-        for end in ends:
-            piece = []
-            for times, values in per_endpoint:
-                offset = longest - len(times)
-                a, b = max(0, start - offset), max(0, end + 2 - offset)
-                piece.append(rate(times[a:b], values[a:b], born_at_zero=True))
-            steps.append(_nansum(piece))
-            start = end + 1
+        axis = max((times for times, _ in per_endpoint), key=len, default=[])
+        done: dict[tuple[int, int], float] = {}
+        for piece in self._spans(axis):
+            if piece is None:
+                steps.append(math.nan)
+                continue
+            if piece not in done:
+                first, last = piece
+                rates = []
+                for times, values in per_endpoint:
+                    offset = longest - len(times)
+                    a, b = max(0, first - offset), max(0, last + 1 - offset)
+                    rates.append(rate(times[a:b], values[a:b], born_at_zero=True))
+                done[piece] = _nansum(rates)
+            steps.append(done[piece])
         return now, tuple(steps)
 
     def _counter(self, metric: MetricDef, name: str, endpoints: Sequence[EndpointHistory]) -> list[Reading]:
@@ -239,14 +307,12 @@ class Reader:
             return merged
 
         now_buckets = between(longest - window, longest)
-        ends = _steps(longest - 1, self.points)
+        axis = max((_tails(history, bucket_name, n)[0] for history in endpoints), key=len, default=[])
+        pieces = self._spans(axis)
+        merged = {piece: between(piece[0], piece[1] + 1) for piece in set(pieces) if piece is not None}
         readings = []
         for label, q in QUANTILES:
-            start = 0
-            points = []
-            for end in ends:
-                points.append(quantile(q, between(start, end + 2)))
-                start = end + 1
+            points = [quantile(q, merged[piece]) if piece is not None else math.nan for piece in pieces]
             value = quantile(q, now_buckets)
             why = "" if not math.isnan(value) else "no observations in the last " + _seconds(self.rate_window)
             readings.append(Reading(metric.key, label, value, tuple(points), name, why))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.css.scalar import Scalar
@@ -40,6 +40,10 @@ from llmd_console.ui.messages import (
     SnapshotArrived,
 )
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.panes.load_view import LoadState
+from llmd_console.ui.panes.prompt import PromptPane
+from llmd_console.ui.prompt_handlers import PromptHandlers
+from llmd_console.ui.prompting import Prompting
 from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 
@@ -53,11 +57,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
-GROUP_PANES = {"logs": "logs", "metrics": "metrics"}
+GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt-endpoint": "prompt", "load": "prompt"}
 MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(PromptHandlers):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -115,6 +119,7 @@ class ConsoleApp(App[int]):
         self.config_warnings: list[str] = []
         self._failures: dict[str, str] = {}  # worker group -> the failure last reported
         self._client_ready = asyncio.Event()
+        self.prompting = Prompting(config, lambda: self.session.client, lambda: self._pane("prompt"), self._load_moved)
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         elif config.ui.theme:
@@ -231,6 +236,9 @@ class ConsoleApp(App[int]):
         if self.selected_pod is not None:
             for pane in self.visible_panes():
                 pane.pod_selected(self.selected_pod)
+        prompt = self._pane("prompt")
+        if isinstance(prompt, PromptPane):
+            self.prompting.adopt(prompt)
         everything = dataclasses.replace(self.snapshot, changes=None)  # not just what its batch changed
         for pane in self.visible_panes():
             pane.show_snapshot(everything)
@@ -238,6 +246,12 @@ class ConsoleApp(App[int]):
     def visible_panes(self) -> list[Pane]:
         """Panes that are mounted now."""
         return [p for p in self.panes.values() if p.is_mounted]
+
+    def _load_moved(self, load: LoadState) -> None:
+        """A load run moved: the metrics pane draws it beside the servers' figures."""
+        pane = self._pane("metrics")
+        if pane is not None:
+            pane.load_round(load)
 
     def _pane(self, name: str) -> Pane | None:
         pane = self.panes.get(name)
@@ -281,8 +295,9 @@ class ConsoleApp(App[int]):
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         """Redraw the status bar; say it once when the connection fails for good."""
         connection = message.connection
-        if self.session.client is not None:
+        if self.session.client is not None and not self._client_ready.is_set():
             self._client_ready.set()
+            self.connect_prompt()
         if connection.phase is Phase.FAILED:
             for pane in self.visible_panes():
                 pane.show_notice(f"not connected: {connection.reason}")
@@ -430,9 +445,13 @@ class ConsoleApp(App[int]):
 
     # ---- periodic -------------------------------------------------------------------------------------
     def _tick(self) -> None:
+        """Every few seconds: panes with ages redraw them; a prompt pane with nowhere to send, or
+        no model to ask for, looks again (the Gateway may have its address by now)."""
         for pane in self.visible_panes():
             if pane.is_on_screen:
                 pane.tick()
+        if self._client_ready.is_set() and self.prompting.wants_endpoint():
+            self.connect_prompt()
 
     def _draw_status(self) -> None:
         connection = self.connection
@@ -564,6 +583,7 @@ class ConsoleApp(App[int]):
         if not value or value == self.namespace:
             return
         self.session.switch_namespace(value)
+        self.connect_prompt()
         self.selected_pod = None
         self.relayout(self.layout_name)
         self.notify(f"namespace: {value}", timeout=2)
@@ -625,7 +645,8 @@ class ConsoleApp(App[int]):
         self.call_after_refresh(pane.run_action, action)
 
     async def on_unmount(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        await self.prompting.close()
         await self.session.close()
 
 

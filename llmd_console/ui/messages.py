@@ -7,7 +7,9 @@ from typing import Literal
 
 from textual.message import Message
 
+from llmd_console.inference.request import PromptRequest
 from llmd_console.models import Connection, LogChunk, LogTarget, Snapshot
+from llmd_console.ui.load_plan import LoadPlan
 
 
 @dataclass
@@ -59,3 +61,34 @@ class PodViewRequested(Message):
 
     key: str
     view: Literal["describe", "yaml"]
+
+
+@dataclass
+class PromptSubmitted(Message):
+    """The prompt pane asks for ``request`` to be sent."""
+
+    request: PromptRequest
+
+
+@dataclass
+class PromptCancelRequested(Message):
+    """The operator asked to stop the request in flight (``load``: the load run)."""
+
+    load: bool = False
+
+
+@dataclass
+class PromptOptionsRequested(Message):
+    """The prompt pane asks for its options dialog, with the served ``models`` to choose from."""
+
+    request: PromptRequest
+    models: tuple[str, ...]
+
+
+@dataclass
+class LoadRequested(Message):
+    """The operator asked for a load run of ``plan`` with the prompt pane's request settings."""
+
+    plan: LoadPlan
+    request: PromptRequest
+    label: str

@@ -39,7 +39,6 @@ class PaneSpec:
     factory: Callable[[PaneContext], Pane]
     bindings: tuple[Binding, ...]
     mutations: frozenset[str]  # action names that change the cluster (gated by read-only)
-    placeholder: bool = False
 
 
 _REGISTRY: dict[str, PaneSpec] = {}

@@ -3,7 +3,9 @@ anywhere (every binding of every pane, pressed, visibly answers)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from llmd_console.ui.footer import SEPARATOR, Hint, HintsFooter, fit
 from llmd_console.ui.help import HelpScreen
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import PodsPane
+from llmd_console.ui.panes.prompt import PromptInput, PromptPane, PromptState
 from llmd_console.ui.registry import specs
 from tests.conftest import require_tool
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
@@ -65,6 +68,11 @@ async def still(pilot: Pilot[Any], app: ConsoleApp) -> None:
         return same
 
     await until(pilot, unchanged, limit=20, what="a still screen")
+
+
+def streaming(state: PromptState) -> bool:
+    """The prompt pane's request has started answering."""
+    return bool(state.parts)
 
 
 def answer(app: ConsoleApp) -> tuple[object, ...]:
@@ -120,6 +128,12 @@ async def test_every_key_answers(still_world: Path, tmp_path: Path) -> None:
                     assert not pane.check_action("clear_filter", ())
                     await pilot.press("slash")
                     await pilot.pause()
+                if action == "cancel" and isinstance(pane, PromptPane):  # ... or while a request is going
+                    assert not pane.check_action("cancel", ())
+                    pane.state.request = dataclasses.replace(pane.state.request, max_tokens=1500)
+                    pane.input.load_text("Tell me everything about Kubernetes.")
+                    await pilot.press("ctrl+r")
+                    await until(pilot, partial(streaming, pane.state), limit=30, what="a request streaming")
             elif action.startswith("focus_pane("):  # from another pane than the one it goes to
                 names = list(app.panes)
                 index = int(action.removeprefix("focus_pane(").rstrip(")"))
@@ -135,14 +149,17 @@ async def test_every_key_answers(still_world: Path, tmp_path: Path) -> None:
     assert {"pods:enter", "pods:d", "pods:y", "pods:ctrl+d", "app:5", "app:6", "logs:p"} <= set(pressed)
 
 
-async def test_placeholder_panes_say_what_they_will_be(still_world: Path) -> None:
+async def test_number_keys_focus_panes_the_prompt_at_its_input(still_world: Path) -> None:
     app = make_app(still_world, layout="default", now=lambda: FROZEN + 300)
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: bool(app.panes))
-        await pilot.press("5")  # a pane that is built: focused, no message needed
+        await pilot.press("5")
         await until(pilot, lambda: app._focused_pane() == "metrics", what="the metrics pane focused")
         await pilot.press("6")
-        await until(pilot, lambda: any("Prompt:" in n.message for n in app._notifications), what="a message")
+        await until(pilot, lambda: isinstance(app.focused, PromptInput), what="the prompt's input focused")
+        await pilot.press(*"5z")  # typed into the prompt, not taken as keys of the app
+        assert app._focused_pane() == "prompt" and app.screen.maximized is None
+        assert app.query_one(PromptInput).text == "5z"
 
 
 async def test_pod_keys_open_logs_describe_and_yaml(still_world: Path) -> None:
@@ -216,7 +233,11 @@ async def test_footer_fits_with_every_pane_focused(still_world: Path, size: tupl
             shown = fit(footer.hints(), footer.size.width - 2)
             line = str(footer.render())
             assert line == " " + SEPARATOR.join(f"{h.key} {h.description}" for h in shown)
-            assert len(line) <= size[0] and shown[:2] == [Hint("?", "Help"), Hint("q", "Quit")]
+            assert len(line) <= size[0]
+            if isinstance(app.focused, PromptInput):  # typing: ? and q are letters there
+                assert shown[0] == Hint("ctrl+r", "Send")
+            else:
+                assert shown[:2] == [Hint("?", "Help"), Hint("q", "Quit")]
             bottom = screen_text(app).splitlines()[-1]
             assert bottom.rstrip() == line.rstrip()  # drawn whole: no hint cut mid-word
 

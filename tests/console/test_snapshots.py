@@ -20,6 +20,7 @@ from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.gateway import GatewayPane
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.metrics import MetricsPane
+from llmd_console.ui.panes.prompt import PromptPane
 from tests.conftest import wait_for
 from tests.console.conftest import make_app, until
 
@@ -69,6 +70,9 @@ def settled(app: ConsoleApp) -> bool:
     metrics = app.query(MetricsPane)
     if metrics and metrics.first().is_on_screen and metrics.first().rounds < 1:
         return False  # one round, and only one (see app_for)
+    prompt = app.prompting.state
+    if app.query(PromptPane) and (prompt is None or not prompt.models):
+        return False  # the endpoint and the served model, found
     gateway = app.query(GatewayPane)
     return not gateway or not gateway.first().is_on_screen or [h.light for h in gateway.first().hops] == ["ok"] * 5
 

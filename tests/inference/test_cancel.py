@@ -19,9 +19,9 @@ DECODE = "llm-d.ai/inferenceServing=true"
 
 
 async def engine_counts(kube: KubeClient) -> dict[str, float]:
-    """Running requests and aborted requests, summed over the ready decode pods."""
+    """Running, aborted and all finished requests, summed over the ready decode pods."""
     pods = await kube.get(f"/api/v1/namespaces/{NAMESPACE}/pods", labelSelector=DECODE)
-    out = {"running": 0.0, "aborted": 0.0}
+    out = {"running": 0.0, "aborted": 0.0, "finished": 0.0}
     for pod in pods["items"]:
         path = f"/api/v1/namespaces/{NAMESPACE}/pods/{pod['metadata']['name']}:8000/proxy/metrics"
         page = await kube.get_bytes(path, max_bytes=8 << 20, accept="text/plain", seconds=10)
@@ -29,8 +29,10 @@ async def engine_counts(kube: KubeClient) -> dict[str, float]:
             for sample in family.samples:
                 if sample.name == "vllm:num_requests_running":
                     out["running"] += sample.value
-                elif sample.name == "vllm:request_success_total" and sample.labels["finished_reason"] == "abort":
-                    out["aborted"] += sample.value
+                elif sample.name == "vllm:request_success_total":
+                    out["finished"] += sample.value
+                    if sample.labels["finished_reason"] == "abort":
+                        out["aborted"] += sample.value
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from rich.text import Text
 from textual.binding import BindingType
@@ -17,6 +17,9 @@ from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import LogChunk, Snapshot
 from llmd_console.ui.registry import PaneContext
+
+if TYPE_CHECKING:
+    from llmd_console.ui.panes.load_view import LoadState
 
 
 class Pane(Vertical):
@@ -106,6 +109,9 @@ class Pane(Vertical):
 
     def metrics_round(self, feed: Feed, alerts: Sequence[Alert]) -> None:
         """A metrics source finished a round; ``alerts`` are llm-d's alerts evaluated on it."""
+
+    def load_round(self, load: LoadState) -> None:
+        """A load run from the prompt pane moved (4 times a second while it runs)."""
 
     def tick(self) -> None:
         """Every few seconds while on screen, for what ages by itself (AGE columns)."""

@@ -14,14 +14,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from llmd_console.load.stats import SeriesPoint
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.catalog import EPP, VLLM, MetricDef
 from llmd_console.metrics.readings import Feed, Reader, Reading
 from llmd_console.models import Snapshot
 from llmd_console.sanitize import one_line
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.panes.load_view import LoadState
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
+from llmd_console.views.load_axis import on_axis
 from llmd_console.views.spark import sparkline, value_text
 
 SPANS = (60.0, 300.0, 900.0, 3600.0)  # the history drawn: 1, 5, 15, 60 minutes
@@ -66,6 +69,7 @@ class MetricsPane(Pane):
         self.feed: Feed | None = None
         self.alerts: tuple[Alert, ...] = ()
         self.rounds = 0  # rounds received
+        self.load: LoadState | None = None  # the prompt pane's load run, drawn on the same axis
         self.header = Static("", id="metrics-header")
         self.body = Static("", id="metrics-body")
 
@@ -93,6 +97,10 @@ class MetricsPane(Pane):
         self.rounds += 1
         if self.is_on_screen:
             self.draw()
+
+    def load_round(self, load: LoadState) -> None:
+        """A load run moved: its client-side lines join the pane at the next draw."""
+        self.load = load
 
     def pod_selected(self, key: str) -> None:
         """The pod whose series the pod scope shows."""
@@ -143,13 +151,16 @@ class MetricsPane(Pane):
         scroll = self.query_one(VerticalScroll)
         available = (scroll.size.width or self.size.width - 2) - scroll.styles.scrollbar_size_vertical
         width = max(10, available - TITLE_WIDTH - VALUE_WIDTH - 3)
-        reader = Reader(feed.interval, rate_window=self.rate_window, span=self.span, points=width)
+        # One time axis for every line: the span before now, in ``width`` equal slices.
+        now = self.now()
+        reader = Reader(feed.interval, rate_window=self.rate_window, span=self.span, points=width, now=now)
         out = Text(no_wrap=True, overflow="ellipsis")
         for alert in self.alerts:
             style = "bold red" if alert.severity == "critical" else "bold yellow"
             state = alert.severity.upper() if alert.firing else f"pending ({human_age(self.now() - alert.since)})"
             out.append(f"▲ {state} ", style=style if alert.firing else "dim")
             out.append(one_line(alert.summary, 200) + "\n", style=style if alert.firing else "")
+        self._load_lines(out, width, now)
         for section, metrics, source, who in (
             ("Model servers", VLLM, "vllm", "model server"),
             ("Scheduler (EPP)", EPP, "epp", "EPP"),
@@ -166,6 +177,33 @@ class MetricsPane(Pane):
                 for reading in reader.read(metric, endpoints, who):
                     self._line(out, metric, reading, width)
         self.body.update(out)
+
+    def _load_lines(self, out: Text, width: int, now: float) -> None:
+        """The prompt pane's load run as its client saw it, on the server metrics' time axis."""
+        load = self.load
+        s = load.snapshot if load is not None else None
+        if load is None or s is None:
+            return
+        ended = None if load.running else s.at
+        if ended is not None and now - ended > self.span:
+            return  # over before the span drawn
+        out.append(f"Load run (client): {one_line(load.label, 80)}\n", style="bold underline")
+        lines: tuple[tuple[str, Callable[[SeriesPoint], float], float, str], ...] = (
+            ("client requests/s", lambda p: float(p.completed), s.requests_per_second, "/s"),
+            ("client errors/s", lambda p: float(p.errors), math.nan, "/s"),
+            ("client tokens/s", lambda p: float(p.tokens), s.tokens_per_second, "/s"),
+        )
+        for title, field, value, unit in lines:
+            points = on_axis(
+                s.series, field, now=now, span=self.span, points=width, started_at=s.started_at, ended_at=ended
+            )
+            out.append(f"{title:<{TITLE_WIDTH}} ")
+            out.append(sparkline(points, width).ljust(width), style="magenta")
+            shown = value_text(value, unit) if not math.isnan(value) else f"{s.failed} total"
+            out.append(f" {shown:>{VALUE_WIDTH}}\n", style="bold")
+        p99 = s.ttft.p99
+        out.append(f"{'client TTFT p99':<{TITLE_WIDTH}} {'':<{width}} ")
+        out.append(f"{value_text(p99 if p99 is not None else math.nan, 's'):>{VALUE_WIDTH}}\n", style="bold")
 
     def _line(self, out: Text, metric: MetricDef, reading: Reading, width: int) -> None:
         title = metric.title + (f" {reading.label}" if reading.label else "")
