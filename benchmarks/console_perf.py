@@ -5,7 +5,9 @@ Prints:
 2. delay from a pod change in the API to the change in the pods table (p50/p95);
 3. key-press-to-repaint latency and memory with ~10,000 pods and ~1,000 nodes;
 4. sustained log lines/s into the logs pane, with the key latency meanwhile;
-5. idle CPU of the console process.
+5. idle CPU of the console process;
+6. its CPU with the metrics pane live, and key latency during scrapes;
+7. a load run from the prompt pane: what it drives, and key latency meanwhile.
 
 Every wait has a deadline: a stage that passes one prints what it was waiting for and
 what it saw, and the run moves on to the next stage (and exits non-zero at the end).
@@ -388,6 +390,50 @@ def metrics_live(seconds: float, presses: int) -> None:
           f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms")  # fmt: skip
 
 
+# ---- 7. a load run from the prompt pane ------------------------------------------------------
+def load_from_the_pane(requests: int, concurrency: int, presses: int) -> None:
+    """A load run started from the prompt pane against a simulator answering at once (latency
+    scale 0): what it drives (requests/s, streamed tokens/s) and key -> cursor latency meanwhile."""
+    sim = SimProcess("--speed", "1000", "--latency-scale", "0")
+
+    async def body(app: Any, pilot: Any) -> tuple[Any, list[float]]:
+        from llmd_console.inference.request import PromptRequest
+        from llmd_console.load.profiles import Concurrent
+        from llmd_console.ui.load_plan import LoadPlan
+        from llmd_console.ui.messages import LoadRequested
+        from llmd_console.ui.panes.pods import PodsPane
+
+        await wait_until(
+            lambda: app.prompting.state is not None and bool(app.prompting.state.models),
+            FIRST_PODS_SECONDS,
+            "the prompt pane's served models",
+            lambda: f"endpoint {app.prompting.state.endpoint if app.prompting.state else '-'}",
+        )
+        state = app.prompting.state
+        request = PromptRequest("", state.models[0], max_tokens=64)
+        plan = LoadPlan(Concurrent(requests, concurrency))
+        app.post_message(LoadRequested(plan, request, f"benchmark {requests} at {concurrency}"))
+        await wait_until(lambda: state.load.running, 30, "the run to start", lambda: state.load.problem)
+        table = app.query_one(PodsPane).table
+        table.focus()
+        latencies = []
+        while state.load.running and len(latencies) < presses:
+            latencies.append(await key_to_cursor(app, table, "down" if table.cursor_row == 0 else "up"))
+            await asyncio.sleep(0.05)
+        await wait_until(lambda: not state.load.running, 600, "the run to end", lambda: str(state.load.snapshot))
+        return state.load.snapshot, latencies
+
+    try:
+        snapshot, latencies = asyncio.run(with_app(sim.kubeconfig, body, layout="default"))
+    finally:
+        sim.close()
+    print(f"load from the prompt pane, {requests} requests at concurrency {concurrency}, 64 tokens each, "
+          f"simulator at zero latency: {snapshot.completed} done, {snapshot.failed} failed in {snapshot.elapsed:.1f} s "
+          f"= {snapshot.completed / snapshot.elapsed:.0f} requests/s, {snapshot.output_tokens / snapshot.elapsed:,.0f} "
+          f"streamed tokens/s; key -> cursor moved meanwhile ({len(latencies)} presses): "
+          f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms")  # fmt: skip
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -406,6 +452,7 @@ def main() -> None:
         ("log flood", lambda: log_throughput(5 if q else 10)),
         ("idle console", lambda: idle_cpu(5 if q else 10)),
         ("metrics live", lambda: metrics_live(10 if q else 30, 40 if q else 100)),
+        ("load from the pane", lambda: load_from_the_pane(500 if q else 2000, 32 if q else 64, 100 if q else 300)),
     ]
     if args.only:
         stages = [stage for stage in stages if args.only in stage[0]]
