@@ -416,7 +416,7 @@ def load_from_the_pane(requests: int, concurrency: int, presses: int) -> None:
         await wait_until(lambda: state.load.running, 30, "the run to start", lambda: state.load.problem)
         table = app.query_one(PodsPane).table
         table.focus()
-        latencies = []
+        latencies: list[float] = []
         while state.load.running and len(latencies) < presses:
             latencies.append(await key_to_cursor(app, table, "down" if table.cursor_row == 0 else "up"))
             await asyncio.sleep(0.05)
