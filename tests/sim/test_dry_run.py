@@ -8,6 +8,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from llmd_console.sim import SimCluster
 from tests.conftest import Kubectl
 from tests.sim.manifests import web_deployment
 
@@ -89,3 +90,13 @@ def test_every_write_verb_through_the_python_client(kubectl: Kubectl, api: clien
     with pytest.raises(ApiException) as bad:
         core.create_namespaced_config_map(NS, body, dry_run="Some")
     assert bad.value.status == 422 and 'dryRun: Unsupported value: \\"Some\\"' in str(bad.value.body)
+
+
+def test_a_dry_run_service_borrows_no_cluster_ip(sim: SimCluster, api: client.ApiClient) -> None:
+    core = client.CoreV1Api(api)
+    spec = client.V1ServiceSpec(selector={"app": "web"}, ports=[client.V1ServicePort(port=80)])
+    body = client.V1Service(metadata=client.V1ObjectMeta(name="web"), spec=spec)
+    ip = core.create_namespaced_service(NS, body, dry_run="All").spec.cluster_ip
+    assert ip and not sim.call(lambda: sim.ctx.service_ips.in_use(ip))
+    real = core.create_namespaced_service(NS, body).spec.cluster_ip
+    assert sim.call(lambda: sim.ctx.service_ips.in_use(real))

@@ -329,7 +329,10 @@ class KubeApi:
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
         # The uid is a system field the server fills before admission (a Job's selector uses it).
         uid = m["uid"] = new_uid()
+        given_ip = (obj.get("spec") or {}).get("clusterIP") if rtype.key == "services" else None
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        if rtype.key == "services" and not given_ip and params.dry_run(request):
+            self.ctx.service_ips.release(str((obj.get("spec") or {}).get("clusterIP") or ""))
         if applied is None:
             managedfields.record_update(None, obj, self._writer(request, rtype, apply=False))
         else:
