@@ -101,3 +101,30 @@ def test_a_dry_run_service_borrows_no_cluster_ip(sim: SimCluster, api: client.Ap
     assert ip and not sim.call(lambda: sim.ctx.service_ips.in_use(ip))
     real = core.create_namespaced_service(NS, body).spec.cluster_ip
     assert sim.call(lambda: sim.ctx.service_ips.in_use(real))
+
+
+def test_a_dry_run_apply_of_the_live_manifest_matches_the_live_object(kubectl: Kubectl) -> None:
+    """What a deploy preview diffs: the dry-run answer against the live object is empty
+    when the manifest is what was applied, after the controllers have had their say."""
+    manifest = web_deployment(NS, 1).replace("name: web\n", "name: again\n", 1).replace("app: web", "app: again")
+    kubectl.run("apply", "--server-side", "--field-manager=deployer", "-f", "-", stdin=manifest)
+    kubectl.run("rollout", "status", "deploy/again", "-n", NS, "--timeout=30s", timeout=40)
+    dry = json.loads(
+        kubectl.run(
+            "apply",
+            "--server-side",
+            "--field-manager=deployer",
+            "--dry-run=server",
+            "--show-managed-fields",
+            "-o",
+            "json",
+            "-f",
+            "-",
+            stdin=manifest,
+        )
+    )
+    live = json.loads(kubectl.run("get", "deploy", "again", "-n", NS, "-o", "json", "--show-managed-fields"))
+    for doc in (dry, live):
+        doc["metadata"].pop("resourceVersion")
+        doc.pop("status")
+    assert dry == live
