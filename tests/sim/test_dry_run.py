@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -26,22 +27,28 @@ def _names(kubectl: Kubectl, kind: str) -> list[str]:
     return [item["metadata"]["name"] for item in doc["items"]]
 
 
+def _dry_apply(kubectl: Kubectl, manifest: str, *args: str) -> dict[str, Any]:
+    """The object a server-side dry-run apply answers, managedFields included."""
+    out = kubectl.run(
+        "apply",
+        "--server-side",
+        "--dry-run=server",
+        "--show-managed-fields",
+        "-o",
+        "json",
+        *args,
+        "-f",
+        "-",
+        stdin=manifest,
+    )
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
 def test_server_side_apply_dry_run_creates_nothing(kubectl: Kubectl) -> None:
     out = kubectl.run("apply", "--server-side", "--dry-run=server", "-f", "-", stdin=web_deployment(NS, 2))
     assert "deployment.apps/web serverside-applied (server dry run)" in out
-    printed = json.loads(
-        kubectl.run(
-            "apply",
-            "--server-side",
-            "--dry-run=server",
-            "--show-managed-fields",
-            "-o",
-            "json",
-            "-f",
-            "-",
-            stdin=web_deployment(NS, 2),
-        )
-    )
+    printed = _dry_apply(kubectl, web_deployment(NS, 2))
     assert printed["spec"]["replicas"] == 2 and printed["metadata"]["managedFields"][0]["manager"] == "kubectl"
     assert _names(kubectl, "deployments") == []
     assert _names(kubectl, "replicasets") == [] and _names(kubectl, "events") == []
@@ -109,20 +116,7 @@ def test_a_dry_run_apply_of_the_live_manifest_matches_the_live_object(kubectl: K
     manifest = web_deployment(NS, 1).replace("name: web\n", "name: again\n", 1).replace("app: web", "app: again")
     kubectl.run("apply", "--server-side", "--field-manager=deployer", "-f", "-", stdin=manifest)
     kubectl.run("rollout", "status", "deploy/again", "-n", NS, "--timeout=30s", timeout=40)
-    dry = json.loads(
-        kubectl.run(
-            "apply",
-            "--server-side",
-            "--field-manager=deployer",
-            "--dry-run=server",
-            "--show-managed-fields",
-            "-o",
-            "json",
-            "-f",
-            "-",
-            stdin=manifest,
-        )
-    )
+    dry = _dry_apply(kubectl, manifest, "--field-manager=deployer")
     live = json.loads(kubectl.run("get", "deploy", "again", "-n", NS, "-o", "json", "--show-managed-fields"))
     for doc in (dry, live):
         doc["metadata"].pop("resourceVersion")

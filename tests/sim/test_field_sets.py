@@ -72,3 +72,19 @@ def test_an_update_takes_the_fields_it_changed() -> None:
     cleared = {"metadata": {**new["metadata"], "managedFields": [{}]}, "data": {"a": "1"}}
     managedfields.record_update(new, cleared, managedfields.Writer("edit", "v1", "2026-01-01T00:00:04Z"))
     assert "managedFields" not in cleared["metadata"]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        [{"manager": "m", "operation": "Delete", "fieldsType": "FieldsV1", "fieldsV1": {}}],
+        [{"manager": "m", "operation": "Update", "fieldsType": "FieldsV2", "fieldsV1": {}}],
+        [{"manager": "m", "operation": "Update", "fieldsV1": {"x:y": {}}}],
+    ],
+)
+def test_malformed_managed_fields_sent_fall_back_to_the_stored_ones(sent: list[dict[str, Any]]) -> None:
+    live: dict[str, Any] = {"metadata": {"name": "c"}, "data": {"a": "1"}}
+    managedfields.record_apply(None, {"data": {"a": "1"}}, live, WRITER, force=False)
+    new: dict[str, Any] = {"metadata": {"name": "c", "managedFields": sent}, "data": {"a": "1"}}
+    managedfields.record_update(live, new, managedfields.Writer("edit", "v1", "2026-01-01T00:00:05Z"))
+    assert new["metadata"]["managedFields"] == live["metadata"]["managedFields"]

@@ -98,9 +98,11 @@ def object_fields(obj: Any, *, status: bool, subresource: str = "") -> FieldSet:
     if subresource == "scale":
         return {(("f", "spec"), ("f", "replicas"))}
     body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind") and (status or k != "status")}
-    metadata = body.get("metadata")
+    metadata = body.pop("metadata", None)
     if isinstance(metadata, dict):
-        body["metadata"] = {k: v for k, v in metadata.items() if k not in SERVER_METADATA}
+        owned = {k: v for k, v in metadata.items() if k not in SERVER_METADATA}
+        if owned:  # metadata holding only server fields is nobody's
+            body["metadata"] = owned
     return fields_of(body)
 
 

@@ -121,13 +121,22 @@ def decode(obj: Obj | None) -> list[Entry]:
     if not isinstance(raw, list):
         return []
     entries = []
-    for item in raw[:MAX_ENTRIES]:
+    for index, item in enumerate(raw[:MAX_ENTRIES]):
         if not isinstance(item, dict) or not item:
             continue
+        operation, fields_type = item.get("operation"), item.get("fieldsType", "FieldsV1")
+        if operation not in ("Apply", "Update"):
+            raise _invalid_entry(
+                index, "operation", f'Unsupported value: "{str(operation)[:64]}": supported values: "Apply", "Update"'
+            )
+        if fields_type != "FieldsV1":
+            raise _invalid_entry(
+                index, "fieldsType", f'Unsupported value: "{str(fields_type)[:64]}": supported values: "FieldsV1"'
+            )
         entries.append(
             Entry(
                 manager=str(item.get("manager") or ""),
-                operation=str(item.get("operation") or "Update"),
+                operation=operation,
                 api_version=str(item.get("apiVersion") or ""),
                 time=str(item.get("time") or ""),
                 fields=from_fields_v1(item.get("fieldsV1") or {}),
@@ -135,6 +144,12 @@ def decode(obj: Obj | None) -> list[Entry]:
             )
         )
     return entries
+
+
+def _invalid_entry(index: int, field: str, message: str) -> ApiError:
+    return ApiError(
+        422, f"metadata.managedFields[{index}].{field}: {message}", "Invalid", {"kind": "ManagedFieldsEntry"}
+    )
 
 
 def _store(obj: Obj, entries: list[Entry]) -> None:
@@ -147,14 +162,17 @@ def _store(obj: Obj, entries: list[Entry]) -> None:
 
 
 def _base_entries(live: Obj | None, new: Obj) -> list[Entry] | None:
-    """The entries a write starts from: those it sent, if it changed them, else the stored
-    ones; None when it asked for them to be cleared (``[{}]``)."""
+    """The entries a write starts from: those it sent, if it changed them and they are
+    well formed, else the stored ones; None when it asked for them to be cleared (``[{}]``)."""
     sent = (new.get("metadata") or {}).get("managedFields")
     if sent == [{}]:
         return None
     stored = ((live or {}).get("metadata") or {}).get("managedFields")
     if isinstance(sent, list) and sent and sent != stored:
-        return decode(new)
+        try:
+            return decode(new)
+        except ApiError:
+            pass  # the API server falls back to the stored ones rather than failing the write
     return decode(live)
 
 
