@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from llmd_console.sim.apiserver.errors import ApiError
@@ -116,6 +117,12 @@ def leaves(fields: Iterable[Path]) -> FieldSet:
 _MISSING = object()
 
 
+@lru_cache(maxsize=4096)
+def _decoded(text: str) -> Any:
+    """A ``k:``/``v:`` element's JSON, decoded once (paths repeat on every write)."""
+    return json.loads(text)
+
+
 def value_at(obj: Any, path: Path) -> Any:
     """The value at ``path`` in ``obj`` (a sentinel, :data:`MISSING`, when absent)."""
     cur = obj
@@ -125,7 +132,7 @@ def value_at(obj: Any, path: Path) -> Any:
                 return _MISSING
             cur = cur[text]
         elif kind == "k":
-            want = json.loads(text)
+            want = _decoded(text)
             if not isinstance(cur, list):
                 return _MISSING
             cur = next(
@@ -134,7 +141,7 @@ def value_at(obj: Any, path: Path) -> Any:
             if cur is _MISSING:
                 return _MISSING
         elif kind == "v":
-            value = json.loads(text)
+            value = _decoded(text)
             if not isinstance(cur, list) or value not in cur:
                 return _MISSING
             cur = value

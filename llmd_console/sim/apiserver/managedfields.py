@@ -186,9 +186,11 @@ def record_update(live: Obj | None, new: Obj, writer: Writer) -> None:
     new_fields = object_fields(new, status=status, subresource=sub)
     old_fields = object_fields(live, status=status, subresource=sub) if live is not None else set()
     tips = leaves(new_fields)
-    changed = {
-        p for p in new_fields if value_at(live, p) is MISSING or (p in tips and value_at(live, p) != value_at(new, p))
-    }
+    changed: FieldSet = set()
+    for path in new_fields:
+        old = value_at(live, path)
+        if old is MISSING or (path in tips and old != value_at(new, path)):
+            changed.add(path)
     gone = old_fields - new_fields
     mine: Entry | None = None
     for entry in base:
