@@ -179,3 +179,16 @@ def test_kubectl_moves_client_side_ownership_to_server_side_apply(kubectl: Kubec
     assert ("kubectl", "Apply") in entries and ("kubectl-client-side-apply", "Update") not in entries
     _apply(kubectl, CONFIG.format(name="moved", labels="team: a", data="other: v"))
     assert json.loads(kubectl.run("get", "configmap", "moved", "-n", NS, "-o", "json"))["data"] == {"other": "v"}
+
+
+def test_an_apply_to_the_status_subresource_owns_only_status(api: client.ApiClient) -> None:
+    apps = client.AppsV1Api(api)
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"replicas": 1}}
+    apps.patch_namespaced_deployment_status(
+        "web", NS, body, field_manager="status-writer", _content_type="application/apply-patch+yaml"
+    )
+    entry = next(
+        e for e in apps.read_namespaced_deployment("web", NS).metadata.managed_fields if e.manager == "status-writer"
+    )
+    assert (entry.operation, entry.subresource) == ("Apply", "status")
+    assert entry.fields_v1 == {"f:status": {"f:replicas": {}}}

@@ -211,8 +211,8 @@ def record_apply(live: Obj | None, applied: Obj, merged: Obj, writer: Writer, *,
     hand over forced fields, remove the fields the manager stopped applying, and record the
     manager's ``Apply`` entry in ``merged``."""
     entries = decode(live)
-    sent = object_fields(applied, status=writer.status_in_main)
-    mine = next((e for e in entries if e.same_owner(writer.manager, "Apply", "")), None)
+    sent = object_fields(applied, status=writer.status_in_main, subresource=writer.subresource)
+    mine = next((e for e in entries if e.same_owner(writer.manager, "Apply", writer.subresource)), None)
     others = [e for e in entries if e is not mine]
     tips = leaves(sent)
     conflicts = [
@@ -230,7 +230,7 @@ def record_apply(live: Obj | None, applied: Obj, merged: Obj, writer: Writer, *,
         if not any(_owns(entry.fields, path) for entry in others):
             remove_at(merged, path)
     if mine is None:
-        mine = Entry(writer.manager, "Apply", writer.api_version, writer.now, set())
+        mine = Entry(writer.manager, "Apply", writer.api_version, writer.now, set(), writer.subresource)
         entries.append(mine)
     elif mine.fields != sent or mine.api_version != writer.api_version:
         mine.time = writer.now  # an apply that changes nothing keeps the entry as it was
