@@ -226,8 +226,10 @@ def record_apply(live: Obj | None, applied: Obj, merged: Obj, writer: Writer, *,
     for entry, path in conflicts:
         entry.fields.discard(path)
     previous = mine.fields if mine is not None else set()
+    # A path another manager holds, or holds something under, stays.
+    kept = {p[:i] for entry in others for p in entry.fields for i in range(1, len(p) + 1)}
     for path in sorted(previous - sent, key=len):
-        if not any(_owns(entry.fields, path) for entry in others):
+        if path not in kept:
             remove_at(merged, path)
     if mine is None:
         mine = Entry(writer.manager, "Apply", writer.api_version, writer.now, set(), writer.subresource)
@@ -236,12 +238,6 @@ def record_apply(live: Obj | None, applied: Obj, merged: Obj, writer: Writer, *,
         mine.time = writer.now  # an apply that changes nothing keeps the entry as it was
     mine.fields, mine.api_version = sent, writer.api_version
     _store(merged, entries)
-
-
-def _owns(fields: FieldSet, path: Path) -> bool:
-    """Whether ``fields`` holds ``path`` or anything under it."""
-    size = len(path)
-    return any(p[:size] == path for p in fields)
 
 
 def _conflict_error(conflicts: list[tuple[Entry, Path]]) -> ApiError:
