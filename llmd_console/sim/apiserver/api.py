@@ -11,9 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import conversion, discovery, fieldvalidation, params, reviews, schema
+from llmd_console.sim.apiserver import (
+    authz,
+    conversion,
+    discovery,
+    fieldvalidation,
+    managedfields,
+    params,
+    reviews,
+    schema,
+)
 from llmd_console.sim.apiserver.admission import admit
-from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
+from llmd_console.sim.apiserver.errors import ApiError, already_exists, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
 from llmd_console.sim.apiserver.podstreams import PodStreams
@@ -128,9 +137,11 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rp.namespace is not None and not rtype.namespaced:
             raise ApiError(404, "the server could not find the requested resource")
-        if rtype.key in self.ctx.denied:
-            raise _forbidden(request, rtype, rp)
+        access = authz.request_of(request, rtype, rp)
+        if rtype.key in self.ctx.denied or authz.is_denied(access, self.ctx.denied, self.ctx.denials):
+            raise authz.forbidden(access)
         params.validate(request)
+        params.validate_dry_run(request)
         if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
             await self.openapi.prepare(rtype)  # the schemas writes are validated against
         request[SERVED] = rtype
@@ -296,7 +307,21 @@ class KubeApi:
                 "Forbidden",
             )
 
-    def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
+    def _writer(
+        self, request: web.Request, rtype: ResourceType, *, apply: bool, subresource: str = ""
+    ) -> managedfields.Writer:
+        """Who makes this write, for managedFields."""
+        return managedfields.Writer(
+            managedfields.manager_of(request, apply=apply),
+            request[SERVED].api_version,
+            self.ctx.clock.iso(),
+            subresource,
+            status_in_main="status" not in rtype.subresources,
+        )
+
+    def _store_new(
+        self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str, applied: Obj | None = None
+    ) -> Obj:
         obj = schema.check(rtype, obj)
         self._check_namespace(rtype, obj, ns)
         m = meta(obj)
@@ -304,11 +329,28 @@ class KubeApi:
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
         # The uid is a system field the server fills before admission (a Job's selector uses it).
         uid = m["uid"] = new_uid()
+        given_ip = (obj.get("spec") or {}).get("clusterIP") if rtype.key == "services" else None
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        if rtype.key == "services" and not given_ip and params.dry_run(request):
+            self.ctx.service_ips.release(str((obj.get("spec") or {}).get("clusterIP") or ""))
+        if applied is None:
+            managedfields.record_update(None, obj, self._writer(request, rtype, apply=False))
+        else:
+            managedfields.record_apply(None, applied, obj, self._writer(request, rtype, apply=True), force=True)
         _check_object_size(obj)
-        if request.query.get("dryRun") == "All":
-            return obj
+        if params.dry_run(request):
+            return self._dry_created(rtype, obj)
         return self.store.create(rtype, obj, uid=uid)
+
+    def _dry_created(self, rtype: ResourceType, obj: Obj) -> Obj:
+        """What a create would have stored (no resourceVersion: nothing was written)."""
+        m = meta(obj)
+        if self.store.get(rtype.key, m.get("namespace", "") if rtype.namespaced else "", m.get("name", "")):
+            raise already_exists(rtype.plural, m.get("name", ""), rtype.group)
+        obj["apiVersion"], obj["kind"] = rtype.api_version, rtype.kind
+        m["creationTimestamp"] = m.get("creationTimestamp") or self.ctx.clock.iso()
+        m["generation"] = 1
+        return obj
 
     async def _create(self, request: web.Request, rtype: ResourceType, ns: str) -> web.StreamResponse:
         if "create" not in rtype.verbs:
@@ -317,7 +359,7 @@ class KubeApi:
             body = await read_body(request)
             if not isinstance(body, dict):
                 raise ApiError(400, "the body of the request must be a JSON or YAML object")
-            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied), 201)
+            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied, self.ctx.denials), 201)
         obj = self._in(request, rtype, await read_body(request))
         return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
 
@@ -328,7 +370,7 @@ class KubeApi:
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
         _check_object_size(obj)
-        if request.query.get("dryRun") == "All":
+        if params.dry_run(request):
             return self.store.prepare_update(rtype, obj, check_rv=check_rv, status_only=status_only)[0]
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
 
@@ -344,6 +386,8 @@ class KubeApi:
         self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
         _check_immutable_meta(rtype, current, obj)
+        writer = self._writer(request, rtype, apply=False, subresource="status" if status_only else "")
+        managedfields.record_update(current, obj, writer)
         return self._out(
             request, rtype, self._store_update(request, rtype, obj, status_only=status_only, check_rv=True)
         )
@@ -394,16 +438,25 @@ class KubeApi:
         if current is None:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
+            _check_apply_body(body)
             obj = self._in(request, rtype, body, source="apply", patch=body, namespace=ns)
             meta(obj)["name"] = name
-            return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
+            return self._out(request, rtype, self._store_new(request, rtype, obj, ns, applied=body), 201)
         if kind == "apply":
+            _check_apply_body(body)
             self._check_kind(request[SERVED], body)
         served = request[SERVED]
-        result = self._apply_patch_body(kind, conversion.to_served(served, rtype, deep_copy(current)), body)
+        live = conversion.to_served(served, rtype, deep_copy(current))
+        result = self._apply_patch_body(kind, live, body)
         result = schema.check(served, result)
         source = {"json": "merge"}.get(kind, kind)
         result = fieldvalidation.check(self.openapi, request, served, result, source=source, patch=body)
+        writer = self._writer(request, rtype, apply=kind == "apply", subresource="status" if status_only else "")
+        if kind == "apply":
+            force = request.query.get("force", "") in ("true", "1", "True")
+            managedfields.record_apply(live, body, result, writer, force=force)
+        else:
+            managedfields.record_update(live, result, writer)
         result = conversion.to_stored(served, rtype, result)
         rmeta = meta(result)
         if rmeta.get("name") != name:
@@ -463,6 +516,7 @@ class KubeApi:
             )
         updated = deep_copy(current)
         updated["spec"]["replicas"] = replicas
+        managedfields.record_update(current, updated, self._writer(request, rtype, apply=False, subresource="scale"))
         stored = self._store_update(request, rtype, updated, status_only=False, check_rv=False)
         return json_response(self._scale_of(rtype, stored))
 
@@ -475,6 +529,7 @@ class KubeApi:
                 body = decode_body(raw, request.content_type or "application/json")
                 if isinstance(body, dict):
                     opts.update(body)
+        params.validate_dry_run(request, opts)
         grace = params.int_param(request, "gracePeriodSeconds")
         if grace is not None:
             opts["gracePeriodSeconds"] = grace
@@ -504,7 +559,7 @@ class KubeApi:
     async def _delete(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
         opts = await self._delete_options(request)
         current = self.store.require(rtype, ns, name)
-        if request.query.get("dryRun") == "All":
+        if params.dry_run(request):
             return self._out(request, rtype, current)
         return self._out(request, rtype, self._delete_hook(rtype, current, opts))
 
@@ -518,7 +573,9 @@ class KubeApi:
         fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         served = request[SERVED]
-        deleted = [conversion.to_served(served, rtype, self._delete_hook(rtype, obj, opts)) for obj in items]
+        if not params.dry_run(request):
+            items = [self._delete_hook(rtype, obj, opts) for obj in items]
+        deleted = [conversion.to_served(served, rtype, obj) for obj in items]
         return json_response(
             {
                 "kind": f"{served.kind}List",
@@ -545,6 +602,13 @@ def _check_immutable_meta(rtype: ResourceType, current: Obj, new: Obj) -> None:
             meta(new)[keep] = current["metadata"][keep]
 
 
+def _check_apply_body(body: Any) -> None:
+    """An applied configuration may not carry managedFields (the server keeps them)."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    if isinstance(metadata, dict) and metadata.get("managedFields") is not None:
+        raise ApiError(400, "metadata.managedFields must be nil")
+
+
 def _check_object_size(obj: Obj) -> None:
     """etcd's per-request limit, which the API server reports as 413."""
     size = len(json.dumps(obj, separators=(",", ":")).encode())
@@ -554,19 +618,3 @@ def _check_object_size(obj: Obj) -> None:
             f"etcdserver: request is too large (the object is {size} bytes; the limit is {MAX_OBJECT_BYTES})",
             "RequestEntityTooLarge",
         )
-
-
-def _forbidden(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> ApiError:
-    """RBAC's denial, worded as the API server words it."""
-    if request.method == "GET":
-        verb = "watch" if flag(request, "watch") else ("get" if rp.name else "list")
-    else:
-        verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(request.method, "get")
-    resource = f"{rtype.plural}.{rtype.group}" if rtype.group else rtype.plural
-    scope = f'in the namespace "{rp.namespace}"' if rp.namespace else "at the cluster scope"
-    return ApiError(
-        403,
-        f'{resource} is forbidden: User "{reviews.SIM_USER}" cannot {verb} resource "{rtype.plural}" '
-        f'in API group "{rtype.group}" {scope}',
-        "Forbidden",
-    )
