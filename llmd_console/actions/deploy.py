@@ -1,0 +1,178 @@
+"""Deploy: Pattern 1 rendered from the config and server-side applied object by object, or the
+config's deploy steps run as commands; previewed as per-object diffs (server-side apply with
+dryRun=All, against the live objects), the equivalent commands and the cost; followed until
+the pods are Ready, the request path is healthy and a first inference answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from llmd_console.actions.diff import object_diff
+from llmd_console.actions.facts import ClusterFacts, price_of
+from llmd_console.actions.follow import first_inference, path_healthy, rollout_done
+from llmd_console.actions.plan import Cost, ObjectDiff, Plan, Risk
+from llmd_console.actions.safety import explain
+from llmd_console.actions.steps import Progress, ProgressFn, StepFailed, run_command
+from llmd_console.cluster.kube import KubeClient, KubeError
+from llmd_console.config import Config
+from llmd_console.manifests import Manifest, render
+from llmd_console.manifests.render import PLURALS, deploy_namespace
+
+FIELD_MANAGER = "llmd-console"
+APPLY_COMMAND = ("kubectl", "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-")
+
+
+@dataclass(frozen=True)
+class FollowTimes:
+    """How long to follow each phase after the deploy, in seconds (TPU startup takes minutes)."""
+
+    rollout: float = 1800.0
+    path: float = 600.0
+    inference: float = 600.0
+
+
+async def _live(kube: KubeClient, m: Manifest) -> dict[str, object] | None:
+    try:
+        return await kube.get(m.path)
+    except KubeError as exc:
+        if exc.status == 404 and "not found" in exc.message.lower() and "could not find" not in exc.message:
+            return None
+        raise
+
+
+async def preview_object(kube: KubeClient, m: Manifest) -> ObjectDiff:
+    """The dry-run apply of one manifest diffed against the live object (or the server's refusal)."""
+    resource = PLURALS[m.kind][1]
+    try:
+        live = await _live(kube, m)
+        applied = await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER, dry_run=True)
+    except KubeError as exc:
+        return ObjectDiff(m.label, "refused", error=explain(exc, resource))
+    return object_diff(m.label, live, applied)
+
+
+def model_cost(config: Config, facts: ClusterFacts | None, before: int, after: int, accelerator: str) -> Cost:
+    """The chips ``before`` and ``after`` model replicas request, and what those chips cost per hour."""
+    del facts  # the price is the config's; the facts only confirm the accelerator exists
+    chips = config.deploy.chips
+    price = price_of(config.prices, accelerator)
+    return Cost(
+        before * chips, after * chips, before * chips * price, after * chips * price, "chips the model pods request"
+    )
+
+
+def accelerator_label(config: Config) -> str:
+    """The node label value (the prices' key) of the configured accelerator."""
+    d = config.deploy
+    return d.tpu_accelerator if d.accelerator == "tpu" else d.gpu_accelerator
+
+
+async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | None = None) -> Plan:
+    """The deploy's preview: each object's diff (rendered mode) or each step (steps mode), the
+    equivalent command(s), warnings, and the chips and cost before and after."""
+    ns = deploy_namespace(config)
+    d = config.deploy
+    if d.steps:
+        return Plan(
+            action="deploy",
+            title=f"Deploy with {len(d.steps)} step(s) into {ns}",
+            target=ns,
+            namespace=ns,
+            changes=tuple(f"run: {' '.join(s)}" for s in d.steps),
+            command=d.steps[0],
+            risk=Risk.DISRUPTIVE,
+            steps=d.steps,
+        )
+    manifests = render(config, ns)
+    diffs = tuple([await preview_object(kube, m) for m in manifests])
+    decode = config.resources.decode_deployment
+    live_replicas = 0
+    try:
+        dep = await kube.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{decode}")
+        live_replicas = int((dep.get("spec") or {}).get("replicas", 0))
+    except KubeError:
+        live_replicas = 0
+    accelerator = accelerator_label(config)
+    warnings = [f"{x.label}: {x.error}" for x in diffs if x.change == "refused"]
+    extra = max(d.replicas - live_replicas, 0) * d.chips
+    if facts is not None and extra > facts.free_chips(accelerator):
+        warnings.append(
+            f"{extra} more {accelerator} chip(s) are needed but {facts.free_chips(accelerator)} are free: "
+            "the new model pods will stay Pending until nodes are added"
+        )
+    changes = tuple(f"{x.change} {x.label}" for x in diffs)
+    return Plan(
+        action="deploy",
+        title=f"Deploy Pattern 1 ({d.model}, {d.accelerator}) into {ns}",
+        target=ns,
+        namespace=ns,
+        changes=changes,
+        command=(*APPLY_COMMAND[:-2], "-n", ns, "-f", "-"),
+        risk=Risk.DISRUPTIVE,
+        diffs=diffs,
+        cost=model_cost(config, facts, live_replicas, d.replicas, accelerator),
+        warnings=tuple(warnings),
+    )
+
+
+async def run_deploy(kube: KubeClient, config: Config, progress: ProgressFn) -> str:
+    """Apply each manifest (or run each step) in order, reporting progress; stops at the first
+    failure with :class:`StepFailed` naming the step and its error."""
+    d = config.deploy
+    if d.steps:
+        for i, argv in enumerate(d.steps):
+            label = " ".join(argv)
+            progress(Progress(i, len(d.steps), label, "running"))
+            try:
+                output = await run_command(argv, d.step_timeout_seconds)
+            except StepFailed as exc:
+                progress(Progress(i, len(d.steps), label, "failed", str(exc)))
+                raise
+            progress(Progress(i, len(d.steps), label, "done", output[-2000:]))
+        return f"{len(d.steps)} step(s) done"
+    manifests = render(config, deploy_namespace(config))
+    for i, m in enumerate(manifests):
+        label = f"apply {m.label}"
+        progress(Progress(i, len(manifests), label, "running"))
+        try:
+            await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER)
+        except KubeError as exc:
+            message = explain(exc, PLURALS[m.kind][1])
+            progress(Progress(i, len(manifests), label, "failed", message))
+            raise StepFailed(label, message) from None
+        progress(Progress(i, len(manifests), label, "done"))
+    return f"{len(manifests)} object(s) applied"
+
+
+async def follow_deploy(
+    kube: KubeClient, config: Config, progress: ProgressFn, times: FollowTimes | None = None
+) -> str:
+    """After the deploy: the model and EPP rollouts Ready, the request path healthy, and a first
+    inference answered, each as a progress step. Raises :class:`StepFailed` at the first that is not."""
+    t = times or FollowTimes()
+    ns = deploy_namespace(config)
+    r = config.resources
+    phases: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
+        (f"rollout {r.decode_deployment}", lambda: rollout_done(kube, ns, r.decode_deployment, t.rollout)),
+        (f"rollout {r.epp}", lambda: rollout_done(kube, ns, r.epp, t.rollout)),
+        ("request path", lambda: path_healthy(kube, config, ns, t.path)),
+        ("first inference", lambda: first_inference(kube, config, ns, t.inference)),
+    )
+    said = ""
+    for i, (label, wait) in enumerate(phases):
+        progress(Progress(i, len(phases), label, "running"))
+        try:
+            said = await wait()
+        except Exception as exc:  # NotReady or the API's refusal: that phase failed
+            progress(Progress(i, len(phases), label, "failed", explain(exc)))
+            raise StepFailed(label, explain(exc)) from None
+        progress(Progress(i, len(phases), label, "done", said))
+    return said
+
+
+async def deploy(kube: KubeClient, config: Config, progress: ProgressFn, times: FollowTimes | None = None) -> str:
+    """Run the deploy and follow it: done only when the first inference has answered."""
+    applied = await run_deploy(kube, config, progress)
+    answered = await follow_deploy(kube, config, progress, times)
+    return f"{applied}; {answered}"
