@@ -5,17 +5,40 @@ ReplicaSet replaces it. Done when the new pods are Ready."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from llmd_console.actions.facts import ACCELERATOR_LABELS, ClusterFacts
 from llmd_console.actions.follow import rollout_done
 from llmd_console.actions.plan import Plan, Risk
 from llmd_console.cluster.kube import KubeClient
-from llmd_console.views.common import meta
+from llmd_console.views.common import meta, pod_accelerators
 
+Obj = dict[str, Any]
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
-def plan_restart(namespace: str, name: str, replicas: int) -> Plan:
-    """Rollout restart of Deployment ``name``: y/n (its pods are replaced one by one)."""
+def surge_warnings(deployment: Obj, facts: ClusterFacts) -> tuple[str, ...]:
+    """A rolling restart starts a new pod before an old one stops: when that pod needs more
+    accelerator chips than are free, it stays Pending and the restart never ends."""
+    spec = deployment.get("spec") or {}
+    if ((spec.get("strategy") or {}).get("type") or "RollingUpdate") != "RollingUpdate":
+        return ()
+    pod = (spec.get("template") or {}).get("spec") or {}
+    chips = pod_accelerators({"spec": pod})
+    selector = pod.get("nodeSelector") or {}
+    accelerator = next((str(selector[k]) for k in ACCELERATOR_LABELS if selector.get(k)), None)
+    free = facts.free_chips(accelerator)
+    if chips and chips > free:
+        return (
+            f"each new pod needs {chips} chip(s) and {free} are free: a rolling restart starts a new pod "
+            "before stopping an old one, so it would stay Pending; delete the pod instead (restart by deletion)",
+        )
+    return ()
+
+
+def plan_restart(namespace: str, name: str, replicas: int, warnings: tuple[str, ...] = ()) -> Plan:
+    """Rollout restart of Deployment ``name``: y/n (its pods are replaced as its strategy says);
+    ``warnings`` from :func:`surge_warnings`."""
     return Plan(
         action="restart",
         title=f"Restart deployment {name}",
@@ -27,6 +50,7 @@ def plan_restart(namespace: str, name: str, replicas: int) -> Plan:
         ),
         command=("kubectl", "rollout", "restart", f"deployment/{name}", "-n", namespace),
         risk=Risk.ROUTINE,
+        warnings=warnings,
     )
 
 
