@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import conversion, discovery, fieldvalidation, params, reviews, schema
+from llmd_console.sim.apiserver import conversion, discovery, fieldvalidation, managedfields, params, reviews, schema
 from llmd_console.sim.apiserver.admission import admit
-from llmd_console.sim.apiserver.errors import ApiError, invalid, not_found
+from llmd_console.sim.apiserver.errors import ApiError, already_exists, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
 from llmd_console.sim.apiserver.patching import apply_patch, json_patch, merge_patch, strategic_merge_patch
 from llmd_console.sim.apiserver.podstreams import PodStreams
@@ -131,6 +131,7 @@ class KubeApi:
         if rtype.key in self.ctx.denied:
             raise _forbidden(request, rtype, rp)
         params.validate(request)
+        params.validate_dry_run(request)
         if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
             await self.openapi.prepare(rtype)  # the schemas writes are validated against
         request[SERVED] = rtype
@@ -296,7 +297,21 @@ class KubeApi:
                 "Forbidden",
             )
 
-    def _store_new(self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str) -> Obj:
+    def _writer(
+        self, request: web.Request, rtype: ResourceType, *, apply: bool, subresource: str = ""
+    ) -> managedfields.Writer:
+        """Who makes this write, for managedFields."""
+        return managedfields.Writer(
+            managedfields.manager_of(request, apply=apply),
+            request[SERVED].api_version,
+            self.ctx.clock.iso(),
+            subresource,
+            status_in_main="status" not in rtype.subresources,
+        )
+
+    def _store_new(
+        self, request: web.Request, rtype: ResourceType, obj: Obj, ns: str, applied: Obj | None = None
+    ) -> Obj:
         obj = schema.check(rtype, obj)
         self._check_namespace(rtype, obj, ns)
         m = meta(obj)
@@ -305,10 +320,24 @@ class KubeApi:
         # The uid is a system field the server fills before admission (a Job's selector uses it).
         uid = m["uid"] = new_uid()
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        if applied is None:
+            managedfields.record_update(None, obj, self._writer(request, rtype, apply=False))
+        else:
+            managedfields.record_apply(None, applied, obj, self._writer(request, rtype, apply=True), force=True)
         _check_object_size(obj)
-        if request.query.get("dryRun") == "All":
-            return obj
+        if params.dry_run(request):
+            return self._dry_created(rtype, obj)
         return self.store.create(rtype, obj, uid=uid)
+
+    def _dry_created(self, rtype: ResourceType, obj: Obj) -> Obj:
+        """What a create would have stored (no resourceVersion: nothing was written)."""
+        m = meta(obj)
+        if self.store.get(rtype.key, m.get("namespace", "") if rtype.namespaced else "", m.get("name", "")):
+            raise already_exists(rtype.plural, m.get("name", ""), rtype.group)
+        obj["apiVersion"], obj["kind"] = rtype.api_version, rtype.kind
+        m["creationTimestamp"] = m.get("creationTimestamp") or self.ctx.clock.iso()
+        m["generation"] = 1
+        return obj
 
     async def _create(self, request: web.Request, rtype: ResourceType, ns: str) -> web.StreamResponse:
         if "create" not in rtype.verbs:
@@ -328,7 +357,7 @@ class KubeApi:
         if not status_only:
             admit(rtype, obj, creating=False, ips=self.ctx.service_ips)
         _check_object_size(obj)
-        if request.query.get("dryRun") == "All":
+        if params.dry_run(request):
             return self.store.prepare_update(rtype, obj, check_rv=check_rv, status_only=status_only)[0]
         return self.store.update(rtype, obj, check_rv=check_rv, status_only=status_only)
 
@@ -344,6 +373,8 @@ class KubeApi:
         self._check_namespace_unchanged(rtype, obj, ns)
         current = self.store.require(rtype, ns, name)
         _check_immutable_meta(rtype, current, obj)
+        writer = self._writer(request, rtype, apply=False, subresource="status" if status_only else "")
+        managedfields.record_update(current, obj, writer)
         return self._out(
             request, rtype, self._store_update(request, rtype, obj, status_only=status_only, check_rv=True)
         )
@@ -394,16 +425,25 @@ class KubeApi:
         if current is None:
             if kind != "apply":
                 raise not_found(rtype.plural, name, rtype.group)
+            _check_apply_body(body)
             obj = self._in(request, rtype, body, source="apply", patch=body, namespace=ns)
             meta(obj)["name"] = name
-            return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
+            return self._out(request, rtype, self._store_new(request, rtype, obj, ns, applied=body), 201)
         if kind == "apply":
+            _check_apply_body(body)
             self._check_kind(request[SERVED], body)
         served = request[SERVED]
-        result = self._apply_patch_body(kind, conversion.to_served(served, rtype, deep_copy(current)), body)
+        live = conversion.to_served(served, rtype, deep_copy(current))
+        result = self._apply_patch_body(kind, live, body)
         result = schema.check(served, result)
         source = {"json": "merge"}.get(kind, kind)
         result = fieldvalidation.check(self.openapi, request, served, result, source=source, patch=body)
+        writer = self._writer(request, rtype, apply=kind == "apply", subresource="status" if status_only else "")
+        if kind == "apply":
+            force = request.query.get("force", "") in ("true", "1", "True")
+            managedfields.record_apply(live, body, result, writer, force=force)
+        else:
+            managedfields.record_update(live, result, writer)
         result = conversion.to_stored(served, rtype, result)
         rmeta = meta(result)
         if rmeta.get("name") != name:
@@ -463,6 +503,7 @@ class KubeApi:
             )
         updated = deep_copy(current)
         updated["spec"]["replicas"] = replicas
+        managedfields.record_update(current, updated, self._writer(request, rtype, apply=False, subresource="scale"))
         stored = self._store_update(request, rtype, updated, status_only=False, check_rv=False)
         return json_response(self._scale_of(rtype, stored))
 
@@ -475,6 +516,7 @@ class KubeApi:
                 body = decode_body(raw, request.content_type or "application/json")
                 if isinstance(body, dict):
                     opts.update(body)
+        params.validate_dry_run(request, opts)
         grace = params.int_param(request, "gracePeriodSeconds")
         if grace is not None:
             opts["gracePeriodSeconds"] = grace
@@ -504,7 +546,7 @@ class KubeApi:
     async def _delete(self, request: web.Request, rtype: ResourceType, ns: str, name: str) -> web.StreamResponse:
         opts = await self._delete_options(request)
         current = self.store.require(rtype, ns, name)
-        if request.query.get("dryRun") == "All":
+        if params.dry_run(request):
             return self._out(request, rtype, current)
         return self._out(request, rtype, self._delete_hook(rtype, current, opts))
 
@@ -518,7 +560,9 @@ class KubeApi:
         fields = parse_field_selector(request.query.get("fieldSelector"), rtype.key)
         items = self.store.list(rtype.key, namespace, labels, fields)
         served = request[SERVED]
-        deleted = [conversion.to_served(served, rtype, self._delete_hook(rtype, obj, opts)) for obj in items]
+        if not params.dry_run(request):
+            items = [self._delete_hook(rtype, obj, opts) for obj in items]
+        deleted = [conversion.to_served(served, rtype, obj) for obj in items]
         return json_response(
             {
                 "kind": f"{served.kind}List",
@@ -543,6 +587,13 @@ def _check_immutable_meta(rtype: ResourceType, current: Obj, new: Obj) -> None:
     for keep in ("uid", "creationTimestamp"):
         if keep in current["metadata"]:
             meta(new)[keep] = current["metadata"][keep]
+
+
+def _check_apply_body(body: Any) -> None:
+    """An applied configuration may not carry managedFields (the server keeps them)."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    if isinstance(metadata, dict) and metadata.get("managedFields") is not None:
+        raise ApiError(400, "metadata.managedFields must be nil")
 
 
 def _check_object_size(obj: Obj) -> None:

@@ -50,3 +50,40 @@ def int_param(request: web.Request, name: str) -> int | None:
         decoded = decode_query(request.query)
         request[_KEY] = decoded
     return decoded.get(name)
+
+
+_DRY_RUN = web.RequestKey("llmd_sim_dry_run", bool)
+
+
+def _check_dry_run(values: list[object], options: str) -> bool:
+    for value in values:
+        if value != "All":
+            shown = str(value)[:64].replace("\\", "\\\\").replace('"', '\\"')
+            raise ApiError(
+                422,
+                f'{options}.meta.k8s.io "" is invalid: dryRun: Unsupported value: "{shown}": supported values: "All"',
+                "Invalid",
+                {"group": "meta.k8s.io", "kind": options},
+            )
+    return bool(values)
+
+
+def validate_dry_run(request: web.Request, delete_options: Mapping[str, object] | None = None) -> None:
+    """Check ``dryRun`` (the query's, and a DeleteOptions body's): only ``All`` exists."""
+    options = {"POST": "CreateOptions", "PUT": "UpdateOptions", "DELETE": "DeleteOptions"}.get(
+        request.method, "PatchOptions"
+    )
+    dry = _check_dry_run(list(request.query.getall("dryRun", [])), options)
+    if delete_options is not None:
+        body = delete_options.get("dryRun")
+        if body is not None and not isinstance(body, list):
+            raise ApiError(400, "json: cannot unmarshal into Go struct field DeleteOptions.dryRun of type []string")
+        dry = _check_dry_run(list(body or []), options) or dry
+    request[_DRY_RUN] = dry or request.get(_DRY_RUN, False)
+
+
+def dry_run(request: web.Request) -> bool:
+    """Whether the request is a dry run: validated, answered as if done, nothing stored."""
+    if _DRY_RUN not in request:
+        validate_dry_run(request)
+    return request[_DRY_RUN]
