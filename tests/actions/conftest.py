@@ -3,18 +3,18 @@ config whose GKE endpoint is the simulator's Container API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from llmd_console.actions.steps import Progress
-from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import Config, GkeConfig
 from llmd_console.gke import NodePoolClient
 from llmd_console.sim import SimCluster
-from llmd_console.sim.worlds.world import CLUSTER, LOCATION, NAMESPACE, PROJECT
+from llmd_console.sim.worlds.world import CLUSTER, LOCATION, PROJECT
+from tests.inference.conftest import kube
+
+__all__ = ["kube"]  # the console's Kubernetes client for the module's simulator, shared with tests/inference
 
 
 @pytest.fixture()
@@ -22,16 +22,6 @@ def config(sim: SimCluster) -> Config:
     """The default config (the simulator's world is the runbook's), GKE pointed at the simulator."""
     gke = GkeConfig(project=PROJECT, location=LOCATION, cluster=CLUSTER, endpoint=sim.url + "/", auth="none")
     return replace(Config(), gke=gke)
-
-
-@pytest.fixture()
-async def kube(kubeconfig: Path) -> AsyncIterator[KubeClient]:
-    """The console's Kubernetes client for the module's simulator."""
-    client = await KubeClient.connect(str(kubeconfig), None, NAMESPACE, 10.0)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture()

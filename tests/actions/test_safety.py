@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ async def test_a_forbidden_action_is_not_offered_and_its_refusal_is_explained(
 
 
 async def test_a_conflict_names_the_other_field_manager(kube: KubeClient) -> None:
-    service = {
+    service: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "conflict-check", "namespace": NAMESPACE},

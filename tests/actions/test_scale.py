@@ -11,21 +11,18 @@ import pytest
 from llmd_console.actions.audit import AuditLog
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.follow import wait_until
-from llmd_console.actions.plan import Plan, Risk
-from llmd_console.actions.runner import carry_out
-from llmd_console.actions.scale import (
-    BadInput,
+from llmd_console.actions.nodepool import (
     parse_nodes,
-    parse_replicas,
     plan_pool,
-    plan_replicas,
     plan_scale_back,
     plan_scale_to_zero,
-    read_scale,
     resize_pool,
     scale_back,
     scale_to_zero,
 )
+from llmd_console.actions.plan import Plan, Risk
+from llmd_console.actions.runner import carry_out
+from llmd_console.actions.scale import BadInput, parse_replicas, plan_replicas, read_scale
 from llmd_console.cluster.kube import KINDS, KubeClient
 from llmd_console.config import Config
 from llmd_console.gke import NodePoolClient
