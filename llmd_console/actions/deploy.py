@@ -116,9 +116,10 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
     )
 
 
-async def run_deploy(kube: KubeClient, config: Config, progress: ProgressFn) -> str:
+async def run_deploy(kube: KubeClient, config: Config, progress: ProgressFn, *, force: bool = False) -> str:
     """Apply each manifest (or run each step) in order, reporting progress; stops at the first
-    failure with :class:`StepFailed` naming the step and its error."""
+    failure with :class:`StepFailed` naming the step and its error. ``force`` takes over fields
+    another field manager owns (after the preview showed the conflict)."""
     d = config.deploy
     if d.steps:
         for i, argv in enumerate(d.steps):
@@ -136,7 +137,7 @@ async def run_deploy(kube: KubeClient, config: Config, progress: ProgressFn) -> 
         label = f"apply {m.label}"
         progress(Progress(i, len(manifests), label, "running"))
         try:
-            await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER)
+            await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER, force=force)
         except KubeError as exc:
             message = explain(exc, PLURALS[m.kind][1])
             progress(Progress(i, len(manifests), label, "failed", message))
@@ -171,8 +172,10 @@ async def follow_deploy(
     return said
 
 
-async def deploy(kube: KubeClient, config: Config, progress: ProgressFn, times: FollowTimes | None = None) -> str:
+async def deploy(
+    kube: KubeClient, config: Config, progress: ProgressFn, times: FollowTimes | None = None, *, force: bool = False
+) -> str:
     """Run the deploy and follow it: done only when the first inference has answered."""
-    applied = await run_deploy(kube, config, progress)
+    applied = await run_deploy(kube, config, progress, force=force)
     answered = await follow_deploy(kube, config, progress, times)
     return f"{applied}; {answered}"

@@ -19,6 +19,7 @@ from llmd_console.actions.steps import StepFailed
 from llmd_console.actions.undeploy import plan_undeploy, undeploy
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config, DeployConfig, ResourcesConfig
+from llmd_console.manifests import render
 from llmd_console.sim.worlds.world import NAMESPACE
 from tests.actions.conftest import Recorder
 
@@ -59,6 +60,21 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
     records = audit.read()
     assert [(r["action"], r["outcome"]) for r in records] == [("undeploy", "done"), ("deploy", "done")]
     assert records[1]["diff"].startswith("9 create")
+
+
+async def test_a_field_another_manager_owns_is_a_refusal_naming_it(kube: KubeClient, config: Config) -> None:
+    path = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{config.resources.decode_deployment}"
+    helm = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": config.resources.decode_deployment}}
+    await kube.apply(path, {**helm, "spec": {"replicas": 2}}, field_manager="helm", force=True)
+    try:
+        plan = await plan_deploy(kube, config)
+        decode = next(d for d in plan.diffs if d.label == f"Deployment/{config.resources.decode_deployment}")
+        assert decode.change == "refused" and "field manager helm" in decode.error, decode
+    finally:
+        # The whole manifest: an apply that left fields out would remove them (server-side apply).
+        (manifest,) = [m for m in render(config) if m.path == path]
+        await kube.apply(path, manifest.obj, field_manager="llmd-console", force=True)
+    assert (await kube.get(path))["spec"]["replicas"] == 1
 
 
 @pytest.mark.xfail(
