@@ -9,26 +9,9 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from tests.conftest import Kubectl
+from tests.sim.manifests import web_deployment
 
 NS = "dry"
-DEPLOY = """
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: dry
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
-"""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,7 +26,7 @@ def _names(kubectl: Kubectl, kind: str) -> list[str]:
 
 
 def test_server_side_apply_dry_run_creates_nothing(kubectl: Kubectl) -> None:
-    out = kubectl.run("apply", "--server-side", "--dry-run=server", "-f", "-", stdin=DEPLOY.format(replicas=2))
+    out = kubectl.run("apply", "--server-side", "--dry-run=server", "-f", "-", stdin=web_deployment(NS, 2))
     assert "deployment.apps/web serverside-applied (server dry run)" in out
     printed = json.loads(
         kubectl.run(
@@ -55,7 +38,7 @@ def test_server_side_apply_dry_run_creates_nothing(kubectl: Kubectl) -> None:
             "json",
             "-f",
             "-",
-            stdin=DEPLOY.format(replicas=2),
+            stdin=web_deployment(NS, 2),
         )
     )
     assert printed["spec"]["replicas"] == 2 and printed["metadata"]["managedFields"][0]["manager"] == "kubectl"
@@ -64,7 +47,7 @@ def test_server_side_apply_dry_run_creates_nothing(kubectl: Kubectl) -> None:
 
 
 def test_dry_run_rejects_what_the_real_write_would(kubectl: Kubectl) -> None:
-    bad = DEPLOY.format(replicas=-1)
+    bad = web_deployment(NS, -1)
     out = kubectl.run("apply", "--server-side", "--dry-run=server", "-f", "-", stdin=bad, check=False)
     assert "spec.replicas" in out and "Invalid" in out
 
@@ -76,7 +59,7 @@ def test_delete_dry_run_keeps_the_object(kubectl: Kubectl) -> None:
 
 
 def test_every_write_verb_through_the_python_client(kubectl: Kubectl, api: client.ApiClient) -> None:
-    kubectl.run("apply", "--server-side", "-f", "-", stdin=DEPLOY.format(replicas=1))
+    kubectl.run("apply", "--server-side", "-f", "-", stdin=web_deployment(NS, 1))
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     before = apps.read_namespaced_deployment("web", NS)
     rv = before.metadata.resource_version

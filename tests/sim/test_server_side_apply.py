@@ -14,6 +14,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from tests.conftest import Kubectl
+from tests.sim.manifests import web_deployment
 
 NS = "ssa"
 CONFIG = """
@@ -26,25 +27,6 @@ metadata:
     {labels}
 data:
   {data}
-"""
-DEPLOY = """
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: ssa
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
-        env: [{env}]
 """
 
 
@@ -122,11 +104,11 @@ def test_a_field_another_manager_also_owns_is_kept(kubectl: Kubectl) -> None:
 
 
 def test_client_side_apply_then_server_side_names_the_update_manager(kubectl: Kubectl) -> None:
-    kubectl.run("apply", "-f", "-", stdin=DEPLOY.format(replicas=1, env=""))
+    kubectl.run("apply", "-f", "-", stdin=web_deployment(NS, 1, env=""))
     entries = _managed(kubectl, "deployment", "web")
     csa = next(e for e in entries if e["manager"] == "kubectl-client-side-apply")
     assert csa["operation"] == "Update"
-    out = _apply(kubectl, DEPLOY.format(replicas=3, env=""), check=False)
+    out = _apply(kubectl, web_deployment(NS, 3, env=""), check=False)
     assert "Apply failed with 1 conflict: conflict with " in out
     assert '"kubectl-client-side-apply" using apps/v1 at ' in out and out.strip().splitlines()[0].endswith(
         ": .spec.replicas"
@@ -136,8 +118,8 @@ def test_client_side_apply_then_server_side_names_the_update_manager(kubectl: Ku
 
 def test_dropping_a_list_item_removes_it(kubectl: Kubectl) -> None:
     env = "{name: A, value: '1'}, {name: B, value: '2'}"
-    _apply(kubectl, DEPLOY.format(replicas=1, env=env), "--field-manager", "deployer", "--force-conflicts")
-    _apply(kubectl, DEPLOY.format(replicas=1, env="{name: A, value: '1'}"), "--field-manager", "deployer")
+    _apply(kubectl, web_deployment(NS, 1, env=env), "--field-manager", "deployer", "--force-conflicts")
+    _apply(kubectl, web_deployment(NS, 1, env="{name: A, value: '1'}"), "--field-manager", "deployer")
     doc = json.loads(kubectl.run("get", "deployment", "web", "-n", NS, "-o", "json"))
     assert doc["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
     deployer = next(e for e in _managed(kubectl, "deployment", "web") if e["manager"] == "deployer")

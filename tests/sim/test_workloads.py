@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
+from kubernetes import client
 
 from llmd_console.sim.worlds.world import DECODE_NAME, EPP_NAME, NAMESPACE
 from tests.conftest import Kubectl, wait_for
@@ -148,3 +149,20 @@ def test_decode_rollout_stalls_on_the_single_tpu_node_as_on_a_real_cluster(kubec
         "get", "rs", *N, "-l", "llm-d.ai/role=decode", "-o", "jsonpath={.items[?(@.spec.replicas==1)].metadata.name}"
     )
     assert f"replicaset.apps/{active}" in before
+
+
+def test_a_new_collision_count_does_not_start_a_rollout(
+    kubectl: Kubectl, api: client.ApiClient, tmp_path: Path
+) -> None:
+    """The controller finds the Deployment's ReplicaSet by template (EqualIgnoreHash), not by
+    hash: a collisionCount bump changes the hash a new ReplicaSet would get, not the template."""
+    kubectl.run("apply", "-f", str(_manifest(kubectl, "steady", tmp_path)))
+    kubectl.run("rollout", "status", "deploy/steady", *D, "--timeout=30s", timeout=40)
+    (first,) = _revisions(kubectl, "app=steady")
+    client.AppsV1Api(api).patch_namespaced_deployment_status("steady", "default", {"status": {"collisionCount": 1}})
+    kubectl.run("scale", "deploy/steady", *D, "--replicas=2")
+    kubectl.run("rollout", "status", "deploy/steady", *D, "--timeout=30s", timeout=40)
+    assert list(_revisions(kubectl, "app=steady")) == [first]
+    assert kubectl.run("get", "rs", first, *D, "-o", "jsonpath={.status.readyReplicas}") == "2"
+    collisions = kubectl.run("get", "deploy", "steady", *D, "-o", "jsonpath={.status.collisionCount}")
+    assert collisions == "1"

@@ -11,7 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
-from llmd_console.sim.apiserver import conversion, discovery, fieldvalidation, managedfields, params, reviews, schema
+from llmd_console.sim.apiserver import (
+    authz,
+    conversion,
+    discovery,
+    fieldvalidation,
+    managedfields,
+    params,
+    reviews,
+    schema,
+)
 from llmd_console.sim.apiserver.admission import admit
 from llmd_console.sim.apiserver.errors import ApiError, already_exists, invalid, not_found
 from llmd_console.sim.apiserver.openapi import OpenApi
@@ -128,8 +137,9 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rp.namespace is not None and not rtype.namespaced:
             raise ApiError(404, "the server could not find the requested resource")
-        if rtype.key in self.ctx.denied:
-            raise _forbidden(request, rtype, rp)
+        access = _access_of(request, rtype, rp)
+        if rtype.key in self.ctx.denied or authz.is_denied(access, self.ctx.denied, self.ctx.denials):
+            raise authz.forbidden(access)
         params.validate(request)
         params.validate_dry_run(request)
         if request.method in ("POST", "PUT", "PATCH") and rp.subresource in (None, "status"):
@@ -346,7 +356,7 @@ class KubeApi:
             body = await read_body(request)
             if not isinstance(body, dict):
                 raise ApiError(400, "the body of the request must be a JSON or YAML object")
-            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied), 201)
+            return json_response(reviews.answer(self.ctx.registry, rtype, body, self.ctx.denied, self.ctx.denials), 201)
         obj = self._in(request, rtype, await read_body(request))
         return self._out(request, rtype, self._store_new(request, rtype, obj, ns), 201)
 
@@ -607,17 +617,15 @@ def _check_object_size(obj: Obj) -> None:
         )
 
 
-def _forbidden(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> ApiError:
-    """RBAC's denial, worded as the API server words it."""
-    if request.method == "GET":
+def _access_of(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> authz.Request:
+    """The request's verb, resource, subresource, namespace and name, as RBAC names them."""
+    sub = rp.subresource or ""
+    if sub in ("exec", "attach", "portforward"):
+        verb = "create"  # what RBAC checks for these, over SPDY and WebSockets alike
+    elif request.method in ("GET", "HEAD"):
         verb = "watch" if flag(request, "watch") else ("get" if rp.name else "list")
+    elif request.method == "DELETE":
+        verb = "delete" if rp.name else "deletecollection"
     else:
-        verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(request.method, "get")
-    resource = f"{rtype.plural}.{rtype.group}" if rtype.group else rtype.plural
-    scope = f'in the namespace "{rp.namespace}"' if rp.namespace else "at the cluster scope"
-    return ApiError(
-        403,
-        f'{resource} is forbidden: User "{reviews.SIM_USER}" cannot {verb} resource "{rtype.plural}" '
-        f'in API group "{rtype.group}" {scope}',
-        "Forbidden",
-    )
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(request.method, "get")
+    return authz.Request(verb, rtype.group, rtype.plural, sub, rp.namespace or "", rp.name or "")

@@ -2,43 +2,44 @@
 SelfSubjectReview and TokenReview): created, answered, never stored.
 
 The simulated cluster has one user, the kubeconfig's token holder, who may do everything
-except what a scenario forbids (``SimContext.denied``, which the API server refuses with
-403); ``kubectl auth can-i`` and ``auth whoami`` report exactly that.
+except what a test or scenario forbids (``SimContext.denied`` and ``SimContext.denials``,
+see :mod:`authz`, which the API server refuses with 403); ``kubectl auth can-i`` and
+``auth whoami`` report exactly that.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from llmd_console.sim.apiserver.authz import SIM_USER, Denial, Request, is_denied
 from llmd_console.sim.apiserver.errors import ApiError
 from llmd_console.sim.storage.objects import Obj
 from llmd_console.sim.storage.registry import Registry, ResourceType
 
-SIM_USER = "llmd-sim"
+__all__ = ["SIM_TOKEN", "SIM_USER", "answer"]
 SIM_TOKEN = "llmd-sim"  # noqa: S105 - the simulator's published kubeconfig token, not a secret
 SIM_GROUPS = ["system:authenticated"]
 ALLOWED_REASON = f'the simulated cluster grants user "{SIM_USER}" every verb on every resource it serves'
 
 
-def _denied_key(registry: Registry, attrs: Obj, denied: set[str]) -> str | None:
-    """The denied storage key a resourceAttributes names, if any."""
-    resource, group = str(attrs.get("resource") or ""), str(attrs.get("group") or "")
-    for rt in registry.all():
-        if rt.key in denied and resource in (rt.plural, "*") and group in (rt.group, "*"):
-            return rt.key
-    return None
+def _request_of(attrs: Obj) -> Request:
+    return Request(
+        verb=str(attrs.get("verb") or ""),
+        group=str(attrs.get("group") or ""),
+        resource=str(attrs.get("resource") or ""),
+        subresource=str(attrs.get("subresource") or ""),
+        namespace=str(attrs.get("namespace") or ""),
+        name=str(attrs.get("name") or ""),
+    )
 
 
-def _access_status(registry: Registry, spec: Obj, denied: set[str]) -> Obj:
+def _access_status(spec: Obj, denied: set[str], denials: list[Denial]) -> Obj:
     attrs = spec.get("resourceAttributes")
     if isinstance(attrs, dict):
-        key = _denied_key(registry, attrs, denied)
-        if key is not None:
-            return {
-                "allowed": False,
-                "denied": True,
-                "reason": f'the simulated cluster forbids user "{SIM_USER}" access to {key}',
-            }
+        req = _request_of(attrs)
+        if is_denied(req, denied, denials):
+            # RBAC only grants: a request no rule grants is "no opinion", with no reason given.
+            return {"allowed": False}
     elif not isinstance(spec.get("nonResourceAttributes"), dict):
         raise ApiError(
             422,
@@ -50,15 +51,18 @@ def _access_status(registry: Registry, spec: Obj, denied: set[str]) -> Obj:
     return {"allowed": True, "reason": ALLOWED_REASON}
 
 
-def _rules_status(registry: Registry, denied: set[str]) -> Obj:
-    if not denied:
+def _rules_status(registry: Registry, denied: set[str], denials: list[Denial], namespace: str) -> Obj:
+    if not denied and not denials:
         rules: list[Obj] = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
     else:
-        by_group: dict[str, list[str]] = {}
+        rules = []
         for rt in registry.stored_types():
-            if rt.key not in denied:
-                by_group.setdefault(rt.group, []).append(rt.plural)
-        rules = [{"verbs": ["*"], "apiGroups": [g], "resources": sorted(r)} for g, r in sorted(by_group.items())]
+            if rt.key in denied:
+                continue
+            asked = (Request(v, rt.group, rt.plural, namespace=namespace) for v in rt.verbs)
+            verbs = [a.verb for a in asked if not is_denied(a, set(), denials)]
+            if verbs:
+                rules.append({"verbs": sorted(verbs), "apiGroups": [rt.group], "resources": [rt.plural]})
     return {
         "resourceRules": rules,
         "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
@@ -66,14 +70,14 @@ def _rules_status(registry: Registry, denied: set[str]) -> Obj:
     }
 
 
-def answer(registry: Registry, rtype: ResourceType, body: Obj, denied: set[str]) -> Obj:
+def answer(registry: Registry, rtype: ResourceType, body: Obj, denied: set[str], denials: list[Denial]) -> Obj:
     """The review ``body`` asked for, with its ``status`` filled in."""
     spec: Obj = body["spec"] if isinstance(body.get("spec"), dict) else {}
     status: Any
     if rtype.kind in ("SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview"):
-        status = _access_status(registry, spec, denied)
+        status = _access_status(spec, denied, denials)
     elif rtype.kind == "SelfSubjectRulesReview":
-        status = _rules_status(registry, denied)
+        status = _rules_status(registry, denied, denials, str(spec.get("namespace") or ""))
     elif rtype.kind == "SelfSubjectReview":
         status = {"userInfo": {"username": SIM_USER, "groups": SIM_GROUPS}}
     elif rtype.kind == "TokenReview":

@@ -58,6 +58,25 @@ def _resolve(value: object, total: int, *, round_up: bool) -> int:
     return int(str(value)) if value is not None else 0
 
 
+def _semantic(value: object) -> object:
+    """A template as Go's semantic equality sees it: nulls and empty maps or lists are absent."""
+    if isinstance(value, dict):
+        kept = {k: _semantic(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
+
+
+def template_key(template: Obj) -> object:
+    """A pod template as EqualIgnoreHash compares it: without the pod-template-hash label."""
+    bare = deep_copy(template)
+    labels = (bare.get("metadata") or {}).get("labels")
+    if isinstance(labels, dict):
+        labels.pop(HASH_LABEL, None)
+    return _semantic(bare)
+
+
 def _max_surge(dep: Obj) -> int:
     strategy = dep["spec"].get("strategy") or {}
     if strategy.get("type") == "Recreate":
@@ -256,7 +275,12 @@ class Deployments(Controller):
         owned = [rs for rs in store.list("replicasets.apps", ns) if controller_uid(rs) == uid]
         template = dep["spec"]["template"]
         thash = template_hash(template, int(dep.get("status", {}).get("collisionCount", 0)))
-        new_rs = next((rs for rs in owned if rs["metadata"].get("labels", {}).get(HASH_LABEL) == thash), None)
+        # FindNewReplicaSet: the oldest owned ReplicaSet whose template equals the Deployment's
+        # once the pod-template-hash label is set aside (not the one whose hash matches: a
+        # collisionCount bump changes the hash, not the template).
+        by_age = sorted(owned, key=lambda rs: (rs["metadata"].get("creationTimestamp") or "", name_of(rs)))
+        wanted_template = template_key(template)
+        new_rs = next((rs for rs in by_age if template_key(rs["spec"].get("template") or {}) == wanted_template), None)
         old = [rs for rs in owned if rs is not new_rs]
         # The new ReplicaSet's revision is one past the newest old one (MaxRevision(oldRSs) + 1).
         revision = 1 + max((_revision(rs) for rs in old), default=0)

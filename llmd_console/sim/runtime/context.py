@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from llmd_console.sim.apiserver.admission import IpAllocator, admit
+from llmd_console.sim.apiserver.authz import MAX_DENIALS, Denial
 from llmd_console.sim.inference.engine import LatencyProfile
 from llmd_console.sim.runtime.clock import SimClock
 from llmd_console.sim.runtime.logs import LogHub
@@ -58,6 +59,8 @@ class SimContext:
     network: CloudNetwork = field(default_factory=CloudNetwork)
     # Resource keys the simulated user may not touch, as an RBAC policy would deny them.
     denied: set[str] = field(default_factory=set)
+    # Single verbs denied on single resources (see apiserver.authz); ``deny`` adds one.
+    denials: list[Denial] = field(default_factory=list)
     deleter: Callable[[ResourceType, Obj], Obj] | None = None
     _event_index: dict[tuple[str, str, str, str], tuple[str, str]] = field(default_factory=dict)
     _events_created: int = 0
@@ -90,6 +93,24 @@ class SimContext:
         """Delete an object with the API server's semantics (graceful pods, cascades)."""
         assert self.deleter is not None, "the lifecycle controller is not running"
         return self.deleter(rtype, obj)
+
+    def deny(self, verb: str, resource: str, namespace: str | None = None, group: str | None = None) -> Denial:
+        """Forbid the simulated user ``verb`` on ``resource`` (``deployments/scale``), in one
+        namespace or all (``None``), in one API group or any; returns the denial, for
+        :meth:`undeny`."""
+        denial = Denial(verb, resource, group, namespace)
+        if denial not in self.denials:
+            if len(self.denials) >= MAX_DENIALS:
+                raise ValueError(f"at most {MAX_DENIALS} denials")
+            self.denials.append(denial)
+        return denial
+
+    def undeny(self, denial: Denial | None = None) -> None:
+        """Lift one denial, or every one (``None``); ``denied`` keys are not touched."""
+        if denial is None:
+            self.denials.clear()
+        elif denial in self.denials:
+            self.denials.remove(denial)
 
     def rt(self, key: str) -> ResourceType:
         """A resource type by group-qualified name (``pods``, ``deployments.apps``)."""

@@ -2,13 +2,16 @@
 
 - ``GET /llmd-sim/v1/scenarios``: the scenarios and the active one;
 - ``PUT /llmd-sim/v1/scenario`` with ``{"name": "..."}``: switch to a scenario;
-- ``DELETE /llmd-sim/v1/scenario``: back to the healthy world.
+- ``DELETE /llmd-sim/v1/scenario``: back to the healthy world;
+- ``/llmd-sim/v1/access``: what the simulated user may not do (see :mod:`access`).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from llmd_console.sim.runtime.access import serve_access
+from llmd_console.sim.runtime.context import SimContext
 from llmd_console.sim.storage.jsonvalue import DecodeError, loads_json
 from llmd_console.sim.worlds.scenarios import SCENARIOS, Faults, ScenarioError
 
@@ -18,8 +21,9 @@ PREFIX = "/llmd-sim/v1"
 class Control:
     """Serves the control endpoint for one cluster's :class:`Faults`."""
 
-    def __init__(self, faults: Faults | None) -> None:
+    def __init__(self, faults: Faults | None, ctx: SimContext) -> None:
         self.faults = faults
+        self.ctx = ctx
 
     def state(self) -> dict[str, object]:
         """The scenario list and the active scenario."""
@@ -31,6 +35,8 @@ class Control:
     async def dispatch(self, request: web.Request) -> web.Response:
         """Route one control request."""
         path = request.path.removeprefix(PREFIX)
+        if path == "/access" or path.startswith("/access/"):
+            return await serve_access(self.ctx, request, path)
         if path == "/scenarios" and request.method == "GET":
             return web.json_response(self.state())
         if path != "/scenario" or request.method not in ("PUT", "POST", "DELETE"):

@@ -118,7 +118,7 @@ class SimCluster:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         # [\s\S]: a path with an encoded newline is still routed (".*" would stop at it).
         app.router.add_route("*", "/v1/projects/{tail:[\\s\\S]*}", gke.dispatch)
-        app.router.add_route("*", CONTROL_PREFIX + "/{tail:[\\s\\S]*}", Control(self.faults).dispatch)
+        app.router.add_route("*", CONTROL_PREFIX + "/{tail:[\\s\\S]*}", Control(self.faults, self.ctx).dispatch)
         app.router.add_route("*", "/{tail:[\\s\\S]*}", api.dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
