@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from llmd_console.actions.diff import object_diff
 from llmd_console.actions.facts import ClusterFacts, price_of
-from llmd_console.actions.follow import first_inference, path_healthy, rollout_done
+from llmd_console.actions.follow import Waiting, first_inference, path_healthy, rollout_done
 from llmd_console.actions.plan import Cost, ObjectDiff, Plan, Risk
 from llmd_console.actions.safety import explain
 from llmd_console.actions.steps import Progress, ProgressFn, StepFailed, run_command
@@ -154,21 +154,26 @@ async def follow_deploy(
     t = times or FollowTimes()
     ns = deploy_namespace(config)
     r = config.resources
-    phases: tuple[tuple[str, Callable[[], Awaitable[str]]], ...] = (
-        (f"rollout {r.decode_deployment}", lambda: rollout_done(kube, ns, r.decode_deployment, t.rollout)),
-        (f"rollout {r.epp}", lambda: rollout_done(kube, ns, r.epp, t.rollout)),
-        ("request path", lambda: path_healthy(kube, config, ns, t.path)),
-        ("first inference", lambda: first_inference(kube, config, ns, t.inference)),
+    n = 4
+
+    def waiting(i: int, label: str) -> Waiting:
+        return lambda why: progress(Progress(i, n, label, "running", why))
+
+    phases: tuple[tuple[str, Callable[[Waiting], Awaitable[str]]], ...] = (
+        (f"rollout {r.decode_deployment}", lambda w: rollout_done(kube, ns, r.decode_deployment, t.rollout, on_wait=w)),
+        (f"rollout {r.epp}", lambda w: rollout_done(kube, ns, r.epp, t.rollout, on_wait=w)),
+        ("request path", lambda w: path_healthy(kube, config, ns, t.path, w)),
+        ("first inference", lambda w: first_inference(kube, config, ns, t.inference, w)),
     )
     said = ""
     for i, (label, wait) in enumerate(phases):
-        progress(Progress(i, len(phases), label, "running"))
+        progress(Progress(i, n, label, "running"))
         try:
-            said = await wait()
+            said = await wait(waiting(i, label))
         except Exception as exc:  # NotReady or the API's refusal: that phase failed
-            progress(Progress(i, len(phases), label, "failed", explain(exc)))
+            progress(Progress(i, n, label, "failed", explain(exc)))
             raise StepFailed(label, explain(exc)) from None
-        progress(Progress(i, len(phases), label, "done", said))
+        progress(Progress(i, n, label, "done", said))
     return said
 
 

@@ -27,16 +27,27 @@ class NotReady(Exception):
     """A wait ran out of time; the message says what was still missing."""
 
 
+Waiting = Callable[[str], None]
+
+
 async def wait_until(
-    check: Callable[[], Awaitable[tuple[T | None, str]]], seconds: float, what: str, poll: float = POLL_SECONDS
+    check: Callable[[], Awaitable[tuple[T | None, str]]],
+    seconds: float,
+    what: str,
+    poll: float = POLL_SECONDS,
+    on_wait: Waiting | None = None,
 ) -> T:
-    """Call ``check`` until it returns a value; it also returns why not yet, said on timeout."""
+    """Call ``check`` until it returns a value; it also returns why not yet, said on timeout and
+    to ``on_wait`` each time it changes (a pod Pending, then starting, then Ready ...)."""
     deadline = time.monotonic() + seconds
-    why = ""
+    why = said = ""
     while True:
         value, why = await check()
         if value is not None:
             return value
+        if on_wait is not None and why != said:
+            on_wait(why)
+            said = why
         if time.monotonic() >= deadline:
             raise NotReady(f"{what}: not done after {seconds:g} s: {why}")
         await asyncio.sleep(poll)
@@ -64,7 +75,9 @@ def pod_trouble(pod: Obj) -> str:
     return f"{meta(pod).get('name')} {status.get('phase', 'Unknown')}, not Ready"
 
 
-async def rollout_done(kube: KubeClient, namespace: str, name: str, seconds: float, *, avoid: str = "") -> str:
+async def rollout_done(
+    kube: KubeClient, namespace: str, name: str, seconds: float, *, avoid: str = "", on_wait: Waiting | None = None
+) -> str:
     """Wait until Deployment ``name`` has rolled out: every replica updated, Ready, no old pod
     left (and none named ``avoid``, a pod deleted on purpose). Returns a one-line summary."""
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
@@ -90,7 +103,7 @@ async def rollout_done(kube: KubeClient, namespace: str, name: str, seconds: flo
         troubles = [pod_trouble(p) for p in mine if not is_true(p, "Ready")][:3]
         return None, f"{len(ready)}/{want} Ready, {len(mine)} pod(s)" + (f"; {'; '.join(troubles)}" if troubles else "")
 
-    return await wait_until(check, seconds, f"rollout of {name}")
+    return await wait_until(check, seconds, f"rollout of {name}", on_wait=on_wait)
 
 
 async def path_hops(kube: KubeClient, config: Config, namespace: str) -> list[Hop]:
@@ -130,7 +143,9 @@ async def path_hops(kube: KubeClient, config: Config, namespace: str) -> list[Ho
     )
 
 
-async def path_healthy(kube: KubeClient, config: Config, namespace: str, seconds: float) -> str:
+async def path_healthy(
+    kube: KubeClient, config: Config, namespace: str, seconds: float, on_wait: Waiting | None = None
+) -> str:
     """Wait until every hop of the request path is healthy."""
 
     async def check() -> tuple[str | None, str]:
@@ -140,10 +155,12 @@ async def path_healthy(kube: KubeClient, config: Config, namespace: str, seconds
             return "request path healthy: " + " -> ".join(h.kind for h in hops), ""
         return None, "; ".join(f"{h.kind} {h.name}: {h.problem or h.light}" for h in bad)
 
-    return await wait_until(check, seconds, "the request path")
+    return await wait_until(check, seconds, "the request path", on_wait=on_wait)
 
 
-async def first_inference(kube: KubeClient, config: Config, namespace: str, seconds: float) -> str:
+async def first_inference(
+    kube: KubeClient, config: Config, namespace: str, seconds: float, on_wait: Waiting | None = None
+) -> str:
     """Send one short completion through the gateway (as the prompt pane resolves it) until one
     answers; returns who served it and the start of the answer."""
 
@@ -161,4 +178,4 @@ async def first_inference(kube: KubeClient, config: Config, namespace: str, seco
         failure = outcome.failure
         return None, f"{failure.title}: {failure.cause}" if failure else f"HTTP {outcome.status}"
 
-    return await wait_until(check, seconds, "the first inference", poll=1.0)
+    return await wait_until(check, seconds, "the first inference", poll=1.0, on_wait=on_wait)

@@ -56,6 +56,9 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
     states = progress.states()
     assert ("apply HTTPRoute/pattern1-route", "done") in states
     assert states[-1] == ("first inference", "done")
+    # While the model server starts (minutes on a real TPU), the progress says what it waits for.
+    waits = [p.detail for p in progress.seen if p.step.startswith("rollout ms-") and p.state == "running" and p.detail]
+    assert waits and "Ready" in waits[0], waits
     assert not any(state == "failed" for _, state in states)
     records = audit.read()
     assert [(r["action"], r["outcome"]) for r in records] == [("undeploy", "done"), ("deploy", "done")]
