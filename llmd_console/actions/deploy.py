@@ -52,9 +52,8 @@ async def preview_object(kube: KubeClient, m: Manifest) -> ObjectDiff:
     return object_diff(m.label, live, applied)
 
 
-def model_cost(config: Config, facts: ClusterFacts | None, before: int, after: int, accelerator: str) -> Cost:
+def model_cost(config: Config, before: int, after: int, accelerator: str) -> Cost:
     """The chips ``before`` and ``after`` model replicas request, and what those chips cost per hour."""
-    del facts  # the price is the config's; the facts only confirm the accelerator exists
     chips = config.deploy.chips
     price = price_of(config.prices, accelerator)
     return Cost(
@@ -111,7 +110,7 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         command=(*APPLY_COMMAND[:-2], "-n", ns, "-f", "-"),
         risk=Risk.DISRUPTIVE,
         diffs=diffs,
-        cost=model_cost(config, facts, live_replicas, d.replicas, accelerator),
+        cost=model_cost(config, live_replicas, d.replicas, accelerator),
         warnings=tuple(warnings),
     )
 

@@ -13,32 +13,30 @@ from llmd_console.gke.client import GkeError
 from llmd_console.views.gateway import GATEWAY_API_FIX, POOL_CRD_FIX
 
 # action id -> what it does to which resources: (verb, API group, resource, subresource).
+_PATTERN1 = (
+    ("", "serviceaccounts"),
+    ("", "services"),
+    ("rbac.authorization.k8s.io", "roles"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("apps", "deployments"),
+    ("inference.networking.k8s.io", "inferencepools"),
+    ("gateway.networking.k8s.io", "gateways"),
+    ("gateway.networking.k8s.io", "httproutes"),
+)
+_SCALE = (("patch", "apps", "deployments", "scale"),)
+# action id -> what it does to which resources: (verb, API group, resource, subresource). Node-pool
+# changes go through the Container API, whose IAM no SelfSubjectAccessReview can answer: the
+# Kubernetes side of scale-to-zero and back is checked, the pool resize says its own refusal.
 NEEDS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
-    "deploy": tuple(
-        ("patch", group, resource, "")
-        for group, resource in (
-            ("", "serviceaccounts"),
-            ("", "services"),
-            ("rbac.authorization.k8s.io", "roles"),
-            ("rbac.authorization.k8s.io", "rolebindings"),
-            ("apps", "deployments"),
-            ("inference.networking.k8s.io", "inferencepools"),
-            ("gateway.networking.k8s.io", "gateways"),
-            ("gateway.networking.k8s.io", "httproutes"),
-        )
-    ),
+    "deploy": tuple(("patch", group, resource, "") for group, resource in _PATTERN1),
+    "undeploy": tuple(("delete", group, resource, "") for group, resource in _PATTERN1),
     "restart": (("patch", "apps", "deployments", ""),),
     "delete-pod": (("delete", "", "pods", ""),),
-    "scale": (("patch", "apps", "deployments", "scale"),),
-    "scale-to-zero": (("patch", "apps", "deployments", "scale"),),
-    "scale-back": (("patch", "apps", "deployments", "scale"),),
+    "scale": _SCALE,
+    "scale-pool": (),
+    "scale-to-zero": _SCALE,
+    "scale-back": _SCALE,
     "rollback": (("patch", "apps", "deployments", ""), ("list", "apps", "replicasets", "")),
-    "undeploy": (
-        ("delete", "apps", "deployments", ""),
-        ("delete", "", "services", ""),
-        ("delete", "gateway.networking.k8s.io", "httproutes", ""),
-        ("delete", "inference.networking.k8s.io", "inferencepools", ""),
-    ),
 }
 _CRD_FIX = {
     "inferencepools": POOL_CRD_FIX,
