@@ -17,7 +17,7 @@ from llmd_console.actions.steps import Progress, ProgressFn, StepFailed, run_com
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.manifests import Manifest, render
-from llmd_console.manifests.render import PLURALS, deploy_namespace
+from llmd_console.manifests.render import PLURALS, as_yaml, deploy_namespace
 
 FIELD_MANAGER = "llmd-console"
 APPLY_COMMAND = ("kubectl", "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-")
@@ -112,6 +112,7 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         diffs=diffs,
         cost=model_cost(config, live_replicas, d.replicas, accelerator),
         warnings=tuple(warnings),
+        command_input=as_yaml(manifests),
     )
 
 

@@ -64,6 +64,7 @@ class Plan:
     cost: Cost | None = None
     warnings: tuple[str, ...] = ()
     steps: tuple[tuple[str, ...], ...] = ()  # the commands it runs, one per step, when more than one
+    command_input: str = ""  # what the equivalent command reads on stdin (the manifests for ``-f -``)
 
     @property
     def diff_summary(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from llmd_console.config import Config
 from llmd_console.manifests import model, routing
 
@@ -73,3 +75,8 @@ def render(config: Config, namespace: str | None = None) -> list[Manifest]:
 def deploy_namespace(config: Config) -> str:
     """The namespace the deploy action works in."""
     return config.deploy.namespace or config.cluster.namespace
+
+
+def as_yaml(manifests: list[Manifest]) -> str:
+    """The manifests as one multi-document YAML stream (for ``kubectl apply -f -``)."""
+    return yaml.safe_dump_all([m.obj for m in manifests], sort_keys=False)

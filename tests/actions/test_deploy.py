@@ -47,6 +47,7 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
     assert plan.cost is not None and (plan.cost.chips_before, plan.cost.chips_after) == (0, 4)
     assert plan.cost.per_hour_after == pytest.approx(4 * config.prices["tpu-v6e-slice"])
     assert plan.command[:3] == ("kubectl", "apply", "--server-side")
+    assert plan.command_input.count("\nkind: ") + plan.command_input.startswith("kind: ") == 9
     progress = Recorder()
     result = await carry_out(
         plan, lambda: deploy(kube, config, progress, TIMES), confirm=yes, audit=audit, context="sim", read_only=False

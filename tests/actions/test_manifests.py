@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-import yaml
 
 from llmd_console.config import Config, DeployConfig
 from llmd_console.manifests import render
+from llmd_console.manifests.render import as_yaml
 from tests.conftest import Kubectl
 
 NS = "llm-d-inference-scheduling"
@@ -79,7 +79,7 @@ def test_route_has_no_port_on_the_pool_and_the_token_is_a_secret_reference() -> 
 def test_the_api_server_accepts_every_manifest(kubectl: Kubectl) -> None:
     # A namespace of its own: what is checked is that the server accepts the manifests as written.
     kubectl.run("create", "namespace", "manifest-check")
-    text = yaml.safe_dump_all([m.obj for m in render(Config(), "manifest-check")])
+    text = as_yaml(render(Config(), "manifest-check"))
     out = kubectl.run(
         "apply", "--server-side", "--dry-run=server", "--field-manager=llmd-console", "-f", "-", stdin=text
     )
