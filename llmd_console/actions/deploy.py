@@ -67,6 +67,20 @@ def accelerator_label(config: Config) -> str:
     return d.tpu_accelerator if d.accelerator == "tpu" else d.gpu_accelerator
 
 
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+async def secret_present(kube: KubeClient, namespace: str, name: str) -> bool | None:
+    """Whether Secret ``name`` exists, asked as a Table without the object, so its values never
+    reach the console; None when the API will not say (RBAC)."""
+    path = f"/api/v1/namespaces/{namespace}/secrets/{name}?includeObject=None"
+    try:
+        await kube.get_bytes(path, max_bytes=65536, accept=TABLE, seconds=kube.timeout)
+    except KubeError as exc:
+        return False if exc.status == 404 else None
+    return True
+
+
 async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | None = None) -> Plan:
     """The deploy's preview: each object's diff (rendered mode) or each step (steps mode), the
     equivalent command(s), warnings, and the chips and cost before and after."""
@@ -94,6 +108,11 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         live_replicas = 0
     accelerator = accelerator_label(config)
     warnings = [f"{x.label}: {x.error}" for x in diffs if x.change == "refused"]
+    if await secret_present(kube, ns, d.hf_secret) is False:
+        warnings.append(
+            f"Secret {d.hf_secret} is missing in {ns}: the model pods cannot start (CreateContainerConfigError); "
+            f"create it first: kubectl create secret generic {d.hf_secret} --from-literal=HF_TOKEN=$HF_TOKEN -n {ns}"
+        )
     extra = max(d.replicas - live_replicas, 0) * d.chips
     if facts is not None and extra > facts.free_chips(accelerator):
         warnings.append(

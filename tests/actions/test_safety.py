@@ -5,20 +5,21 @@ action at a time, and every outcome audited (done, cancelled, refused)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llmd_console.actions.audit import AuditLog
-from llmd_console.actions.deploy import preview_object
+from llmd_console.actions.deploy import plan_deploy, preview_object, secret_present
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.plan import Plan
 from llmd_console.actions.runner import carry_out
 from llmd_console.actions.safety import NEEDS, OneAtATime, explain, permitted
 from llmd_console.actions.scale import plan_replicas, read_scale, scale_replicas
 from llmd_console.cluster.kube import KubeClient, KubeError
-from llmd_console.config import Config
+from llmd_console.config import Config, DeployConfig
 from llmd_console.manifests import render
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import DECODE_NAME, NAMESPACE
@@ -77,6 +78,10 @@ async def test_a_conflict_names_the_other_field_manager(kube: KubeClient) -> Non
 
 async def test_the_preview_changes_nothing(kube: KubeClient, config: Config) -> None:
     await kube.send("POST", "/api/v1/namespaces", {"metadata": {"name": "preview-only"}})
+    plan = await plan_deploy(kube, replace(config, deploy=DeployConfig(namespace="preview-only")))
+    assert any("Secret huggingface-token is missing in preview-only" in w for w in plan.warnings), plan.warnings
+    assert not any("Secret" in w for w in (await plan_deploy(kube, config)).warnings)
+    assert await secret_present(kube, NAMESPACE, "huggingface-token") is True
     for m in render(config, "preview-only"):
         diff = await preview_object(kube, m)
         assert diff.change == "create", (diff.label, diff.error)
