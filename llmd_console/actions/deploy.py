@@ -108,6 +108,11 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         live_replicas = 0
     accelerator = accelerator_label(config)
     warnings = [f"{x.label}: {x.error}" for x in diffs if x.change == "refused"]
+    try:
+        await kube.get(f"/api/v1/namespaces/{ns}")
+    except KubeError as exc:
+        if exc.status == 404:
+            warnings.append(f"namespace {ns} does not exist: create it first (kubectl create namespace {ns})")
     if await secret_present(kube, ns, d.hf_secret) is False:
         warnings.append(
             f"Secret {d.hf_secret} is missing in {ns}: the model pods cannot start (CreateContainerConfigError); "

@@ -82,6 +82,9 @@ async def test_the_preview_changes_nothing(kube: KubeClient, config: Config) -> 
     assert any("Secret huggingface-token is missing in preview-only" in w for w in plan.warnings), plan.warnings
     assert not any("Secret" in w for w in (await plan_deploy(kube, config)).warnings)
     assert await secret_present(kube, NAMESPACE, "huggingface-token") is True
+    nowhere = await plan_deploy(kube, replace(config, deploy=DeployConfig(namespace="nowhere")))
+    assert "namespace nowhere does not exist: create it first (kubectl create namespace nowhere)" in nowhere.warnings
+    assert {d.change for d in nowhere.diffs} == {"refused"}
     for m in render(config, "preview-only"):
         diff = await preview_object(kube, m)
         assert diff.change == "create", (diff.label, diff.error)
