@@ -9,7 +9,7 @@ How a UI uses it (every function is async unless said; ``kube`` is a ``KubeClien
 1. Offer an action only if ``safety.permitted(kube, action_id, namespace)`` says ``allowed``
    (a SelfSubjectAccessReview per verb and resource in ``safety.NEEDS``); otherwise show
    its ``reason``.
-2. Build the plan (the preview): ``deploy.plan_deploy(kube, config, facts)``,
+2. Build the plan (the preview): ``deploy_plan.plan_deploy(kube, config, facts)``,
    ``restart.plan_restart(ns, name, replicas, restart.surge_warnings(deployment, facts))``,
    ``pods.delete_pod_plan(pod)``, ``scale.plan_replicas(scale.read_scale(...), n, facts, prices)``
    with ``n = scale.parse_replicas(text, config.deploy.max_replicas)`` (``BadInput`` says why

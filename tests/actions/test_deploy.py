@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from llmd_console.actions.audit import AuditLog
-from llmd_console.actions.deploy import FollowTimes, deploy, plan_deploy, run_deploy
+from llmd_console.actions.deploy import FollowTimes, deploy, run_deploy
+from llmd_console.actions.deploy_plan import plan_deploy
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.plan import Plan, Risk
 from llmd_console.actions.runner import carry_out

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from llmd_console.actions.deploy import FollowTimes, deploy, plan_deploy
+from llmd_console.actions.deploy import FollowTimes, deploy
+from llmd_console.actions.deploy_plan import plan_deploy
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.undeploy import undeploy
 from llmd_console.cluster.kube import KubeClient

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from llmd_console.actions.audit import AuditLog
-from llmd_console.actions.deploy import plan_deploy, preview_object, secret_present
+from llmd_console.actions.deploy_plan import plan_deploy, preview_object, secret_present
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.plan import Plan
 from llmd_console.actions.runner import carry_out
