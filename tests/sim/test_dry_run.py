@@ -8,6 +8,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from llmd_console.sim import SimCluster
 from tests.conftest import Kubectl
 from tests.sim.manifests import web_deployment
 
@@ -62,7 +63,7 @@ def test_every_write_verb_through_the_python_client(kubectl: Kubectl, api: clien
     kubectl.run("apply", "--server-side", "-f", "-", stdin=web_deployment(NS, 1))
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
     before = apps.read_namespaced_deployment("web", NS)
-    rv = before.metadata.resource_version
+    generation = before.metadata.generation
     scaled = apps.patch_namespaced_deployment_scale("web", NS, {"spec": {"replicas": 5}}, dry_run="All")
     assert scaled.spec.replicas == 5
     apps.replace_namespaced_deployment_scale(
@@ -71,10 +72,11 @@ def test_every_write_verb_through_the_python_client(kubectl: Kubectl, api: clien
     patched = apps.patch_namespaced_deployment("web", NS, {"metadata": {"labels": {"x": "y"}}}, dry_run="All")
     assert patched.metadata.labels == {"x": "y"}
     before.spec.replicas = 3
+    before.metadata.resource_version = None  # the controllers move it while the test runs
     assert apps.replace_namespaced_deployment("web", NS, before, dry_run="All").spec.replicas == 3
     apps.delete_namespaced_deployment("web", NS, dry_run="All")
     after = apps.read_namespaced_deployment("web", NS)
-    assert after.metadata.resource_version == rv and after.spec.replicas == 1 and not after.metadata.labels
+    assert after.metadata.generation == generation and after.spec.replicas == 1 and not after.metadata.labels
     body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="new"), data={"a": "b"})
     created = core.create_namespaced_config_map(NS, body, dry_run="All")
     assert created.metadata.uid and created.metadata.creation_timestamp
@@ -89,3 +91,40 @@ def test_every_write_verb_through_the_python_client(kubectl: Kubectl, api: clien
     with pytest.raises(ApiException) as bad:
         core.create_namespaced_config_map(NS, body, dry_run="Some")
     assert bad.value.status == 422 and 'dryRun: Unsupported value: \\"Some\\"' in str(bad.value.body)
+
+
+def test_a_dry_run_service_borrows_no_cluster_ip(sim: SimCluster, api: client.ApiClient) -> None:
+    core = client.CoreV1Api(api)
+    spec = client.V1ServiceSpec(selector={"app": "web"}, ports=[client.V1ServicePort(port=80)])
+    body = client.V1Service(metadata=client.V1ObjectMeta(name="web"), spec=spec)
+    ip = core.create_namespaced_service(NS, body, dry_run="All").spec.cluster_ip
+    assert ip and not sim.call(lambda: sim.ctx.service_ips.in_use(ip))
+    real = core.create_namespaced_service(NS, body).spec.cluster_ip
+    assert sim.call(lambda: sim.ctx.service_ips.in_use(real))
+
+
+def test_a_dry_run_apply_of_the_live_manifest_matches_the_live_object(kubectl: Kubectl) -> None:
+    """What a deploy preview diffs: the dry-run answer against the live object is empty
+    when the manifest is what was applied, after the controllers have had their say."""
+    manifest = web_deployment(NS, 1).replace("name: web\n", "name: again\n", 1).replace("app: web", "app: again")
+    kubectl.run("apply", "--server-side", "--field-manager=deployer", "-f", "-", stdin=manifest)
+    kubectl.run("rollout", "status", "deploy/again", "-n", NS, "--timeout=30s", timeout=40)
+    dry = json.loads(
+        kubectl.run(
+            "apply",
+            "--server-side",
+            "--field-manager=deployer",
+            "--dry-run=server",
+            "--show-managed-fields",
+            "-o",
+            "json",
+            "-f",
+            "-",
+            stdin=manifest,
+        )
+    )
+    live = json.loads(kubectl.run("get", "deploy", "again", "-n", NS, "-o", "json", "--show-managed-fields"))
+    for doc in (dry, live):
+        doc["metadata"].pop("resourceVersion")
+        doc.pop("status")
+    assert dry == live

@@ -157,3 +157,25 @@ def test_apply_through_the_python_client(api: client.ApiClient) -> None:
     assert core.read_namespaced_config_map("py", NS).data == {"a": "1"}
     core.patch_namespaced_config_map("py", NS, body, field_manager="two", force=True, _content_type=apply)
     assert core.read_namespaced_config_map("py", NS).data == {"a": "2"}
+
+
+def test_applying_the_same_manifest_again_changes_nothing(kubectl: Kubectl) -> None:
+    manifest = CONFIG.format(name="same", labels="team: a", data="k: v")
+    _apply(kubectl, manifest, "--field-manager", "alice")
+    before = json.loads(kubectl.run("get", "configmap", "same", "-n", NS, "-o", "json", "--show-managed-fields"))
+    _apply(kubectl, manifest, "--field-manager", "alice")
+    after = json.loads(kubectl.run("get", "configmap", "same", "-n", NS, "-o", "json", "--show-managed-fields"))
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["metadata"]["managedFields"] == before["metadata"]["managedFields"]
+
+
+def test_kubectl_moves_client_side_ownership_to_server_side_apply(kubectl: Kubectl) -> None:
+    manifest = CONFIG.format(name="moved", labels="team: a", data="k: v")
+    kubectl.run("apply", "-f", "-", stdin=manifest)
+    assert [e["manager"] for e in _managed(kubectl, "configmap", "moved")] == ["kubectl-client-side-apply"]
+    _apply(kubectl, manifest)
+    # kubectl rewrites the managedFields (a JSON patch) once its server-side apply succeeded.
+    entries = {(e["manager"], e["operation"]) for e in _managed(kubectl, "configmap", "moved")}
+    assert ("kubectl", "Apply") in entries and ("kubectl-client-side-apply", "Update") not in entries
+    _apply(kubectl, CONFIG.format(name="moved", labels="team: a", data="other: v"))
+    assert json.loads(kubectl.run("get", "configmap", "moved", "-n", NS, "-o", "json"))["data"] == {"other": "v"}

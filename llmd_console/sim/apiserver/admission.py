@@ -28,13 +28,25 @@ class IpAllocator:
         self._used: set[str] = set()
 
     def allocate(self) -> str:
-        """The next free address."""
-        while True:
+        """The next free address (after the last one handed out, wrapping round)."""
+        size = self._net.num_addresses
+        for _ in range(size):
+            if self._next >= size - 1:  # the broadcast address is never handed out
+                self._next = 10
             ip = str(self._net.network_address + self._next)
             self._next += 1
             if ip not in self._used:
                 self._used.add(ip)
                 return ip
+        raise ApiError(500, "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+    def in_use(self, ip: str) -> bool:
+        """Whether an address is handed out."""
+        return ip in self._used
+
+    def release(self, ip: str) -> None:
+        """Give an address back (a dry-run create only borrowed it)."""
+        self._used.discard(ip)
 
 
 def _check_name(rtype: ResourceType, obj: Obj) -> None:

@@ -137,7 +137,7 @@ class KubeApi:
             raise ApiError(404, "the server could not find the requested resource")
         if rp.namespace is not None and not rtype.namespaced:
             raise ApiError(404, "the server could not find the requested resource")
-        access = _access_of(request, rtype, rp)
+        access = authz.request_of(request, rtype, rp)
         if rtype.key in self.ctx.denied or authz.is_denied(access, self.ctx.denied, self.ctx.denials):
             raise authz.forbidden(access)
         params.validate(request)
@@ -329,7 +329,10 @@ class KubeApi:
             m["name"] = m["generateName"] + random_suffix(self.ctx.rng)
         # The uid is a system field the server fills before admission (a Job's selector uses it).
         uid = m["uid"] = new_uid()
+        given_ip = (obj.get("spec") or {}).get("clusterIP") if rtype.key == "services" else None
         admit(rtype, obj, creating=True, ips=self.ctx.service_ips)
+        if rtype.key == "services" and not given_ip and params.dry_run(request):
+            self.ctx.service_ips.release(str((obj.get("spec") or {}).get("clusterIP") or ""))
         if applied is None:
             managedfields.record_update(None, obj, self._writer(request, rtype, apply=False))
         else:
@@ -615,17 +618,3 @@ def _check_object_size(obj: Obj) -> None:
             f"etcdserver: request is too large (the object is {size} bytes; the limit is {MAX_OBJECT_BYTES})",
             "RequestEntityTooLarge",
         )
-
-
-def _access_of(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> authz.Request:
-    """The request's verb, resource, subresource, namespace and name, as RBAC names them."""
-    sub = rp.subresource or ""
-    if sub in ("exec", "attach", "portforward"):
-        verb = "create"  # what RBAC checks for these, over SPDY and WebSockets alike
-    elif request.method in ("GET", "HEAD"):
-        verb = "watch" if flag(request, "watch") else ("get" if rp.name else "list")
-    elif request.method == "DELETE":
-        verb = "delete" if rp.name else "deletecollection"
-    else:
-        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(request.method, "get")
-    return authz.Request(verb, rtype.group, rtype.plural, sub, rp.namespace or "", rp.name or "")

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from llmd_console.sim.apiserver.errors import ApiError
+from llmd_console.sim.apiserver.wire import ResourcePath, flag
+from llmd_console.sim.storage.registry import ResourceType
 
 SIM_USER = "llmd-sim"
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*")
@@ -97,3 +101,17 @@ def forbidden(req: Request) -> ApiError:
         "Forbidden",
         details,
     )
+
+
+def request_of(request: web.Request, rtype: ResourceType, rp: ResourcePath) -> Request:
+    """The request's verb, resource, subresource, namespace and name, as RBAC names them."""
+    sub = rp.subresource or ""
+    if sub in ("exec", "attach", "portforward"):
+        verb = "create"  # what RBAC checks for these, over SPDY and WebSockets alike
+    elif request.method in ("GET", "HEAD"):
+        verb = "watch" if flag(request, "watch") else ("get" if rp.name else "list")
+    elif request.method == "DELETE":
+        verb = "delete" if rp.name else "deletecollection"
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(request.method, "get")
+    return Request(verb, rtype.group, rtype.plural, sub, rp.namespace or "", rp.name or "")

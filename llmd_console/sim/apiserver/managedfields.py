@@ -26,7 +26,6 @@ from llmd_console.sim.apiserver.fieldsets import (
     MISSING,
     FieldSet,
     Path,
-    fields_of,
     from_fields_v1,
     leaves,
     object_fields,
@@ -192,8 +191,7 @@ def record_apply(live: Obj | None, applied: Obj, merged: Obj, writer: Writer, *,
     hand over forced fields, remove the fields the manager stopped applying, and record the
     manager's ``Apply`` entry in ``merged``."""
     entries = decode(live)
-    sent = fields_of({k: v for k, v in applied.items() if k not in ("apiVersion", "kind", "metadata")})
-    sent |= object_fields({"metadata": applied.get("metadata") or {}}, status=True)
+    sent = object_fields(applied, status=writer.status_in_main)
     mine = next((e for e in entries if e.same_owner(writer.manager, "Apply", "")), None)
     others = [e for e in entries if e is not mine]
     tips = leaves(sent)
