@@ -68,11 +68,14 @@ class Plan:
 
     @property
     def diff_summary(self) -> str:
-        """For the audit log: how many objects are created, updated, unchanged, deleted, refused."""
+        """For the audit log: how many objects are created, updated, unchanged, deleted, refused,
+        how many steps, and the cost per hour before and after."""
         counts: dict[str, int] = {}
         for d in self.diffs:
             counts[d.change] = counts.get(d.change, 0) + 1
         parts = [f"{n} {change}" for change, n in sorted(counts.items())]
+        if self.steps:
+            parts.append(f"{len(self.steps)} step(s)")
         if self.cost is not None:
             parts.append(f"${self.cost.per_hour_before:.2f}/h -> ${self.cost.per_hour_after:.2f}/h")
         return ", ".join(parts)

@@ -101,7 +101,7 @@ async def test_a_failing_step_stops_the_deploy_with_its_error(kube: KubeClient, 
     )
     failing = replace(config, deploy=DeployConfig(steps=steps))
     plan = await plan_deploy(kube, failing)
-    assert plan.steps == steps and plan.diffs == ()
+    assert plan.steps == steps and plan.diffs == () and plan.diff_summary == "2 step(s)"
     progress = Recorder()
     with pytest.raises(StepFailed) as caught:
         await run_deploy(kube, failing, progress)
