@@ -62,6 +62,80 @@ class GkeConfig:
     cluster: str = field(default="tpu-test-cluster", metadata=_doc("GKE cluster name"))
     accelerator_pool: str = field(default="tpu-v6e-pool", metadata=_doc("the TPU (or GPU) node pool"))
     cpu_pool: str = field(default="default-pool", metadata=_doc("the CPU node pool for the EPP"))
+    endpoint: str = field(
+        default="", metadata=_doc("the Container API's base URL; empty: https://container.googleapis.com/")
+    )
+    auth: str = field(
+        default="auto",
+        metadata=_doc("auto | adc | gcloud | none: application default credentials, gcloud's token, or no token"),
+    )
+
+    def __post_init__(self) -> None:
+        if self.endpoint and not self.endpoint.startswith(("http://", "https://")):
+            raise ValueError("endpoint must start with http:// or https://")
+        if self.auth not in ("auto", "adc", "gcloud", "none"):
+            raise ValueError(f"auth must be auto, adc, gcloud or none, not {self.auth!r}")
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """What the deploy action renders (Pattern 1 from these values) or runs (``steps``)."""
+
+    accelerator: str = field(default="tpu", metadata=_doc("tpu | gpu: which variant of the manifests"))
+    model: str = field(default="Qwen/Qwen2.5-3B-Instruct", metadata=_doc("the Hugging Face model vLLM serves"))
+    tensor_parallel: int = field(default=4, metadata=_doc("vLLM --tensor-parallel-size"))
+    chips: int = field(default=4, metadata=_doc("accelerator chips per model pod (requests = limits)"))
+    topology: str = field(default="2x2", metadata=_doc("TPU slice topology (the node's gke-tpu-topology label)"))
+    tpu_accelerator: str = field(default="tpu-v6e-slice", metadata=_doc("the TPU node label value"))
+    gpu_accelerator: str = field(default="nvidia-h100-80gb", metadata=_doc("the GPU node label value"))
+    image: str = field(default="vllm/vllm-tpu:v0.11.1", metadata=_doc("the model server image"))
+    epp_image: str = field(
+        default="ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0", metadata=_doc("the endpoint picker image")
+    )
+    release: str = field(default="pattern1", metadata=_doc("release name (the app.kubernetes.io/instance label)"))
+    namespace: str = field(default="", metadata=_doc("where to deploy; empty: cluster.namespace"))
+    replicas: int = field(default=1, metadata=_doc("decode replicas"))
+    max_model_len: int = field(default=2048, metadata=_doc("vLLM --max-model-len"))
+    hf_secret: str = field(default="huggingface-token", metadata=_doc("the Secret holding HF_TOKEN (never read)"))
+    gateway_class: str = field(default="gke-l7-regional-external-managed", metadata=_doc("the Gateway's class"))
+    max_replicas: int = field(default=16, metadata=_doc("the highest replica count the scale action accepts"))
+    steps: tuple[tuple[str, ...], ...] = field(
+        default=(),
+        metadata=_doc(
+            "commands run instead of the rendered manifests, each an argument list run without a shell, "
+            "e.g. [[helmfile, -e, gke_tpu, -n, llm-d, apply]]"
+        ),
+    )
+    step_timeout_seconds: float = field(default=1800.0, metadata=_doc("the longest one step may run"))
+
+    def __post_init__(self) -> None:
+        if self.accelerator not in ("tpu", "gpu"):
+            raise ValueError(f"accelerator must be tpu or gpu, not {self.accelerator!r}")
+        for name in ("tensor_parallel", "chips"):
+            if not 1 <= getattr(self, name) <= 256:
+                raise ValueError(f"{name} must be between 1 and 256")
+        if self.accelerator == "tpu" and topology_chips(self.topology) is None:
+            raise ValueError(f"topology must look like 2x2 or 2x2x1, not {self.topology!r}")
+        if not 0 <= self.replicas <= self.max_replicas <= 10_000:
+            raise ValueError("replicas must be between 0 and max_replicas, and max_replicas at most 10000")
+        if not 128 <= self.max_model_len <= 10_000_000:
+            raise ValueError("max_model_len must be between 128 and 10000000")
+        for i, step in enumerate(self.steps):
+            if not step or not all(step):
+                raise ValueError(f"steps[{i}] must be a non-empty list of non-empty arguments")
+        if not 1 <= self.step_timeout_seconds <= 86400:
+            raise ValueError("step_timeout_seconds must be between 1 and 86400")
+
+
+def topology_chips(topology: str) -> int | None:
+    """The chips a TPU topology such as ``2x2`` or ``2x4x1`` holds (None: not a topology)."""
+    parts = topology.split("x")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() and 0 < int(p) <= 64 for p in parts):
+        return None
+    total = 1
+    for p in parts:
+        total *= int(p)
+    return total
 
 
 @dataclass(frozen=True)
@@ -282,6 +356,7 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     gke: GkeConfig = field(default_factory=GkeConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     prices: dict[str, float] = field(
         # TPU v6e: the Pattern 1 runbook's estimate for europe-west4 (~$1.25 per chip-hour, ~$5.00/h
         # for a 4-chip ct6e-standard-4t node). H100: a rough on-demand figure; the runbook has none.

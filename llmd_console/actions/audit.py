@@ -40,6 +40,7 @@ class AuditRecord:
     command: str
     outcome: Outcome
     detail: str = ""
+    diff: str = ""
 
     def to_json(self) -> str:
         """The record as one JSON line (no trailing newline)."""
@@ -52,6 +53,7 @@ class AuditRecord:
                 "target": self.target,
                 "namespace": self.namespace,
                 "command": self.command,
+                "diff": self.diff,
                 "outcome": self.outcome,
                 "detail": self.detail,
             },
@@ -80,6 +82,7 @@ class AuditLog:
             command=plan.command_line,
             outcome=outcome,
             detail=detail[:2000],
+            diff=plan.diff_summary,
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.is_file() and self.path.stat().st_size > self.max_bytes:

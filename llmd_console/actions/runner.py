@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from llmd_console.actions.audit import AuditLog, Outcome
 from llmd_console.actions.plan import Plan
+from llmd_console.actions.safety import Busy, OneAtATime, explain
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,19 @@ async def carry_out(
     audit: AuditLog,
     context: str,
     read_only: bool,
+    guard: OneAtATime | None = None,
 ) -> Result:
-    """Run ``plan`` if the operator confirms it; ``execute`` returns what the server said."""
+    """Run ``plan`` if the operator confirms it; ``execute`` returns what the server said.
+    With a ``guard``, a plan started while another runs is refused (and audited as refused)."""
+    if guard is not None:
+        try:
+            with guard.hold(plan.title):
+                return await carry_out(
+                    plan, execute, confirm=confirm, audit=audit, context=context, read_only=read_only
+                )
+        except Busy as exc:
+            _record(audit, plan, context, "refused", str(exc))
+            return Result("refused", f"{plan.title} refused: {exc}")
     if read_only:
         message = f"read-only: {plan.title} refused (the console was started with --read-only)"
         _record(audit, plan, context, "refused", "read-only")
@@ -38,7 +50,7 @@ async def carry_out(
     try:
         said = await execute()
     except Exception as exc:  # the API's refusal, a lost connection: said to the operator and audited
-        detail = str(exc) or type(exc).__name__
+        detail = explain(exc)
         _record(audit, plan, context, "failed", detail)
         return Result("failed", f"{plan.title} failed: {detail}")
     _record(audit, plan, context, "done", said)

@@ -142,10 +142,15 @@ class KubeClient:
         request_timeout: float | None,
         method: str = "GET",
         accept: str = "application/json",
+        body: Any = None,
+        content_type: str = "application/json",
     ) -> Any:
         url = path + ("?" + urlencode({k: v for k, v in query.items() if v is not None}) if query else "")
+        header_params = {"Accept": accept}
+        if body is not None:
+            header_params["Content-Type"] = content_type
         method, full_url, headers, body, post = await self._api.param_serialize(
-            method, url, header_params={"Accept": accept}, auth_settings=["BearerToken"]
+            method, url, header_params=header_params, body=body, auth_settings=["BearerToken"]
         )
         try:
             response = await self._api.call_api(method, full_url, headers, body, post, _request_timeout=request_timeout)
@@ -160,8 +165,44 @@ class KubeClient:
         """GET a JSON object."""
         return await self._json("GET", path, query)
 
-    async def _json(self, method: str, path: str, query: dict[str, Any]) -> Obj:
-        response = await self._open(path, query, self.timeout, method)
+    async def send(
+        self, method: str, path: str, body: Any, *, content_type: str = "application/json", **query: Any
+    ) -> Obj:
+        """A write (POST, PUT, PATCH) with a JSON body; ``content_type`` picks the patch kind
+        (``application/apply-patch+yaml`` for server-side apply)."""
+        return await self._json(method, path, query, body, content_type)
+
+    async def apply(
+        self, path: str, obj: Obj, *, field_manager: str, force: bool = False, dry_run: bool = False
+    ) -> Obj:
+        """Server-side apply of ``obj`` at its object ``path`` (as ``kubectl apply --server-side``)."""
+        query: dict[str, Any] = {"fieldManager": field_manager}
+        if force:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        return await self._json("PATCH", path, query, obj, "application/apply-patch+yaml")
+
+    async def can_i(self, verb: str, group: str, resource: str, namespace: str, name: str = "", sub: str = "") -> Obj:
+        """A SelfSubjectAccessReview's status (``allowed``, ``reason``), as ``kubectl auth can-i``."""
+        attrs = {"verb": verb, "group": group, "resource": resource, "namespace": namespace}
+        if name:
+            attrs["name"] = name
+        if sub:
+            attrs["subresource"] = sub
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        answer = await self.send("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review)
+        status = answer.get("status")
+        return status if isinstance(status, dict) else {}
+
+    async def _json(
+        self, method: str, path: str, query: dict[str, Any], body: Any = None, content_type: str = "application/json"
+    ) -> Obj:
+        response = await self._open(path, query, self.timeout, method, body=body, content_type=content_type)
         try:
             data = json.loads(await response.read())
         except ValueError as exc:
