@@ -82,11 +82,6 @@ async def test_a_field_another_manager_owns_is_a_refusal_naming_it(kube: KubeCli
     assert (await kube.get(path))["spec"]["replicas"] == 1
 
 
-@pytest.mark.xfail(
-    reason="the simulator writes status.parents[].controllerName into InferencePools, a field the v1 CRD "
-    "does not declare, so any server-side apply to a live pool fails with 500 (to be fixed on sim-apply)",
-    strict=False,
-)
 async def test_deploying_again_changes_nothing(kube: KubeClient, config: Config) -> None:
     plan = await plan_deploy(kube, config)
     assert [(d.label, d.change, d.error) for d in plan.diffs if d.change != "unchanged"] == []

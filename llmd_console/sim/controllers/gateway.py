@@ -302,7 +302,8 @@ class GatewayController(Controller):
                         "name": gw["name"],
                         "namespace": gw["namespace"],
                     },
-                    "controllerName": GKE_CONTROLLER,
+                    # No controllerName: the v1.0.0 CRD the world installs does not declare it
+                    # (later CRDs do), and a field outside the schema breaks server-side apply.
                     "conditions": conds,
                 }
             )
