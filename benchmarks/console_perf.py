@@ -420,7 +420,7 @@ def load_from_the_pane(requests: int, concurrency: int, presses: int) -> None:
         while state.load.running and len(latencies) < presses:
             latencies.append(await key_to_cursor(app, table, "down" if table.cursor_row == 0 else "up"))
             await asyncio.sleep(0.05)
-        await wait_until(lambda: not state.load.running, 600, "the run to end", lambda: str(state.load.snapshot))
+        await wait_until(lambda: bool(state.load.summary), 600, "the run's summary", lambda: f"{state.load.snapshot}")
         return state.load.snapshot, latencies
 
     try:
@@ -428,7 +428,8 @@ def load_from_the_pane(requests: int, concurrency: int, presses: int) -> None:
     finally:
         sim.close()
     print(f"load from the prompt pane, {requests} requests at concurrency {concurrency}, 64 tokens each, "
-          f"simulator at zero latency: {snapshot.completed} done, {snapshot.failed} failed in {snapshot.elapsed:.1f} s "
+          f"simulator at zero latency: {snapshot.sent} sent, {snapshot.completed} done, {snapshot.failed} failed, "
+          f"{snapshot.cancelled} cancelled in {snapshot.elapsed:.1f} s "
           f"= {snapshot.completed / snapshot.elapsed:.0f} requests/s, {snapshot.output_tokens / snapshot.elapsed:,.0f} "
           f"streamed tokens/s; key -> cursor moved meanwhile ({len(latencies)} presses): "
           f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms")  # fmt: skip

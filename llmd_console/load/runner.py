@@ -281,6 +281,14 @@ class LoadRunner:
         except asyncio.CancelledError:
             self._ended(phase, _cancelled(index, request_id, sent_at, streamed), [])
             raise
+        except Exception as exc:  # a fault of the client itself: counted and shown, never lost
+            failure = Failure(
+                "internal",
+                "The load client failed on this request",
+                f"{type(exc).__name__}: {exc}"[:300],
+                "a fault of llmd-console's client, not of the cluster; the run goes on",
+            )
+            outcome = Outcome(request, request_id, time.monotonic(), failure=failure)
         if outcome.failure is not None:
             self.failures.setdefault(outcome.failure.kind, outcome.failure)
         self._ended(phase, record_of(index, request_id, sent_at, outcome, streamed), outcome.itls)

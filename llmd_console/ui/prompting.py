@@ -24,11 +24,11 @@ from llmd_console.inference.failures import FixHints, cancelled_failure
 from llmd_console.inference.request import Failure, Outcome, PromptRequest
 from llmd_console.inference.resolve import EndpointError, resolve
 from llmd_console.inference.served_by import epp_decisions
+from llmd_console.load.process import LoadFailed, LoadProcess
 from llmd_console.load.prompts import PromptSet, builtin_prompts, shared_prefixes
 from llmd_console.load.report import run_json, summary
 from llmd_console.load.runner import RunResult
 from llmd_console.load.settings import RunSettings
-from llmd_console.load.thread import LoadThread
 from llmd_console.ui.load_plan import LoadPlan
 from llmd_console.ui.panes.load_view import LoadState
 from llmd_console.ui.panes.prompt import PromptPane, PromptState
@@ -228,9 +228,9 @@ class Prompting:
             max_tokens=request.max_tokens,
             temperature=request.temperature,
         )
-        # The run has an event loop (and HTTP client) of its own in a thread: hundreds of streams
-        # on the UI's loop would make it late for keys.
-        run = LoadThread(endpoint, prompts, settings, self.hints(), self.config.cluster.request_timeout_seconds)
+        # The run has a process of its own: hundreds of streams parsed in this one would make
+        # the UI late for keys (see load/process.py).
+        run = LoadProcess(endpoint, prompts, settings, self.hints(), self.config.cluster.request_timeout_seconds)
         finished = asyncio.get_running_loop().run_in_executor(None, run.run, plan.profile)
         try:
             while not finished.done():
@@ -238,6 +238,11 @@ class Prompting:
                 self._draw_load()
                 await asyncio.wait({finished}, timeout=1 / LOAD_DRAW_HZ)
             result = finished.result()
+            load.snapshot = result.overall  # the whole run, while the EPP's decisions are read
+        except LoadFailed as exc:
+            load.running, load.problem = False, str(exc)
+            self._draw_load()
+            return
         except asyncio.CancelledError:
             run.stop()  # the requests in flight are cancelled; what ended is summarised
             result = await asyncio.shield(finished)

@@ -274,7 +274,8 @@ async def test_a_load_burst_matches_the_model_servers_counters(world: tuple[SimC
         await until(pilot, lambda: isinstance(app.screen, LoadDialog), what="the load dialog")
         app.screen.query_one("#ld-requests").value = "30"  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await until(pilot, lambda: state.load.running, what="the run to start")
+        await until(pilot, lambda: state.load.running or state.load.problem, what="the run to start")
+        assert not state.load.problem, state.load.problem
         await until(pilot, lambda: not state.load.running and bool(state.load.summary), limit=120, what="the summary")
         after = await engine(world[1])
         snapshot = state.load.snapshot
@@ -285,3 +286,21 @@ async def test_a_load_burst_matches_the_model_servers_counters(world: tuple[SimC
         # The metrics pane draws the run on its time axis.
         metrics = app.panes["metrics"]
         assert metrics.load is state.load  # type: ignore[attr-defined]
+
+
+async def test_escape_stops_a_load_run_and_its_process(world: tuple[SimCluster, Path]) -> None:
+    app = make_app(world[1], layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        state = await ready(pilot, app)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, LoadDialog), what="the load dialog")
+        app.screen.query_one("#ld-requests").value = "100000"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: state.load.snapshot is not None and state.load.snapshot.completed > 5, what="some requests"
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: not state.load.running and bool(state.load.summary), limit=60, what="the summary")
+        snapshot = state.load.snapshot
+        assert snapshot is not None and snapshot.completed < 100_000
+        assert "stopped" in shown(app)

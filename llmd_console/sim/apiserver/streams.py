@@ -280,9 +280,9 @@ async def serve_logs(ctx: SimContext, request: web.Request, pod: Obj) -> web.Str
         return web.Response(body=body, content_type="text/plain")
     resp = web.StreamResponse(status=200, headers={"Content-Type": "text/plain", "Cache-Control": "no-cache"})
     resp.enable_chunked_encoding()
-    await resp.prepare(request)
     sent = log.written
     try:
+        await resp.prepare(request)  # the client may be gone already (a console quitting)
         if lines:
             await resp.write(b"".join(render(at, text) for at, text in lines))
         while not log.closed:

@@ -119,7 +119,7 @@ class LoadView(Static):
             return
         self.display = True
         out = Text()
-        if st.running and st.snapshot is not None:
+        if st.snapshot is not None and not st.summary:  # running, or ended and being summarised
             out.append_text(live_text(st.label, st.snapshot, self.size.width or 60))
         elif st.running:
             out.append(f"load {one_line(st.label, 120)}: starting ...", style="dim")
