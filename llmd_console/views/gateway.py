@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from llmd_console.models import Hop, Light, Obj, RequestPath
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import condition, is_true, meta, name
+from llmd_console.views.pools import pool_picker, pool_ports, pool_selector
 
 GATEWAY_API_FIX = (
     "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
@@ -248,15 +249,13 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
             problem=f"InferencePool {p.pool_name} does not exist in {p.pool_ns}",
             code="inferencepool-missing",
         )
-    spec = pool.get("spec") or {}
-    labels = (spec.get("selector") or {}).get("matchLabels") or {}
-    ports = [str(t.get("number")) for t in spec.get("targetPorts") or [] if isinstance(t, dict)]
-    epp = spec.get("endpointPickerRef") or {}
+    labels = pool_selector(pool)
+    ports = [str(port) for port in pool_ports(pool)]
+    epp_name, epp_port, failure_mode = pool_picker(pool)
     facts = [
         "selector " + ", ".join(f"{one_line(str(k), 80)}={one_line(str(v), 80)}" for k, v in labels.items()),
         f"target ports {', '.join(ports) or '(none)'}",
-        f"endpoint picker {one_line(str(epp.get('name', '')), 100)}:{(epp.get('port') or {}).get('number', '?')} "
-        f"({epp.get('failureMode', 'FailClose')})",
+        f"endpoint picker {one_line(epp_name, 100)}:{epp_port or '?'} ({one_line(failure_mode, 20)})",
         f"model pods ready {ready}/{total}",
     ]
     parents = (pool.get("status") or {}).get("parents") or []
@@ -345,7 +344,7 @@ def epp_hop(p: PathInput) -> Hop:
 def model_pods(p: PathInput) -> tuple[list[Obj], int]:
     """Pods the pool selects, and how many are Ready."""
     pool = p.pools.get(f"{p.pool_ns}/{p.pool_name}")
-    labels = ((pool or {}).get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+    labels = pool_selector(pool or {})
     if not labels:
         return [], 0
     selected = [
@@ -399,7 +398,7 @@ def _stack(p: PathInput, gateway: tuple[str, str], route: tuple[str, str], pool:
     epp = p.epp_name
     found = p.pools.get(f"{pool[0]}/{pool[1]}")
     if found is not None:
-        epp = str(((found.get("spec") or {}).get("endpointPickerRef") or {}).get("name") or epp)
+        epp = pool_picker(found)[0] or epp
     return replace(
         p,
         namespace=gateway[0],
