@@ -137,3 +137,24 @@ def test_exit_codes_from_results() -> None:
     assert exit_code([ok], [warning, error]) == 2
     assert exit_code([failed], [warning]) == 2
     assert exit_code([Criterion(8, "Scheduler routing works", "skip", "")], []) == 0
+
+
+@pytest.fixture(scope="module")
+def auth_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A healthy cluster whose EPP wants a bearer token for /metrics (upstream's default)."""
+    with SimCluster(SimOptions(speed=TEST_SPEED, seed=19, epp_metrics_auth=True)) as c:
+        yield c.write_kubeconfig(tmp_path_factory.mktemp("kube-auth") / "config")
+
+
+def test_warnings_only_exit_1_and_the_fix_clears_them(auth_kubeconfig: Path, tmp_path: Path) -> None:
+    def warned() -> dict[str, Any] | None:
+        code, doc = as_json(auth_kubeconfig)
+        return doc if code == 1 else None
+
+    doc = wait_for(warned, timeout=60, interval=0.5, message="a check with warnings only")
+    assert doc["status"] == "warning" and [f["id"] for f in doc["findings"]] == ["metrics-auth"]
+    assert {c["number"]: c["status"] for c in doc["criteria"]}[9] == "skip"
+    config = tmp_path / "config.yaml"
+    config.write_text("metrics:\n  kubeconfig_token: true\n")  # what the finding's fix says
+    code, doc = as_json(auth_kubeconfig, "--config", str(config))
+    assert (code, doc["findings"]) == (0, [])
