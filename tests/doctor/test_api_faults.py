@@ -16,15 +16,16 @@ from llmd_console.doctor.findings import Finding
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import DECODE_NAME, NAMESPACE
 from tests.conftest import Kubectl, require_tool, wait_for
+from tests.console.test_oncall import TEAM_B as ONCALL_TEAM_B
 from tests.doctor.helpers import diagnose, finding, set_scenario
 
-# A second llm-d stack in its own namespace, on CPU (the llm-d-inference-sim image): model
-# server, EPP with its Service, InferencePool, Gateway and HTTPRoute.
-TEAM_B = """apiVersion: v1
-kind: Namespace
-metadata: {name: team-b}
----
-apiVersion: apps/v1
+# A second llm-d stack in its own namespace: the console tests' (Service, InferencePool, Gateway,
+# HTTPRoute) with a model server on CPU (the llm-d-inference-sim image) and an EPP instead of its
+# bare pod.
+TEAM_B = "---\n".join(
+    [doc for doc in ONCALL_TEAM_B.split("---\n") if "kind: Pod\n" not in doc]
+    + [
+        """apiVersion: apps/v1
 kind: Deployment
 metadata: {name: team-b-model-decode, namespace: team-b}
 spec:
@@ -47,7 +48,7 @@ spec:
   replicas: 1
   selector: {matchLabels: {inferencepool: team-b-epp}}
   template:
-    metadata: {labels: {inferencepool: team-b-epp}}
+    metadata: {labels: {inferencepool: team-b-epp, app: team-b-epp}}
     spec:
       containers:
       - name: epp
@@ -63,39 +64,9 @@ spec:
         - {name: grpc-health, containerPort: 9003}
         - {name: metrics, containerPort: 9090}
         readinessProbe: {grpc: {port: 9003, service: inference-extension}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: team-b-epp, namespace: team-b}
-spec:
-  selector: {inferencepool: team-b-epp}
-  ports:
-  - {name: grpc-ext-proc, port: 9002, targetPort: 9002}
-  - {name: grpc-health, port: 9003, targetPort: 9003}
-  - {name: http-metrics, port: 9090, targetPort: 9090}
----
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: {name: team-b-pool, namespace: team-b}
-spec:
-  selector: {matchLabels: {app: team-b-model}}
-  targetPorts: [{number: 8000}]
-  endpointPickerRef: {kind: Service, name: team-b-epp, port: {number: 9002}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: team-b-gateway, namespace: team-b}
-spec:
-  gatewayClassName: gke-l7-regional-external-managed
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: team-b-route, namespace: team-b}
-spec:
-  parentRefs: [{name: team-b-gateway}]
-  rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: team-b-pool}]}]
 """
+    ]
+)
 DECODE = f"deployment/{DECODE_NAME}"
 
 

@@ -24,14 +24,8 @@ from tests.doctor.helpers import set_scenario
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[SimCluster]:
-    with SimCluster(SimOptions(speed=TEST_SPEED, seed=17)) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def kubeconfig(cluster: SimCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return cluster.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+def kubeconfig(cluster_kubeconfig: Path) -> Path:
+    return cluster_kubeconfig
 
 
 def check(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -39,6 +39,12 @@ def meta(name: str, namespace: str | None = NS, **labels: str) -> Obj:
 DECODE_LABELS = {"llm-d.ai/inferenceServing": "true", "llm-d.ai/role": "decode"}
 
 
+def accepted_by_gateway() -> Obj:
+    """A route's or pool's status: Accepted and ResolvedRefs by the Pattern 1 Gateway."""
+    conditions = [{"type": "Accepted", "status": "True"}, {"type": "ResolvedRefs", "status": "True"}]
+    return {"parents": [{"parentRef": {"name": "infra-pattern1-inference-gateway"}, "conditions": conditions}]}
+
+
 def container() -> Obj:
     return {
         "name": "vllm",
@@ -163,17 +169,7 @@ def healthy() -> dict[str, list[Obj]]:
                         }
                     ],
                 },
-                "status": {
-                    "parents": [
-                        {
-                            "parentRef": {"name": "infra-pattern1-inference-gateway"},
-                            "conditions": [
-                                {"type": "Accepted", "status": "True"},
-                                {"type": "ResolvedRefs", "status": "True"},
-                            ],
-                        }
-                    ]
-                },
+                "status": accepted_by_gateway(),
             }
         ],
         "inferencepools": [
@@ -185,17 +181,7 @@ def healthy() -> dict[str, list[Obj]]:
                     "targetPorts": [{"number": 8000}],
                     "endpointPickerRef": {"name": EPP, "port": {"number": 9002}},
                 },
-                "status": {
-                    "parents": [
-                        {
-                            "parentRef": {"name": "infra-pattern1-inference-gateway"},
-                            "conditions": [
-                                {"type": "Accepted", "status": "True"},
-                                {"type": "ResolvedRefs", "status": "True"},
-                            ],
-                        }
-                    ]
-                },
+                "status": accepted_by_gateway(),
             }
         ],
     }

@@ -3,17 +3,16 @@ world (after clearing each) has none."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from llmd_console.doctor.criteria import success_criteria
 from llmd_console.doctor.findings import Finding
-from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.scenarios import SCENARIOS
 from llmd_console.sim.worlds.world import NAMESPACE
-from tests.conftest import TEST_SPEED, wait_for
+from tests.conftest import wait_for
 from tests.doctor.helpers import diagnose, finding, set_scenario
 
 # scenario -> (finding id, a piece of its fix, a piece of its evidence)
@@ -37,14 +36,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[SimCluster]:
-    with SimCluster(SimOptions(speed=TEST_SPEED, seed=13)) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def kubeconfig(cluster: SimCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return cluster.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+def kubeconfig(cluster_kubeconfig: Path) -> Path:
+    return cluster_kubeconfig
 
 
 def healthy(kubeconfig: Path) -> list[Finding]:
