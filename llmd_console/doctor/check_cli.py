@@ -36,6 +36,19 @@ SCHEMA = "llmd-console/check/v1"
 EXIT_OK, EXIT_WARNINGS, EXIT_FAILURES, EXIT_UNREACHABLE = 0, 1, 2, 3
 ALL_NAMESPACES = "all"
 DEADLINE_SECONDS = 60.0  # the whole check, whatever hangs
+EPILOG = f"""\
+exit codes:
+  0  healthy: every criterion passed or was skipped, no finding
+  1  warnings only
+  2  a criterion failed or a finding is an error
+  3  the cluster cannot be reached, or the check itself failed
+
+--json prints one document (schema {SCHEMA}): status, exit_code, context, server, namespace,
+seconds, criteria[] (number, title, status pass|fail|skip, detail) and findings[] (id, severity,
+area, title, evidence[] (kind, namespace, name, text), fix[] (commands), action, symptom).
+--junit FILE writes one test case per criterion and per finding (errors are failures).
+Thresholds come from the config's doctor: section.
+"""
 
 
 def add_parser(sub: Any) -> None:
@@ -45,6 +58,8 @@ def add_parser(sub: Any) -> None:
         help="verify the llm-d stack as the runbook does and run every doctor rule (exit 0/1/2/3)",
         description="Run the runbook's success criteria, a test inference through the gateway and every "
         "doctor rule once; exit 0 healthy, 1 warnings only, 2 failures, 3 unreachable or the check failed.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # SUPPRESS: the same options given before `check` are kept.
     p.add_argument("--kubeconfig", type=Path, default=argparse.SUPPRESS, help="kubeconfig file (as kubectl)")

@@ -77,6 +77,10 @@ def test_healthy_cluster_exits_0(kubeconfig: Path, tmp_path: Path) -> None:
     table = check(kubeconfig)
     assert table.returncode == 0
     assert "Success criteria (runbook)" in table.stdout and "Findings: none" in table.stdout
+    code, every = as_json(kubeconfig, "-n", "all", "--context", "llmd-sim")
+    assert (code, every["namespace"], every["context"], every["findings"]) == (0, "all", "llmd-sim", [])
+    missing = check(kubeconfig, "--context", "no-such-context")
+    assert missing.returncode == 3 and "no-such-context" in missing.stdout
 
 
 def test_broken_cluster_exits_2_with_the_finding(cluster: SimCluster, kubeconfig: Path, tmp_path: Path) -> None:

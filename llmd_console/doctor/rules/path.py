@@ -34,9 +34,12 @@ _HOP_KINDS = {"Gateway": "Gateway", "HTTPRoute": "HTTPRoute", "InferencePool": "
 
 def _hop_finding(path: RequestPath, hop: Hop) -> Finding:
     namespace = split(path.title)[0] if path.title else ""
-    kind = _HOP_KINDS.get(hop.kind, "Pod")
-    evidence = [Quote(kind, namespace, hop.name if kind != "Pod" else "", hop.problem)]
-    evidence += [Quote(kind, namespace, hop.name, fact) for fact in hop.facts[:4]]
+    kind, name = _HOP_KINDS.get(hop.kind), hop.name
+    if kind is None:  # the model pods: the pool that selects them is the object to show
+        pool = next((h for h in path.hops if h.kind == "InferencePool"), None)
+        kind, name = "InferencePool", pool.name if pool else hop.name
+    evidence = [Quote(kind, namespace, name, hop.problem)]
+    evidence += [Quote(kind, namespace, name, fact) for fact in hop.facts[:4]]
     fix = tuple(part.strip() for part in hop.fix.split("; ") if part.strip())
     severity: Level = "error" if hop.light == "error" else "warning"
     return Finding(
