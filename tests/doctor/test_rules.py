@@ -473,3 +473,45 @@ def test_hostile_strings_stay_bounded() -> None:
     f = next(f for f in diagnose(objects, logs=logs)[2] if f.id == "tpu-no-devices")
     assert len(f.evidence[0].text) <= 300 and "\x1b" not in f.evidence[0].text
     assert copy.deepcopy(f) == f
+
+
+def feed_with(vllm: dict[str, Any], epp: dict[str, Any]) -> Any:
+    from llmd_console.metrics.readings import Feed
+
+    return Feed(vllm, epp, 1.0, NOW, "test")
+
+
+def test_metrics_plumbing_auth_unreachable_and_unknown_names() -> None:
+    from llmd_console.metrics.exposition import Page
+    from llmd_console.metrics.history import EndpointHistory
+
+    refused = EndpointHistory(4)
+    refused.failed("the EPP's /metrics wants a bearer token (401; the EPP's --metrics-endpoint-auth)")
+    strange = EndpointHistory(4)
+    strange.record(NOW, Page(names=frozenset({"mystery_requests_total"})))
+    epp_key = f"{NS}/{EPP}-5c7b9d8f6-xyz12"
+    findings = diagnose(healthy(), feed=feed_with({f"{NS}/{POD}": strange}, {epp_key: refused}))[2]
+    assert {f.id: f.evidence[0].name for f in findings} == {
+        "metrics-auth": f"{EPP}-5c7b9d8f6-xyz12",
+        "metrics-unknown-names": POD,
+    }
+    down = EndpointHistory(4)
+    down.failed("the model server is unreachable on port 8000 (503: no endpoints)")
+    assert "metrics-unreachable" in ids(diagnose(healthy(), feed=feed_with({f"{NS}/{POD}": down}, {}))[2])
+
+
+def test_firing_alerts_become_findings_pending_ones_do_not() -> None:
+    from llmd_console.metrics.alerts import Alert
+
+    alerts = (
+        Alert("kv_cache_high", "warning", "KV cache at 97% (above 90%)", NOW - 400, firing=True),
+        Alert("epp_errors_critical", "critical", "EPP error ratio 40% (above 20%)", NOW - 400, firing=True),
+        Alert("preemptions", "warning", "vLLM is preempting requests", NOW - 10, firing=False),
+    )
+    findings = diagnose(healthy(), alerts=alerts)[2]
+    assert {(f.id, f.severity) for f in findings} == {
+        ("alert-kv-cache-high", "warning"),
+        ("alert-epp-errors-critical", "error"),
+    }
+    epp = next(f for f in findings if f.id == "alert-epp-errors-critical")
+    assert epp.fix == (f"kubectl logs -n {NS} deploy/{EPP} --tail=100",)
