@@ -15,6 +15,10 @@ from llmd_console.doctor.criteria import success_criteria
 from llmd_console.doctor.engine import evaluate
 from llmd_console.doctor.evidence import Evidence, Inference, PodLog
 from llmd_console.doctor.findings import Finding, worst
+from llmd_console.metrics.alerts import Alert
+from llmd_console.metrics.exposition import Page
+from llmd_console.metrics.history import EndpointHistory
+from llmd_console.metrics.readings import Feed
 from llmd_console.models import KindState, Snapshot
 from llmd_console.state import ClusterState
 
@@ -475,15 +479,12 @@ def test_hostile_strings_stay_bounded() -> None:
     assert copy.deepcopy(f) == f
 
 
-def feed_with(vllm: dict[str, Any], epp: dict[str, Any]) -> Any:
-    from llmd_console.metrics.readings import Feed
+def feed_with(vllm: dict[str, EndpointHistory], epp: dict[str, EndpointHistory]) -> Feed:
 
     return Feed(vllm, epp, 1.0, NOW, "test")
 
 
 def test_metrics_plumbing_auth_unreachable_and_unknown_names() -> None:
-    from llmd_console.metrics.exposition import Page
-    from llmd_console.metrics.history import EndpointHistory
 
     refused = EndpointHistory(4)
     refused.failed("the EPP's /metrics wants a bearer token (401; the EPP's --metrics-endpoint-auth)")
@@ -501,7 +502,6 @@ def test_metrics_plumbing_auth_unreachable_and_unknown_names() -> None:
 
 
 def test_firing_alerts_become_findings_pending_ones_do_not() -> None:
-    from llmd_console.metrics.alerts import Alert
 
     alerts = (
         Alert("kv_cache_high", "warning", "KV cache at 97% (above 90%)", NOW - 400, firing=True),
