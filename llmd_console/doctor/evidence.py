@@ -14,6 +14,7 @@ from llmd_console.config import Config
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import EMPTY, Obj
+from llmd_console.state import ClusterState
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class Evidence:
     alerts: tuple[Alert, ...] = ()
     inferences: tuple[Inference, ...] = ()  # the test requests, in the order sent
     idle_since: Mapping[str, float] = field(default_factory=lambda: EMPTY)  # node -> when its last serving pod left
+
+    @staticmethod
+    def objects_of(state: ClusterState) -> Mapping[str, Mapping[str, Obj]]:
+        """The raw objects of every kind a console state holds, for ``objects`` (read-only views,
+        not copies: build the evidence on the thread that owns the state)."""
+        return {kind: state.raw(kind) for kind in sorted(state.kinds)}
 
     def raw(self, kind: str) -> Mapping[str, Obj]:
         """The raw objects of one kind (empty when not given)."""

@@ -206,7 +206,7 @@ async def gather(client: KubeClient, config: Config, namespace: str | None, *, i
     evidence = Evidence(
         config=config,
         now=now,
-        objects={kind: dict(state.raw(kind)) for kind in KINDS},
+        objects=Evidence.objects_of(state),
         logs=logs,
         secrets=await secrets_job,
         feed=feed,

@@ -195,7 +195,7 @@ def diagnose(objects: dict[str, list[Obj]], **evidence: Any) -> tuple[Snapshot, 
     state = ClusterState(KINDS, namespace=NS)
     batch = Batch(relisted=dict(objects), states={k: KindState("live") for k in KINDS})
     snapshot = state.apply(batch)
-    ev = Evidence(config=Config(), now=NOW, objects={k: dict(state.raw(k)) for k in KINDS}, **evidence)
+    ev = Evidence(config=Config(), now=NOW, objects=Evidence.objects_of(state), **evidence)
     return snapshot, ev, evaluate(snapshot, ev)
 
 
