@@ -515,3 +515,34 @@ def test_firing_alerts_become_findings_pending_ones_do_not() -> None:
     }
     epp = next(f for f in findings if f.id == "alert-epp-errors-critical")
     assert epp.fix == (f"kubectl logs -n {NS} deploy/{EPP} --tail=100",)
+
+
+def test_startup_probe_budget_with_the_compile_time_beside_it() -> None:
+    objects = healthy()
+    crashed(objects, waiting="", last_exit="Error")
+    objects["pods"][0]["spec"]["containers"][0]["startupProbe"].update(initialDelaySeconds=15, failureThreshold=5)
+    objects["events"] = [
+        {
+            "metadata": meta("e2"),
+            "involvedObject": {"kind": "Pod", "namespace": NS, "name": POD},
+            "type": "Normal",
+            "reason": "Killing",
+            "message": "Container vllm failed startup probe, will be restarted",
+            "lastTimestamp": "2026-11-28T00:05:00Z",
+            "count": 1,
+        }
+    ]
+    lines = (
+        "(EngineCore_DP0 pid=261) INFO 11-28 00:01:00 [tpu_platform.py:88] Initializing TPU: PJRT_DEVICE=TPU",
+        "(EngineCore_DP0 pid=261) INFO 11-28 00:02:00 [compilation_manager.py:236] Precompile all the subgraphs",
+        "(EngineCore_DP0 pid=261) INFO 11-28 00:03:00 [compilation_manager.py:188] Compilation of worker0 backbone "
+        "--> {'num_tokens': 16} finished in 60.00 [secs].",
+        "(EngineCore_DP0 pid=261) INFO 11-28 00:04:00 [compilation_manager.py:188] Compilation of worker0 backbone "
+        "--> {'num_tokens': 32} finished in 60.50 [secs].",
+    )
+    logs = (PodLog(f"{NS}/{POD}", "vllm", lines, previous=True),)
+    f = next(f for f in diagnose(objects, logs=logs)[2] if f.id == "startup-probe-budget")
+    assert "allows 165 s (15 + 30 x 5)" in f.title
+    assert "observed startup 180 s" in f.title and "120 s of XLA precompilation (2 graphs)" in f.title
+    assert f.fix[0].endswith('"value":60}]\'') and f"deployment {DECODE} -n {NS}" in f.fix[0]
+    assert "failed startup probe" in f.evidence[0].text and "finished in 60.50" in f.evidence[-1].text
