@@ -546,3 +546,26 @@ def test_startup_probe_budget_with_the_compile_time_beside_it() -> None:
     assert "observed startup 180 s" in f.title and "120 s of XLA precompilation (2 graphs)" in f.title
     assert f.fix[0].endswith('"value":60}]\'') and f"deployment {DECODE} -n {NS}" in f.fix[0]
     assert "failed startup probe" in f.evidence[0].text and "finished in 60.50" in f.evidence[-1].text
+
+
+def test_rolling_update_stuck_on_one_tpu_node() -> None:
+    objects = healthy()
+    waiting = copy.deepcopy(objects["pods"][0])
+    waiting["metadata"]["name"] = f"{DECODE}-6b8c7d9f5e-fghij"
+    waiting["spec"].pop("nodeName")
+    waiting["status"] = {"phase": "Pending"}
+    objects["pods"].append(waiting)
+    objects["events"] = [
+        {
+            "metadata": meta("e3"),
+            "involvedObject": {"kind": "Pod", "namespace": NS, "name": waiting["metadata"]["name"]},
+            "type": "Warning",
+            "reason": "FailedScheduling",
+            "message": "0/2 nodes are available: 1 Insufficient google.com/tpu, 1 node(s) didn't match selector.",
+            "lastTimestamp": "2026-11-28T00:02:00Z",
+            "count": 1,
+        }
+    ]
+    f = next(f for f in diagnose(objects)[2] if f.id == "pending-no-chips")
+    assert "--num-nodes 2" in f.fix[0]
+    assert f.fix[1].startswith(f"kubectl patch deployment {DECODE} -n {NS}") and "Recreate" in f.fix[1]

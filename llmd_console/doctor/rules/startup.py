@@ -69,18 +69,34 @@ def pending_for_chips(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
         title = f"pod {pod.name} is Pending: no node has free {TPU_RESOURCE}" + (
             f" (node pool {pool} has {size} nodes)" if not tpu_nodes else ""
         )
+        fix = _pending_fix(pod, evidence, len(tpu_nodes))
         out.append(
             Finding(
                 "tpu-pool-empty" if not tpu_nodes else "pending-no-chips",
                 "error",
                 title,
                 (Quote("Pod", pod.namespace, pod.name, f"FailedScheduling: {last.message}"),),
-                (resize_command(evidence, 1), "kubectl get nodes -w"),
+                fix,
                 action="scale-node-pool",
                 area="startup",
             )
         )
     return out
+
+
+def _pending_fix(pod: Pod, evidence: Evidence, tpu_nodes: int) -> tuple[str, ...]:
+    """Scale the pool up; with nodes there but every chip held (a rolling update on a single TPU
+    node waits forever for the old pod's chips), a Recreate strategy is the other way out."""
+    if not tpu_nodes:
+        return (resize_command(evidence, 1), "kubectl get nodes -w")
+    dep_name, _ = _deployment(pod, evidence)
+    fix = [resize_command(evidence, tpu_nodes + 1)]
+    if dep_name:
+        fix.append(
+            f"kubectl patch deployment {dep_name} -n {pod.namespace} --type=merge "
+            '-p \'{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}\''
+        )
+    return tuple(fix)
 
 
 def _latest_crash(logs: tuple[PodLog, ...]) -> tuple[Crash, str] | None:
