@@ -62,6 +62,9 @@ class Evidence:
     alerts: tuple[Alert, ...] = ()
     inferences: tuple[Inference, ...] = ()  # the test requests, in the order sent
     idle_since: Mapping[str, float] = field(default_factory=lambda: EMPTY)  # node -> when its last serving pod left
+    # InferencePools of the older inference.networking.x-k8s.io group, when the newer one is not
+    # served (None: not looked for).
+    old_pools: Mapping[str, Obj] | None = None
 
     @staticmethod
     def objects_of(state: ClusterState) -> Mapping[str, Mapping[str, Obj]]:

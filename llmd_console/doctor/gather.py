@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from llmd_console.cluster.kube import KINDS, Kind, KubeClient, KubeError
 from llmd_console.cluster.logs import split_timestamp
-from llmd_console.cluster.watch import Batch
+from llmd_console.cluster.watch import Batch, object_key
 from llmd_console.config import AlertsConfig, Config
 from llmd_console.doctor.evidence import Evidence, Inference, PodLog
 from llmd_console.inference.client import ModelsError, list_models, send
@@ -118,6 +118,23 @@ async def secret_keys(client: KubeClient, snapshot: Snapshot, name: str) -> dict
     return out
 
 
+OLD_POOLS = "/apis/inference.networking.x-k8s.io/v1alpha2"
+
+
+async def old_pools(client: KubeClient, snapshot: Snapshot) -> dict[str, Obj] | None:
+    """The older group's InferencePools, looked for only when the newer group is not served."""
+    state = snapshot.kinds.get("inferencepools")
+    if state is None or state.status != "missing":
+        return None
+    where = f"/namespaces/{snapshot.namespace}" if snapshot.namespace else ""
+    try:
+        data = await client.get(f"{OLD_POOLS}{where}/inferencepools", limit=500)
+    except KubeError:
+        return None
+    items = [item for item in data.get("items") or [] if isinstance(item, dict)]
+    return {object_key(item): item for item in items}
+
+
 def _inference(outcome: Outcome, how: str) -> Inference:
     failure = outcome.failure
     return Inference(
@@ -194,6 +211,7 @@ async def gather(client: KubeClient, config: Config, namespace: str | None, *, i
     ns = namespace or config.cluster.namespace
     first_round = asyncio.ensure_future(scraper.round(targets))
     secrets_job = asyncio.ensure_future(secret_keys(client, snapshot, config.doctor.hf_secret))
+    old_job = asyncio.ensure_future(old_pools(client, snapshot))
     tests = await inferences(client, config, ns) if infer else ()
     await first_round
     # After the test requests, so the EPP's log holds their scheduling decisions.
@@ -209,6 +227,7 @@ async def gather(client: KubeClient, config: Config, namespace: str | None, *, i
         objects=Evidence.objects_of(state),
         logs=logs,
         secrets=await secrets_job,
+        old_pools=await old_job,
         feed=feed,
         alerts=tuple(alerts.evaluate(feed, reader, now)),
         inferences=tests,

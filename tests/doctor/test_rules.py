@@ -569,3 +569,18 @@ def test_rolling_update_stuck_on_one_tpu_node() -> None:
     f = next(f for f in diagnose(objects)[2] if f.id == "pending-no-chips")
     assert "--num-nodes 2" in f.fix[0]
     assert f.fix[1].startswith(f"kubectl patch deployment {DECODE} -n {NS}") and "Recreate" in f.fix[1]
+
+
+def test_pools_only_in_the_older_api_group() -> None:
+    objects = healthy()
+    old = objects.pop("inferencepools")[0]
+    old.update(apiVersion="inference.networking.x-k8s.io/v1alpha2", spec={"selector": {"app": "x"}})
+    state = ClusterState(KINDS, namespace=NS)
+    states = {k: KindState("live") for k in KINDS} | {"inferencepools": KindState("missing")}
+    snapshot = state.apply(Batch(relisted=objects, states=states))
+    evidence = Evidence(objects=Evidence.objects_of(state), old_pools={f"{NS}/gaie-pattern1": old})
+    findings = evaluate(snapshot, evidence)
+    f = next(f for f in findings if f.id == "inferencepool-old-api-group")
+    assert f.evidence[0].key == f"{NS}/gaie-pattern1" and "install-gateway-provider-dependencies.sh" in f.fix[0]
+    assert "inferencepool-crd-missing" in ids(findings)
+    assert "inferencepool-old-api-group" not in ids(evaluate(snapshot, Evidence(objects=evidence.objects)))

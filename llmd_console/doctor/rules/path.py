@@ -26,6 +26,7 @@ from llmd_console.doctor.rules.common import (
 )
 from llmd_console.models import Hop, Obj, RequestPath, Snapshot
 from llmd_console.views.common import meta
+from llmd_console.views.gateway import POOL_CRD_FIX
 
 # Consequences of another hop's problem: reported only when no cause is.
 _SYMPTOMS = {"gateway-no-routes", "model-pods-not-ready", "inferencepool-no-ready-pods"}
@@ -221,4 +222,28 @@ def epp_service_port(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     return out
 
 
-RULES: tuple[Rule, ...] = (hops, backend_group, selector_near_miss, target_port, epp_service_port)
+def old_api_group(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
+    """InferencePools exist only in the older ``inference.networking.x-k8s.io`` group, which this
+    llm-d (and the console) no longer reads: the CRDs need the newer group and the pools moving."""
+    state = snapshot.kinds.get("inferencepools")
+    if not evidence.old_pools or state is None or state.status != "missing":
+        return []
+    keys = sorted(evidence.old_pools)
+    return [
+        Finding(
+            "inferencepool-old-api-group",
+            "error",
+            f"{len(keys)} InferencePool(s) exist only as {OLD_POOL_GROUP} (the older API); "
+            f"{POOL_GROUP}/v1 is not installed, so nothing routes to them",
+            tuple(Quote("InferencePool", *split(key), f"apiVersion {OLD_POOL_GROUP}") for key in keys[:5]),
+            (
+                POOL_CRD_FIX,
+                f"kubectl get inferencepools.{OLD_POOL_GROUP} -A -o yaml  # re-create each as {POOL_GROUP}/v1: "
+                "selector.matchLabels, targetPorts[].number, endpointPickerRef",
+            ),
+            area="request path",
+        )
+    ]
+
+
+RULES: tuple[Rule, ...] = (hops, backend_group, selector_near_miss, target_port, epp_service_port, old_api_group)
