@@ -49,6 +49,19 @@ def accepted_by_gateway() -> Obj:
     return {"parents": [{"parentRef": {"name": "infra-pattern1-inference-gateway"}, "conditions": conditions}]}
 
 
+def pod_event(pod: str, kind: str, reason: str, message: str) -> Obj:
+    """An Event about a pod, as the API returns it."""
+    return {
+        "metadata": meta(f"{pod}.{reason.lower()}"),
+        "involvedObject": {"kind": "Pod", "namespace": NS, "name": pod},
+        "type": kind,
+        "reason": reason,
+        "message": message,
+        "lastTimestamp": "2026-11-28T00:02:00Z",
+        "count": 1,
+    }
+
+
 def container() -> Obj:
     return {
         "name": "vllm",
@@ -423,15 +436,7 @@ def test_pending_for_chips_with_the_pool_at_zero() -> None:
     pod["spec"].pop("nodeName")
     pod["status"] = {"phase": "Pending"}
     objects["events"] = [
-        {
-            "metadata": meta("e1"),
-            "involvedObject": {"kind": "Pod", "namespace": NS, "name": POD},
-            "type": "Warning",
-            "reason": "FailedScheduling",
-            "message": "0/1 nodes are available: 1 Insufficient google.com/tpu.",
-            "lastTimestamp": "2026-11-28T00:02:00Z",
-            "count": 1,
-        }
+        pod_event(POD, "Warning", "FailedScheduling", "0/1 nodes are available: 1 Insufficient google.com/tpu.")
     ]
     f = next(f for f in diagnose(objects)[2] if f.id == "tpu-pool-empty")
     assert f.fix[0] == (
@@ -521,17 +526,7 @@ def test_startup_probe_budget_with_the_compile_time_beside_it() -> None:
     objects = healthy()
     crashed(objects, waiting="", last_exit="Error")
     objects["pods"][0]["spec"]["containers"][0]["startupProbe"].update(initialDelaySeconds=15, failureThreshold=5)
-    objects["events"] = [
-        {
-            "metadata": meta("e2"),
-            "involvedObject": {"kind": "Pod", "namespace": NS, "name": POD},
-            "type": "Normal",
-            "reason": "Killing",
-            "message": "Container vllm failed startup probe, will be restarted",
-            "lastTimestamp": "2026-11-28T00:05:00Z",
-            "count": 1,
-        }
-    ]
+    objects["events"] = [pod_event(POD, "Normal", "Killing", "Container vllm failed startup probe, will be restarted")]
     lines = (
         "(EngineCore_DP0 pid=261) INFO 11-28 00:01:00 [tpu_platform.py:88] Initializing TPU: PJRT_DEVICE=TPU",
         "(EngineCore_DP0 pid=261) INFO 11-28 00:02:00 [compilation_manager.py:236] Precompile all the subgraphs",
@@ -556,15 +551,12 @@ def test_rolling_update_stuck_on_one_tpu_node() -> None:
     waiting["status"] = {"phase": "Pending"}
     objects["pods"].append(waiting)
     objects["events"] = [
-        {
-            "metadata": meta("e3"),
-            "involvedObject": {"kind": "Pod", "namespace": NS, "name": waiting["metadata"]["name"]},
-            "type": "Warning",
-            "reason": "FailedScheduling",
-            "message": "0/2 nodes are available: 1 Insufficient google.com/tpu, 1 node(s) didn't match selector.",
-            "lastTimestamp": "2026-11-28T00:02:00Z",
-            "count": 1,
-        }
+        pod_event(
+            waiting["metadata"]["name"],
+            "Warning",
+            "FailedScheduling",
+            "0/2 nodes are available: 1 Insufficient google.com/tpu, 1 node(s) didn't match selector.",
+        )
     ]
     f = next(f for f in diagnose(objects)[2] if f.id == "pending-no-chips")
     assert "--num-nodes 2" in f.fix[0]
