@@ -576,3 +576,24 @@ def test_pools_only_in_the_older_api_group() -> None:
     assert f.evidence[0].key == f"{NS}/gaie-pattern1" and "install-gateway-provider-dependencies.sh" in f.fix[0]
     assert "inferencepool-crd-missing" in ids(findings)
     assert "inferencepool-old-api-group" not in ids(evaluate(snapshot, Evidence(objects=evidence.objects)))
+
+
+def test_gateway_fixes_have_the_configured_names_filled_in() -> None:
+    objects = healthy()
+    gateway = objects["gateways"][0]
+    gateway["status"] = {
+        "conditions": [
+            {"type": "Accepted", "status": "True"},
+            {"type": "Programmed", "status": "False", "message": "a proxy-only subnetwork is required"},
+        ]
+    }
+    f = next(f for f in diagnose(objects)[2] if f.id == "gateway-not-programmed")
+    assert "--region=europe-west4 --project=ecoeng-llmd" in f.fix[0] and "$" not in f.fix[0]
+    state = ClusterState(KINDS, namespace=NS)
+    states = {k: KindState("live") for k in KINDS} | {"gateways": KindState("missing")}
+    snapshot = state.apply(Batch(relisted={k: v for k, v in healthy().items() if k != "gateways"}, states=states))
+    f = next(f for f in evaluate(snapshot, Evidence()) if f.id == "gateway-api-missing")
+    assert f.fix == (
+        "gcloud container clusters update tpu-test-cluster --gateway-api=standard --zone europe-west4-a "
+        "--project ecoeng-llmd",
+    )

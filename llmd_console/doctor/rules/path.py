@@ -33,21 +33,33 @@ _SYMPTOMS = {"gateway-no-routes", "model-pods-not-ready", "inferencepool-no-read
 _HOP_KINDS = {"Gateway": "Gateway", "HTTPRoute": "HTTPRoute", "InferencePool": "InferencePool", "EPP": "Deployment"}
 
 
-def _hop_finding(path: RequestPath, hop: Hop) -> Finding:
+def _filled(command: str, evidence: Evidence) -> str:
+    """The gateway view's fix with the configured GKE names in place of its placeholders."""
+    gke = evidence.config.gke
+    zone = gke.location
+    # A zone (europe-west4-a) lies in a region (europe-west4); a region stays as it is.
+    region = zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
+    command = command.replace("--region=$REGION", f"--region={region} --project={gke.project}")
+    for name, value in (("$CLUSTER_NAME", gke.cluster), ("$ZONE", zone), ("$PROJECT_ID", gke.project)):
+        command = command.replace(name, value)
+    return command
+
+
+def _hop_finding(path: RequestPath, hop: Hop, evidence: Evidence) -> Finding:
     namespace = split(path.title)[0] if path.title else ""
     kind, name = _HOP_KINDS.get(hop.kind), hop.name
     if kind is None:  # the model pods: the pool that selects them is the object to show
         pool = next((h for h in path.hops if h.kind == "InferencePool"), None)
         kind, name = "InferencePool", pool.name if pool else hop.name
-    evidence = [Quote(kind, namespace, name, hop.problem)]
-    evidence += [Quote(kind, namespace, name, fact) for fact in hop.facts[:4]]
-    fix = tuple(part.strip() for part in hop.fix.split("; ") if part.strip())
+    quotes = [Quote(kind, namespace, name, hop.problem)]
+    quotes += [Quote(kind, namespace, name, fact) for fact in hop.facts[:4]]
+    fix = tuple(_filled(part.strip(), evidence) for part in hop.fix.split("; ") if part.strip())
     severity: Level = "error" if hop.light == "error" else "warning"
     return Finding(
         hop.code or f"{hop.kind.lower().replace(' ', '-')}-problem",
         severity,
         f"{hop.kind} {hop.name}: {hop.problem}",
-        tuple(evidence),
+        tuple(quotes),
         fix,
         area="request path",
         symptom=hop.code in _SYMPTOMS,
@@ -56,12 +68,11 @@ def _hop_finding(path: RequestPath, hop: Hop) -> Finding:
 
 def hops(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     """Every unhealthy hop of every stack in view."""
-    del evidence
     out: list[Finding] = []
     for path in snapshot.paths:
         problems = [h for h in path.problems if h.problem]
         for hop in problems:
-            out.append(_hop_finding(path, hop))
+            out.append(_hop_finding(path, hop, evidence))
     return out
 
 
