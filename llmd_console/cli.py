@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from llmd_console.doctor.check_cli import add_parser as add_check_parser
+from llmd_console.doctor.check_cli import run as check_run
 from llmd_console.load.cli import add_parser as add_load_parser
 from llmd_console.load.cli import run as load_run
 from llmd_console.scenario_cli import add_parser as add_scenario_parser
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
     add_load_parser(sub)
+    add_check_parser(sub)
     return parser
 
 
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return scenario_run(args)
     if args.command == "load":
         return load_run(args)
+    if args.command == "check":
+        return check_run(args)
     from llmd_console.console_main import run_console, run_demo  # noqa: PLC0415
 
     if args.command == "demo":

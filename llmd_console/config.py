@@ -337,6 +337,33 @@ class PromptConfig:
 
 
 @dataclass(frozen=True)
+class DoctorConfig:
+    """The doctor's thresholds (the problems strip, the doctor view and ``llmd-console check``)."""
+
+    ttft_seconds: float = field(
+        default=3.0, metadata=_doc("a test inference slower than this to its first token is flagged (runbook: 1-3 s)")
+    )
+    idle_accelerator_minutes: float = field(
+        default=30.0, metadata=_doc("accelerator nodes with no serving pod for longer than this are flagged as cost")
+    )
+    log_lines: int = field(default=300, metadata=_doc("log lines per model/EPP container that check reads"))
+    hf_secret: str = field(default="huggingface-token", metadata=_doc("the Secret holding the Hugging Face token"))
+    inference_timeout_seconds: float = field(
+        default=5.0, metadata=_doc("how long check's test inference may take before it counts as failed")
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ttft_seconds <= 600:  # also refuses NaN and infinity
+            raise ValueError("ttft_seconds must be a number of seconds between 0 and 600")
+        if not 0 <= self.idle_accelerator_minutes <= 10080:
+            raise ValueError("idle_accelerator_minutes must be between 0 and 10080 (a week)")
+        if not 1 <= self.log_lines <= 5000:
+            raise ValueError("log_lines must be between 1 and 5000")
+        if not 0 < self.inference_timeout_seconds <= 120:
+            raise ValueError("inference_timeout_seconds must be a number of seconds between 0 and 120")
+
+
+@dataclass(frozen=True)
 class UiConfig:
     """Look and behaviour."""
 
@@ -372,6 +399,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     load: LoadConfig = field(default_factory=LoadConfig)
     prompt: PromptConfig = field(default_factory=PromptConfig)
+    doctor: DoctorConfig = field(default_factory=DoctorConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     keys: dict[str, str] = field(
         default_factory=dict, metadata=_doc("action id -> key(s), comma separated, e.g. {quit: 'q,ctrl+c'}")

@@ -164,6 +164,7 @@ class Hop:
     facts: tuple[str, ...] = ()
     problem: str = ""
     fix: str = ""
+    code: str = ""  # the doctor's finding id for the problem ("" when healthy)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from llmd_console.models import Hop, Light, Obj, RequestPath
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import condition, is_true, meta, name
+from llmd_console.views.pools import pool_picker, pool_ports, pool_selector
 
 GATEWAY_API_FIX = (
     "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
@@ -85,14 +86,23 @@ def gateway_hop(p: PathInput) -> Hop:
     """The Gateway: class, address, Accepted/Programmed, attached routes per listener."""
     if "gateways" in p.missing:
         return Hop(
-            "Gateway", p.gateway_name, "error", problem="the Gateway API CRDs are not installed", fix=GATEWAY_API_FIX
+            "Gateway",
+            p.gateway_name,
+            "error",
+            problem="the Gateway API CRDs are not installed",
+            fix=GATEWAY_API_FIX,
+            code="gateway-api-missing",
         )
     if "gateways" in p.forbidden:
         return Hop("Gateway", p.gateway_name, "unknown", problem="forbidden: this user cannot list gateways")
     gw = p.gateways.get(f"{p.namespace}/{p.gateway_name}")
     if gw is None:
         return Hop(
-            "Gateway", p.gateway_name, "error", problem=f"Gateway {p.gateway_name} does not exist in {p.namespace}"
+            "Gateway",
+            p.gateway_name,
+            "error",
+            problem=f"Gateway {p.gateway_name} does not exist in {p.namespace}",
+            code="gateway-missing",
         )
     spec, status = gw.get("spec") or {}, gw.get("status") or {}
     class_name = one_line(str(spec.get("gatewayClassName", "")), 100)
@@ -114,9 +124,17 @@ def gateway_hop(p: PathInput) -> Hop:
             tuple(facts),
             f"GatewayClass {class_name} does not exist",
             "kubectl get gatewayclass",
+            "gatewayclass-missing",
         )
     if not is_true(gw, "Accepted"):
-        return Hop("Gateway", p.gateway_name, "error", tuple(facts), "not accepted: " + _message(gw, "Accepted"))
+        return Hop(
+            "Gateway",
+            p.gateway_name,
+            "error",
+            tuple(facts),
+            "not accepted: " + _message(gw, "Accepted"),
+            code="gateway-not-accepted",
+        )
     if not is_true(gw, "Programmed") or not addresses:
         message = _message(gw, "Programmed") or "no address yet"
         fix = ""
@@ -132,6 +150,7 @@ def gateway_hop(p: PathInput) -> Hop:
             tuple(facts),
             "not programmed: " + message,
             fix,
+            "gateway-not-programmed",
         )
     attached = sum(int(listener.get("attachedRoutes") or 0) for listener in status.get("listeners") or [])
     if attached == 0:
@@ -142,6 +161,7 @@ def gateway_hop(p: PathInput) -> Hop:
             tuple(facts),
             "0 attached routes: requests get 'fault filter abort'",
             f"kubectl get httproute -n {p.route_ns}; kubectl describe httproute {p.route_name} -n {p.route_ns}",
+            "gateway-no-routes",
         )
     return Hop("Gateway", p.gateway_name, "ok", tuple(facts))
 
@@ -150,7 +170,12 @@ def route_hop(p: PathInput) -> Hop:
     """The HTTPRoute: parents with Accepted/ResolvedRefs, backendRefs (a port on a pool is flagged)."""
     if "httproutes" in p.missing:
         return Hop(
-            "HTTPRoute", p.route_name, "error", problem="the HTTPRoute CRD is not installed", fix=GATEWAY_API_FIX
+            "HTTPRoute",
+            p.route_name,
+            "error",
+            problem="the HTTPRoute CRD is not installed",
+            fix=GATEWAY_API_FIX,
+            code="gateway-api-missing",
         )
     route = p.routes.get(f"{p.route_ns}/{p.route_name}")
     if route is None:
@@ -160,9 +185,10 @@ def route_hop(p: PathInput) -> Hop:
             "error",
             problem=f"HTTPRoute {p.route_name} does not exist in {p.route_ns}",
             fix=f"kubectl apply -n {p.route_ns} -f httproute.yaml",
+            code="httproute-missing",
         )
     facts: list[str] = []
-    problem, fix = "", ""
+    problem, fix, code = "", "", ""
     for rule in (route.get("spec") or {}).get("rules") or []:
         for ref in rule.get("backendRefs") or []:
             kind = ref.get("kind", "Service")
@@ -172,11 +198,18 @@ def route_hop(p: PathInput) -> Hop:
                 if kind == "InferencePool":
                     problem = "the InferencePool backendRef sets a port; the pool's targetPorts define it"
                     fix = f"kubectl edit httproute {p.route_name} -n {p.route_ns}  # remove backendRefs[].port"
+                    code = "httproute-backend-port"
             facts.append(text)
     parents = (route.get("status") or {}).get("parents") or []
     if not parents:
         return Hop(
-            "HTTPRoute", p.route_name, "warning", tuple(facts), problem or "no controller has reported on it", fix
+            "HTTPRoute",
+            p.route_name,
+            "warning",
+            tuple(facts),
+            problem or "no controller has reported on it",
+            fix,
+            code or "httproute-no-status",
         )
     light: Light = "ok"
     for parent in parents:
@@ -188,10 +221,12 @@ def route_hop(p: PathInput) -> Hop:
         for ctype in ("Accepted", "ResolvedRefs"):
             if not _true(parent, ctype):
                 light = "error"
-                problem = problem or f"{ctype} is False: {_message(parent, ctype)}"
+                if not problem:
+                    problem = f"{ctype} is False: {_message(parent, ctype)}"
+                    code = "httproute-not-accepted" if ctype == "Accepted" else "httproute-refs-unresolved"
     if problem and light == "ok":
         light = "warning"
-    return Hop("HTTPRoute", p.route_name, light, tuple(facts), problem, fix)
+    return Hop("HTTPRoute", p.route_name, light, tuple(facts), problem, fix, code if problem else "")
 
 
 def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
@@ -203,21 +238,24 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
             "error",
             problem="the InferencePool CRD (inference.networking.k8s.io/v1) is not installed",
             fix=POOL_CRD_FIX,
+            code="inferencepool-crd-missing",
         )
     pool = p.pools.get(f"{p.pool_ns}/{p.pool_name}")
     if pool is None:
         return Hop(
-            "InferencePool", p.pool_name, "error", problem=f"InferencePool {p.pool_name} does not exist in {p.pool_ns}"
+            "InferencePool",
+            p.pool_name,
+            "error",
+            problem=f"InferencePool {p.pool_name} does not exist in {p.pool_ns}",
+            code="inferencepool-missing",
         )
-    spec = pool.get("spec") or {}
-    labels = (spec.get("selector") or {}).get("matchLabels") or {}
-    ports = [str(t.get("number")) for t in spec.get("targetPorts") or [] if isinstance(t, dict)]
-    epp = spec.get("endpointPickerRef") or {}
+    labels = pool_selector(pool)
+    ports = [str(port) for port in pool_ports(pool)]
+    epp_name, epp_port, failure_mode = pool_picker(pool)
     facts = [
         "selector " + ", ".join(f"{one_line(str(k), 80)}={one_line(str(v), 80)}" for k, v in labels.items()),
         f"target ports {', '.join(ports) or '(none)'}",
-        f"endpoint picker {one_line(str(epp.get('name', '')), 100)}:{(epp.get('port') or {}).get('number', '?')} "
-        f"({epp.get('failureMode', 'FailClose')})",
+        f"endpoint picker {one_line(epp_name, 100)}:{epp_port or '?'} ({one_line(failure_mode, 20)})",
         f"model pods ready {ready}/{total}",
     ]
     parents = (pool.get("status") or {}).get("parents") or []
@@ -229,14 +267,31 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
         for ctype in ("Accepted", "ResolvedRefs"):
             if not _true(parent, ctype):
                 return Hop(
-                    "InferencePool", p.pool_name, "error", tuple(facts), f"{ctype} is False: {_message(parent, ctype)}"
+                    "InferencePool",
+                    p.pool_name,
+                    "error",
+                    tuple(facts),
+                    f"{ctype} is False: {_message(parent, ctype)}",
+                    code="inferencepool-not-accepted" if ctype == "Accepted" else "inferencepool-refs-unresolved",
                 )
     if not parents:
         return Hop(
-            "InferencePool", p.pool_name, "warning", tuple(facts), "not attached to any Gateway (no status parents)"
+            "InferencePool",
+            p.pool_name,
+            "warning",
+            tuple(facts),
+            "not attached to any Gateway (no status parents)",
+            code="inferencepool-unattached",
         )
     if total == 0:
-        return Hop("InferencePool", p.pool_name, "error", tuple(facts), "the selector matches no pods")
+        return Hop(
+            "InferencePool",
+            p.pool_name,
+            "error",
+            tuple(facts),
+            "the selector matches no pods",
+            code="inferencepool-no-pods",
+        )
     if ready == 0:
         return Hop(
             "InferencePool",
@@ -244,6 +299,7 @@ def pool_hop(p: PathInput, ready: int, total: int) -> Hop:
             "error",
             tuple(facts),
             "no model pod is Ready: requests get 503 'no healthy upstream'",
+            code="inferencepool-no-ready-pods",
         )
     return Hop("InferencePool", p.pool_name, "ok", tuple(facts))
 
@@ -255,14 +311,20 @@ def epp_hop(p: PathInput) -> Hop:
     facts = []
     if svc is None:
         return Hop(
-            "EPP", p.epp_name, "error", problem=f"Service {p.epp_name} does not exist: the pool cannot reach its picker"
+            "EPP",
+            p.epp_name,
+            "error",
+            problem=f"Service {p.epp_name} does not exist: the pool cannot reach its picker",
+            code="epp-service-missing",
         )
     ports = [
         f"{one_line(str(sp.get('name', '')), 40)}:{sp.get('port')}" for sp in (svc.get("spec") or {}).get("ports") or []
     ]
     facts.append("service ports " + ", ".join(ports))
     if dep is None:
-        return Hop("EPP", p.epp_name, "error", tuple(facts), f"Deployment {p.epp_name} does not exist")
+        return Hop(
+            "EPP", p.epp_name, "error", tuple(facts), f"Deployment {p.epp_name} does not exist", code="epp-missing"
+        )
     want = int((dep.get("spec") or {}).get("replicas", 1) or 0)
     have = int((dep.get("status") or {}).get("readyReplicas") or 0)
     facts.append(f"deployment ready {have}/{want}")
@@ -274,6 +336,7 @@ def epp_hop(p: PathInput) -> Hop:
             tuple(facts),
             "no EPP replica is Ready: requests fail (FailClose) or skip scheduling (FailOpen)",
             f"kubectl logs -n {p.pool_ns} deploy/{p.epp_name} --tail=50",
+            "epp-not-ready",
         )
     return Hop("EPP", p.epp_name, "ok", tuple(facts))
 
@@ -281,7 +344,7 @@ def epp_hop(p: PathInput) -> Hop:
 def model_pods(p: PathInput) -> tuple[list[Obj], int]:
     """Pods the pool selects, and how many are Ready."""
     pool = p.pools.get(f"{p.pool_ns}/{p.pool_name}")
-    labels = ((pool or {}).get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+    labels = pool_selector(pool or {})
     if not labels:
         return [], 0
     selected = [
@@ -303,6 +366,7 @@ def request_path(p: PathInput) -> list[Hop]:
         "ok" if ready else "error",
         tuple(f"{name(pod)} {'Ready' if is_true(pod, 'Ready') else 'not ready'}" for pod in selected[:8]),
         "" if ready else "no Ready model-server pod",
+        code="" if ready else "model-pods-not-ready",
     )
     return [gateway_hop(p), route_hop(p), pool_hop(p, ready, len(selected)), epp_hop(p), pods_hop]
 
@@ -334,7 +398,7 @@ def _stack(p: PathInput, gateway: tuple[str, str], route: tuple[str, str], pool:
     epp = p.epp_name
     found = p.pools.get(f"{pool[0]}/{pool[1]}")
     if found is not None:
-        epp = str(((found.get("spec") or {}).get("endpointPickerRef") or {}).get("name") or epp)
+        epp = pool_picker(found)[0] or epp
     return replace(
         p,
         namespace=gateway[0],

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from llmd_console.doctor.crashes import Crash, classify
 from llmd_console.models import Container
 from llmd_console.views.vllm_lines import line_time
 
@@ -47,6 +48,7 @@ class StartupTracker:
     started: dict[int, float] = field(default_factory=dict)
     ready_at: float | None = None
     failure: str = ""
+    crash: Crash | None = None  # the known failure the failure line shows (its name and finding id)
     last_at: float | None = None
     since: float | None = None  # lines logged before this belong to an earlier instance
 
@@ -69,13 +71,18 @@ class StartupTracker:
         if _READY.search(line) and at is not None:
             self.ready_at = at
         stripped = line.strip()
-        if _FAILURE.search(stripped) and not stripped.startswith("File "):
+        known = classify(stripped)
+        if known is not None:
+            # A known failure is the news even when a later traceback line repeats it less clearly.
+            self.crash, self.failure = known, stripped[:300]
+        elif _FAILURE.search(stripped) and not stripped.startswith("File ") and self.crash is None:
             self.failure = stripped[:300]
 
     def _clear(self) -> None:
         self.started.clear()
         self.ready_at = None
         self.failure = ""
+        self.crash = None
         self.last_at = None
 
     def reset(self) -> None:

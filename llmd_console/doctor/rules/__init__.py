@@ -1,0 +1,2 @@
+"""The doctor's rules, by area; each module's ``RULES`` lists its pure functions
+``(Snapshot, Evidence) -> list[Finding]``."""

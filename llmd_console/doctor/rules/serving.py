@@ -1,0 +1,85 @@
+"""Serving health: llm-d's alerts on the metrics (KV cache saturated, a growing queue,
+preemptions, the EPP's error ratio, no ready endpoint), and the test inference (its failure,
+and a time to first token far above the runbook's 1-3 s)."""
+
+from __future__ import annotations
+
+from llmd_console.doctor.evidence import Evidence
+from llmd_console.doctor.findings import Finding, Quote
+from llmd_console.doctor.rules.common import Rule
+from llmd_console.models import Snapshot
+
+_ALERT_FIX = {
+    "kv_cache_high": "add replicas or lower --max-num-seqs; check the load: llmd-console load --profile sweep",
+    "queue_growing": "add replicas (kubectl scale deployment/{decode} -n {ns} --replicas=2) or shed load",
+    "preemptions": "lower --max-num-seqs or --max-model-len, or add replicas",
+    "epp_errors_critical": "kubectl logs -n {ns} deploy/{epp} --tail=100",
+    "epp_errors_warning": "kubectl logs -n {ns} deploy/{epp} --tail=100",
+    "no_ready_endpoints": "kubectl get pods -n {ns} -l llm-d.ai/inferenceServing=true",
+    "epp_metrics_absent": "kubectl get pods -n {ns} -l inferencepool={epp}",
+}
+
+
+def alerts(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
+    """Every firing alert as a finding."""
+    r = evidence.config.resources
+    ns = snapshot.namespace or evidence.config.cluster.namespace
+    out = []
+    for alert in evidence.alerts:
+        if not alert.firing or alert.key == "epp_metrics_absent":  # the metrics rules say that one
+            continue
+        fix = _ALERT_FIX.get(alert.key, "").format(ns=ns, epp=r.epp, decode=r.decode_deployment)
+        out.append(
+            Finding(
+                f"alert-{alert.key.replace('_', '-')}",
+                "error" if alert.severity == "critical" else "warning",
+                alert.summary,
+                (Quote("Metrics", ns, alert.key, alert.summary),),
+                (fix,) if fix else (),
+                area="serving",
+                symptom=alert.key == "no_ready_endpoints",
+            )
+        )
+    return out
+
+
+def inference(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
+    """The test inference: failed (with the client's diagnosis), or slow to its first token."""
+    ns = snapshot.namespace or evidence.config.cluster.namespace
+    if not evidence.inferences:
+        return []
+    last = evidence.inferences[-1]
+    if not last.ok:
+        said = f"HTTP {last.status}: {last.failure_title}" if last.status else last.failure_title
+        return [
+            Finding(
+                f"inference-{last.failure_kind or 'failed'}".replace("_", "-"),
+                "error",
+                f"a test inference through {last.endpoint or 'the gateway'} failed: {last.failure_title}",
+                (Quote("Inference", ns, last.endpoint or "gateway", said),),
+                tuple(part.strip() for part in last.failure_fix.split("\n") if part.strip()),
+                area="serving",
+                symptom=True,
+            )
+        ]
+    limit = evidence.config.doctor.ttft_seconds
+    # The first request after Ready may still compile (runbook step 8); a later one is the measure.
+    measured = evidence.inferences[1:] or evidence.inferences
+    slow = [i for i in measured if i.ttft is not None and i.ttft > limit]
+    if slow and len(slow) == len(measured):
+        ttft = min(i.ttft or 0.0 for i in slow)
+        return [
+            Finding(
+                "slow-ttft",
+                "warning",
+                f"test inferences take {ttft:.1f} s to the first token, above the runbook's 1-3 s "
+                f"(doctor.ttft_seconds {limit:g})",
+                (Quote("Inference", ns, last.endpoint or "gateway", f"TTFT {ttft:.2f} s"),),
+                (f"kubectl logs -n {ns} deploy/{evidence.config.resources.decode_deployment} --tail=100",),
+                area="serving",
+            )
+        ]
+    return []
+
+
+RULES: tuple[Rule, ...] = (alerts, inference)
