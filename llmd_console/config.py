@@ -347,7 +347,6 @@ class DoctorConfig:
         default=30.0, metadata=_doc("accelerator nodes with no serving pod for longer than this are flagged as cost")
     )
     log_lines: int = field(default=300, metadata=_doc("log lines per model/EPP container that check reads"))
-    hf_secret: str = field(default="huggingface-token", metadata=_doc("the Secret holding the Hugging Face token"))
     inference_timeout_seconds: float = field(
         default=5.0, metadata=_doc("how long check's test inference may take before it counts as failed")
     )

@@ -210,7 +210,7 @@ async def gather(client: KubeClient, config: Config, namespace: str | None, *, i
     targets = targets_of(snapshot, settings.vllm_port, settings.epp_port)
     ns = namespace or config.cluster.namespace
     first_round = asyncio.ensure_future(scraper.round(targets))
-    secrets_job = asyncio.ensure_future(secret_keys(client, snapshot, config.doctor.hf_secret))
+    secrets_job = asyncio.ensure_future(secret_keys(client, snapshot, config.deploy.hf_secret))
     old_job = asyncio.ensure_future(old_pools(client, snapshot))
     tests = await inferences(client, config, ns) if infer else ()
     await first_round

@@ -142,7 +142,7 @@ def _crash_fix(crash: Crash, pod: Pod, evidence: Evidence) -> tuple[tuple[str, .
             f"kubectl edit {target} -n {ns}  # args: --max-model-len=1024",
         ), None
     if crash.id in ("hf-forbidden", "hf-gated"):
-        secret = evidence.config.doctor.hf_secret
+        secret = evidence.config.deploy.hf_secret
         return (
             f"kubectl delete secret {secret} -n {ns}",
             f"kubectl create secret generic {secret} --from-literal=token=$HF_TOKEN "
@@ -316,7 +316,7 @@ def hf_secret(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     if evidence.secrets is None:
         return []
     out = []
-    name = evidence.config.doctor.hf_secret
+    name = evidence.config.deploy.hf_secret
     namespaces = {p.namespace for p in _pods(snapshot) if p.role in ("decode", "prefill")}
     for ns in sorted(namespaces):
         keys = evidence.secrets.get(f"{ns}/{name}")
