@@ -231,8 +231,9 @@ async def test_escape_cancels_and_the_server_sees_it(world: tuple[SimCluster, Pa
         state.request = dataclasses.replace(state.request, max_tokens=1500)
         pane_of(app).input.load_text("Tell me everything about Kubernetes.")
         await pilot.press("ctrl+r")
+        # Escape at the first tokens, while the answer is still coming (that the server counted
+        # the request running meanwhile is tests/inference/test_cancel.py's).
         await until(pilot, lambda: bool(state.parts), limit=30, what="the first tokens")
-        assert (await engine(world[1]))["running"] >= 1
         await pilot.press("escape")
         await until(
             pilot,

@@ -434,6 +434,10 @@ class KubeApi:
                 "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
             )
         body = await read_body(request)
+        if kind == "apply":
+            # The patch options are checked before the body (an apply without a field manager is a
+            # 422 whatever it carries).
+            managedfields.manager_of(request, apply=True)
         current = self.store.get(rtype.key, ns, name)
         if current is None:
             if kind != "apply":

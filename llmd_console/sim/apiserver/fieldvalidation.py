@@ -74,6 +74,9 @@ def add_warning_headers(request: web.Request, response: web.StreamResponse) -> N
         return
     for text in request.get(WARNINGS) or []:
         quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+        # Go's net/http writes a newline in a header value as a space; control bytes never reach
+        # the wire (a field name may carry them: it is the client's).
+        quoted = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in quoted)
         response.headers.add("Warning", f'299 - "{quoted}"')
 
 
