@@ -313,7 +313,7 @@ class ConsoleApp(PromptHandlers):
         text = f"{event.worker.description or group} stopped: {type(error).__name__}: {error}"
         pane = self._pane(GROUP_PANES.get(group, ""))
         if pane is not None:
-            pane.show_notice(text[:300])
+            pane.report_problem(text[:300])
         if group == "kube":
             self.session.stopped(text)  # the status bar says the data is no longer followed
         if self._failures.get(group) != text:  # one toast per failure, not one per retry

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from llmd_console.actions.audit import AuditLog
 from llmd_console.config import Config, LogsConfig, UiConfig
+from llmd_console.inference.request import Outcome
 from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
@@ -73,6 +74,13 @@ async def still(pilot: Pilot[Any], app: ConsoleApp) -> None:
 def streaming(state: PromptState) -> bool:
     """The prompt pane's request has started answering."""
     return bool(state.parts)
+
+
+async def ended(pilot: Pilot[Any], state: PromptState) -> Outcome:
+    """The prompt pane's request, once it has ended."""
+    await until(pilot, lambda: not state.in_flight and state.outcome is not None, limit=20, what="the request to end")
+    assert state.outcome is not None
+    return state.outcome
 
 
 def answer(app: ConsoleApp) -> tuple[object, ...]:
@@ -134,6 +142,14 @@ async def test_every_key_answers(still_world: Path, tmp_path: Path) -> None:
                     pane.input.load_text("Tell me everything about Kubernetes.")
                     await pilot.press("ctrl+r")
                     await until(pilot, partial(streaming, pane.state), limit=30, what="a request streaming")
+                    # At once, while the answer streams (waiting for a still screen would let it end):
+                    # Escape answers by ending the request as cancelled.
+                    await pilot.press(key)
+                    outcome = await ended(pilot, pane.state)
+                    assert outcome.failure is not None and outcome.failure.kind == "cancelled", outcome
+                    pressed.append(f"{pane_id}:{key}")
+                    await back_to_main(pilot, app, "default")
+                    continue
             elif action.startswith("focus_pane("):  # from another pane than the one it goes to
                 names = list(app.panes)
                 index = int(action.removeprefix("focus_pane(").rstrip(")"))

@@ -38,6 +38,7 @@ class Pane(Vertical):
         self.border_title = self.title
         self._stale = True
         self.snapshot = Snapshot()  # the latest one, kept even while hidden
+        self.problem = ""  # a failed worker's words (kept across snapshots)
         self.notice = Static("", classes="pane-notice")
         self.notice.display = False
 
@@ -59,9 +60,16 @@ class Pane(Vertical):
         return False
 
     def show_notice(self, text: str) -> None:
-        """Show (or with "" hide) the pane's trouble line (plain text: it quotes servers' errors)."""
-        self.notice.update(Text(text))
-        self.notice.display = bool(text)
+        """Show (or with "" hide) the pane's trouble line (plain text: it quotes servers' errors);
+        with nothing to say about the cluster, a worker's failure stays shown."""
+        shown = text or self.problem
+        self.notice.update(Text(shown))
+        self.notice.display = bool(shown)
+
+    def report_problem(self, text: str) -> None:
+        """A worker of this pane failed: said until the pane starts that work again."""
+        self.problem = text
+        self.show_notice(text)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """A new snapshot: redraw now if visible, else later."""

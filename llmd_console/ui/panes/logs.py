@@ -183,6 +183,7 @@ class LogsPane(Pane):
         self.stream_state = StreamState(StreamPhase.CONNECTING)
         self._draw_header()
         self._draw_startup()
+        self.problem = ""  # a new stream: an earlier one's failure is no longer the news
         self.post_message(LogsRequested(target))
 
     # ---- what the stream delivers ----------------------------------------------------------
