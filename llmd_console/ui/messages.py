@@ -92,3 +92,16 @@ class LoadRequested(Message):
     plan: LoadPlan
     request: PromptRequest
     label: str
+
+
+@dataclass
+class ActionRequested(Message):
+    """The operator asked for console action ``action`` (an action id such as ``restart``,
+    ``scale``, ``scale-node-pool``, ``scale-to-zero``) on ``kind`` ``namespace/name`` (empty
+    when the action has a default target, as the configured TPU node pool). The app plans it,
+    shows the preview and asks for confirmation; nothing changes before that."""
+
+    action: str
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
