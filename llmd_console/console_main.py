@@ -100,6 +100,7 @@ class DemoCluster:
         self.kubeconfig = Path(self.dir.name) / "kubeconfig"
         self.ready = threading.Event()
         self.error: str | None = None
+        self.url = ""  # its API's base URL, once it serves (its GKE Container API too)
         self._output: deque[str] = deque(maxlen=20)  # its last lines, for an error message
         argv = [sys.executable, "-m", "llmd_console", "sim", "--kubeconfig", str(self.kubeconfig)]
         argv += ["--speed", str(speed), "--accelerator", accelerator, *(["--scenario", scenario] if scenario else [])]
@@ -120,6 +121,8 @@ class DemoCluster:
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
             self._output.append(line.rstrip())
+            if " serving the Kubernetes API on " in line:
+                self.url = line.rsplit(" ", 1)[-1].strip()
             if line.startswith("Press Ctrl-C"):
                 self.ready.set()
         if not self.ready.is_set():
@@ -176,6 +179,8 @@ def run_demo(args: argparse.Namespace) -> int:
             demo=True,
             time_scale=args.speed,
             wait_ready=demo.ready,
+            # Node-pool actions go to the simulator's Container API (the same cluster, project and zone).
+            gke=lambda: dataclasses.replace(config.gke, endpoint=demo.url + "/", auth="none"),
         )
         # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
         # simulator and its files are cleaned up below.

@@ -5,7 +5,7 @@ zero" (the runbook's cost section: the TPU pool to 0 nodes and the model to 0 re
 from __future__ import annotations
 
 from llmd_console.actions.facts import ClusterFacts, price_of
-from llmd_console.actions.follow import wait_until
+from llmd_console.actions.follow import Waiting, wait_until
 from llmd_console.actions.plan import Cost, Plan, Risk
 from llmd_console.actions.scale import BadInput, DeploymentScale, scale_command, scale_replicas
 from llmd_console.cluster.kube import KINDS, KubeClient
@@ -84,7 +84,9 @@ def plan_pool(config: Config, pool: NodePoolInfo, count: int, facts: ClusterFact
     )
 
 
-async def nodes_in_pool(kube: KubeClient, pool: str, count: int, seconds: float = 1800.0) -> str:
+async def nodes_in_pool(
+    kube: KubeClient, pool: str, count: int, seconds: float = 1800.0, *, on_wait: Waiting | None = None
+) -> str:
     """Wait until the cluster has ``count`` Ready nodes in ``pool``."""
 
     async def check() -> tuple[str | None, str]:
@@ -102,13 +104,23 @@ async def nodes_in_pool(kube: KubeClient, pool: str, count: int, seconds: float 
             return f"node pool {pool}: {count} node(s) Ready", ""
         return None, f"{len(ready)} Ready of {len(mine)} node(s), want {count}"
 
-    return await wait_until(check, seconds, f"node pool {pool}")
+    return await wait_until(check, seconds, f"node pool {pool}", on_wait=on_wait)
 
 
-async def resize_pool(kube: KubeClient, gke: NodePoolClient, pool: str, count: int, seconds: float = 1800.0) -> str:
+async def resize_pool(
+    kube: KubeClient,
+    gke: NodePoolClient,
+    pool: str,
+    count: int,
+    seconds: float = 1800.0,
+    *,
+    on_wait: Waiting | None = None,
+) -> str:
     """Resize through the Container API, wait for its operation, then for the nodes in the cluster."""
+    if on_wait is not None:
+        on_wait(f"Container API: resizing {pool} to {count} node(s)")
     await gke.resize(pool, count, seconds)
-    return await nodes_in_pool(kube, pool, count, seconds)
+    return await nodes_in_pool(kube, pool, count, seconds, on_wait=on_wait)
 
 
 def plan_scale_to_zero(config: Config, pool: NodePoolInfo, model: DeploymentScale, facts: ClusterFacts) -> Plan:
@@ -156,15 +168,24 @@ def plan_scale_back(config: Config, pool: NodePoolInfo, model: DeploymentScale, 
     )
 
 
-async def scale_to_zero(kube: KubeClient, gke: NodePoolClient, pool: str, model: DeploymentScale) -> str:
+async def scale_to_zero(
+    kube: KubeClient, gke: NodePoolClient, pool: str, model: DeploymentScale, *, on_wait: Waiting | None = None
+) -> str:
     """Carry out :func:`plan_scale_to_zero`."""
-    await scale_replicas(kube, model.namespace, model.name, 0)
-    return await resize_pool(kube, gke, pool, 0)
+    await scale_replicas(kube, model.namespace, model.name, 0, on_wait=on_wait)
+    return await resize_pool(kube, gke, pool, 0, on_wait=on_wait)
 
 
 async def scale_back(
-    kube: KubeClient, gke: NodePoolClient, pool: str, model: DeploymentScale, nodes: int, replicas: int
+    kube: KubeClient,
+    gke: NodePoolClient,
+    pool: str,
+    model: DeploymentScale,
+    nodes: int,
+    replicas: int,
+    *,
+    on_wait: Waiting | None = None,
 ) -> str:
     """Carry out :func:`plan_scale_back`: done when the model replicas are Ready."""
-    await resize_pool(kube, gke, pool, nodes)
-    return await scale_replicas(kube, model.namespace, model.name, replicas, 1800.0)
+    await resize_pool(kube, gke, pool, nodes, on_wait=on_wait)
+    return await scale_replicas(kube, model.namespace, model.name, replicas, 1800.0, on_wait=on_wait)

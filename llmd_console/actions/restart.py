@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from llmd_console.actions.facts import ACCELERATOR_LABELS, ClusterFacts
-from llmd_console.actions.follow import rollout_done
+from llmd_console.actions.follow import Waiting, rollout_done
 from llmd_console.actions.plan import Plan, Risk
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.views.common import meta, pod_accelerators
@@ -54,20 +54,30 @@ def plan_restart(namespace: str, name: str, replicas: int, warnings: tuple[str, 
     )
 
 
-async def restart(kube: KubeClient, namespace: str, name: str, seconds: float = 1800.0) -> str:
+async def restart(
+    kube: KubeClient, namespace: str, name: str, seconds: float = 1800.0, *, on_wait: Waiting | None = None
+) -> str:
     """Set the restart annotation, then wait until every replica is a new, Ready pod."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
     await kube.send("PATCH", path, patch, content_type="application/strategic-merge-patch+json")
-    return await rollout_done(kube, namespace, name, seconds)
+    return await rollout_done(kube, namespace, name, seconds, on_wait=on_wait)
 
 
 async def delete_and_replace(
-    kube: KubeClient, namespace: str, pod: str, deployment: str, seconds: float = 1800.0
+    kube: KubeClient,
+    namespace: str,
+    pod: str,
+    deployment: str,
+    seconds: float = 1800.0,
+    *,
+    on_wait: Waiting | None = None,
 ) -> str:
     """Delete one pod of ``deployment`` and wait until its replacement is Ready."""
     before = await kube.get(f"/api/v1/namespaces/{namespace}/pods/{pod}")
     await kube.delete(f"/api/v1/namespaces/{namespace}/pods/{pod}")
-    said = await rollout_done(kube, namespace, deployment, seconds, avoid=str(meta(before).get("name")))
+    said = await rollout_done(
+        kube, namespace, deployment, seconds, avoid=str(meta(before).get("name")), on_wait=on_wait
+    )
     return f"{pod} deleted and replaced; {said}"

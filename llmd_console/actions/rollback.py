@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from llmd_console.actions.diff import object_diff
-from llmd_console.actions.follow import rollout_done
+from llmd_console.actions.follow import Waiting, rollout_done
 from llmd_console.actions.plan import Plan, Risk
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.views.common import meta
@@ -71,9 +71,17 @@ def plan_rollback(deployment: Obj, revision: int, template: Obj) -> Plan:
     )
 
 
-async def rollback(kube: KubeClient, namespace: str, name: str, template: Obj, seconds: float = 1800.0) -> str:
+async def rollback(
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    template: Obj,
+    seconds: float = 1800.0,
+    *,
+    on_wait: Waiting | None = None,
+) -> str:
     """Replace the pod template (a JSON patch, so nothing of the current one stays), then wait for the rollout."""
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
     patch = [{"op": "replace", "path": "/spec/template", "value": template}]
     await kube.send("PATCH", path, patch, content_type="application/json-patch+json")
-    return await rollout_done(kube, namespace, name, seconds)
+    return await rollout_done(kube, namespace, name, seconds, on_wait=on_wait)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmd_console.actions.facts import ClusterFacts, price_of
-from llmd_console.actions.follow import rollout_done
+from llmd_console.actions.follow import Waiting, rollout_done
 from llmd_console.actions.plan import Cost, Plan, Risk
 from llmd_console.cluster.kube import KubeClient
 
@@ -83,11 +83,19 @@ def plan_replicas(current: DeploymentScale, replicas: int, facts: ClusterFacts, 
     )
 
 
-async def scale_replicas(kube: KubeClient, namespace: str, name: str, replicas: int, seconds: float = 600.0) -> str:
+async def scale_replicas(
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    replicas: int,
+    seconds: float = 600.0,
+    *,
+    on_wait: Waiting | None = None,
+) -> str:
     """Set the replicas through the scale subresource, then wait until that many are Ready."""
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"
     await kube.send("PATCH", path, {"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
-    return await rollout_done(kube, namespace, name, seconds)
+    return await rollout_done(kube, namespace, name, seconds, on_wait=on_wait)
 
 
 def scale_command(name: str, namespace: str, replicas: int) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ deploy created), the namespace and the cluster kept. Confirmed by typing the nam
 from __future__ import annotations
 
 from llmd_console.actions.diff import object_diff
-from llmd_console.actions.follow import wait_until
+from llmd_console.actions.follow import Waiting, wait_until
 from llmd_console.actions.plan import ObjectDiff, Plan, Risk
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
@@ -44,7 +44,9 @@ async def plan_undeploy(kube: KubeClient, config: Config, namespace: str) -> Pla
     )
 
 
-async def undeploy(kube: KubeClient, config: Config, namespace: str, seconds: float = 600.0) -> str:
+async def undeploy(
+    kube: KubeClient, config: Config, namespace: str, seconds: float = 600.0, *, on_wait: Waiting | None = None
+) -> str:
     """Delete the objects, routing first, then wait until every one is gone."""
     manifests = list(reversed(render(config, namespace)))
     for m in manifests:
@@ -58,4 +60,4 @@ async def undeploy(kube: KubeClient, config: Config, namespace: str, seconds: fl
         left = [m.label for m, _ in await _present(kube, manifests)]
         return (None, "still there: " + ", ".join(left)) if left else (f"{len(manifests)} object(s) gone", "")
 
-    return await wait_until(check, seconds, f"undeploy from {namespace}")
+    return await wait_until(check, seconds, f"undeploy from {namespace}", on_wait=on_wait)

@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,6 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from llmd_console.actions.safety import OneAtATime
 from llmd_console.config import Config
 from llmd_console.layouts import Layout, LayoutError, available, choose, load_layout
 from llmd_console.metrics.alerts import Alert
@@ -29,10 +30,12 @@ from llmd_console.metrics.readings import Feed
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot, StreamPhase, StreamState
 from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
+from llmd_console.ui.action_bar import ActionBar
+from llmd_console.ui.action_handlers import APP_MUTATIONS, ActionHandlers
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import (
+    ActionRequested,
     ConnectionChanged,
-    DeletePodRequested,
     LogChunkArrived,
     LogsRequested,
     PodSelected,
@@ -49,7 +52,7 @@ from llmd_console.ui.status import StatusBar
 
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
-    from llmd_console.actions.plan import Plan
+    from llmd_console.config import GkeConfig
     from llmd_console.ui.help import HelpRow
 
 # Modules needed only once the operator acts (a log stream, a dialog, a mutation) are
@@ -61,7 +64,7 @@ GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt
 MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(PromptHandlers):
+class ConsoleApp(ActionHandlers, PromptHandlers):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -76,6 +79,9 @@ class ConsoleApp(PromptHandlers):
         *(Binding(str(i), f"focus_pane({i})", f"Pane {i}", show=False, id=f"pane{i}") for i in range(1, 10)),
         Binding("l", "show_logs", "Logs", id="logs", tooltip="Show the selected pod's log"),
         Binding("z", "zoom", "Zoom", id="zoom", tooltip="The focused pane alone on the screen (z again: back)"),
+        Binding("D", "deploy", "Deploy", id="deploy", tooltip="Deploy Pattern 1 from the config (previewed first)"),
+        Binding("U", "undeploy", "Undeploy", show=False, id="undeploy", tooltip="Remove the namespace's llm-d objects"),
+        Binding("a", "action_log", "Action log", show=False, id="action_log", tooltip="The last action's progress"),
         Binding(
             "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
         ),
@@ -92,7 +98,9 @@ class ConsoleApp(PromptHandlers):
         now: Callable[[], float] = time.time,
         wait_ready: threading.Event | None = None,
         audit: AuditLog | None = None,
+        gke: Callable[[], GkeConfig] | None = None,
     ) -> None:
+        """``gke`` gives the Container API settings when they are known only once running (the demo's simulator)."""
         super().__init__()
         self.config = config
         self.requested_layout = layout or config.ui.layout
@@ -101,6 +109,11 @@ class ConsoleApp(PromptHandlers):
         self.now = now
         self.read_only = config.ui.read_only
         self._audit = audit
+        self._gke_config = gke
+        self._gke_client = None
+        self._action_guard = OneAtATime()
+        self.permissions = {}
+        self.action_bar = ActionBar(id="action-bar")
         self.session = Session(
             config,
             target,
@@ -182,6 +195,7 @@ class ConsoleApp(PromptHandlers):
         """Status bar, the layout, the footer."""
         yield self.status_bar
         yield Container(id="main")
+        yield self.action_bar
         yield HintsFooter(id="footer")
 
     async def on_mount(self) -> None:
@@ -298,6 +312,7 @@ class ConsoleApp(PromptHandlers):
         if self.session.client is not None and not self._client_ready.is_set():
             self._client_ready.set()
             self.connect_prompt()
+            self.check_permissions()
         if connection.phase is Phase.FAILED:
             for pane in self.visible_panes():
                 pane.show_notice(f"not connected: {connection.reason}")
@@ -365,45 +380,6 @@ class ConsoleApp(PromptHandlers):
         for pane in self.visible_panes():
             pane.log_chunk(message.chunk)
 
-    # ---- mutations ---------------------------------------------------------------------------------
-    def propose(self, plan: Plan, execute: Callable[[], Awaitable[str]]) -> None:
-        """Run ``plan`` through read-only, confirmation, execution and the audit log."""
-        self._carry_out(plan, execute)
-
-    @work(group="actions", exclusive=False, exit_on_error=False, description="mutation")
-    async def _carry_out(self, plan: Plan, execute: Callable[[], Awaitable[str]]) -> None:
-        from llmd_console.actions.runner import carry_out  # noqa: PLC0415
-        from llmd_console.ui.confirm import ConfirmScreen  # noqa: PLC0415
-
-        async def confirm(p: Plan) -> bool:
-            return bool(await self.push_screen_wait(ConfirmScreen(p)))  # type: ignore[arg-type]
-
-        try:
-            result = await carry_out(
-                plan,
-                execute,
-                confirm=confirm,
-                audit=self.audit,
-                context=self.connection.context,
-                read_only=self.read_only,
-            )
-        except OSError as exc:
-            self.notify(f"the audit log cannot be written ({exc}); see {self.audit.path}", severity="error")
-            return
-        severity = {"done": "information", "cancelled": "information"}.get(result.outcome, "error")
-        self.notify(result.message, severity=severity)  # type: ignore[arg-type]
-
-    def on_delete_pod_requested(self, message: DeletePodRequested) -> None:
-        """Plan the deletion of a pod and put it to the operator."""
-        from llmd_console.actions.pods import delete_pod, delete_pod_plan  # noqa: PLC0415
-
-        pod = self.snapshot.pods.get(message.key)
-        client = self.session.client
-        if pod is None or client is None:
-            self.notify("that pod is no longer known", severity="warning")
-            return
-        self.propose(delete_pod_plan(pod), lambda: delete_pod(client, pod))
-
     # ---- reading one object -------------------------------------------------------------------------
     def on_pod_view_requested(self, message: PodViewRequested) -> None:
         """Fetch the pod (and its events) now, then show it."""
@@ -424,24 +400,33 @@ class ConsoleApp(PromptHandlers):
             return
         await self.push_screen(ObjectScreen(title, text))
 
-    def mutating_keys(self) -> dict[str, str]:
-        """Keys of mutating actions (as remapped) -> the action's description."""
+    def mutating_keys(self) -> dict[str, tuple[str, str]]:
+        """Keys of mutating actions (as remapped) -> (what they do, the action's name)."""
+        where = [("", b, APP_MUTATIONS) for b in self.BINDINGS if isinstance(b, Binding)]
+        where += [(f"{s.title}: ", b, s.mutations) for s in specs() for b in s.bindings]
         out = {}
-        for pane_spec in specs():
-            for b in pane_spec.bindings:
-                if b.action in pane_spec.mutations:
-                    key = self.config.keys.get(b.id, b.key) if b.id else b.key
-                    for one in key.split(","):
-                        out[one.strip()] = f"{pane_spec.title}: {b.description}"
+        for prefix, b, mutations in where:
+            if b.action in mutations:
+                key = self.config.keys.get(b.id, b.key) if b.id else b.key
+                for one in key.split(","):
+                    out[one.strip()] = (f"{prefix}{b.description}", b.action)
         return out
 
     def on_key(self, event: Key) -> None:
-        """In read-only mode a mutating key is refused out loud (its binding is hidden and inactive)."""
-        if not self.read_only:
+        """A mutating key that is not offered (read-only mode, or forbidden by RBAC) is refused
+        out loud: its binding is hidden and inactive, so nothing else would say why."""
+        found = self.mutating_keys().get(event.key)
+        if found is None or self.action_allowed(found[1]):
             return
-        what = self.mutating_keys().get(event.key)
-        if what is not None:
+        what, action = found
+        if self.read_only:
             self.notify(f"read-only: '{what}' is disabled (started with --read-only)", severity="warning")
+        else:
+            self.notify(f"'{what}' is not offered: {self.why_not(action)}", severity="warning")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The app's own mutating keys are hidden when not offered."""
+        return self.action_allowed(action) if action in APP_MUTATIONS else True
 
     # ---- periodic -------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -469,6 +454,7 @@ class ConsoleApp(PromptHandlers):
             now=self.now(),
             alerts=self.alerts,
         )
+        self.action_bar.redraw()  # a running action's elapsed time; a finished one's message fades
 
     def on_resize(self, event: Resize) -> None:
         """``auto`` layouts follow the terminal size (the event's: ``self.size`` may not have
@@ -584,6 +570,7 @@ class ConsoleApp(PromptHandlers):
             return
         self.session.switch_namespace(value)
         self.connect_prompt()
+        self.check_permissions()
         self.selected_pod = None
         self.relayout(self.layout_name)
         self.notify(f"namespace: {value}", timeout=2)
@@ -616,6 +603,7 @@ class ConsoleApp(PromptHandlers):
         )
         yield SystemCommand("Help", "Every key and action", self.action_help)
         yield SystemCommand("Switch namespace", "Watch another namespace", self.action_namespace)
+        yield from self._action_commands()
         for name in available():
             yield SystemCommand(
                 f"Layout: {name}", f"Arrange the panes as '{name}'", lambda n=name: self.switch_layout(n)
@@ -626,9 +614,23 @@ class ConsoleApp(PromptHandlers):
             )
             yield from self._pane_commands(pane_spec)
 
+    def _action_commands(self) -> Iterable[SystemCommand]:
+        """The cluster actions that need no selection, when offered."""
+        pool = self.config.gke.accelerator_pool
+        for action, title, help_ in (
+            ("deploy", "Deploy Pattern 1", "Render and apply the Pattern 1 manifests from the config (previewed)"),
+            ("undeploy", "Undeploy", "Remove the namespace's llm-d objects (the runbook's cleanup option 2)"),
+            ("scale-to-zero", "Scale to zero", f"{pool} to 0 nodes and the model to 0 replicas: stop paying"),
+            ("scale-back", "Scale back", f"{pool} and the model back to serving"),
+            ("scale-pool", f"Resize node pool {pool}", "Through the GKE Container API (previewed with cost)"),
+        ):
+            if self.action_allowed(action):
+                yield SystemCommand(title, help_, lambda a=action: self.post_message(ActionRequested(a)))
+        yield SystemCommand("Action log", "The last action's progress, line by line", self.action_action_log)
+
     def _pane_commands(self, pane_spec: PaneSpec) -> Iterable[SystemCommand]:
         for b in pane_spec.bindings:
-            if not b.show or (self.read_only and b.action in pane_spec.mutations):
+            if not b.show or (b.action in pane_spec.mutations and not self.action_allowed(b.action)):
                 continue
             yield SystemCommand(
                 f"{pane_spec.title.split(' ')[0]}: {b.description}",

@@ -113,3 +113,50 @@ class NamespacePicker(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Leave the namespace as it is."""
         self.dismiss(None)
+
+
+class NumberDialog(ModalScreen[int | None]):
+    """Ask for a count (replicas, nodes): ``parse`` turns the text into a number or raises
+    ``ValueError`` with the reason, which is shown under the field until the text is good."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="number.cancel")]
+    AUTO_FOCUS = "#number-input"
+
+    def __init__(self, title: str, question: str, current: int, parse: Callable[[str], int]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.current = current
+        self.parse = parse
+
+    def compose(self) -> ComposeResult:
+        """Title, question, the field (the current value in it), a status line."""
+        with Vertical(id="number-box"):
+            yield Static(Text(one_line(self.title_text, 200), style="bold"))
+            yield Label(Text(one_line(self.question, 200)))
+            yield Input(str(self.current), id="number-input")
+            yield Static(Text("Enter: preview the change   Esc: cancel", style="dim"), id="number-status")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Say at once why the text is not a valid count."""
+        status = self.query_one("#number-status", Static)
+        try:
+            self.parse(event.value)
+        except ValueError as exc:
+            status.update(Text(one_line(str(exc), 200), style="bold red"))
+            return
+        status.update(Text("Enter: preview the change   Esc: cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """A valid count closes the dialog; anything else stays, with the reason shown."""
+        event.stop()
+        try:
+            value = self.parse(event.value)
+        except ValueError as exc:
+            self.query_one("#number-status", Static).update(Text(one_line(str(exc), 200), style="bold red"))
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        """Change nothing."""
+        self.dismiss(None)

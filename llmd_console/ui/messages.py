@@ -49,13 +49,6 @@ class LogChunkArrived(Message):
 
 
 @dataclass
-class DeletePodRequested(Message):
-    """The operator asked to delete pod ``key`` (the app plans it and asks for confirmation)."""
-
-    key: str
-
-
-@dataclass
 class PodViewRequested(Message):
     """The operator asked to read pod ``key`` described (as kubectl describe) or as YAML."""
 
@@ -97,11 +90,11 @@ class LoadRequested(Message):
 @dataclass
 class ActionRequested(Message):
     """The operator asked for console action ``action`` (an action id such as ``restart``,
-    ``scale``, ``scale-node-pool``, ``scale-to-zero``) on ``kind`` ``namespace/name`` (empty
+    ``scale``, ``scale-node-pool``, ``scale-to-zero``) on ``kind`` ``object_namespace/object_name`` (empty
     when the action has a default target, as the configured TPU node pool). The app plans it,
     shows the preview and asks for confirmation; nothing changes before that."""
 
     action: str
     kind: str = ""
-    namespace: str = ""
-    name: str = ""
+    object_namespace: str = ""  # not ``namespace``: a Message's class attribute of that name names its handlers
+    object_name: str = ""

@@ -86,9 +86,11 @@ async def test_disruptive_delete_needs_the_name_typed(cluster: tuple[SimCluster,
         name = (await open_delete(app, pilot, "decode")).split("/")[1]
         ok = app.screen.query_one("#confirm-ok", Button)
         assert ok.disabled
-        await pilot.press("y")  # not enough for a model server
-        assert isinstance(app.screen, ConfirmScreen) and audit.read() == []
-        app.screen.query_one("#confirm-word", Input).focus()
+        word = app.screen.query_one("#confirm-word", Input)
+        assert app.focused is word  # a disruptive plan starts in the name field
+        await pilot.press("y")  # a letter of the name there, never an answer
+        assert isinstance(app.screen, ConfirmScreen) and audit.read() == [] and ok.disabled
+        word.value = ""
         await pilot.press(*name[:-1])
         assert ok.disabled  # a near miss does not count
         await pilot.press(name[-1])

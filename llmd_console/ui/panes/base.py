@@ -49,11 +49,15 @@ class Pane(Vertical):
         return cls()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Mutating actions are hidden and refused in read-only mode; Escape clears a filter
+        """Mutating actions are hidden and refused in read-only mode and when the API does not allow
+        them (they are not offered rather than failing later); Escape clears a filter
         only while there is one (otherwise it is not a key of the pane, rather than a silent one)."""
         if action == "clear_filter":
             return self.has_filter()
-        return not (action in self.MUTATIONS and getattr(self.app, "read_only", False))
+        if action not in self.MUTATIONS:
+            return True
+        allowed = getattr(self.app, "action_allowed", None)  # read-only mode, RBAC
+        return not getattr(self.app, "read_only", False) and (allowed is None or bool(allowed(action)))
 
     def has_filter(self) -> bool:
         """Whether a filter is open or applied (panes with a filter box say)."""

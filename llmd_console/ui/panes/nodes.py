@@ -8,12 +8,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from llmd_console.models import Node, NodePool, Snapshot, TpuSlice
 from llmd_console.sanitize import middle_ellipsis
 from llmd_console.ui.live_table import Column, LiveTable
+from llmd_console.ui.messages import ActionRequested
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import register_pane
 
@@ -119,7 +120,12 @@ class NodesPane(Pane):
     title = "Nodes & accelerators"
     summary = "Node pools with cost per hour, nodes, and the selected node's chips with their pods"
     kinds = ("nodes", "pods")
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "scale_pool", "Resize pool", id="nodes.scale", tooltip="Nodes of the selected node's pool (GKE)"),
+        Binding("Z", "scale_to_zero", "Scale to zero", id="nodes.zero", tooltip="Accelerator pool and model to 0"),
+        Binding("B", "scale_back", "Scale back", id="nodes.back", tooltip="Accelerator pool and model back to serving"),
+    ]
+    MUTATIONS = frozenset({"scale_pool", "scale_to_zero", "scale_back"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -196,6 +202,20 @@ class NodesPane(Pane):
     def on_resize(self) -> None:
         """The legend beside the chips takes the width there is."""
         self._draw_chips()
+
+    def action_scale_pool(self) -> None:
+        """Resize the selected node's pool (the accelerator pool when no node is selected: it may be at 0)."""
+        node = self._rows.get(self.selected or "")
+        pool = node.pool if node is not None and node.pool else ""
+        self.post_message(ActionRequested("scale-pool", "NodePool" if pool else "", "", pool))
+
+    def action_scale_to_zero(self) -> None:
+        """The runbook's cost step: the accelerator pool to 0 nodes, the model to 0 replicas."""
+        self.post_message(ActionRequested("scale-to-zero"))
+
+    def action_scale_back(self) -> None:
+        """The reverse of scale to zero."""
+        self.post_message(ActionRequested("scale-back"))
 
     def on_live_table_row_highlighted(self, event: LiveTable.RowHighlighted) -> None:
         """Draw the highlighted node's chips."""

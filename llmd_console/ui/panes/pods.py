@@ -18,7 +18,7 @@ from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import middle_ellipsis, one_line
 from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.live_table import Column, LiveTable
-from llmd_console.ui.messages import DeletePodRequested, PodSelected, PodViewRequested
+from llmd_console.ui.messages import ActionRequested, PodSelected, PodViewRequested
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
@@ -68,7 +68,10 @@ class PodsPane(Pane):
         Binding("d", "describe", "Describe", id="pods.describe", tooltip="Describe the pod, events included"),
         Binding("slash", "filter", "Filter", id="pods.filter", tooltip="Filter pods by name, status or node"),
         Binding("y", "yaml", "YAML", id="pods.yaml", tooltip="The pod as YAML (secret values never shown)"),
+        Binding("r", "restart", "Restart", id="pods.restart", tooltip="Rollout restart of the pod's Deployment"),
+        Binding("s", "scale", "Scale", id="pods.scale", tooltip="Replicas of the pod's Deployment"),
         Binding("ctrl+d", "delete_pod", "Delete", id="pods.delete", tooltip="Delete the selected pod (confirmed)"),
+        Binding("b", "rollback", "Rollback", id="pods.rollback", tooltip="Undo the last rollout of its Deployment"),
         Binding(
             "escape",
             "clear_filter",
@@ -82,7 +85,7 @@ class PodsPane(Pane):
             for column, (letter, _) in SORTS.items()
         ),
     ]
-    MUTATIONS = frozenset({"delete_pod"})
+    MUTATIONS = frozenset({"delete_pod", "restart", "scale", "rollback"})
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -224,10 +227,27 @@ class PodsPane(Pane):
             return None
         return self.selected
 
-    def action_delete_pod(self) -> None:
-        """Ask for the selected pod to be deleted: the app shows the plan and asks for confirmation."""
+    def _ask(self, action: str) -> None:
+        """Ask the app for ``action`` on the selected pod: it plans it and asks for confirmation."""
         if key := self._chosen():
-            self.post_message(DeletePodRequested(key))
+            pod = self.snapshot.pods[key]
+            self.post_message(ActionRequested(action, "Pod", pod.namespace, pod.name))
+
+    def action_delete_pod(self) -> None:
+        """Delete the selected pod (followed until its Deployment has replaced it)."""
+        self._ask("delete-pod")
+
+    def action_restart(self) -> None:
+        """Rollout restart of the selected pod's Deployment."""
+        self._ask("restart")
+
+    def action_scale(self) -> None:
+        """Change the replicas of the selected pod's Deployment."""
+        self._ask("scale")
+
+    def action_rollback(self) -> None:
+        """Undo the last rollout of the selected pod's Deployment."""
+        self._ask("rollback")
 
     async def action_open_logs(self) -> None:
         """The selected pod's log: the logs follow the selection; bring the logs pane forward."""
