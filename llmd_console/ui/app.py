@@ -479,7 +479,14 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         from llmd_console.ui.help import help_rows  # noqa: PLC0415
 
         layout = [(name, spec(name).title) for name in self.panes]
-        return help_rows(self.BINDINGS, specs(), layout=layout, keymap=self.config.keys, read_only=self.read_only)
+        return help_rows(
+            self.BINDINGS,
+            specs(),
+            layout=layout,
+            keymap=self.config.keys,
+            read_only=self.read_only,
+            app_mutations=APP_MUTATIONS,
+        )
 
     def action_next_layout(self) -> None:
         """Cycle through the layouts."""

@@ -39,6 +39,7 @@ def help_rows(
     layout: Sequence[tuple[str, str]],
     keymap: Mapping[str, str],
     read_only: bool,
+    app_mutations: frozenset[str] = frozenset(),
 ) -> list[HelpRow]:
     """Every key: the app's, then each pane's (mutations left out in read-only mode).
 
@@ -56,6 +57,8 @@ def help_rows(
             index = int(b.action.removeprefix("focus_pane(").rstrip(")"))
             if index <= len(layout):
                 rows.append(HelpRow(keys_of(b), f"Go to the {layout[index - 1][1]} pane", EVERYWHERE, b.id or ""))
+            continue
+        if read_only and b.action in app_mutations:
             continue
         rows.append(HelpRow(keys_of(b), b.tooltip or b.description, EVERYWHERE, b.id or ""))
     rows.append(HelpRow("tab", "Next pane or field", EVERYWHERE, ""))

@@ -17,7 +17,7 @@ from llmd_console.models import Phase
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.confirm import ConfirmScreen
-from llmd_console.ui.panes.pods import PodsPane
+from tests.console.action_support import select_pod
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
 
 
@@ -31,20 +31,11 @@ def key_of(app: ConsoleApp, role: str) -> str:
     return next(k for k, p in app.snapshot.pods.items() if p.role == role)
 
 
-async def select(app: ConsoleApp, pilot: Pilot[Any], key: str) -> PodsPane:
-    pods = app.query_one(PodsPane)
-    await until(pilot, lambda: key in pods._shown, what="the pod's row")
-    pods.table.focus()
-    pods.table.move_cursor(row=pods.table.get_row_index(key))
-    await until(pilot, lambda: pods.selected == key, what="the selection")
-    return pods
-
-
 async def open_delete(app: ConsoleApp, pilot: Pilot[Any], role: str) -> str:
     """Connect, select the pod of ``role``, press ctrl+d; the confirmation is up. Returns the pod's key."""
     await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and len(app.snapshot.pods) == 2)
     key = key_of(app, role)
-    await select(app, pilot, key)
+    await select_pod(app, pilot, key)
     await pilot.press("ctrl+d")
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
     return key
@@ -106,7 +97,7 @@ async def test_read_only_hides_and_refuses_mutations(cluster: tuple[SimCluster, 
     app = make_app(kubeconfig, Config(ui=UiConfig(read_only=True)), layout="oncall", audit=audit)
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.connection.phase is Phase.CONNECTED and len(app.snapshot.pods) == 2)
-        await select(app, pilot, key_of(app, "epp"))
+        await select_pod(app, pilot, key_of(app, "epp"))
         assert "delete_pod" not in {b.binding.action for b in app.active_bindings.values()}
         await pilot.press("ctrl+d")
         await pilot.pause()

@@ -121,7 +121,7 @@ class NodesPane(Pane):
     summary = "Node pools with cost per hour, nodes, and the selected node's chips with their pods"
     kinds = ("nodes", "pods")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "scale_pool", "Resize pool", id="nodes.scale", tooltip="Nodes of the selected node's pool (GKE)"),
+        Binding("s", "scale_pool", "Resize pool", id="nodes.scale", tooltip="Nodes of the accelerator pool (GKE)"),
         Binding("Z", "scale_to_zero", "Scale to zero", id="nodes.zero", tooltip="Accelerator pool and model to 0"),
         Binding("B", "scale_back", "Scale back", id="nodes.back", tooltip="Accelerator pool and model back to serving"),
     ]
@@ -204,9 +204,10 @@ class NodesPane(Pane):
         self._draw_chips()
 
     def action_scale_pool(self) -> None:
-        """Resize the selected node's pool (the accelerator pool when no node is selected: it may be at 0)."""
+        """Resize the selected accelerator node's pool; otherwise the configured accelerator pool
+        (at 0 nodes it has no row to select, and it is the pool that costs money)."""
         node = self._rows.get(self.selected or "")
-        pool = node.pool if node is not None and node.pool else ""
+        pool = node.pool if node is not None and node.chips_total and node.pool else ""
         self.post_message(ActionRequested("scale-pool", "NodePool" if pool else "", "", pool))
 
     def action_scale_to_zero(self) -> None:
