@@ -40,16 +40,29 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(preview_text(plan), id="confirm-body")
             if plan.risk is Risk.DISRUPTIVE:
                 yield Static(Text(f"Type {one_line(plan.confirm_word, 200)} to confirm:", style="bold yellow"))
-                yield Input(placeholder=one_line(plan.confirm_word, 200), id="confirm-word")
+                yield Input(placeholder=one_line(plan.confirm_word, 200), id="confirm-word", compact=True)
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-cancel", variant="primary")
-                yield Button("Confirm", id="confirm-ok", variant="error", disabled=plan.risk is Risk.DISRUPTIVE)
+                # Compact (one row): on an 80x24 terminal the preview keeps the rows.
+                yield Button("Cancel", id="confirm-cancel", variant="primary", compact=True)
+                yield Button(
+                    "Confirm", id="confirm-ok", variant="error", disabled=plan.risk is Risk.DISRUPTIVE, compact=True
+                )
 
     def on_mount(self) -> None:
         """A disruptive plan starts in the name field: typing the name is the confirmation, and
         Enter there does nothing until it matches (Cancel stays one Tab or Escape away)."""
+        self._fit()
         if self.plan.risk is Risk.DISRUPTIVE:
             self.query_one("#confirm-word", Input).focus()
+
+    def on_resize(self) -> None:
+        """Keep the buttons (and the name field) on screen whatever the terminal's height."""
+        self._fit()
+
+    def _fit(self) -> None:
+        # Border, buttons and their margin, the screen's margin; the name prompt and field.
+        fixed = 6 + (2 if self.plan.risk is Risk.DISRUPTIVE else 0)
+        self.query_one("#confirm-scroll").styles.max_height = max(3, self.size.height - fixed)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Enable Confirm once the target's name is typed exactly."""
