@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=_positive_float, default=20.0, help="simulated time speed-up (default 20)")
     demo.add_argument("--accelerator", choices=("tpu", "gpu"), default="tpu")
     demo.add_argument("--scenario", default=None, help="start in a fault scenario")
+    demo.add_argument(
+        "--tour",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="FILE",
+        help="run a scripted tour (a YAML file of captioned steps; without FILE: the built-in one); ] advances it",
+    )
     _release_options(demo)
     _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())

@@ -168,6 +168,14 @@ def run_demo(args: argparse.Namespace) -> int:
     config = prepare(args)
     if isinstance(config, int):
         return config
+    tour = None
+    if getattr(args, "tour", None):
+        from llmd_console.tour import TourError, load_tour  # noqa: PLC0415
+
+        try:
+            tour = load_tour(args.tour)
+        except TourError as exc:
+            return _fail(f"tour error: {exc}")
     world = ("--releases", args.releases, *(["--epp-metrics-auth"] if args.epp_metrics_auth else []))
     demo = DemoCluster(args.speed, args.accelerator, args.scenario, world)
     try:
@@ -181,6 +189,7 @@ def run_demo(args: argparse.Namespace) -> int:
             wait_ready=demo.ready,
             # Node-pool actions go to the simulator's Container API (the same cluster, project and zone).
             gke=lambda: dataclasses.replace(config.gke, endpoint=demo.url + "/", auth="none"),
+            tour=tour,
         )
         # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
         # simulator and its files are cleaned up below.

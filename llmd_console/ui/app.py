@@ -45,6 +45,7 @@ from llmd_console.ui.messages import (
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.panes.load_view import LoadState
 from llmd_console.ui.panes.prompt import PromptPane
+from llmd_console.ui.presenter import PresenterHandlers, TourBar
 from llmd_console.ui.prompt_handlers import PromptHandlers
 from llmd_console.ui.prompting import Prompting
 from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
@@ -53,6 +54,7 @@ from llmd_console.ui.status import StatusBar
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
     from llmd_console.config import GkeConfig
+    from llmd_console.tour import Tour
     from llmd_console.ui.help import HelpRow
 
 # Modules needed only once the operator acts (a log stream, a dialog, a mutation) are
@@ -64,7 +66,7 @@ GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt
 MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(ActionHandlers, PromptHandlers):
+class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -82,6 +84,17 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         Binding("D", "deploy", "Deploy", id="deploy", tooltip="Deploy Pattern 1 from the config (previewed first)"),
         Binding("U", "undeploy", "Undeploy", show=False, id="undeploy", tooltip="Remove the namespace's llm-d objects"),
         Binding("a", "action_log", "Action log", show=False, id="action_log", tooltip="The last action's progress"),
+        Binding("F", "scenarios", "Faults", show=False, id="scenarios", tooltip="Fault scenarios (simulated cluster)"),
+        # A priority key while a tour runs; ctrl+n too, as a text field keeps "]" for itself.
+        Binding(
+            "right_square_bracket,ctrl+n",
+            "tour_next",
+            "Next",
+            show=False,
+            priority=True,
+            id="tour_next",
+            tooltip="The tour's next step",
+        ),
         Binding(
             "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
         ),
@@ -99,6 +112,7 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         wait_ready: threading.Event | None = None,
         audit: AuditLog | None = None,
         gke: Callable[[], GkeConfig] | None = None,
+        tour: Tour | None = None,
     ) -> None:
         """``gke`` gives the Container API settings when they are known only once running (the demo's simulator)."""
         super().__init__()
@@ -114,6 +128,9 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         self._action_guard = OneAtATime()
         self.permissions = {}
         self.action_bar = ActionBar(id="action-bar")
+        self.tour, self.tour_at, self.tour_bar = tour, 0, TourBar(id="tour-bar")
+        self.simulated: bool | None = True if demo else None
+        self.scenario: str | None = None
         self.session = Session(
             config,
             target,
@@ -195,6 +212,7 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         """Status bar, the layout, the footer."""
         yield self.status_bar
         yield Container(id="main")
+        yield self.tour_bar
         yield self.action_bar
         yield HintsFooter(id="footer")
 
@@ -212,6 +230,9 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
         await self._apply_layout(name)
         self.set_interval(1.0, self._draw_status)
         self.set_interval(5.0, self._tick)
+        self.tour_bar.draw(None, 0, "")
+        if self.tour is not None:
+            self.call_after_refresh(self.start_tour, self.tour)
         self.call_after_refresh(self._run_session)
 
     def relayout(self, name: str) -> None:
@@ -425,7 +446,9 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
             self.notify(f"'{what}' is not offered: {self.why_not(action)}", severity="warning")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The app's own mutating keys are hidden when not offered."""
+        """The app's own mutating keys are hidden when not offered; the tour's key is a key only in a tour."""
+        if action == "tour_next":
+            return self.tour is not None
         return self.action_allowed(action) if action in APP_MUTATIONS else True
 
     # ---- periodic -------------------------------------------------------------------------------------
@@ -437,6 +460,7 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
                 pane.tick()
         if self._client_ready.is_set() and self.prompting.wants_endpoint():
             self.connect_prompt()
+        self.poll_scenario()
 
     def _draw_status(self) -> None:
         connection = self.connection
@@ -453,6 +477,7 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
             demo=self.demo,
             now=self.now(),
             alerts=self.alerts,
+            scenario=self.scenario,
         )
         self.action_bar.redraw()  # a running action's elapsed time; a finished one's message fades
 
@@ -634,6 +659,10 @@ class ConsoleApp(ActionHandlers, PromptHandlers):
             if self.action_allowed(action):
                 yield SystemCommand(title, help_, lambda a=action: self.post_message(ActionRequested(a)))
         yield SystemCommand("Action log", "The last action's progress, line by line", self.action_action_log)
+        if self.simulated is not False:
+            yield SystemCommand(
+                "Fault scenarios", "Break the simulated cluster on cue, or heal it", self.action_scenarios
+            )
 
     def _pane_commands(self, pane_spec: PaneSpec) -> Iterable[SystemCommand]:
         for b in pane_spec.bindings:

@@ -48,14 +48,17 @@ class StatusBar(QuietStatic):
         demo: bool,
         now: float,
         alerts: Sequence[Alert] = (),
+        scenario: str | None = None,
     ) -> None:
         """Redraw with the given facts."""
         text = Text(no_wrap=True, overflow="ellipsis")
         narrow = self.size.width and self.size.width < 120
         if demo:
             text.append(" DEMO ", style="bold black on yellow")
-            if not narrow:
+            if not narrow and not scenario:
                 text.append(" simulated cluster ", style="yellow")
+        if scenario:
+            text.append(f" fault: {one_line(scenario, 40)} ", style="bold white on dark_red")
         text.append(" ctx ", style="dim")
         text.append(one_line(context, 60) or "-", style="bold")
         text.append("  ns ", style="dim")
