@@ -44,6 +44,7 @@ def _console_options(parser: argparse.ArgumentParser, *, cluster: bool = True) -
     parser.add_argument("--config", type=Path, default=None, help="config file (default: $LLMD_CONSOLE_CONFIG or XDG)")
     parser.add_argument("--layout", default=None, help="default | oncall | demo | compact | a user layout | auto")
     parser.add_argument("--read-only", action="store_true", help="refuse every mutation")
+    parser.add_argument("--theme", default=None, help="a Textual theme; llmd-high-contrast reads best on a projector")
 
 
 def _release_options(parser: argparse.ArgumentParser) -> None:

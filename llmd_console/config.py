@@ -367,7 +367,10 @@ class UiConfig:
     """Look and behaviour."""
 
     layout: str = field(default="auto", metadata=_doc("default | oncall | demo | compact | a user layout | auto"))
-    theme: str = field(default="textual-dark", metadata=_doc("a Textual theme name"))
+    theme: str = field(
+        default="textual-dark",
+        metadata=_doc("a Textual theme name (llmd-high-contrast: black and white, for a projector)"),
+    )
     read_only: bool = field(default=False, metadata=_doc("refuse every mutation"))
     screenshot_dir: str = field(
         default=".",

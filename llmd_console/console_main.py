@@ -45,6 +45,8 @@ def prepare(args: argparse.Namespace) -> Config | int:
         ui = dataclasses.replace(ui, read_only=True)
     if args.layout:
         ui = dataclasses.replace(ui, layout=args.layout)
+    if getattr(args, "theme", None):
+        ui = dataclasses.replace(ui, theme=args.theme)
     from llmd_console.ui.registry import pane_ids  # noqa: PLC0415 - the panes come with the UI
 
     for name in (ui.layout,) if ui.layout != "auto" else ("default", "compact"):

@@ -50,6 +50,7 @@ from llmd_console.ui.prompt_handlers import PromptHandlers
 from llmd_console.ui.prompting import Prompting
 from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
+from llmd_console.ui.themes import THEMES
 
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
@@ -150,6 +151,8 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         self._failures: dict[str, str] = {}  # worker group -> the failure last reported
         self._client_ready = asyncio.Event()
         self.prompting = Prompting(config, lambda: self.session.client, lambda: self._pane("prompt"), self._load_moved)
+        for theme in THEMES:
+            self.register_theme(theme)
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         elif config.ui.theme:
@@ -326,6 +329,24 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         for pane in self.panes.values():
             if pane.is_mounted:
                 pane.show_snapshot(message.snapshot)
+        self._follow_model_pod(message.snapshot)
+
+    def _follow_model_pod(self, snapshot: Snapshot) -> None:
+        """A layout without the pods pane (the demo's) has nothing to choose a pod for the logs and
+        the startup tracker: they follow the model server, and its replacement when it is replaced."""
+        if "pods" in self.panes or "logs" not in self.panes:
+            return
+        chosen = snapshot.pods.get(self.selected_pod or "")
+        if chosen is not None and not chosen.terminating:
+            return
+        models = sorted(
+            (p for p in snapshot.pods.values() if p.role in ("decode", "prefill") and not p.terminating),
+            key=lambda p: (-(p.created or 0.0), p.key),  # the newest: a replacement is the one starting
+        )
+        if models:
+            self.selected_pod = models[0].key
+            for pane in self.visible_panes():
+                pane.pod_selected(models[0].key)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         """Redraw the status bar; say it once when the connection fails for good."""
