@@ -19,6 +19,7 @@ from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.worlds.scenarios import SCENARIOS
 from llmd_console.tour import parse_tour
 from llmd_console.ui.app import ConsoleApp
+from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.scenario_picker import ScenarioPicker
 from tests.console.conftest import CONSOLE_SPEED, make_app, until
 
@@ -33,6 +34,11 @@ def active(cluster: SimCluster) -> str | None:
     with httpx.Client(base_url=cluster.url, timeout=10) as http:
         value = http.get("/llmd-sim/v1/scenarios").json()["active"]
     return str(value) if value else None
+
+
+def delete_pod(cluster: SimCluster, name: str) -> None:
+    with httpx.Client(base_url=cluster.url, timeout=10) as http:
+        http.delete(f"/api/v1/namespaces/llm-d-inference-scheduling/pods/{name}").raise_for_status()
 
 
 def status_line(app: ConsoleApp) -> str:
@@ -121,3 +127,31 @@ async def test_the_tour_advances_by_key_and_timer(cluster: tuple[SimCluster, Pat
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.tour_at == 4
+
+
+async def test_the_demo_layout_follows_the_model_server_in_high_contrast(
+    cluster: tuple[SimCluster, Path], tmp_path: Path
+) -> None:
+    sim, kubeconfig = cluster
+    config = Config(ui=UiConfig(theme="llmd-high-contrast"))
+    app = make_app(kubeconfig, config, layout="demo", audit=AuditLog(tmp_path / "audit.jsonl"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert app.theme == "llmd-high-contrast" and not app.config_warnings
+        logs = app.query_one(LogsPane)
+
+        def following() -> str:
+            target = logs.target
+            pod = app.snapshot.pods.get(target.key) if target is not None else None
+            return pod.role if pod is not None else ""
+
+        await until(pilot, lambda: following() == "decode", what="the logs on the model server")
+        first = logs.target.key if logs.target else ""
+        # Replaced (deleted; its ReplicaSet makes a new one): the logs move to the new pod.
+        name = first.split("/")[1]
+        delete_pod(sim, name)
+        await until(
+            pilot,
+            lambda: logs.target is not None and logs.target.key != first and following() == "decode",
+            limit=30,
+            what="the logs on the replacement",
+        )
