@@ -86,7 +86,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         Binding("U", "undeploy", "Undeploy", show=False, id="undeploy", tooltip="Remove the namespace's llm-d objects"),
         Binding("a", "action_log", "Action log", show=False, id="action_log", tooltip="The last action's progress"),
         Binding("F", "scenarios", "Faults", show=False, id="scenarios", tooltip="Fault scenarios (simulated cluster)"),
-        # A priority key while a tour runs; ctrl+n too, as a text field keeps "]" for itself.
+        # ctrl+n too, with priority: a text field keeps "]" for itself.
         Binding(
             "right_square_bracket,ctrl+n",
             "tour_next",
@@ -467,9 +467,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
             self.notify(f"'{what}' is not offered: {self.why_not(action)}", severity="warning")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The app's own mutating keys are hidden when not offered; the tour's key is a key only in a tour."""
-        if action == "tour_next":
-            return self.tour is not None
+        """The app's own mutating keys are hidden when not offered."""
         return self.action_allowed(action) if action in APP_MUTATIONS else True
 
     # ---- periodic -------------------------------------------------------------------------------------

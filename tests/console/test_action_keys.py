@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +50,25 @@ def template_annotations(cluster: SimCluster, name: str) -> dict[str, str]:
     return dict(dep["spec"]["template"]["metadata"].get("annotations") or {})
 
 
+def _pods(cluster: SimCluster) -> list[dict[str, Any]]:
+    with httpx.Client(base_url=cluster.url, timeout=10) as http:
+        return list(http.get(f"/api/v1/namespaces/{NAMESPACE}/pods").json()["items"])
+
+
+def pod_names(cluster: SimCluster) -> list[str]:
+    """The pods the API server has now."""
+    return [p["metadata"]["name"] for p in _pods(cluster)]
+
+
+def ready_pods(cluster: SimCluster, role: str) -> list[bool]:
+    """Whether each pod of ``role`` (a name part) is Ready, as the API server has it now."""
+    return [
+        any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or [])
+        for p in _pods(cluster)
+        if role in p["metadata"]["name"] and not p["metadata"].get("deletionTimestamp")
+    ]
+
+
 def deny(cluster: SimCluster, denial: dict[str, str]) -> None:
     """Refuse the simulator's user one verb on one resource (its RBAC model)."""
     with httpx.Client(base_url=cluster.url, timeout=10) as http:
@@ -74,9 +94,13 @@ async def test_restart_then_rollback_of_the_epp(cluster: tuple[SimCluster, Path]
         await preview(app, pilot, "r")
         await pilot.press("y")
         assert await ended(app, pilot) == "done", app.action_bar.detail
-        # Done means the pods pane shows a new EPP pod Ready and the old one gone.
-        epps = [p for p in app.snapshot.pods.values() if p.role == "epp"]
-        assert old not in app.snapshot.pods and [p.is_ready for p in epps] == [True], epps
+        # Done means the API has one EPP pod, new and Ready (the pods pane follows its watch).
+        assert ready_pods(sim, "epp") == [True] and old.split("/")[1] not in pod_names(sim)
+
+        def epps_shown() -> list[bool]:
+            return [p.is_ready for p in app.snapshot.pods.values() if p.role == "epp"]
+
+        await until(pilot, lambda: old not in app.snapshot.pods and epps_shown() == [True], what="the pods pane")
         assert "kubectl.kubernetes.io/restartedAt" in template_annotations(sim, EPP)
         record = audit.read()[-1]
         assert (record["action"], record["outcome"]) == ("restart", "done")
