@@ -19,7 +19,7 @@ from llmd_console.actions.safety import OneAtATime, Permission
 from llmd_console.ui.messages import ActionRequested
 
 if TYPE_CHECKING:
-    from llmd_console.actions.audit import AuditLog
+    from llmd_console.actions.audit import AuditLog, Outcome
     from llmd_console.actions.catalog import Catalog, Request
     from llmd_console.config import Config, GkeConfig
     from llmd_console.gke import NodePoolClient
@@ -155,6 +155,7 @@ class ActionHandlers(App[int]):
         self.permissions[request.action_id] = permission
         if not permission.allowed:
             self.refresh_bindings()
+            self._record(_bare_plan(request, namespace), "refused", permission.reason)
             self.notify(f"{request.action}: {permission.reason}", title="not allowed", severity="warning")
             return
         try:
@@ -165,7 +166,8 @@ class ActionHandlers(App[int]):
                     NumberDialog(question.title, question.question, question.suggested, question.parse)
                 )
                 if count is None:
-                    return  # cancelled before any plan: nothing to record
+                    self._record(_bare_plan(request, namespace), "cancelled", "at the count, before any plan")
+                    return
             pod = self.snapshot.pods.get(f"{request.namespace}/{request.name}") if request.kind == "Pod" else None
             prepared = await catalog.prepare(request, count, pod)
         except NotApplicable as exc:
@@ -175,6 +177,13 @@ class ActionHandlers(App[int]):
             self.notify(f"cannot plan {request.action}: {explain(exc)}", severity="error", timeout=15)
             return
         self.propose(prepared.plan, lambda: prepared.execute(self.action_bar.progress), follow=True)
+
+    def _record(self, plan: Plan, outcome: Outcome, detail: str) -> None:
+        """An attempt that ended before the runner: audited all the same."""
+        try:
+            self.audit.record(plan, self.connection.context, outcome, detail)
+        except OSError as exc:
+            self.notify(f"the audit log cannot be written ({exc}); see {self.audit.path}", severity="error")
 
     def propose(self, plan: Plan, execute: Callable[[], Awaitable[str]], *, follow: bool = False) -> None:
         """Run ``plan`` through read-only, one-at-a-time, confirmation, execution and the audit

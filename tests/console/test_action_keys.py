@@ -128,6 +128,10 @@ async def test_scale_refuses_bad_counts_then_scales(cluster: tuple[SimCluster, P
         await select_pod(app, pilot, pod_of(app, "epp"))
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the replica count dialog")
+        await pilot.press("escape")  # cancelled before a plan: recorded all the same
+        await until(pilot, lambda: outcomes(audit) == [("scale", "cancelled")], what="the cancel audited")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the replica count dialog")
         dialog = await answer(app, pilot, "two")
         assert app.screen is dialog and "whole number" in status_of(dialog)
         dialog = await answer(app, pilot, "99")
@@ -144,8 +148,8 @@ async def test_scale_refuses_bad_counts_then_scales(cluster: tuple[SimCluster, P
         assert await ended(app, pilot) == "done", app.action_bar.detail
         ready = [p for p in app.snapshot.pods.values() if p.role == "epp" and p.is_ready]
         assert len(ready) == 2
-        assert outcomes(audit) == [("scale", "done")]
-        assert audit.read()[0]["detail"].endswith("2/2 Ready")
+        assert outcomes(audit) == [("scale", "cancelled"), ("scale", "done")]
+        assert audit.read()[1]["detail"].endswith("2/2 Ready")
 
 
 async def test_a_second_press_while_an_action_runs_is_refused(cluster: tuple[SimCluster, Path], tmp_path: Path) -> None:
