@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="run a scripted tour (a YAML file of captioned steps; without FILE: the built-in one); ] advances it",
     )
+    demo.add_argument(
+        "--attach",
+        type=Path,
+        default=None,
+        metavar="KUBECONFIG",
+        help="open the demo on a simulator already running, from the kubeconfig 'llmd-console sim' wrote "
+        "(--speed should match its own; --accelerator, --scenario and the releases are its own)",
+    )
     _release_options(demo)
     _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
