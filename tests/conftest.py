@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -47,6 +48,17 @@ def run_cli(*args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[st
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def require_module(name: str) -> None:
+    """Import a Python package the test needs; skips without it, fails under LLMD_REQUIRE_REAL_TOOLS=1."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        message = f"the Python package {name} is not installed"
+        if REQUIRE_REAL_TOOLS:
+            pytest.fail(f"{message}, and LLMD_REQUIRE_REAL_TOOLS=1 forbids skipping")
+        pytest.skip(message)
 
 
 def wait_for(

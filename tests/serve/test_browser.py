@@ -1,0 +1,199 @@
+"""The console in a browser: Debian's chromium, driven by Playwright, opens ``llmd-console serve
+demo`` on loopback, reads the panes from the page's terminal, presses a key and sees the page
+change; Ctrl-C then stops serve, its consoles and the shared simulator, leaving no process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_module, require_tool, wait_for
+
+SCREEN_WAIT_MS = 90_000  # generous: a 2-core machine shared with other work starts a console slowly
+
+# Run before the page's scripts: textual-serve keeps its xterm.js Terminal to itself, but every
+# addon it loads is pushed on an array as {instance, dispose, isDisposed}, and the fit addon keeps
+# the terminal it was activated on. Keep those records (window.__llmdAddons), then put push back.
+CAPTURE_TERMINAL = """
+(() => {
+  const push = Array.prototype.push;
+  const addons = [];
+  Array.prototype.push = function (...items) {
+    for (const item of items) {
+      if (item && typeof item === "object" && "instance" in item && "isDisposed" in item) {
+        push.call(addons, item);
+      }
+    }
+    return push.apply(this, items);
+  };
+  window.__llmdAddons = addons;
+  window.addEventListener("load", () => setTimeout(() => { Array.prototype.push = push; }, 0));
+})();
+"""
+# The screen as text, one line per row, read from the terminal's buffer.
+SCREEN_TEXT = """
+() => {
+  const addon = (window.__llmdAddons || []).find((a) => a.instance && a.instance._terminal);
+  if (!addon) return "";
+  const buffer = addon.instance._terminal.buffer.active;
+  const rows = [];
+  for (let y = 0; y < buffer.length; y++) rows.push(buffer.getLine(y).translateToString(true));
+  return rows.join("\\n");
+}
+"""
+
+SHOWS = f"(texts) => {{ const s = ({SCREEN_TEXT})(); return texts.every((t) => s.includes(t)); }}"
+GONE = f"(text) => {{ const s = ({SCREEN_TEXT})(); return s.includes(' DEMO ') && !s.includes(text); }}"
+
+
+class Served:
+    """``llmd-console serve`` in a session of its own (its consoles and simulator share it)."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "llmd_console", "serve", "--port", "0", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # its own process group, so Ctrl-C can be sent to all of it
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+
+    @property
+    def output(self) -> str:
+        """Everything serve printed so far."""
+        return "\n".join(self.lines)
+
+    def url(self) -> str:
+        """The address serve printed once listening."""
+
+        def printed() -> str | None:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited with {self.proc.returncode}:\n{self.output}")
+            found = re.search(r"on (http://127\.0\.0\.1:\d+/) ", self.output)
+            return found.group(1) if found else None
+
+        return wait_for(printed, timeout=120, interval=0.2, message="serve to listen")
+
+    def session_processes(self) -> list[str]:
+        """The processes still in serve's session (serve, its consoles, the simulator)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[3]) == self.proc.pid and fields[0] != "Z":  # the session id
+                    found.append(f"{entry.name} {cmdline.strip()}")
+        return found
+
+    def ctrl_c(self) -> int:
+        """What a terminal's Ctrl-C does: SIGINT to the whole foreground process group."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.proc.wait(60)
+
+    def kill(self) -> None:
+        """Leave nothing behind, whatever state the test ended in."""
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            if not self.session_processes():
+                break
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 15
+            while self.session_processes() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        if self.proc.poll() is None:
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def served_demo() -> Iterator[Served]:
+    """``llmd-console serve demo`` on a free loopback port, removed with all its processes."""
+    served = Served("demo", "--speed", "50", "--layout", "default")
+    try:
+        yield served
+    finally:
+        served.kill()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium, and Playwright to drive it (checked before serve starts)."""
+    path = require_tool("chromium")
+    require_module("playwright")
+    return path
+
+
+def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    url = served_demo.url()
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        # No background connections of chromium's own (updates, sync, field trials): the page's are the test's.
+        quiet = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"]
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=quiet)
+        try:
+            page = browser.new_page(viewport={"width": 1800, "height": 1100})  # room for the six panes
+            page.on("request", lambda request: requested.append(request.url))
+            page.add_init_script(CAPTURE_TERMINAL)
+            page.goto(url)
+
+            def screen() -> str:
+                text: str = page.evaluate(SCREEN_TEXT)
+                return text
+
+            def shows(*texts: str) -> None:
+                """Wait, in the page, until every text is on the screen."""
+                try:
+                    page.wait_for_function(SHOWS, arg=list(texts), timeout=SCREEN_WAIT_MS)
+                except PlaywrightTimeout:
+                    raise AssertionError(f"the page never showed {texts}; it shows:\n{screen()}") from None
+
+            # The gateway path and the pods table, drawn from the shared simulator.
+            shows("layout default", "Gateway path", "Gateway infra-pattern1-inference-gateway", "HTTPRoute")
+            shows("Pods", "NAME", "READY", "STATUS", "Running", "decode")
+            before = screen()
+            assert "READ-ONLY" in before  # the browser's console is read-only unless serve was asked
+            shot = tmp_path / "serve-demo.png"
+            page.screenshot(path=str(shot))
+            print(f"screenshot of the console in the browser: {shot}")
+
+            page.focus("textarea.xterm-helper-textarea")  # where xterm.js takes the keyboard from, as a click does
+            page.keyboard.press("v")  # the next layout
+            page.wait_for_function(GONE, arg="layout default", timeout=SCREEN_WAIT_MS)
+            after = screen()
+            assert after != before
+            page.screenshot(path=str(tmp_path / "serve-demo-after-v.png"))
+        finally:
+            browser.close()
+
+    # Everything the page loaded came from serve itself: nothing from the network.
+    assert requested
+    assert all(item.startswith(url) for item in requested), requested
+    assert served_demo.ctrl_c() == 0, served_demo.output
+    assert "Stopped." in served_demo.output
+    assert served_demo.session_processes() == []
