@@ -28,6 +28,17 @@ def test_a_reachable_address_needs_allow_remote() -> None:
     assert "Serving" not in done.stdout
 
 
+def test_allow_remote_warns_naming_the_risk() -> None:
+    # A layout that does not exist stops serve after the warning, before it listens anywhere.
+    done = serve("--host", "0.0.0.0", "--allow-remote", "--layout", "no-such-layout")
+    assert done.returncode == 2
+    assert "WARNING: listening on 0.0.0.0: anyone who can reach this address gets the console" in done.stderr
+    assert "no login and no encryption, read-only" in done.stderr
+    assert "layout error" in done.stderr
+    done = serve("--host", "0.0.0.0", "--allow-remote", "--read-write", "--layout", "no-such-layout")
+    assert "and act on the cluster (--read-write)" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("port", "message"),
     [("70000", "a port is 0 to 65535 (0: a free one), got 70000"), ("http", "not a port number: 'http'")],
