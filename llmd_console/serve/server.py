@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(textual_serve.__file__).parent / "static"  # xterm.js, its stylesheet and fonts, from the wheel
 SHUTDOWN_GRACE = 5.0  # seconds the consoles have to quit before they are killed
 EXIT_CANNOT_LISTEN = 1
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
 
 
 class ConsoleServer(Server):
@@ -67,12 +68,20 @@ def guard(hosts: Callable[[], frozenset[str] | None]) -> Middleware:
 
 def build_app(server: Server, hosts: Callable[[], frozenset[str] | None]) -> web.Application:
     """The aiohttp application: the page, the console's WebSocket, downloads and the static files."""
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        # The demo's simulator starts after serve listens (so that a port in use is found first):
+        # until then there is no console to start.
+        if not server.command:
+            return web.Response(status=503, text="llmd-console serve: still starting; reload in a moment\n")
+        return await server.handle_websocket(request)
+
     app = web.Application(middlewares=[guard(hosts)])
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     app.add_routes(
         [
             web.get("/", server.handle_index, name="index"),
-            web.get("/ws", server.handle_websocket, name="websocket"),
+            web.get("/ws", websocket, name="websocket"),
             web.get("/download/{key}", server.handle_download, name="download"),
             web.static("/static", STATIC, name="static"),
         ]
@@ -137,22 +146,31 @@ async def serve_async(
         why = "the port is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         print(f"llmd-console serve: cannot listen on {host}:{port}: {why}", file=sys.stderr)
         return EXIT_CANNOT_LISTEN
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         bound["port"] = runner.addresses[0][1]
-        made = await command()
+        making = asyncio.ensure_future(command())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((making, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if not making.done():  # Ctrl-C while the demo's simulator was starting
+            making.cancel()
+            stopping.cancel()
+            print("Stopped before serving.", flush=True)
+            return EXIT_INTERRUPTED
+        made = making.result()
         if isinstance(made, int):
+            stopping.cancel()
             return made
         server.command = made
         keep = frozenset(_children())
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         shown = f"[{host}]" if ":" in host else host
         mode = "read-only" if read_only else "read-write"
         print(f"Serving {title} ({mode}) on http://{shown}:{bound['port']}/ : open it in a web browser.")
         print("Press Ctrl-C to stop.", flush=True)
-        await stop.wait()
+        await stopping
         print("Stopping: closing the consoles.", flush=True)
     finally:
         await runner.cleanup()

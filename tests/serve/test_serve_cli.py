@@ -12,7 +12,8 @@ import pytest
 
 from llmd_console.serve.cli import app_command, is_loopback
 from llmd_console.serve.server import allowed_hosts
-from tests.conftest import run_cli
+from tests.conftest import run_cli, wait_for
+from tests.serve.served import Served
 
 
 def serve(*args: str) -> subprocess.CompletedProcess[str]:
@@ -117,3 +118,18 @@ def test_attach_names_what_is_wrong_with_the_kubeconfig(tmp_path: Path) -> None:
         assert done.returncode == 2
         assert f"--attach: {path}" in done.stderr or f"--attach: cannot read {path}" in done.stderr
         assert message in done.stderr
+
+
+def test_ctrl_c_while_the_demo_starts_leaves_nothing() -> None:
+    served = Served("demo")
+    try:
+        wait_for(
+            lambda: any(" sim --kubeconfig " in line for line in served.session_processes()),
+            timeout=60,
+            message="the demo's simulator to start",
+        )
+        assert served.ctrl_c() == 130, served.output
+        assert "Stopped before serving." in served.output
+        assert served.session_processes() == []
+    finally:
+        served.kill()
