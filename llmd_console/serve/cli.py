@@ -14,6 +14,16 @@ EXIT_BAD_INPUT = 2
 LOOPBACK_NAMES = ("localhost",)
 DEMO_READY_TIMEOUT = 120.0  # seconds the shared simulator has to start serving
 
+_USAGE = (
+    "llmd-console serve [-h] [--host HOST] [--port PORT] [--allow-remote] [--read-write] "
+    "[console options | demo [demo options]]"
+)
+_DESCRIPTION = (
+    "Serve the console to a web browser: each browser tab gets its own console. Options after the serve "
+    "options are the console's (llmd-console serve --port 8000 --context prod -n llm-d) or the demo's "
+    "(llmd-console serve demo --speed 20: one simulator, shared by every tab, stopped with serve)."
+)
+
 
 def _port(text: str) -> int:
     try:
@@ -46,21 +56,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser = sub.add_parser(
         "serve",
         help="serve the console (or 'demo') to a web browser",
+        usage=_USAGE,
         description=_DESCRIPTION,
     )
     _serve_options(parser)
 
 
-_DESCRIPTION = (
-    "Serve the console to a web browser: each browser tab gets its own console. Options after the serve "
-    "options are the console's (llmd-console serve --port 8000 --context prod -n llm-d) or the demo's "
-    "(llmd-console serve demo --speed 20: one simulator, shared by every tab, stopped with serve)."
-)
-
-
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """The serve options, and the console's arguments that remain (argparse exits 2 on bad ones)."""
-    parser = argparse.ArgumentParser(prog="llmd-console serve", description=_DESCRIPTION, allow_abbrev=False)
+    parser = argparse.ArgumentParser(
+        prog="llmd-console serve", usage=_USAGE, description=_DESCRIPTION, allow_abbrev=False
+    )
     _serve_options(parser)
     return parser.parse_known_args(argv)
 
