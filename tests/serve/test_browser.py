@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import require_module, require_tool
+from tests.conftest import require_module, require_tool, wait_for
 from tests.serve.served import Served
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 SCREEN_WAIT_MS = 90_000  # generous: a 2-core machine shared with other work starts a console slowly
 
@@ -67,9 +71,29 @@ def chromium() -> str:
     return path
 
 
-@pytest.mark.timeout(300)  # two generous waits for the screen, on a busy machine
-def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Path) -> None:
+def screen(page: Page) -> str:
+    """The page's terminal screen as text."""
+    text: str = page.evaluate(SCREEN_TEXT)
+    return text
+
+
+def shows(page: Page, *texts: str) -> None:
+    """Wait, in the page, until every text is on its screen."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(SHOWS, arg=list(texts), timeout=SCREEN_WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the page never showed {texts}; it shows:\n{screen(page)}") from None
+
+
+def processes(served: Served, kind: str) -> list[str]:
+    """serve's simulators (``sim``) or consoles (``demo``) still running."""
+    return [line for line in served.session_processes() if f" -m llmd_console {kind} " in line]
+
+
+@pytest.mark.timeout(300)  # generous waits for the screen, on a busy machine
+def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     url = served_demo.url()
@@ -84,21 +108,10 @@ def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Pat
             page.add_init_script(CAPTURE_TERMINAL)
             page.goto(url)
 
-            def screen() -> str:
-                text: str = page.evaluate(SCREEN_TEXT)
-                return text
-
-            def shows(*texts: str) -> None:
-                """Wait, in the page, until every text is on the screen."""
-                try:
-                    page.wait_for_function(SHOWS, arg=list(texts), timeout=SCREEN_WAIT_MS)
-                except PlaywrightTimeout:
-                    raise AssertionError(f"the page never showed {texts}; it shows:\n{screen()}") from None
-
             # The gateway path and the pods table, drawn from the shared simulator.
-            shows("layout default", "Gateway path", "Gateway infra-pattern1-inference-gateway", "HTTPRoute")
-            shows("Pods", "NAME", "READY", "STATUS", "Running", "decode")
-            before = screen()
+            shows(page, "layout default", "Gateway path", "Gateway infra-pattern1-inference-gateway", "HTTPRoute")
+            shows(page, "Pods", "NAME", "READY", "STATUS", "Running", "decode")
+            before = screen(page)
             assert "READ-ONLY" in before  # the browser's console is read-only unless serve was asked
             shot = tmp_path / "serve-demo.png"
             page.screenshot(path=str(shot))
@@ -107,13 +120,22 @@ def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Pat
             page.focus("textarea.xterm-helper-textarea")  # where xterm.js takes the keyboard from, as a click does
             page.keyboard.press("v")  # the next layout
             page.wait_for_function(GONE, arg="layout default", timeout=SCREEN_WAIT_MS)
-            after = screen()
-            assert after != before
+            assert screen(page) != before
             page.screenshot(path=str(tmp_path / "serve-demo-after-v.png"))
+
+            # A second tab: a console of its own on the same simulator; closing the tab ends its console.
+            second = browser.new_page(viewport={"width": 1800, "height": 1100})
+            second.add_init_script(CAPTURE_TERMINAL)
+            second.goto(url)
+            shows(second, "layout default", "Pods", "Running")
+            assert len(processes(served_demo, "demo")) == 2, served_demo.session_processes()
+            assert len(processes(served_demo, "sim")) == 1, served_demo.session_processes()
+            second.close()
+            wait_for(lambda: len(processes(served_demo, "demo")) == 1, timeout=60, message="the tab's console to end")
         finally:
             browser.close()
 
-    # Everything the page loaded came from serve itself: nothing from the network.
+    # Everything the pages loaded came from serve itself: nothing from the network.
     assert requested
     assert all(item.startswith(url) for item in requested), requested
     assert served_demo.ctrl_c() == 0, served_demo.output
