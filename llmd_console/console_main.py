@@ -118,7 +118,7 @@ class DemoCluster:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - before any thread of ours starts
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - before any thread of ours starts
         )
         threading.Thread(target=self._read, name="llmd-demo-sim", daemon=True).start()
 
@@ -178,7 +178,7 @@ def _hung_up(app: App[int], demo: DemoCluster | AttachedCluster) -> None:
     timer.start()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: be sent SIGTERM if the console dies without cleaning up (Linux)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -106,9 +107,9 @@ def check_host(options: argparse.Namespace) -> str | None:
 
 def app_command(console_argv: list[str], *, read_write: bool) -> str:
     """The shell command textual-serve runs for each browser connection (``exec``: the console is
-    serve's own child, which serve can find and stop)."""
-    argv = [sys.executable, "-m", "llmd_console", *console_argv, *([] if read_write else ["--read-only"])]
-    return f"exec {shlex.join(argv)}"
+    serve's own child, which serve can find and stop, and which ends if serve is killed)."""
+    argv = [sys.executable, "-m", "llmd_console.serve.console", str(os.getpid()), *console_argv]
+    return f"exec {shlex.join([*argv, *([] if read_write else ['--read-only'])])}"
 
 
 def run(argv: list[str], build_parser: Callable[[], argparse.ArgumentParser]) -> int:

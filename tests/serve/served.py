@@ -66,6 +66,16 @@ class Served:
                     found.append(f"{entry.name} {cmdline.strip()}")
         return found
 
+    def consoles(self) -> list[str]:
+        """The consoles serve started for browser connections, still running."""
+        return [line for line in self.processes("llmd_console") if int(line.split()[0]) != self.proc.pid]
+
+    def processes(self, module: str) -> list[str]:
+        """The processes of serve's session that run ``python -m MODULE`` (``llmd_console sim``:
+        the demo's simulator; ``llmd_console``: serve, its consoles, but not the simulator)."""
+        found = [line for line in self.session_processes() if f" -m {module} " in line]
+        return [line for line in found if module != "llmd_console" or " -m llmd_console sim " not in line]
+
     def ctrl_c(self) -> int:
         """What a terminal's Ctrl-C does: SIGINT to the whole foreground process group."""
         os.killpg(self.proc.pid, signal.SIGINT)

@@ -87,11 +87,6 @@ def shows(page: Page, *texts: str) -> None:
         raise AssertionError(f"the page never showed {texts}; it shows:\n{screen(page)}") from None
 
 
-def processes(served: Served, kind: str) -> list[str]:
-    """serve's simulators (``sim``) or consoles (``demo``) still running."""
-    return [line for line in served.session_processes() if f" -m llmd_console {kind} " in line]
-
-
 @pytest.mark.timeout(300)  # generous waits for the screen, on a busy machine
 def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
@@ -128,10 +123,10 @@ def test_the_demo_in_a_browser(chromium: str, served_demo: Served, tmp_path: Pat
             second.add_init_script(CAPTURE_TERMINAL)
             second.goto(url)
             shows(second, "layout default", "Pods", "Running")
-            assert len(processes(served_demo, "demo")) == 2, served_demo.session_processes()
-            assert len(processes(served_demo, "sim")) == 1, served_demo.session_processes()
+            assert len(served_demo.consoles()) == 2, served_demo.session_processes()
+            assert len(served_demo.processes("llmd_console sim")) == 1, served_demo.session_processes()
             second.close()
-            wait_for(lambda: len(processes(served_demo, "demo")) == 1, timeout=60, message="the tab's console to end")
+            wait_for(lambda: len(served_demo.consoles()) == 1, timeout=60, message="the tab's console to end")
         finally:
             browser.close()
 

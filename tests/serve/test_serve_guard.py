@@ -5,13 +5,16 @@ unless serve was given --read-write."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from tests.conftest import wait_for
 from tests.serve.served import Served
 
 SCREEN_WAIT = 90.0  # seconds: generous, a console starts slowly on a busy machine
@@ -28,8 +31,9 @@ def served_console(kubeconfig: Path, request: pytest.FixtureRequest) -> Iterator
         served.kill()
 
 
-async def screen_text(url: str, until: str) -> str:
-    """Open the console's WebSocket as the page does and collect what it draws until ``until`` shows."""
+async def screen_text(url: str, until: str, then: Callable[[], None] = lambda: None) -> str:
+    """Open the console's WebSocket as the page does and collect what it draws until ``until``
+    shows; call ``then`` (in a thread) while the connection is still open."""
     seen = ""
     async with (
         aiohttp.ClientSession() as session,
@@ -41,6 +45,7 @@ async def screen_text(url: str, until: str) -> str:
                 # Escape sequences out, so words drawn in pieces read as text.
                 seen += re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", message.data.decode(errors="replace"))
                 if until in seen:
+                    await asyncio.to_thread(then)
                     return seen
     raise AssertionError(f"the console never drew {until!r}; it drew {seen[-2000:]!r}")
 
@@ -69,3 +74,13 @@ def test_read_write_reaches_the_console(served_console: Served) -> None:
     assert "READ-ONLY" not in text
     assert served_console.ctrl_c() == 0
     assert served_console.session_processes() == []
+
+
+def test_a_killed_serve_leaves_no_console(served_console: Served) -> None:
+    def kill_serve_alone() -> None:
+        assert len(served_console.consoles()) == 1, served_console.session_processes()
+        os.kill(served_console.proc.pid, signal.SIGKILL)  # no chance to clean up
+        served_console.proc.wait(10)
+        wait_for(lambda: served_console.session_processes() == [], timeout=30, message="the console to end")
+
+    asyncio.run(screen_text(served_console.url(), "layout default", then=kill_serve_alone))
