@@ -41,7 +41,7 @@ CAPTURE_TERMINAL = """
 SCREEN_TEXT = """
 () => {
   const addon = (window.__llmdAddons || []).find((a) => a.instance && a.instance._terminal);
-  if (!addon) return "";
+  if (!addon) return "(no xterm.js terminal found in the page: has textual-serve changed how it loads addons?)";
   const buffer = addon.instance._terminal.buffer.active;
   const rows = [];
   for (let y = 0; y < buffer.length; y++) rows.push(buffer.getLine(y).translateToString(true));
