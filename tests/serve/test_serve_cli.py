@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from llmd_console.serve.cli import app_command, is_loopback
+from llmd_console.serve.cli import app_command, is_loopback, parse
 from llmd_console.serve.server import allowed_hosts
 from tests.conftest import run_cli, wait_for
 from tests.serve.served import Served
@@ -133,3 +133,12 @@ def test_ctrl_c_while_the_demo_starts_leaves_nothing() -> None:
         assert served.session_processes() == []
     finally:
         served.kill()
+
+
+def test_serve_takes_its_options_and_passes_the_rest_in_order() -> None:
+    options, rest = parse(["--port", "9000", "--context", "prod", "-n", "llm-d"])
+    assert (options.host, options.port, options.read_write) == ("127.0.0.1", 9000, False)
+    assert rest == ["--context", "prod", "-n", "llm-d"]
+    options, rest = parse(["-n", "all", "demo", "--speed", "5", "--read-write", "--tour", "--layout", "demo"])
+    assert options.read_write
+    assert rest == ["-n", "all", "demo", "--speed", "5", "--tour", "--layout", "demo"]
