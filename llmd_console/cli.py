@@ -16,6 +16,8 @@ from llmd_console.load.cli import add_parser as add_load_parser
 from llmd_console.load.cli import run as load_run
 from llmd_console.scenario_cli import add_parser as add_scenario_parser
 from llmd_console.scenario_cli import run as scenario_run
+from llmd_console.serve.cli import add_parser as add_serve_parser
+from llmd_console.serve.cli import run as serve_run
 
 
 def _default_kubeconfig() -> Path:
@@ -113,9 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="run a scripted tour (a YAML file of captioned steps; without FILE: the built-in one); ] advances it",
     )
+    demo.add_argument(
+        "--attach",
+        type=Path,
+        default=None,
+        metavar="KUBECONFIG",
+        help="open the demo on a simulator already running, from the kubeconfig 'llmd-console sim' wrote "
+        "(--speed should match its own; --accelerator, --scenario and the releases are its own)",
+    )
     _release_options(demo)
     _console_options(demo, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
+    add_serve_parser(sub)
     add_load_parser(sub)
     add_check_parser(sub)
     return parser
@@ -174,6 +185,11 @@ async def _serve_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail_usage(message: str) -> int:
+    print(f"llmd-console: {message}", file=sys.stderr)
+    return 2
+
+
 def leave_now(code: int) -> NoReturn:
     """End the process with ``code`` once the console has closed, skipping the interpreter's
     teardown: by then the terminal is restored and the simulator and its files are gone, and
@@ -186,6 +202,10 @@ def leave_now(code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``llmd-console`` script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        # serve takes its own options and passes the rest to the console it serves.
+        return serve_run(argv[1:], build_parser)
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return asyncio.run(_serve_sim(args))
@@ -195,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return load_run(args)
     if args.command == "check":
         return check_run(args)
+    if args.command == "serve":
+        return _fail_usage("serve comes first: llmd-console serve [serve options] [console or demo options]")
     from llmd_console.console_main import run_console, run_demo  # noqa: PLC0415
 
     if args.command == "demo":

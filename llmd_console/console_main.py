@@ -18,6 +18,8 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 from llmd_console.config import Config, ConfigError, load_config
 from llmd_console.layouts import LayoutError, load_layout
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 EXIT_BAD_INPUT = 2
 EXIT_HANGUP = 128 + signal.SIGHUP  # as a shell reports a process ended by SIGHUP
 HANGUP_GRACE = 5.0  # seconds the app has to finish after a hang-up
+SIM_CONTEXT = "llmd-sim"  # the context and cluster name in the kubeconfig the simulator writes
+MAX_KUBECONFIG_CHARS = 1_000_000
 
 
 def _fail(message: str) -> int:
@@ -114,7 +118,7 @@ class DemoCluster:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - before any thread of ours starts
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - before any thread of ours starts
         )
         threading.Thread(target=self._read, name="llmd-demo-sim", daemon=True).start()
 
@@ -143,7 +147,22 @@ class DemoCluster:
         self.dir.cleanup()
 
 
-def _hung_up(app: App[int], demo: DemoCluster) -> None:
+class AttachedCluster:
+    """A simulator someone else started and will stop: the demo only reads its kubeconfig."""
+
+    def __init__(self, kubeconfig: Path, url: str) -> None:
+        """``url`` is its API's base URL (its GKE Container API too)."""
+        self.kubeconfig = kubeconfig
+        self.url = url
+        self.ready = threading.Event()
+        self.ready.set()
+        self.error: str | None = None
+
+    def stop(self) -> None:
+        """Nothing to stop: the simulator outlives this console."""
+
+
+def _hung_up(app: App[int], demo: DemoCluster | AttachedCluster) -> None:
     """The terminal is gone: exit as 'q' does, and if the app has not finished within
     HANGUP_GRACE seconds (its shutdown has been seen to stall after a hang-up while a dialog
     was open), remove the simulator and its files and end the process anyway, rather than
@@ -159,14 +178,33 @@ def _hung_up(app: App[int], demo: DemoCluster) -> None:
     timer.start()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: be sent SIGTERM if the console dies without cleaning up (Linux)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def simulator_url(kubeconfig: Path) -> str:
+    """The API server URL of the simulator that wrote ``kubeconfig`` (its ``llmd-sim`` cluster),
+    which also serves the simulated GKE Container API; ValueError saying why it cannot be read."""
+    try:
+        loaded = yaml.safe_load(kubeconfig.read_text(errors="replace")[:MAX_KUBECONFIG_CHARS])
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read {kubeconfig}: {exc}") from exc
+    clusters = loaded.get("clusters") if isinstance(loaded, dict) else None
+    for entry in clusters if isinstance(clusters, list) else ():
+        if isinstance(entry, dict) and entry.get("name") == SIM_CONTEXT:
+            server = (entry.get("cluster") or {}).get("server")
+            if isinstance(server, str) and server.startswith(("http://", "https://")):
+                return server
+    raise ValueError(
+        f"{kubeconfig} has no {SIM_CONTEXT!r} cluster with a server URL (not written by 'llmd-console sim'?)"
+    )
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    """``llmd-console demo``: the console on a simulated Pattern 1 cluster."""
+    """``llmd-console demo``: the console on a simulated Pattern 1 cluster, started here or,
+    with ``--attach``, already running (``llmd-console serve demo`` shares one between browsers)."""
     config = prepare(args)
     if isinstance(config, int):
         return config
@@ -178,14 +216,22 @@ def run_demo(args: argparse.Namespace) -> int:
             tour = load_tour(args.tour)
         except TourError as exc:
             return _fail(f"tour error: {exc}")
-    world = ("--releases", args.releases, *(["--epp-metrics-auth"] if args.epp_metrics_auth else []))
-    demo = DemoCluster(args.speed, args.accelerator, args.scenario, world)
+    attach: Path | None = getattr(args, "attach", None)
+    demo: DemoCluster | AttachedCluster
+    if attach is not None:
+        try:
+            demo = AttachedCluster(attach, simulator_url(attach))
+        except ValueError as exc:
+            return _fail(f"--attach: {exc}")
+    else:
+        world = ("--releases", args.releases, *(["--epp-metrics-auth"] if args.epp_metrics_auth else []))
+        demo = DemoCluster(args.speed, args.accelerator, args.scenario, world)
     try:
         from llmd_console.ui.app import ConsoleApp, Target  # noqa: PLC0415
 
         app = ConsoleApp(
             config,
-            Target(str(demo.kubeconfig), "llmd-sim", getattr(args, "namespace", None)),
+            Target(str(demo.kubeconfig), SIM_CONTEXT, getattr(args, "namespace", None)),
             demo=True,
             time_scale=args.speed,
             wait_ready=demo.ready,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +36,29 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{message}, and LLMD_REQUIRE_REAL_TOOLS=1 forbids skipping")
         pytest.skip(message)
     return path
+
+
+def run_cli(*args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
+    """Run ``llmd-console ARGS`` as a user does, with no input; it must end by itself within ``timeout``."""
+    return subprocess.run(
+        [sys.executable, "-m", "llmd_console", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def require_module(name: str) -> None:
+    """Import a Python package the test needs; skips without it, fails under LLMD_REQUIRE_REAL_TOOLS=1."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        message = f"the Python package {name} is not installed"
+        if REQUIRE_REAL_TOOLS:
+            pytest.fail(f"{message}, and LLMD_REQUIRE_REAL_TOOLS=1 forbids skipping")
+        pytest.skip(message)
 
 
 def wait_for(

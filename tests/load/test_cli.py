@@ -17,18 +17,13 @@ from llmd_console.load.cli import config_of, settings_of
 from llmd_console.load.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from llmd_console.load.report import RUN_SCHEMA
 from llmd_console.sim.worlds.world import MODEL, NAMESPACE
+from tests.conftest import run_cli
 
 GENEROUS = ["--slo-ttft-ms", "60000", "--slo-itl-ms", "60000"]
 
 
 def load(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "llmd_console", "load", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli("load", *args, timeout=timeout)
 
 
 def test_a_run_writes_its_json_and_exits_0(gateway: Endpoint, kubeconfig: Path, tmp_path: Path) -> None:
