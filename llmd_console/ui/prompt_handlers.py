@@ -29,6 +29,8 @@ class PromptHandlers(App[int]):
 
     def connect_prompt(self) -> None:
         """Find where prompts go (again: a new connection or namespace)."""
+        if self._exit:
+            return  # closing: a worker started now would never run (and its coroutine never be awaited)
         self.run_worker(
             self.prompting.connect(self.prompt_namespace()),
             group="prompt-endpoint",
