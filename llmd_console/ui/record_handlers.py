@@ -77,12 +77,13 @@ class RecordHandlers(App[int]):
             self.notify(f"recording stopped: {reason}; {path} is complete up to here", severity="warning", timeout=15)
 
     def action_toggle_recording(self) -> None:
-        """Start recording (into a dated file in the current directory), or stop."""
+        """Start recording (into a dated file in ``ui.screenshot_dir``), or stop."""
         if self.recorder is not None:
             path = self.stop_recording()
             self.notify(f"recording saved: {path}", timeout=8)
             return
-        path = Path(time.strftime("llmd-console-%Y%m%d-%H%M%S.rec.gz"))
+        # Where the console's other captures (screenshots) go.
+        path = Path(self.config.ui.screenshot_dir).expanduser() / time.strftime("llmd-console-%Y%m%d-%H%M%S.rec.gz")
         error = self.start_recording(path)
         if error:
             self.notify(error, severity="error", timeout=10)
