@@ -245,7 +245,7 @@ class Player:
         t = min(max(t, 0.0), self.duration)
         old, self.position = self.position, t
         if t < old:
-            return self._jump(t)
+            return self.everything_at(t)
         out = Delivery()
         crossed = [s for when, s in self.snapshots if old < when <= t] if t > old else []
         if crossed:
@@ -260,7 +260,10 @@ class Player:
         out.metrics = self._metrics_to(t)
         return out
 
-    def _jump(self, t: float) -> Delivery:
+    def everything_at(self, t: float) -> Delivery:
+        """Go to ``t`` and hand over everything as it was then (for panes that start afresh)."""
+        self.position = min(max(t, 0.0), self.duration)
+        t = self.position
         self._metrics.reset()
         self._round = 0
         return Delivery(

@@ -85,7 +85,7 @@ class ReplayApp(ConsoleApp):
     def _run_session(self) -> None:
         """No cluster and no metrics to scrape: the timer moves the replay."""
         self._session_worker()
-        self._deliver(self.player.move_to(0.0))
+        self._deliver(self.player.everything_at(self.player.position))
         self._last_tick = time.monotonic()
         self.set_interval(TICK_SECONDS, self._advance)
 
@@ -107,7 +107,7 @@ class ReplayApp(ConsoleApp):
         if early:
             self.replay_bar.note = early
             for pane in self.visible_panes():
-                pane.show_notice(early)
+                pane.report_problem(early)
             self.notify(early, severity="warning", timeout=20)
         else:
             self.notify(f"end of the recording ({clock(self.player.now)})", timeout=5)
