@@ -38,7 +38,11 @@ def batch_record(batch: Batch, started: float) -> Record:
         }
     if batch.changed:
         out["changed"] = {
-            kind: {key: None if obj is None else scrub_object(obj) for key, obj in updates.items()}
+            kind: {
+                key: None if obj is None else scrub_object(obj)
+                for key, obj in updates.items()
+                if obj is None or obj.get("kind") != "Secret"
+            }
             for kind, updates in batch.changed.items()
         }
     if batch.states:

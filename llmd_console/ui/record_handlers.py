@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import App
 
 from llmd_console.recording.format import DEFAULT_LIMIT_BYTES
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from llmd_console.models import LogChunk
     from llmd_console.recording.recorder import Recorder
     from llmd_console.session import Session
+    from llmd_console.ui.status import StatusBar
 
 
 class RecordHandlers(App[int]):
@@ -30,6 +32,7 @@ class RecordHandlers(App[int]):
     config: Config
     session: Session
     demo: bool
+    status_bar: StatusBar
     recorder: Recorder | None = None
     record_limit_bytes: int = DEFAULT_LIMIT_BYTES
 
@@ -57,6 +60,7 @@ class RecordHandlers(App[int]):
         recorder.on_stop = self._recording_stopped
         self.recorder = recorder
         session.observer = recorder
+        self.status_bar.badge = Text(" ● REC ", style="bold white on red")
         return ""
 
     def stop_recording(self, reason: str = "stopped") -> Path | None:
@@ -65,6 +69,7 @@ class RecordHandlers(App[int]):
         if recorder is None:
             return None
         self.recorder = None
+        self.status_bar.badge = None
         if self.session.observer is recorder:
             self.session.observer = None
         recorder.close(reason)

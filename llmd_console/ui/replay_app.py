@@ -12,6 +12,7 @@ import functools
 import time
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -24,7 +25,7 @@ from llmd_console.session import Target
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import LogChunkArrived, LogsRequested
-from llmd_console.ui.replay_bar import ReplayBar, ReplayStatusBar
+from llmd_console.ui.replay_bar import ReplayBar
 
 TICK_SECONDS = 0.1
 STEP_SECONDS = 1.0
@@ -63,7 +64,6 @@ class ReplayApp(ConsoleApp):
         self.player = player
         self.replay_bar = ReplayBar(player, id="replay-bar")
         self.replay_bar.speed = speed
-        self.status_bar = ReplayStatusBar(player, id="status-bar")
         self.findings: tuple[Finding, ...] = ()  # as they were at the replay's position
         self._log_target: LogTarget | None = None
         self._last_tick = time.monotonic()
@@ -100,7 +100,12 @@ class ReplayApp(ConsoleApp):
                 bar.paused = True
                 self._reached_end()
         bar.draw()
-        self._draw_status()  # its REPLAY badge has the recorded time (a no-op when nothing changed)
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        """The status bar, beginning with REPLAY and the recorded time."""
+        self.status_bar.badge = Text(f" REPLAY {clock(self.player.now)} ", style="bold black on cyan")
+        super()._draw_status()
 
     def _reached_end(self) -> None:
         early = self.player.ends_early()

@@ -1,5 +1,5 @@
-"""The replay's time slider (one line: play state, speed, recorded time, the slider with the
-moments marked, position and length) and the status bar's REPLAY badge."""
+"""The replay's time slider: one line with the play state, the speed, the recorded time, the
+slider with the moments marked, the position and the length."""
 
 from __future__ import annotations
 
@@ -8,28 +8,12 @@ from textual import events
 
 from llmd_console.recording.player import Player, clock
 from llmd_console.ui.quiet import QuietStatic
-from llmd_console.ui.status import StatusBar
 
 
 def _span(seconds: float) -> str:
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
-class ReplayStatusBar(StatusBar):
-    """The status bar, beginning with REPLAY and the recorded time."""
-
-    def __init__(self, player: Player, *, id: str | None = None) -> None:
-        """The badge reads the player's position."""
-        super().__init__(id=id)
-        self.player = player
-
-    def show(self, text: Text) -> None:
-        """Prefix the badge to what the status bar would show."""
-        badge = Text(no_wrap=True, overflow="ellipsis")
-        badge.append(f" REPLAY {clock(self.player.now)} ", style="bold black on cyan")
-        super().show(badge + text)
 
 
 class ReplayBar(QuietStatic):

@@ -12,6 +12,7 @@ import pytest
 from llmd_console.cluster.watch import Batch
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding, Quote
+from llmd_console.inference.request import Outcome, PromptRequest
 from llmd_console.metrics.exposition import Page
 from llmd_console.metrics.history import EndpointHistory
 from llmd_console.metrics.readings import Feed
@@ -68,6 +69,8 @@ def record_session(path: Path, clock: Clock, *, limit: int = 10**8) -> Recorder:
     recorder.metrics(Feed({"ns/a": history}, {}, 2.0, clock.at, "scrape"), ())
     clock.at += 1
     recorder.findings([Finding("pod-crash", "error", "a crashes", (Quote("Pod", "ns", "a", "OOMKilled"),))])
+    request = PromptRequest(f"my key is {PLANTED}", "m")
+    recorder.prompt(Outcome(request, "r1", 0.0, status=200, text="hello", ttft=0.05, served_by="a"))
     recorder.batch(Batch(changed={"pods": {"ns/a": None}}))
     return recorder
 
@@ -79,7 +82,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert recording.complete and not recording.problem
     assert recording.header == Header(1_800_000_000.0, "ctx", "ns", source="console")
     kinds = [r["k"] for r in recording.records]
-    assert kinds == ["reset", "batch", "conn", "batch", "log", "series", "metrics", "findings", "batch"]
+    assert kinds == ["reset", "batch", "conn", "batch", "log", "series", "metrics", "findings", "prompt", "batch"]
     player = Player(recording, Config())
     assert player.duration == 3.0
     assert list(player.snapshot_at(1.5).pods) == ["ns/a"]
@@ -91,6 +94,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert feed.vllm["ns/a"].matching("vllm:num_requests_running")[(("model", "m"),)].last() == 3.0
     assert [m.text for m in player.moments if m.finding] == ["finding: a crashes"]
     assert player.next_moment(0.0, findings_only=True) is not None
+    assert "prompt answered (HTTP 200, TTFT 50 ms) by a" in [m.text for m in player.moments]
 
 
 def test_secrets_are_not_written(tmp_path: Path) -> None:
