@@ -13,7 +13,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llmd_console.cluster.kube import KINDS
 from llmd_console.config import Config
@@ -25,8 +25,10 @@ from llmd_console.metrics.readings import Feed
 from llmd_console.models import Connection, LogChunk, Phase, Snapshot
 from llmd_console.recording import codec
 from llmd_console.recording.format import Record, Recording, read_recording
-from llmd_console.session import Session, Target
+from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.state import ClusterState
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,11 @@ class Player:
         self._round = 0  # metric rounds applied
         self.position = 0.0
         self._times = [t for t, _ in self.snapshots]
+        self._conn_times = [t for t, _ in self.connections]
+        self._finding_times = [t for t, _ in self.findings]
+        self._log_times = [t for t, _ in self.logs]
+        self._note_times = [t for t, _ in self.notes]
+        self._round_times = [t for t, _ in self.rounds]
 
     # ---- loading ------------------------------------------------------------------------------------
     def _new_state(self, namespace: str | None) -> ClusterState:
@@ -221,7 +228,7 @@ class Player:
 
     def connection_at(self, t: float) -> Connection:
         """The connection as it was at ``t``, said to be a replay."""
-        i = bisect.bisect_right([c for c, _ in self.connections], t)
+        i = bisect.bisect_right(self._conn_times, t)
         found = self.connections[i - 1][1] if i else Connection(phase=Phase.CONNECTED, context=self.header.context)
         return dataclasses.replace(
             found, context=found.context or self.header.context, since=self.now, last_live=self.now
@@ -229,7 +236,7 @@ class Player:
 
     def findings_at(self, t: float) -> tuple[Finding, ...]:
         """The findings as they were at ``t``."""
-        i = bisect.bisect_right([f for f, _ in self.findings], t)
+        i = bisect.bisect_right(self._finding_times, t)
         return self.findings[i - 1][1] if i else ()
 
     def next_moment(self, t: float, *, forward: bool = True, findings_only: bool = False) -> Moment | None:
@@ -247,16 +254,16 @@ class Player:
         if t < old:
             return self.everything_at(t)
         out = Delivery()
-        crossed = [s for when, s in self.snapshots if old < when <= t] if t > old else []
+        crossed = [s for _, s in _between(self._times, self.snapshots, old, t)]
         if crossed:
             # Skipped snapshots' changes are not in the last one's: then the panes redraw everything.
             out.snapshot = crossed[0] if len(crossed) == 1 else dataclasses.replace(crossed[-1], changes=None)
-        if any(old < when <= t for when, _ in self.connections):
+        if _between(self._conn_times, self.connections, old, t):
             out.connection = self.connection_at(t)
-        out.logs = [codec.log_of(r, self.started) for when, r in self.logs if old < when <= t]
-        if any(old < when <= t for when, _ in self.findings):
+        out.logs = [codec.log_of(r, self.started) for _, r in _between(self._log_times, self.logs, old, t)]
+        if _between(self._finding_times, self.findings, old, t):
             out.findings = self.findings_at(t)
-        out.notes = [text for when, text in self.notes if old < when <= t]
+        out.notes = [text for _, text in _between(self._note_times, self.notes, old, t)]
         out.metrics = self._metrics_to(t)
         return out
 
@@ -275,7 +282,7 @@ class Player:
         )
 
     def _metrics_to(self, t: float) -> tuple[Feed, tuple[Alert, ...]] | None:
-        end = bisect.bisect_right([when for when, _ in self.rounds], t)
+        end = bisect.bisect_right(self._round_times, t)
         if end <= self._round:
             return None
         # Only the rounds the histories can hold matter.
@@ -296,6 +303,11 @@ class Player:
             if when <= t and f"{r.get('ns')}/{r.get('pod')}" == pod_key
             for chunk in (codec.log_of(r, self.started),)
         ]
+
+
+def _between(times: list[float], items: list[T], old: float, t: float) -> list[T]:
+    """The items whose time is in (old, t] (``times`` are theirs, in order)."""
+    return items[bisect.bisect_right(times, old) : bisect.bisect_right(times, t)]
 
 
 class _Watch:
@@ -329,7 +341,7 @@ class ReplaySession(Session):
         """As :class:`Session`, with the player that supplies everything."""
         super().__init__(config, target, **callbacks)
         self.player = player
-        self.namespace = player.header.namespace or "all"
+        self.namespace = player.header.namespace or ALL_NAMESPACES
         self.current = player.snapshot_at(0.0)
         self.connection = player.connection_at(0.0)
 
@@ -342,6 +354,7 @@ class ReplaySession(Session):
         """Hand the delivery's snapshot and connection on as a live session would."""
         if delivery.snapshot is not None:
             self.current = delivery.snapshot
+            self.namespace = delivery.snapshot.namespace or ALL_NAMESPACES
             self.on_snapshot(delivery.snapshot)
         if delivery.connection is not None:
             self.connection = delivery.connection

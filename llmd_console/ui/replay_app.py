@@ -25,6 +25,7 @@ from llmd_console.session import Target
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import LogChunkArrived, LogsRequested
+from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.replay_bar import ReplayBar
 
 TICK_SECONDS = 0.1
@@ -36,6 +37,7 @@ class ReplayApp(ConsoleApp):
     """The console on a recording."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ConsoleApp.BINDINGS,  # the help screen lists the app's keys from here
         Binding("space", "toggle_pause", "Pause", id="replay.pause", tooltip="Pause or resume the replay"),
         Binding("full_stop", "step(1)", "Step", id="replay.step", tooltip="Pause, and one second forward"),
         Binding("comma", "step(-1)", "Back", show=False, id="replay.back", tooltip="Pause, and one second back"),
@@ -125,6 +127,10 @@ class ReplayApp(ConsoleApp):
 
     def _deliver(self, delivery: Delivery) -> None:
         self.replay.show(delivery)
+        if delivery.jumped:
+            for pane in self.visible_panes():
+                if isinstance(pane, LogsPane):
+                    pane.start_over()  # its lines are those of another time
         if delivery.metrics is not None:
             self.metrics_delivered(*delivery.metrics)
         if delivery.findings is not None:
