@@ -61,6 +61,7 @@ class RecordHandlers(App[int]):
         self.recorder = recorder
         session.observer = recorder
         self.status_bar.badge = Text(" ● REC ", style="bold white on red")
+        self._redraw_status()
         return ""
 
     def stop_recording(self, reason: str = "stopped") -> Path | None:
@@ -70,10 +71,18 @@ class RecordHandlers(App[int]):
             return None
         self.recorder = None
         self.status_bar.badge = None
+        self._redraw_status()
         if self.session.observer is recorder:
             self.session.observer = None
         recorder.close(reason)
         return recorder.path
+
+    def _redraw_status(self) -> None:
+        if self.status_bar.is_mounted and not self._exit:  # not while the app is closing
+            self._draw_status()
+
+    def _draw_status(self) -> None:
+        """Redraw the status bar (the app's own does)."""
 
     def _recording_stopped(self, reason: str) -> None:
         """The recorder stopped by itself (its size limit): say so once."""

@@ -49,7 +49,7 @@ class ReplayApp(ConsoleApp):
         Binding("left_curly_bracket", "finding(-1)", "Prev finding", show=False, id="replay.prev_finding"),
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="replay.faster"),
         Binding("minus", "speed(-1)", "Slower", show=False, id="replay.slower"),
-        Binding("home", "seek(0)", "Start", show=False, id="replay.start", tooltip="Back to the start"),
+        Binding("0", "seek(0)", "Start", show=False, id="replay.start", tooltip="Back to the start"),
     ]
 
     def __init__(self, config: Config, player: Player, *, speed: float = 1.0, layout: str | None = None) -> None:

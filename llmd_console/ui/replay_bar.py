@@ -34,7 +34,7 @@ class ReplayBar(QuietStatic):
         self.paused = False
         self.speed = 1.0
         self.note = ""  # how the replay ended, when it ended early
-        self._slider = (0, 0)  # the slider's first column and width, for clicks
+        self.slider_span = (0, 0)  # the slider's first column and width, for clicks
 
     def draw(self) -> None:
         """Redraw from the player's position."""
@@ -50,7 +50,7 @@ class ReplayBar(QuietStatic):
         elif width >= 100:
             right.append(" space pause  ,. step  [] moment  {} finding  +- speed ", style="dim")
         slider = max(10, width - left.cell_len - right.cell_len - 2)
-        self._slider = (left.cell_len + 1, slider)
+        self.slider_span = (left.cell_len + 1, slider)
         cells = ["─"] * slider
         scale = (slider - 1) / p.duration if p.duration > 0 else 0.0
         for moment in p.moments:
@@ -64,7 +64,7 @@ class ReplayBar(QuietStatic):
 
     def fraction_at(self, x: int) -> float | None:
         """Where on the recording column ``x`` of the bar is (None: off the slider)."""
-        start, width = self._slider
+        start, width = self.slider_span
         if width <= 1 or not start <= x < start + width:
             return None
         return (x - start) / (width - 1)

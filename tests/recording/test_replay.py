@@ -20,8 +20,8 @@ import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 
-from llmd_console.config import Config
-from llmd_console.models import Phase
+from llmd_console.config import Config, UiConfig
+from llmd_console.models import Phase, Snapshot
 from llmd_console.recording.format import FORMAT, read_recording
 from llmd_console.recording.player import Player, load_player
 from llmd_console.session import Target
@@ -254,3 +254,28 @@ def test_garbage_and_a_future_version_are_refused(tmp_path: Path) -> None:
     done = replay_cli(future)
     assert done.returncode == 2
     assert "version 9.1 is newer than this llmd-console reads (1.0): upgrade llmd-console" in done.stderr
+
+
+async def test_the_record_key_starts_and_stops_a_recording(world: tuple[SimCluster, Path], tmp_path: Path) -> None:
+    _, kubeconfig = world
+    config = Config(ui=UiConfig(screenshot_dir=str(tmp_path)))
+    app = ConsoleApp(config, Target(str(kubeconfig), None, None), layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: bool(app.snapshot.pods), limit=30, what="the pods listed")
+        await pilot.press("W")
+        assert app.recorder is not None
+        assert str(app.status_bar.render()).startswith(" ● REC ")
+        pods = set(app.snapshot.pods)
+        await pilot.press("W")
+        assert app.recorder is None
+        assert "REC" not in str(app.status_bar.render())
+    first = recorded_start(tmp_path)
+    assert set(first.pods) == pods
+
+
+def recorded_start(directory: Path) -> Snapshot:
+    """What the one recording in ``directory`` says the console knew when it began (it is complete)."""
+    (path,) = directory.glob("llmd-console-*.rec.gz")
+    recording = read_recording(path)
+    assert recording.complete
+    return Player(recording, Config()).snapshots[1][1]  # after the reset
