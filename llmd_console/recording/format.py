@@ -109,7 +109,8 @@ class Writer:
         self._gz.write(line)
         self.records += 1
         if self.size >= self.limit_bytes:
-            self.stopped = f"the size limit of {self.limit_bytes / 1e6:g} MB was reached"
+            limit = f"{self.limit_bytes / 1e6:g} MB" if self.limit_bytes >= 1e6 else f"{self.limit_bytes} bytes"
+            self.stopped = f"the size limit of {limit} was reached"
             self._finish(self.stopped)
             return False
         return True

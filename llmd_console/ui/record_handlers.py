@@ -57,6 +57,8 @@ class RecordHandlers(App[int]):
         state = session.state
         recorder.start_state({k: state.raw(k) for k in state.kinds}, state.snapshot.kinds, session.watched_namespace)
         recorder.connection(session.connection)
+        if recorder.stopped:
+            return f"recording into {path} stopped at once: {recorder.stopped}"
         recorder.on_stop = self._recording_stopped
         self.recorder = recorder
         session.observer = recorder

@@ -273,6 +273,24 @@ async def test_the_record_key_starts_and_stops_a_recording(world: tuple[SimClust
     assert set(first.pods) == pods
 
 
+async def test_the_size_limit_stops_recording_and_says_so(world: tuple[SimCluster, Path], tmp_path: Path) -> None:
+    _, kubeconfig = world
+    app = ConsoleApp(Config(), Target(str(kubeconfig), None, None), layout="default")
+    tiny = tmp_path / "tiny.rec.gz"
+    assert "stopped at once: the size limit of 1 bytes was reached" in app.start_recording(tiny, limit_bytes=1)
+    path = tmp_path / "limited.rec.gz"
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert app.start_recording(path) == ""
+        recorder = app.recorder
+        assert recorder is not None
+        recorder.writer.limit_bytes = recorder.writer.size + 1  # the next bytes to reach the disk cross it
+        await until(pilot, lambda: app.recorder is None, limit=30, what="the recording to stop")
+        assert "REC" not in str(app.status_bar.render())
+        toasts = [n.message for n in app._notifications]
+        assert any(t.startswith("recording stopped: the size limit of ") for t in toasts), toasts
+    assert read_recording(path).complete
+
+
 def recorded_start(directory: Path) -> Snapshot:
     """What the one recording in ``directory`` says the console knew when it began (it is complete)."""
     (path,) = directory.glob("llmd-console-*.rec.gz")
