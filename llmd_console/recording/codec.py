@@ -10,6 +10,7 @@ from typing import Any
 
 from llmd_console.cluster.watch import Batch
 from llmd_console.doctor.findings import Finding, Quote
+from llmd_console.inference.request import Failure, Outcome, PromptRequest
 from llmd_console.metrics.alerts import Alert
 from llmd_console.models import Connection, KindState, LogChunk, LogTarget, Phase, StreamPhase, StreamState
 from llmd_console.recording.format import Record, finite
@@ -187,12 +188,13 @@ def alerts_of(items: Sequence[Sequence[Any]], started: float) -> tuple[Alert, ..
         raise BadRecord(f"an alert is malformed: {exc}") from None
 
 
-def prompt_record(outcome: Any) -> Record:
+def prompt_record(outcome: Outcome) -> Record:
     """A prompt's result: what was asked, the answer and its timings (an ``inference`` Outcome)."""
     failure = outcome.failure
     return {
         "k": "prompt",
         "model": scrub_text(outcome.request.model),
+        "api": outcome.request.api,
         "prompt": scrub_text(outcome.request.prompt[:2000]),
         "status": outcome.status,
         "text": scrub_text(outcome.text[:4000]),
@@ -200,8 +202,39 @@ def prompt_record(outcome: Any) -> Record:
         "total": finite(outcome.total),
         "tokens": outcome.completion_tokens,
         "served_by": outcome.served_by,
-        "failure": None if failure is None else [failure.kind, scrub_text(failure.title)],
+        "failure": None
+        if failure is None
+        else [failure.kind, scrub_text(failure.title), scrub_text(failure.cause[:500]), scrub_text(failure.fix[:500])],
     }
+
+
+def prompt_of(record: Record) -> Outcome:
+    """The result a ``prompt`` record holds, for the prompt pane (timings as recorded)."""
+    try:
+        model = str(record.get("model") or "(unknown)")
+        request = PromptRequest(str(record.get("prompt", "")), model)
+        if record.get("api") == "completions":
+            request = PromptRequest(request.prompt, model, api="completions")
+        failure = record.get("failure")
+        status, tokens = record.get("status"), record.get("tokens")
+        return Outcome(
+            request,
+            "",
+            0.0,
+            status=None if status is None else int(status),
+            text=str(record.get("text", "")),
+            ttft=_number(record.get("ttft")),
+            total=_number(record.get("total")),
+            completion_tokens=None if tokens is None else int(tokens),
+            served_by=None if record.get("served_by") is None else str(record["served_by"]),
+            failure=None if not failure else Failure(*[*map(str, failure), "", ""][:4]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise BadRecord(f"a prompt record is malformed: {exc}") from None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def prompt_summary(record: Record) -> str:

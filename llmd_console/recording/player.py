@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from llmd_console.cluster.kube import KINDS
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding
+from llmd_console.inference.request import Outcome
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.exposition import Labels, Page
 from llmd_console.metrics.history import EndpointHistory
@@ -50,6 +51,7 @@ class Delivery:
     metrics: tuple[Feed, tuple[Alert, ...]] | None = None
     findings: tuple[Finding, ...] | None = None
     notes: list[str] = field(default_factory=list)  # prompt results and marks, in words
+    prompts: list[Outcome] = field(default_factory=list)  # prompt results, for the prompt pane
     jumped: bool = False  # moved backwards (or far): the panes redraw everything
 
 
@@ -127,6 +129,7 @@ class Player:
         self.logs: list[tuple[float, Record]] = []
         self.rounds: list[tuple[float, Record]] = []
         self.notes: list[tuple[float, str]] = []
+        self.prompts: list[tuple[float, Record]] = []
         self.moments: list[Moment] = []
         self.read = 0  # records used
         series: dict[int, tuple[str, Labels]] = {}
@@ -146,6 +149,7 @@ class Player:
         self._log_times = [t for t, _ in self.logs]
         self._note_times = [t for t, _ in self.notes]
         self._round_times = [t for t, _ in self.rounds]
+        self._prompt_times = [t for t, _ in self.prompts]
 
     # ---- loading ------------------------------------------------------------------------------------
     def _new_state(self, namespace: str | None) -> ClusterState:
@@ -196,6 +200,8 @@ class Player:
                     self.moments.append(Moment(t, f"cleared: {fid}", finding=True))
                 self.findings.append((t, findings))
             elif kind == "prompt":
+                codec.prompt_of(record)  # checked now: a bad one ends the replay here
+                self.prompts.append((t, record))
                 text = codec.prompt_summary(record)
                 self.notes.append((t, text))
                 self.moments.append(Moment(t, text))
@@ -264,6 +270,7 @@ class Player:
         if _between(self._finding_times, self.findings, old, t):
             out.findings = self.findings_at(t)
         out.notes = [text for _, text in _between(self._note_times, self.notes, old, t)]
+        out.prompts = [codec.prompt_of(r) for _, r in _between(self._prompt_times, self.prompts, old, t)]
         out.metrics = self._metrics_to(t)
         return out
 

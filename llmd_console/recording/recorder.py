@@ -13,6 +13,7 @@ from typing import Any
 
 from llmd_console.cluster.watch import Batch
 from llmd_console.doctor.findings import Finding
+from llmd_console.inference.request import Outcome
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.history import EndpointHistory
 from llmd_console.metrics.readings import Feed
@@ -168,8 +169,8 @@ class Recorder:
             self._findings = record["items"]
             self._write(record)
 
-    def prompt(self, outcome: Any) -> None:
-        """A prompt's result (an ``inference.request.Outcome``)."""
+    def prompt(self, outcome: Outcome) -> None:
+        """A prompt's result."""
         self._write(codec.prompt_record(outcome))
 
     def mark(self, text: str) -> None:

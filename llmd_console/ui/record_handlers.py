@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App
@@ -18,6 +18,7 @@ from llmd_console.recording.format import DEFAULT_LIMIT_BYTES
 if TYPE_CHECKING:
     from llmd_console.config import Config
     from llmd_console.doctor.findings import Finding
+    from llmd_console.inference.request import Outcome
     from llmd_console.metrics.alerts import Alert
     from llmd_console.metrics.readings import Feed
     from llmd_console.models import LogChunk
@@ -122,7 +123,7 @@ class RecordHandlers(App[int]):
         if self.recorder is not None:
             self.recorder.findings(findings)
 
-    def record_prompt(self, outcome: Any) -> None:
+    def record_prompt(self, outcome: Outcome) -> None:
         """A prompt's result."""
         if self.recorder is not None:
             self.recorder.prompt(outcome)

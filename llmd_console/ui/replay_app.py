@@ -19,6 +19,7 @@ from textual.containers import Container
 
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding
+from llmd_console.inference.request import Outcome
 from llmd_console.models import LogChunk, LogTarget, StreamPhase, StreamState
 from llmd_console.recording.player import Delivery, Player, ReplaySession, clock
 from llmd_console.session import Target
@@ -26,6 +27,7 @@ from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import LogChunkArrived, LogsRequested
 from llmd_console.ui.panes.logs import LogsPane
+from llmd_console.ui.panes.prompt import PromptPane
 from llmd_console.ui.replay_bar import ReplayBar
 
 TICK_SECONDS = 0.1
@@ -141,6 +143,21 @@ class ReplayApp(ConsoleApp):
                 self.post_message(LogChunkArrived(dataclasses.replace(chunk, target=target)))
         for note in delivery.notes:
             self.notify(note, timeout=6)
+        for outcome in delivery.prompts:
+            self._show_prompt(outcome)
+
+    def _show_prompt(self, outcome: Outcome) -> None:
+        """A recorded prompt's result, in the prompt pane as it was answered."""
+        state = self.prompting.state
+        pane = self._pane("prompt")
+        if state is None or not isinstance(pane, PromptPane):
+            return
+        state.parts.clear()
+        state.shown_chars = 0
+        state.request = dataclasses.replace(state.request, model=outcome.request.model)
+        pane.input.load_text(outcome.request.prompt)
+        state.finish(outcome)
+        pane.finished()
 
     def on_logs_requested(self, message: LogsRequested) -> None:
         """The logs pane follows a pod: what was recorded of its log so far, then as the replay goes."""

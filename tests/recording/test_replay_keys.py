@@ -11,10 +11,12 @@ import pytest
 from llmd_console.cluster.watch import Batch
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding
+from llmd_console.inference.request import Outcome, PromptRequest
 from llmd_console.models import KindState
 from llmd_console.recording.player import clock, load_player
 from llmd_console.recording.recorder import Recorder
 from llmd_console.ui.panes.pods import PodsPane
+from llmd_console.ui.panes.prompt import PromptPane
 from llmd_console.ui.replay_app import ReplayApp
 from llmd_console.ui.replay_bar import ReplayBar
 from tests.console.conftest import until
@@ -37,15 +39,20 @@ def pod(waiting: str = "") -> dict[str, Any]:
 
 @pytest.fixture
 def recording(tmp_path: Path) -> Path:
-    """30 s: pod a healthy, in CrashLoopBackOff from 10 s (a finding at 12 s), healthy from 20 s."""
+    """30 s: pod a healthy, in CrashLoopBackOff from 10 s (a finding at 12 s), healthy from 20 s, a
+    prompt answered at 25 s."""
     at = [START]
     path = tmp_path / "small.rec.gz"
     recorder = Recorder(path, context="ctx", namespace="ns", now=lambda: at[0])
     recorder.start_state({"pods": {}}, {}, "ns")
-    for t, change in ((1.0, pod()), (10.0, pod("CrashLoopBackOff")), (12.0, None), (20.0, pod("")), (30.0, None)):
+    steps = ((1.0, pod()), (10.0, pod("CrashLoopBackOff")), (12.0, None), (20.0, pod("")), (25.0, None), (30.0, None))
+    for t, change in steps:
         at[0] = START + t
         if t == 12.0:
             recorder.findings([Finding("pod-crash", "error", "ns/a crashes")])
+        elif t == 25.0:
+            request = PromptRequest("Why is the sky blue?", "qwen")
+            recorder.prompt(Outcome(request, "r1", 0.0, status=200, text="Rayleigh scattering.", ttft=0.04))
         elif change is not None:
             change["metadata"]["resourceVersion"] = str(t)
             recorder.batch(Batch(changed={"pods": {"ns/a": change}}, states={"pods": KindState("live")}))
@@ -64,7 +71,7 @@ def status_of_a(app: ReplayApp) -> str:
 async def test_keys_move_the_replay(recording: Path) -> None:
     player = load_player(recording, Config())
     # 1 s: the request path's objects do not exist (a moment too).
-    assert [m.t for m in player.moments] == [1.0, 10.0, 12.0, 20.0, 30.0]
+    assert [m.t for m in player.moments] == [1.0, 10.0, 12.0, 20.0, 25.0, 30.0]
     app = ReplayApp(Config(), player, layout="default")
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.press("space")
@@ -100,3 +107,7 @@ async def test_keys_move_the_replay(recording: Path) -> None:
         await until(pilot, lambda: app.replay_bar.paused, limit=10, what="the end of the replay")
         assert player.position == player.duration == 30.0
         assert app.replay_bar.note == ""  # it ended as recorded
+        prompt = app.query_one(PromptPane)
+        assert prompt.input.text == "Why is the sky blue?"
+        assert prompt.state.outcome is not None and prompt.state.outcome.text == "Rayleigh scattering."
+        assert "".join(prompt.state.parts) == "Rayleigh scattering."
