@@ -25,7 +25,13 @@ from llmd_console.recording.player import Delivery, Player, ReplaySession, clock
 from llmd_console.session import Target
 from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.footer import HintsFooter
-from llmd_console.ui.messages import LogChunkArrived, LogsRequested
+from llmd_console.ui.messages import (
+    LoadRequested,
+    LogChunkArrived,
+    LogsRequested,
+    PodViewRequested,
+    PromptSubmitted,
+)
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.prompt import PromptPane
 from llmd_console.ui.replay_bar import ReplayBar
@@ -217,6 +223,21 @@ class ReplayApp(ConsoleApp):
     def action_namespace(self) -> None:
         """A replay shows the namespace recorded."""
         self.notify("a replay shows the namespace that was recorded", timeout=4)
+
+    def on_pod_view_requested(self, message: PodViewRequested) -> None:
+        """Describe and YAML read the live object: there is none in a replay."""
+        message.prevent_default()
+        self.notify("a replay has the pods' rows and events, not the objects to describe", timeout=5)
+
+    def on_prompt_submitted(self, message: PromptSubmitted) -> None:
+        """No gateway to send to in a replay."""
+        message.prevent_default()
+        self.notify("a replay has no cluster to send prompts to", timeout=5)
+
+    def on_load_requested(self, message: LoadRequested) -> None:
+        """No gateway to load in a replay."""
+        message.prevent_default()
+        self.notify("a replay has no cluster to load", timeout=5)
 
     def action_toggle_recording(self) -> None:
         """Recording a replay would only copy the file."""

@@ -92,6 +92,10 @@ async def test_keys_move_the_replay(recording: Path) -> None:
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert player.position == 10.0
         await until(pilot, lambda: status_of_a(app) == "CrashLoopBackOff", limit=5, what="the crash, going back")
+        app.query_one(PodsPane).table.focus()
+        await pilot.press("d")  # describe reads the live object: a replay says why not
+        await until(pilot, lambda: any("not the objects" in n.message for n in app._notifications), limit=5)
+        assert len(app.screen_stack) == 1
         await pilot.press("plus", "plus")
         assert app.replay_bar.speed == 5.0
         await pilot.press("minus")
