@@ -30,6 +30,7 @@ from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.state import ClusterState
 
 T = TypeVar("T")
+MIN_INTERVAL = 0.5  # seconds between metric rounds, at least, when sizing histories
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class _Metrics:
 
     def apply(self, record: Record) -> tuple[Feed, tuple[Alert, ...]]:
         interval = float(record.get("interval") or self.config.refresh.metrics_seconds)
-        capacity = max(2, int(self.config.metrics.history_minutes * 60 / max(interval, 0.001)) + 1)
+        # As the console sizes its histories (an interval below MIN_INTERVAL is not believed).
+        capacity = max(2, int(self.config.metrics.history_minutes * 60 / max(interval, MIN_INTERVAL)) + 1)
         by_source: dict[str, dict[str, EndpointHistory]] = {"vllm": {}, "epp": {}}
         for ep in record.get("eps") or ():
             source, pod = str(ep.get("src")), str(ep.get("pod"))
@@ -137,6 +139,8 @@ class Player:
             self._load(series)
         except codec.BadRecord as exc:
             self.problem = f"record {self.read + 1} is unusable: {exc}"
+        except (TypeError, ValueError, LookupError, AttributeError) as exc:
+            self.problem = f"record {self.read + 1} is unusable: {type(exc).__name__}: {str(exc)[:200]}"
         self.duration = max((t for t, _ in (*self.snapshots, *self.rounds, *self.logs, *self.notes)), default=0.0)
         if self.problem:
             self.duration = max(self.duration, float(recording.records[self.read - 1]["t"]) if self.read else 0.0)
@@ -158,8 +162,10 @@ class Player:
     def _load(self, series: dict[int, tuple[str, Labels]]) -> None:
         state = self._new_state(self.header.namespace)
         watch = _Watch()
+        last = 0.0
         for record in self.recording.records:
-            t = float(record["t"])
+            # Times only go forward (a damaged file's going back would break the lookups).
+            t = last = max(last, float(record["t"]))
             kind = record.get("k")
             if kind == "reset":
                 namespace = record.get("namespace")
@@ -184,6 +190,7 @@ class Player:
                 labels = tuple((str(k), str(v)) for k, v in record.get("labels") or ())
                 series[int(record["id"])] = (str(record["name"]), labels)
             elif kind == "metrics":
+                _check_round(record, series)
                 self.rounds.append((t, record))
                 firing = sorted(str(a[2]) for a in record.get("alerts") or () if a[4])
                 if firing != watch.firing:
@@ -294,7 +301,7 @@ class Player:
             return None
         # Only the rounds the histories can hold matter.
         interval = self.config.refresh.metrics_seconds
-        keep = max(2, int(self.config.metrics.history_minutes * 60 / max(interval, 0.001)) + 1)
+        keep = max(2, int(self.config.metrics.history_minutes * 60 / max(interval, MIN_INTERVAL)) + 1)
         start = max(self._round, end - keep)
         result = None
         for _, record in self.rounds[start:end]:
@@ -310,6 +317,24 @@ class Player:
             if when <= t and f"{r.get('ns')}/{r.get('pod')}" == pod_key
             for chunk in (codec.log_of(r, self.started),)
         ]
+
+
+def _check_round(record: Record, series: dict[int, tuple[str, Labels]]) -> None:
+    """A metrics round the replay can apply later without surprises, or BadRecord."""
+    for ep in record.get("eps") or ():
+        times = ep.get("t") or ()
+        if ep.get("src") not in ("vllm", "epp") or not all(isinstance(t, (int, float)) for t in times):
+            raise codec.BadRecord("a metrics endpoint has no known source or a time that is not a number")
+        for sid, values in (ep.get("s") or {}).items():
+            if int(sid) not in series or len(values) != len(times):
+                raise codec.BadRecord(f"a metrics round names unknown series {str(sid)[:20]} or misses values")
+            if not all(v is None or isinstance(v, (int, float)) for v in values):
+                raise codec.BadRecord("a metric value is not a number")
+        if not all(isinstance(ep.get(k, []), list) for k in ("names", "families")):
+            raise codec.BadRecord("a metrics endpoint's names are not a list")
+    if not all(record.get(k) is None or isinstance(record.get(k), (int, float)) for k in ("interval", "at")):
+        raise codec.BadRecord("a metrics round's interval or time is not a number")
+    codec.alerts_of(record.get("alerts") or (), 0.0)
 
 
 def _between(times: list[float], items: list[T], old: float, t: float) -> list[T]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from llmd_console.metrics.exposition import Page
 from llmd_console.metrics.history import EndpointHistory
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import Connection, KindState, LogChunk, LogTarget, Phase, StreamPhase, StreamState
-from llmd_console.recording.format import FORMAT, Header, RecordingError, Writer, read_recording
+from llmd_console.recording.format import FORMAT, Header, Recording, RecordingError, Writer, read_recording
 from llmd_console.recording.player import Player
 from llmd_console.recording.recorder import Recorder
 from llmd_console.recording.redact import REDACTED, scrub_object, scrub_text
@@ -205,3 +206,45 @@ def test_nan_is_written_as_null(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JSON compliant"):
         writer.write({"t": math.nan, "k": "mark"})
     writer.close()
+
+
+def _mutate(value: object, rng: random.Random) -> object:
+    """``value`` with one field somewhere replaced by junk."""
+    junk = rng.choice([None, -1, 1e308, "x" * 3, [], {}, [1, "a"], {"a": None}, True])
+    if isinstance(value, dict) and value:
+        key = rng.choice(list(value))
+        out = dict(value)
+        out[key] = junk if rng.random() < 0.4 else _mutate(value[key], rng)
+        return out
+    if isinstance(value, list) and value:
+        i = rng.randrange(len(value))
+        items = list(value)
+        items[i] = junk if rng.random() < 0.4 else _mutate(value[i], rng)
+        return items
+    return junk
+
+
+def test_damaged_records_end_the_replay_there_never_crash_it(tmp_path: Path) -> None:
+    path = tmp_path / "r.rec.gz"
+    record_session(path, Clock()).close()
+    good = read_recording(path)
+    rng = random.Random(7)
+    unusable = 0
+    for _ in range(400):
+        records = [dict(r) for r in good.records]
+        i = rng.randrange(len(records))
+        mutated = _mutate(records[i], rng)
+        assert isinstance(mutated, dict)
+        mutated.setdefault("t", 0.0)
+        if not isinstance(mutated["t"], (int, float)) or isinstance(mutated["t"], bool):
+            mutated["t"] = 0.0  # the reader refuses a record without a time before the player sees it
+        records[i] = mutated
+        player = Player(Recording(good.header, records, complete=True), Config())
+        unusable += bool(player.problem)
+        if player.problem:
+            assert player.problem.startswith(f"record {player.read + 1} is unusable: ")
+            assert player.ends_early().startswith("recording ends early at ")
+        for step in range(8):
+            player.move_to(player.duration * step / 7)
+        player.everything_at(0.0)
+    assert unusable > 50  # most junk is caught at load, the rest replays
