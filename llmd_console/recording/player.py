@@ -30,6 +30,8 @@ from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.state import ClusterState
 
 T = TypeVar("T")
+FLAP_SECONDS = 15.0  # a pod going in and out of error faster than this is one moment, not many
+NO_POD_IN_ERROR = "no pod in error"
 MIN_INTERVAL = 0.5  # seconds between metric rounds, at least, when sizing histories
 
 
@@ -141,6 +143,7 @@ class Player:
             self.problem = f"record {self.read + 1} is unusable: {exc}"
         except (TypeError, ValueError, LookupError, AttributeError) as exc:
             self.problem = f"record {self.read + 1} is unusable: {type(exc).__name__}: {str(exc)[:200]}"
+        self.moments = _calm(self.moments)
         self.duration = max((t for t, _ in (*self.snapshots, *self.rounds, *self.logs, *self.notes)), default=0.0)
         if self.problem:
             self.duration = max(self.duration, float(recording.records[self.read - 1]["t"]) if self.read else 0.0)
@@ -319,6 +322,25 @@ class Player:
         ]
 
 
+def _calm(moments: list[Moment]) -> list[Moment]:
+    """Moments without a crash loop's every turn: a pod's status seen again within FLAP_SECONDS
+    of the last time, and "no pod in error" with a pod in error again within FLAP_SECONDS, are
+    not moments of their own."""
+    last: dict[str, float] = {}
+    out = []
+    for i, moment in enumerate(moments):
+        if moment.text.startswith("pod "):
+            seen, last[moment.text] = last.get(moment.text), moment.t
+            if seen is not None and moment.t - seen < FLAP_SECONDS:
+                continue
+        if moment.text == NO_POD_IN_ERROR and any(
+            m.text.startswith("pod ") and m.t - moment.t < FLAP_SECONDS for m in moments[i + 1 : i + 8]
+        ):
+            continue
+        out.append(moment)
+    return out
+
+
 def _check_round(record: Record, series: dict[int, tuple[str, Labels]]) -> None:
     """A metrics round the replay can apply later without surprises, or BadRecord."""
     for ep in record.get("eps") or ():
@@ -357,7 +379,7 @@ class _Watch:
             if self.bad.get(key) != status:
                 out.append(f"pod {key}: {status}")
         if self.bad and not bad:
-            out.append("no pod in error")
+            out.append(NO_POD_IN_ERROR)
         self.bad = bad
         path = tuple(f"{h.kind} {h.name}: {h.problem}" for h in snapshot.problems)
         if path != self.path:

@@ -115,3 +115,18 @@ async def test_keys_move_the_replay(recording: Path) -> None:
         assert prompt.input.text == "Why is the sky blue?"
         assert prompt.state.outcome is not None and prompt.state.outcome.text == "Rayleigh scattering."
         assert "".join(prompt.state.parts) == "Rayleigh scattering."
+
+
+def test_a_crash_loop_is_one_moment(tmp_path: Path) -> None:
+    at = [START]
+    path = tmp_path / "loop.rec.gz"
+    recorder = Recorder(path, context="ctx", namespace="ns", now=lambda: at[0])
+    recorder.start_state({"pods": {}}, {}, "ns")
+    for i in range(12):  # in and out of CrashLoopBackOff every 2 s, then well for good
+        at[0] = START + 2.0 * i
+        change = pod("CrashLoopBackOff" if i % 2 == 0 and i < 10 else "")
+        change["metadata"]["resourceVersion"] = str(i)
+        recorder.batch(Batch(changed={"pods": {"ns/a": change}}, states={"pods": KindState("live")}))
+    recorder.close()
+    texts = [(m.t, m.text) for m in load_player(path, Config()).moments if "pod" in m.text]
+    assert texts == [(0.0, "pod ns/a: CrashLoopBackOff"), (18.0, "no pod in error")]
