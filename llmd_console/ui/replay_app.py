@@ -49,10 +49,9 @@ class ReplayApp(ConsoleApp):
         Binding("space", "toggle_pause", "Pause", id="replay.pause", tooltip="Pause or resume the replay"),
         Binding("full_stop", "step(1)", "Step", id="replay.step", tooltip="Pause, and one second forward"),
         Binding("comma", "step(-1)", "Back", show=False, id="replay.back", tooltip="Pause, and one second back"),
-        Binding("right_square_bracket", "moment(1)", "Next moment", id="replay.next", tooltip="The next moment"),
-        Binding(
-            "left_square_bracket", "moment(-1)", "Prev moment", show=False, id="replay.prev", tooltip="The one before"
-        ),
+        # > and < are . and , shifted: the steps' big brothers (] is the demo tour's).
+        Binding("greater_than_sign", "moment(1)", "Next moment", id="replay.next", tooltip="The next moment"),
+        Binding("less_than_sign", "moment(-1)", "Prev moment", show=False, id="replay.prev", tooltip="The one before"),
         Binding("right_curly_bracket", "finding(1)", "Next finding", show=False, id="replay.next_finding"),
         Binding("left_curly_bracket", "finding(-1)", "Prev finding", show=False, id="replay.prev_finding"),
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="replay.faster"),

@@ -48,7 +48,7 @@ class ReplayBar(QuietStatic):
         if self.note:
             right.append(f" {self.note} ", style="bold black on yellow")
         elif width >= 100:
-            right.append(" space pause  ,. step  [] moment  {} finding  +- speed ", style="dim")
+            right.append(" space pause  ,. step  <> moment  {} finding  +- speed ", style="dim")
         slider = max(10, width - left.cell_len - right.cell_len - 2)
         self.slider_span = (left.cell_len + 1, slider)
         cells = ["─"] * slider

@@ -76,7 +76,7 @@ async def test_keys_move_the_replay(recording: Path) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.press("space")
         assert app.replay_bar.paused
-        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.press("greater_than_sign", "greater_than_sign")
         assert player.position == 10.0
         await until(pilot, lambda: status_of_a(app) == "CrashLoopBackOff", limit=5, what="the crash shown")
         assert f"REPLAY {clock(START + 10.0)}" in str(app.status_bar.render())
@@ -86,10 +86,10 @@ async def test_keys_move_the_replay(recording: Path) -> None:
         assert player.position == 14.0
         await pilot.press("comma")
         assert player.position == 13.0
-        await pilot.press("right_square_bracket")
+        await pilot.press("greater_than_sign")
         assert player.position == 20.0
         await until(pilot, lambda: status_of_a(app) == "Running", limit=5, what="the pod healthy again")
-        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.press("less_than_sign", "less_than_sign")
         assert player.position == 10.0
         await until(pilot, lambda: status_of_a(app) == "CrashLoopBackOff", limit=5, what="the crash, going back")
         app.query_one(PodsPane).table.focus()
