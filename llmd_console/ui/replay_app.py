@@ -88,6 +88,7 @@ class ReplayApp(ConsoleApp):
         yield self.status_bar
         yield Container(id="main")
         yield self.replay_bar
+        yield self.tour_bar
         yield self.action_bar
         yield HintsFooter(id="footer")
 
@@ -237,6 +238,10 @@ class ReplayApp(ConsoleApp):
         """No gateway to load in a replay."""
         message.prevent_default()
         self.notify("a replay has no cluster to load", timeout=5)
+
+    def action_scenarios(self) -> None:
+        """Fault scenarios change a cluster: a replay has none."""
+        self.notify("a replay has no cluster to inject faults into", timeout=4)
 
     def action_toggle_recording(self) -> None:
         """Recording a replay would only copy the file."""
