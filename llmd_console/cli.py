@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from llmd_console.doctor.check_cli import add_parser as add_check_parser
 from llmd_console.doctor.check_cli import run as check_run
@@ -49,6 +49,21 @@ def _console_options(parser: argparse.ArgumentParser, *, cluster: bool = True) -
     parser.add_argument("--theme", default=None, help="a Textual theme; llmd-high-contrast reads best on a projector")
 
 
+def _record_options(parser: argparse.ArgumentParser, *, top: bool = True) -> None:
+    """``--record FILE`` and its size limit (a subcommand's own must not reset the top level's)."""
+    keep: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "--record", type=Path, metavar="FILE", help="record what the console receives into FILE (gzip'd)", **keep
+    )
+    parser.add_argument(
+        "--record-limit",
+        type=_positive_float,
+        metavar="MB",
+        help="stop recording when the file reaches this size (default 100 MB)",
+        **({"default": 100.0} if top else keep),
+    )
+
+
 def _release_options(parser: argparse.ArgumentParser) -> None:
     """What the simulated world runs: whose metric names, and the EPP's metrics authentication."""
     parser.add_argument(
@@ -71,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="llmd-console", description="Terminal operations console for llm-d on Kubernetes."
     )
     _console_options(parser)
+    _record_options(parser)
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the simulated llm-d cluster alone, with a kubeconfig for kubectl")
     sim.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: a free one)")
@@ -125,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _release_options(demo)
     _console_options(demo, cluster=False)
+    _record_options(demo, top=False)
+    replay = sub.add_parser("replay", help="replay a recording (made with --record) in the console's panes")
+    replay.add_argument("file", type=Path, help="the recording")
+    replay.add_argument("--speed", type=_positive_float, default=1.0, help="replay speed (default 1)")
+    _console_options(replay, cluster=False)
     add_scenario_parser(sub, _default_kubeconfig())
     add_serve_parser(sub)
     add_load_parser(sub)
@@ -217,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         return check_run(args)
     if args.command == "serve":
         return _fail_usage("serve comes first: llmd-console serve [serve options] [console or demo options]")
-    from llmd_console.console_main import run_console, run_demo  # noqa: PLC0415
+    from llmd_console.console_main import run_console, run_demo, run_replay  # noqa: PLC0415
 
+    if args.command == "replay":
+        return leave_now(run_replay(args))
     if args.command == "demo":
         return leave_now(run_demo(args))
     if args.command is None:

@@ -26,6 +26,8 @@ from llmd_console.layouts import LayoutError, load_layout
 if TYPE_CHECKING:
     from textual.app import App
 
+    from llmd_console.ui.app import ConsoleApp
+
 EXIT_BAD_INPUT = 2
 EXIT_HANGUP = 128 + signal.SIGHUP  # as a shell reports a process ended by SIGHUP
 HANGUP_GRACE = 5.0  # seconds the app has to finish after a hang-up
@@ -74,6 +76,36 @@ def run_console(args: argparse.Namespace) -> int:
 
     target = Target(kubeconfig, args.context, args.namespace)
     app = ConsoleApp(config, target)
+    refused = _record(app, args)
+    if refused:
+        return _fail(refused)
+    app.run()
+    return app.return_code or 0
+
+
+def _record(app: ConsoleApp, args: argparse.Namespace) -> str:
+    """Start ``--record FILE`` if asked: "" when started (or not asked), else why not."""
+    path = getattr(args, "record", None)
+    if path is None:
+        return ""
+    return app.start_recording(path, int(args.record_limit * 1_000_000))
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """``llmd-console replay FILE``: the console's panes on a recording."""
+    config = prepare(args)
+    if isinstance(config, int):
+        return config
+    from llmd_console.recording.format import RecordingError  # noqa: PLC0415
+    from llmd_console.recording.player import load_player  # noqa: PLC0415
+
+    try:
+        player = load_player(args.file, config)
+    except RecordingError as exc:
+        return _fail(f"cannot replay: {exc}")
+    from llmd_console.ui.replay_app import ReplayApp  # noqa: PLC0415
+
+    app = ReplayApp(config, player, speed=args.speed)
     app.run()
     return app.return_code or 0
 
@@ -239,6 +271,9 @@ def run_demo(args: argparse.Namespace) -> int:
             gke=lambda: dataclasses.replace(config.gke, endpoint=demo.url + "/", auth="none"),
             tour=tour,
         )
+        refused = _record(app, args)
+        if refused:
+            return _fail(refused)
         # A dropped SSH session hangs up the terminal: leave through the same exit as 'q', so the
         # simulator and its files are cleaned up below.
         signal.signal(signal.SIGHUP, lambda *_: _hung_up(app, demo))

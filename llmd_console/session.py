@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from llmd_console.cluster.kube import KINDS, KubeClient, KubeError
 from llmd_console.cluster.watch import Batch, WatchHub
@@ -30,6 +31,19 @@ class Target:
     kubeconfig: str | None
     context: str | None
     namespace: str | None
+
+
+class SessionObserver(Protocol):
+    """Sees what the session receives, as it receives it (a recorder)."""
+
+    def reset(self, namespace: str | None) -> None:
+        """The state starts over (empty), watching ``namespace`` (None: every one)."""
+
+    def batch(self, batch: Batch) -> None:
+        """A watch batch, about to be applied."""
+
+    def connection(self, connection: Connection) -> None:
+        """The connection moved."""
 
 
 class Session:
@@ -58,6 +72,7 @@ class Session:
         self.state = self._new_state()
         self._hub_task: asyncio.Task[None] | None = None
         self._restart = False
+        self.observer: SessionObserver | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -81,6 +96,8 @@ class Session:
             return
         while True:
             self.state = self._new_state()
+            if self.observer is not None:
+                self.observer.reset(self.watched_namespace)
             self.on_snapshot(self.state.snapshot)
             assert self.client is not None
             self.hub = WatchHub(
@@ -145,6 +162,8 @@ class Session:
 
     # ---- batches and the connection -------------------------------------------------------------
     def _apply(self, batch: Batch) -> None:
+        if self.observer is not None:
+            self.observer.batch(batch)
         snapshot = self.state.apply(batch)
         if batch.states:
             self._update_connection()
@@ -181,4 +200,6 @@ class Session:
             new = replace(new, last_live=now)
         if new != old:
             self.connection = new
+            if self.observer is not None:
+                self.observer.connection(new)
             self.on_connection(new)

@@ -48,6 +48,7 @@ from llmd_console.ui.panes.prompt import PromptPane
 from llmd_console.ui.presenter import PresenterHandlers, TourBar
 from llmd_console.ui.prompt_handlers import PromptHandlers
 from llmd_console.ui.prompting import Prompting
+from llmd_console.ui.record_handlers import RecordHandlers
 from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 from llmd_console.ui.themes import THEMES
@@ -67,7 +68,7 @@ GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt
 MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
+class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandlers):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -96,6 +97,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
             id="tour_next",
             tooltip="The tour's next step",
         ),
+        Binding("W", "toggle_recording", "Record", show=False, id="record", tooltip="Start or stop recording"),
         Binding(
             "ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot", tooltip="Save the screen (SVG, PNG)"
         ),
@@ -114,8 +116,10 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         audit: AuditLog | None = None,
         gke: Callable[[], GkeConfig] | None = None,
         tour: Tour | None = None,
+        session_factory: Callable[..., Session] = Session,
     ) -> None:
-        """``gke`` gives the Container API settings when they are known only once running (the demo's simulator)."""
+        """``gke`` gives the Container API settings when they are known only once running (the demo's simulator);
+        ``session_factory`` makes the session (a replay's comes from a recording)."""
         super().__init__()
         self.config = config
         self.requested_layout = layout or config.ui.layout
@@ -132,7 +136,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         self.tour, self.tour_at, self.tour_bar = tour, 0, TourBar(id="tour-bar")
         self.simulated: bool | None = True if demo else None
         self.scenario: str | None = None
-        self.session = Session(
+        self.session = session_factory(
             config,
             target,
             on_snapshot=self._snapshot_made,
@@ -151,6 +155,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         self._failures: dict[str, str] = {}  # worker group -> the failure last reported
         self._client_ready = asyncio.Event()
         self.prompting = Prompting(config, lambda: self.session.client, lambda: self._pane("prompt"), self._load_moved)
+        self.prompting.on_outcome = self.record_prompt
         for theme in THEMES:
             self.register_theme(theme)
         if config.ui.theme in self.available_themes:
@@ -308,16 +313,23 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         assert client is not None
         from llmd_console.metrics.runner import run_metrics  # noqa: PLC0415 - after the first frame
 
-        def delivered(feed: Feed, alerts: tuple[Alert, ...]) -> None:
-            self.alerts = alerts
-            pane = self._pane("metrics")
-            if pane is not None:
-                pane.metrics_round(feed, alerts)
-            self._draw_status()
-
         await run_metrics(
-            self.config, client, lambda: self.session.snapshot, delivered, time_scale=self.time_scale, now=self.now
+            self.config,
+            client,
+            lambda: self.session.snapshot,
+            self.metrics_delivered,
+            time_scale=self.time_scale,
+            now=self.now,
         )
+
+    def metrics_delivered(self, feed: Feed, alerts: tuple[Alert, ...]) -> None:
+        """A metrics round: the metrics pane draws it, the status bar counts the firing alerts."""
+        self.record_metrics(feed, alerts)
+        self.alerts = alerts
+        pane = self._pane("metrics")
+        if pane is not None:
+            pane.metrics_round(feed, alerts)
+        self._draw_status()
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
     async def _session_worker(self) -> None:
@@ -419,6 +431,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         """Lines for the logs pane (none once the app is closing: its widgets are going away)."""
         if self._exit:
             return
+        self.record_log(message.chunk)
         for pane in self.visible_panes():
             pane.log_chunk(message.chunk)
 
@@ -702,7 +715,8 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers):
         self.call_after_refresh(pane.run_action, action)
 
     async def on_unmount(self) -> None:
-        """Close the connections."""
+        """Finish a recording; close the connections."""
+        self.stop_recording("the console quit")
         await self.prompting.close()
         await self.session.close()
 

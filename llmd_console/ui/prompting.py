@@ -66,6 +66,7 @@ class Prompting:
         self.namespace: str | None = None
         self.nowhere = ""  # why the last search found no endpoint
         self._connecting = asyncio.Lock()  # one search at a time (a search closes the old client)
+        self.on_outcome: Callable[[Outcome], None] = lambda _outcome: None  # hears every result (a recorder)
 
     def pane(self) -> PromptPane | None:
         """The prompt pane mounted now, if any (relayouts replace it)."""
@@ -200,6 +201,7 @@ class Prompting:
             outcome.served_by = found.get(outcome.request_id)
 
     def _finish(self, state: PromptState, outcome: Outcome) -> None:
+        self.on_outcome(outcome)
         state.finish(outcome)
         pane = self.pane()
         if pane is not None:

@@ -36,6 +36,8 @@ def connection_words(connection: Connection, now: float) -> str:
 class StatusBar(QuietStatic):
     """One line at the top of the screen."""
 
+    badge: Text | None = None  # shown first, set by the app: REC while recording, REPLAY and its time
+
     def draw(
         self,
         *,
@@ -53,6 +55,8 @@ class StatusBar(QuietStatic):
         """Redraw with the given facts."""
         text = Text(no_wrap=True, overflow="ellipsis")
         narrow = self.size.width and self.size.width < 120
+        if self.badge is not None:
+            text.append_text(self.badge)
         if demo:
             text.append(" DEMO ", style="bold black on yellow")
             if not narrow and not scenario:

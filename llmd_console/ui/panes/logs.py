@@ -170,6 +170,11 @@ class LogsPane(Pane):
             return
         self._request(LogTarget(ns, pod, None, previous=False, tail=self.tail))
 
+    def start_over(self) -> None:
+        """Read the current target again from its start (a replay that went back in time)."""
+        if self.target is not None:
+            self._request(self.target)
+
     def _request(self, target: LogTarget) -> None:
         """Start over on ``target``: the app runs its stream and hands the chunks back."""
         self.target = target

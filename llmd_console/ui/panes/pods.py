@@ -142,7 +142,8 @@ class PodsPane(Pane):
         self.table.set_hidden(() if snapshot.namespace is None else ("NAMESPACE",))
         rows = snapshot.pods
         changes = snapshot.changes
-        keys = set(rows) if changes is None else set(changes.kinds.get("pods", ())) | (set(self._shown) - set(rows))
+        # Rows shown but gone from the snapshot go too, whatever the batch says it changed.
+        keys = (set(rows) if changes is None else set(changes.kinds.get("pods", ()))) | (set(self._shown) - set(rows))
         table = self.table
         for key in keys:
             row = rows.get(key)
