@@ -65,6 +65,7 @@ class PresenterHandlers(App[int]):
         def focus_pane(self, name: str) -> None: ...
         def _pane(self, name: str) -> Pane | None: ...
         def _draw_status(self) -> None: ...
+        def record_mark(self, text: str) -> None: ...
 
     # ---- scenarios ---------------------------------------------------------------------------------
     def action_scenarios(self) -> None:
@@ -112,8 +113,7 @@ class PresenterHandlers(App[int]):
 
         async def run() -> str:
             state = await (set_scenario(kube, name) if name else clear_scenario(kube))
-            self.scenario = state.active
-            self._draw_status()
+            self._scenario_seen(state.active)
             return f"active: {state.active or 'none (healthy world)'}"
 
         async def chosen(_: Plan) -> bool:
@@ -148,8 +148,13 @@ class PresenterHandlers(App[int]):
             return  # unreachable for now: the status bar says so already
         self.simulated = True
         if state.active != self.scenario:
-            self.scenario = state.active
-            self._draw_status()
+            self._scenario_seen(state.active)
+
+    def _scenario_seen(self, active: str | None) -> None:
+        """The active scenario moved: the status bar says so, and a recording marks the moment."""
+        self.scenario = active
+        self._draw_status()
+        self.record_mark(f"fault scenario: {active or 'none (the healthy world)'}")
 
     # ---- the tour ---------------------------------------------------------------------------------
     def start_tour(self, tour: Tour) -> None:

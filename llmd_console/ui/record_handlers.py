@@ -123,6 +123,11 @@ class RecordHandlers(App[int]):
         if self.recorder is not None:
             self.recorder.findings(findings)
 
+    def record_mark(self, text: str) -> None:
+        """A moment worth jumping to (a fault switched on or off), in words."""
+        if self.recorder is not None:
+            self.recorder.mark(text)
+
     def record_prompt(self, outcome: Outcome) -> None:
         """A prompt's result."""
         if self.recorder is not None:
