@@ -33,6 +33,7 @@ STATE_STYLE = {"healthy": "green", "starting": "cyan", "waiting": "dim", "warnin
 MAX_SHOWN = 100  # findings listed (the engine returns at most 200)
 MAX_QUOTES = 4  # evidence quoted per finding
 TITLE_CHARS, QUOTE_CHARS, FIX_CHARS = 300, 300, 600
+LIST_QUOTE_CHARS = 200  # in the list; the detail below quotes each piece up to QUOTE_CHARS
 
 
 def counts_text(summary: Summary) -> Text:
@@ -92,7 +93,9 @@ def finding_lines(finding: Finding, *, quotes: int = 1) -> RenderableType:
         _line(f"{mark} ", Text(one_line(finding.title, TITLE_CHARS), style=style), style),
     ]
     for quote in finding.evidence[:quotes]:
-        lines.append(_line("  ❝ ", Text(one_line(quote.text, QUOTE_CHARS), style="italic")))
+        if quote.text in finding.title:
+            continue  # a hop's problem: the title already says it
+        lines.append(_line("  ❝ ", Text(one_line(quote.text, LIST_QUOTE_CHARS), style="italic")))
     for command in finding.fix:
         lines.append(_line("  $ ", Text(one_line(command, FIX_CHARS), style="cyan"), "bold"))
     return Group(*lines)
@@ -189,6 +192,7 @@ class DoctorView(Vertical):
             head.append(f"(the first {MAX_SHOWN} shown)", style="dim")
         self.head.show(head)
         if shown == self.findings and self.options.option_count == len(shown):
+            self._draw_detail()
             return
         keep = self.highlighted
         self.findings = shown

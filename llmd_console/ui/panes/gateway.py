@@ -164,6 +164,8 @@ class GatewayPane(Pane):
             self._first_problem = first
             if first is not None:
                 self.call_after_refresh(self.show_object, first[0], "", first[1])
+            else:  # all healthy again: from the top
+                self.query_one("#gateway-scroll", VerticalScroll).scroll_home(animate=False)
 
     def doctor_round(self, summary: Summary, findings: Sequence[Finding]) -> None:
         """The doctor's path findings that the hops do not show, drawn under the hops."""
