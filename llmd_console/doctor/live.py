@@ -45,9 +45,11 @@ class LiveEvidence:
     old_pools: Mapping[str, Obj] | None = None
     feed: Feed | None = None
     alerts: tuple[Alert, ...] = ()
+    idle_since: dict[str, float] = field(default_factory=dict)  # node -> when the console saw its chips freed
     gathered_at: float = 0.0  # monotonic time of the last side read (0: never)
     rounds: int = 0  # background reads finished
     _pods_read: frozenset[str] = field(default_factory=frozenset)
+    _busy: set[str] | None = None  # accelerator nodes seen with chips in use (None: no snapshot yet)
 
     def evidence(self, config: Config, now: float, objects: Mapping[str, Mapping[str, Obj]]) -> Evidence:
         """The evidence for one evaluation (``objects``: the session state's raw objects)."""
@@ -60,13 +62,22 @@ class LiveEvidence:
             old_pools=self.old_pools,
             feed=self.feed,
             alerts=self.alerts,
+            idle_since=dict(self.idle_since),
         )
 
-    def forget(self) -> None:
-        """Another namespace or cluster: what was gathered no longer applies."""
-        self.logs, self.secrets, self.old_pools, self.feed, self.alerts = (), None, None, None, ()
-        self.gathered_at = 0.0
-        self._pods_read = frozenset()
+    def note_nodes(self, snapshot: Snapshot, now: float) -> None:
+        """Remember when each accelerator node's last serving pod left, as the console saw it: a
+        node emptied by a rollout is idle since then, not since it was created. Nodes already idle
+        when the console started keep the rule's own fallback (their creation time)."""
+        accelerators = {name for name, node in snapshot.nodes.items() if node.chips_total}
+        busy = {name for name in accelerators if snapshot.nodes[name].chips_used}
+        if self._busy is not None:
+            for name in accelerators - busy:
+                if name in self._busy:  # it served, and no longer does
+                    self.idle_since.setdefault(name, now)
+        for name in busy | (set(self.idle_since) - accelerators):
+            self.idle_since.pop(name, None)
+        self._busy = ((self._busy or set()) & accelerators) | busy
 
     async def read_logs(self, client: KubeClient, snapshot: Snapshot, config: Config) -> bool:
         """Read the logs of the pods that are not Ready (none when all are: nothing to read).

@@ -19,7 +19,7 @@ from textual.worker import Worker
 from llmd_console.doctor.evidence import Evidence
 from llmd_console.doctor.findings import Finding, Quote
 from llmd_console.doctor.live import LOG_SECONDS, SIDE_SECONDS, LiveEvidence, evaluate_live
-from llmd_console.doctor.summary import summarize
+from llmd_console.doctor.summary import loaded, summarize
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import Snapshot
@@ -146,6 +146,8 @@ class DoctorHandlers(App[int]):
         self._doctor_timer = None
         started = time.monotonic()
         snapshot = self.session.snapshot
+        if loaded(snapshot):
+            self.doctor_evidence.note_nodes(snapshot, self._now())
         evidence: Evidence = self.doctor_evidence.evidence(
             self.config, self._now(), Evidence.objects_of(self.session.state)
         )

@@ -16,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 
 from llmd_console.config import Config
+from llmd_console.doctor.crashes import BY_ID
 from llmd_console.doctor.findings import Finding, Quote
 from llmd_console.doctor.summary import Summary, starting_pods, summarize
 from llmd_console.models import Container, Hop, KindState, Pod, RequestPath, Snapshot
@@ -23,8 +24,9 @@ from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.worlds.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp, Target
 from llmd_console.ui.doctor_view import DoctorScreen, strip_text
-from llmd_console.ui.messages import ActionRequested
+from llmd_console.ui.messages import ActionRequested, PodSelected
 from llmd_console.ui.panes.gateway import GatewayPane, path_findings
+from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import PodsPane
 from llmd_console.views.gateway import SYMPTOMS
 from tests.conftest import Kubectl, require_tool
@@ -129,6 +131,8 @@ async def go_through(pilot: Pilot[Any], app: RecordingApp, cluster: SimCluster, 
     await until(pilot, lambda: healthy(app), limit=120, what=f"before {name}: a healthy world with no finding")
     set_scenario(cluster, name)
     await until(pilot, lambda: fault_shows(app.snapshot), limit=120, what=f"{name}: the fault showing in the cluster")
+    if name == "httproute-missing":
+        await opened_at_first_problem(pilot, app)
     await pilot.press("exclamation_mark")
     seen = Shown()
     await until(
@@ -144,13 +148,32 @@ async def go_through(pilot: Pilot[Any], app: RecordingApp, cluster: SimCluster, 
     # The strip, under the status bar of the compact layout: the count and the worst finding.
     await until(pilot, lambda: not isinstance(app.screen, DoctorScreen), limit=5, what="the doctor view closed")
     await until(pilot, lambda: "error" in strip_of(app) and strip_of(app)[:40] in screen_text(app), what="the strip")
+    await pilot.resize_terminal(160, 45)
     if name == "tpu-pool-empty":
         await copy_act_and_jump(pilot, app, fid)
-    if name == "httproute-missing":
-        await pilot.resize_terminal(160, 45)
-        await opened_at_first_problem(pilot, app)
-    await pilot.resize_terminal(160, 45)
+    subject = seen.finding.subject if seen.finding is not None else None
+    pod = app.snapshot.pods.get(subject.key) if subject is not None else None
+    if fid in BY_ID and pod is not None and pod.role == "decode":  # the tracker is vLLM's
+        await tracker_names_the_crash(pilot, app, fid, pod.key)
     set_scenario(cluster, None)
+
+
+async def tracker_names_the_crash(pilot: Pilot[Any], app: ConsoleApp, fid: str, pod: str) -> None:
+    """The logs pane's startup tracker names the known failure and its finding."""
+    await until(pilot, lambda: app.layout_name == "default" and bool(app.query(LogsPane)), what="the default layout")
+    app.post_message(PodSelected(pod))
+    logs = app.query_one(LogsPane)
+
+    def named() -> bool:
+        crash = logs.tracker.crash
+        return crash is not None and crash.id == fid and f"finding {fid}" in screen_text(app)
+
+    await until(
+        pilot,
+        named,
+        limit=30,
+        what=f"the startup tracker of {pod} naming {fid}",
+    )
 
 
 async def copy_act_and_jump(pilot: Pilot[Any], app: RecordingApp, fid: str) -> None:
@@ -190,16 +213,22 @@ async def copy_act_and_jump(pilot: Pilot[Any], app: RecordingApp, fid: str) -> N
 
 async def opened_at_first_problem(pilot: Pilot[Any], app: ConsoleApp) -> None:
     """The gateway pane is scrolled to its first failing hop (the missing HTTPRoute)."""
-    await until(pilot, lambda: app.layout_name == "default" and bool(app.query(GatewayPane)), what="default layout")
-    pane = app.query_one(GatewayPane)
+    pane = app.panes["gateway"]
+    assert isinstance(pane, GatewayPane)
+
+    seen: list[str] = []
 
     def at_route() -> bool:
         scroll = pane.query_one("#gateway-scroll")
         top = int(scroll.scroll_y)
         lines = pane.shown_text().splitlines()
-        return top > 0 and top < len(lines) and "HTTPRoute" in lines[top]
+        seen[:] = [f"top {top} of {len(lines)}: {lines[top : top + 2]}"]
+        return 0 < top < len(lines) and "HTTPRoute" in lines[top]
 
-    await until(pilot, at_route, limit=10, what="the gateway pane scrolled to the HTTPRoute hop")
+    try:
+        await until(pilot, at_route, limit=10, what="the gateway pane scrolled to the HTTPRoute hop")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {seen}") from None
 
 
 @pytest.mark.timeout(900)  # eleven faults and eleven recoveries (cold starts) at the demo's speed

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
+from textual.content import Content
 
 from llmd_console.doctor.findings import Finding
 from llmd_console.doctor.summary import Summary
 from llmd_console.models import Snapshot
+from llmd_console.sanitize import one_line
 from llmd_console.ui.doctor_view import DoctorView, counts_text
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.registry import register_pane
@@ -45,4 +47,5 @@ class DoctorPane(Pane):
     def doctor_round(self, summary: Summary, findings: Sequence[Finding]) -> None:
         """The doctor evaluated again."""
         self.view.show_findings(summary, findings)
-        self.border_subtitle = counts_text(summary).plain.strip() or summary.headline[:40]
+        # Content, not a str: a headline names pods, and a border's str is parsed as markup.
+        self.border_subtitle = Content(counts_text(summary).plain.strip() or one_line(summary.headline, 40))

@@ -115,6 +115,7 @@ class GatewayPane(Pane):
         self.findings: tuple[Finding, ...] = ()  # the doctor's, on the path, that no hop shows
         self._drawing = Group()
         self._first_problem: tuple[str, str] | None = None  # (kind, name) of the hop scrolled to
+        self._pending: tuple[str, int] | None = None  # a scroll asked for before the pane was laid out
 
     @property
     def hops(self) -> tuple[Hop, ...]:
@@ -128,7 +129,9 @@ class GatewayPane(Pane):
             yield self.body
 
     def on_mount(self) -> None:
-        """Only the scroll container scrolls: neither the pane around it nor the path inside it."""
+        """Only the scroll container scrolls: neither the pane around it nor the path inside it; a
+        scroll to the first problem waits for the path's height."""
+        self.watch(self.query_one("#gateway-scroll", VerticalScroll), "virtual_size", self._laid_out, init=False)
         self.styles.overflow_x = self.styles.overflow_y = "hidden"
         self.body.styles.height = "auto"
         self.body.styles.overflow_x = self.body.styles.overflow_y = "hidden"
@@ -189,18 +192,30 @@ class GatewayPane(Pane):
                 return
             stack += 1
 
-    def _scroll_to_line(self, head: str, stack: int, tries: int = 5) -> None:
-        """Scroll to the ``stack``-th stack's line that starts with ``head`` (after its light); a
-        path just drawn is laid out first (a few refreshes at most)."""
+    def _scroll_to_line(self, head: str, stack: int) -> None:
+        """Scroll to the ``stack``-th stack's line that starts with ``head`` (after its light). Until
+        the path just drawn is laid out (its height known), the scroll waits for it."""
+        scroll = self.query_one("#gateway-scroll", VerticalScroll)
+        self._pending = (head, stack)
+        if not scroll.size.height or not self.body.content_region.width:
+            return
         seen = -1
         lines = self.shown_text().splitlines()
         for row, line in enumerate(lines):
             if line.startswith("Stack "):
                 seen += 1
             if line[2:].startswith(head) and seen <= stack:
-                scroll = self.query_one("#gateway-scroll", VerticalScroll)
-                if row > scroll.max_scroll_y and scroll.max_scroll_y < len(lines) - scroll.size.height and tries:
-                    self.call_after_refresh(self._scroll_to_line, head, stack, tries - 1)
-                    return
+                if row > scroll.max_scroll_y and scroll.max_scroll_y < len(lines) - scroll.size.height:
+                    return  # not laid out yet: again when the scroll's content size changes
                 scroll.scroll_to(y=row, animate=False)
-                return
+                break
+        self._pending = None
+
+    def _laid_out(self) -> None:
+        """The pane or its path changed size: a scroll asked for before can be done now."""
+        if self._pending is not None:
+            self.call_after_refresh(self._scroll_to_line, *self._pending)
+
+    def on_resize(self) -> None:
+        """Laid out again."""
+        self._laid_out()
