@@ -47,7 +47,6 @@ class LiveEvidence:
     alerts: tuple[Alert, ...] = ()
     idle_since: dict[str, float] = field(default_factory=dict)  # node -> when the console saw its chips freed
     gathered_at: float = 0.0  # monotonic time of the last side read (0: never)
-    rounds: int = 0  # background reads finished
     _pods_read: frozenset[str] = field(default_factory=frozenset)
     _busy: set[str] | None = None  # accelerator nodes seen with chips in use (None: no snapshot yet)
 
@@ -89,7 +88,6 @@ class LiveEvidence:
         only = Snapshot(pods=pods) if pods else Snapshot()
         logs = await pod_logs(client, only, tail) if pods else ()
         self._pods_read = frozenset(pods)
-        self.rounds += 1
         if logs == self.logs:
             return False
         self.logs = logs

@@ -90,6 +90,7 @@ class DoctorHandlers(App[int]):
         self.doctor_evidence = LiveEvidence()
         self.doctor_evaluations = 0
         self.doctor_seconds = 0.0  # how long the last evaluation took
+        self.doctor_error = ""  # why the last background read failed ("" when it did not)
         self._doctor_last = 0.0
         self._doctor_timer: Timer | None = None
         self._doctor_worker: Worker[None] | None = None
@@ -134,9 +135,13 @@ class DoctorHandlers(App[int]):
             client = self.session.client
             if client is not None:
                 snapshot = self.session.snapshot
-                changed = await live.read_logs(client, snapshot, self.config)
-                if not live.gathered_at or time.monotonic() - live.gathered_at >= SIDE_SECONDS:
-                    changed = await live.read_side(client, snapshot, self.config) or changed
+                try:
+                    changed = await live.read_logs(client, snapshot, self.config)
+                    if not live.gathered_at or time.monotonic() - live.gathered_at >= SIDE_SECONDS:
+                        changed = await live.read_side(client, snapshot, self.config) or changed
+                except Exception as exc:  # one bad round must not stop the doctor's reading for good
+                    self.doctor_error = f"{type(exc).__name__}: {exc}"[:300]
+                    changed = False
                 if changed:
                     self.doctor_soon()
             await asyncio.sleep(LOG_SECONDS)

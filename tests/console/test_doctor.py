@@ -25,6 +25,7 @@ from llmd_console.sim.worlds.world import NAMESPACE
 from llmd_console.ui.app import ConsoleApp, Target
 from llmd_console.ui.doctor_view import DoctorScreen, strip_text
 from llmd_console.ui.messages import ActionRequested, PodSelected
+from llmd_console.ui.panes.doctor import DoctorPane
 from llmd_console.ui.panes.gateway import GatewayPane, path_findings
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import PodsPane
@@ -318,3 +319,21 @@ def test_the_strip_and_the_gateway_findings_are_text_not_markup() -> None:
     other = Finding("inferencepool-selector-mismatch", "error", "t", area="request path")
     on_hop = Finding("httproute-missing", "error", "t", area="request path")
     assert path_findings(path, [on_hop, other, Finding("oom-killed", "error", "t", area="startup")]) == [other]
+
+
+async def test_a_layout_can_hold_the_doctor_pane(
+    demo_world: tuple[SimCluster, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, kubeconfig = demo_world
+    layouts = tmp_path / "llmd-console" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "doctor-first.yaml").write_text("description: the doctor beside the pods\ntabs: [doctor, pods]\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app(kubeconfig, layout="doctor-first")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.layout_name == "doctor-first" and "doctor" in app.panes, what="the layout")
+        pane = app.panes["doctor"]
+        assert isinstance(pane, DoctorPane)
+        await until(pilot, lambda: healthy(app), limit=120, what="a healthy world")
+        await until(pilot, lambda: pane.view.summary is not None and pane.view.summary.state == "healthy")
+        assert pane.view.findings == ()
