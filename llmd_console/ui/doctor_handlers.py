@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -82,10 +82,10 @@ class DoctorHandlers(App[int]):
     _client_ready: asyncio.Event
     focus_pane: Callable[[str], None]  # the app's: bring a pane forward and focus it
 
-    def doctor_setup(self) -> ProblemsStrip:
-        """Make the doctor's state; the strip, for ``compose``."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.problems_strip = ProblemsStrip(id="problems-strip")
-        self.findings: list[Finding] = []
+        self.findings: tuple[Finding, ...] = ()
         self.doctor_summary = summarize(Snapshot(), [])
         self.doctor_evidence = LiveEvidence()
         self.doctor_evaluations = 0
@@ -94,7 +94,16 @@ class DoctorHandlers(App[int]):
         self._doctor_last = 0.0
         self._doctor_timer: Timer | None = None
         self._doctor_worker: Worker[None] | None = None
+
+    def doctor_setup(self) -> ProblemsStrip:
+        """The strip, for ``compose``. An app that composes it runs the doctor live; one that does
+        not (a replay, which shows the findings it recorded) leaves ``findings`` to itself."""
         return self.problems_strip
+
+    @property
+    def doctor_live(self) -> bool:
+        """Whether this app evaluates the rules itself (it shows the problems strip)."""
+        return self.problems_strip.is_mounted
 
     def _now(self) -> float:
         now = getattr(self, "now", time.time)
@@ -104,6 +113,8 @@ class DoctorHandlers(App[int]):
     def doctor_snapshot(self, snapshot: Snapshot) -> None:
         """A new snapshot: evaluate soon; gather logs in the background once connected."""
         del snapshot
+        if not self.doctor_live:
+            return
         if self._doctor_worker is None and self.session.client is not None:
             self._doctor_worker = self.run_worker(
                 self._gather_doctor_evidence(),
@@ -121,7 +132,7 @@ class DoctorHandlers(App[int]):
 
     def doctor_soon(self) -> None:
         """Evaluate now, or when a second has passed since the last time (one pending at most)."""
-        if self._doctor_timer is not None:
+        if self._doctor_timer is not None or not self.doctor_live:
             return
         wait = max(0.05, MIN_INTERVAL - (time.monotonic() - self._doctor_last))
         self._doctor_timer = self.set_timer(wait, self._doctor_evaluate, name="doctor")
@@ -162,7 +173,11 @@ class DoctorHandlers(App[int]):
         self.doctor_evaluations += 1
         if findings is None:
             findings = []
-        self.findings = findings
+        if tuple(findings) != self.findings:
+            record = getattr(self, "record_findings", None)  # a recording in progress keeps them
+            if record is not None:
+                record(findings)
+        self.findings = tuple(findings)
         self.doctor_summary = summarize(snapshot, findings)
         self.doctor_draw()
 
@@ -184,6 +199,8 @@ class DoctorHandlers(App[int]):
         if isinstance(self.screen, DoctorScreen):
             self.screen.dismiss(None)
             return
+        if not self.doctor_live:  # a replay's findings, as recorded
+            self.doctor_summary = summarize(self.session.snapshot, list(self.findings))
         self.push_screen(DoctorScreen(self.doctor_summary, self.findings))
 
     def on_finding_chosen(self, message: FindingChosen) -> None:

@@ -265,7 +265,7 @@ async def test_every_namespace_with_a_second_stack_has_no_finding(demo_world: tu
             evaluated = app.doctor_evaluations
             # Still none a few evaluations later (metrics rounds and log reads included).
             await until(pilot, lambda: app.doctor_evaluations >= evaluated + 3, limit=30, what="three more rounds")
-            assert app.findings == [], [f.title for f in app.findings]
+            assert app.findings == (), [f.title for f in app.findings]
             await pilot.press("exclamation_mark")
             await until(pilot, lambda: "no problems found" in screen_text(app), what="the doctor view, empty")
     finally:

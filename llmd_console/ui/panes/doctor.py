@@ -37,7 +37,7 @@ class DoctorPane(Pane):
     def on_mount(self) -> None:
         """A pane made after the last evaluation shows it at once."""
         summary, findings = getattr(self.app, "doctor_summary", None), getattr(self.app, "findings", None)
-        if isinstance(summary, Summary) and isinstance(findings, list):
+        if isinstance(summary, Summary) and isinstance(findings, (list, tuple)):
             self.doctor_round(summary, findings)
 
     def refresh_from(self, snapshot: Snapshot) -> None:
