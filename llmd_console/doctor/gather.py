@@ -82,10 +82,17 @@ async def _log(client: KubeClient, namespace: str, pod: str, tail: int, previous
             stream = await client.open_logs(
                 namespace, pod, None, tail=tail, previous=previous, follow=False, max_line=MAX_LINE
             )
-            async for raw in stream:
-                lines.append(split_timestamp(raw)[1])
-                if len(lines) >= tail:
-                    break
+            try:
+                async for raw in stream:
+                    lines.append(split_timestamp(raw)[1])
+                    if len(lines) >= tail:
+                        break
+            finally:
+                # Closed now, not when collected: the console reads again every few seconds, and
+                # an open response holds one of the client's connections.
+                close = getattr(stream, "aclose", None)
+                if close is not None:
+                    await close()
     except (KubeError, TimeoutError):
         if not lines:
             return None

@@ -32,6 +32,7 @@ from llmd_console.session import ALL_NAMESPACES, Session, Target
 from llmd_console.ui import layout as layout_builder
 from llmd_console.ui.action_bar import ActionBar
 from llmd_console.ui.action_handlers import APP_MUTATIONS, ActionHandlers
+from llmd_console.ui.doctor_handlers import DoctorHandlers
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import (
     ActionRequested,
@@ -68,7 +69,7 @@ GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt
 MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandlers):
+class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandlers, RecordHandlers):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -217,8 +218,9 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandle
         return {name: spec(name).factory(context) for name in names}
 
     def compose(self) -> ComposeResult:
-        """Status bar, the layout, the footer."""
+        """Status bar, the problems strip, the layout, the footer."""
         yield self.status_bar
+        yield self.doctor_setup()
         yield Container(id="main")
         yield self.tour_bar
         yield self.action_bar
@@ -330,6 +332,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandle
         if pane is not None:
             pane.metrics_round(feed, alerts)
         self._draw_status()
+        self.doctor_metrics(feed, alerts)
 
     @work(group="kube", exclusive=True, exit_on_error=False, description="connect and watch the cluster")
     async def _session_worker(self) -> None:
@@ -342,6 +345,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandle
             if pane.is_mounted:
                 pane.show_snapshot(message.snapshot)
         self._follow_model_pod(message.snapshot)
+        self.doctor_snapshot(message.snapshot)
 
     def _follow_model_pod(self, snapshot: Snapshot) -> None:
         """A layout without the pods pane (the demo's) has nothing to choose a pod for the logs and
@@ -490,6 +494,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, PromptHandlers, RecordHandle
         for pane in self.visible_panes():
             if pane.is_on_screen:
                 pane.tick()
+        self.doctor_soon()  # time-based rules (idle accelerators), and panes made since
         if self._client_ready.is_set() and self.prompting.wants_endpoint():
             self.connect_prompt()
         self.poll_scenario()

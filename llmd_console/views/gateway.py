@@ -17,6 +17,9 @@ GATEWAY_API_FIX = (
 # The kinds the request path is computed from.
 PATH_KINDS = ("gateways", "httproutes", "inferencepools", "services", "deployments", "pods", "gatewayclasses")
 POOL_CRD_FIX = "cd llm-d/guides/prereq/gateway-provider && ./install-gateway-provider-dependencies.sh apply"
+# Hop problems that are consequences of another's (the doctor lists them after the causes, and
+# the gateway pane does not open at them).
+SYMPTOMS = frozenset({"gateway-no-routes", "model-pods-not-ready", "inferencepool-no-ready-pods"})
 
 
 @dataclass(frozen=True)

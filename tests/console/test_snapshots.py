@@ -73,6 +73,8 @@ def settled(app: ConsoleApp) -> bool:
     prompt = app.prompting.state
     if app.query(PromptPane) and (prompt is None or not prompt.models):
         return False  # the endpoint and the served model, found
+    if app.doctor_summary.state != "healthy":
+        return False  # the problems strip: "no problems found"
     gateway = app.query(GatewayPane)
     return not gateway or not gateway.first().is_on_screen or [h.light for h in gateway.first().hops] == ["ok"] * 5
 

@@ -26,10 +26,8 @@ from llmd_console.doctor.rules.common import (
 )
 from llmd_console.models import Hop, Obj, RequestPath, Snapshot
 from llmd_console.views.common import meta
-from llmd_console.views.gateway import POOL_CRD_FIX
+from llmd_console.views.gateway import POOL_CRD_FIX, SYMPTOMS
 
-# Consequences of another hop's problem: reported only when no cause is.
-_SYMPTOMS = {"gateway-no-routes", "model-pods-not-ready", "inferencepool-no-ready-pods"}
 _HOP_KINDS = {"Gateway": "Gateway", "HTTPRoute": "HTTPRoute", "InferencePool": "InferencePool", "EPP": "Deployment"}
 
 
@@ -62,7 +60,7 @@ def _hop_finding(path: RequestPath, hop: Hop, evidence: Evidence) -> Finding:
         tuple(quotes),
         fix,
         area="request path",
-        symptom=hop.code in _SYMPTOMS,
+        symptom=hop.code in SYMPTOMS,
     )
 
 

@@ -19,6 +19,8 @@ from llmd_console.models import LogChunk, Snapshot
 from llmd_console.ui.registry import PaneContext
 
 if TYPE_CHECKING:
+    from llmd_console.doctor.findings import Finding
+    from llmd_console.doctor.summary import Summary
     from llmd_console.ui.panes.load_view import LoadState
 
 
@@ -127,6 +129,23 @@ class Pane(Vertical):
 
     def tick(self) -> None:
         """Every few seconds while on screen, for what ages by itself (AGE columns)."""
+
+    def doctor_round(self, summary: Summary, findings: Sequence[Finding]) -> None:
+        """The doctor evaluated its rules again: ``findings`` worst first, ``summary`` in a line."""
+
+    def show_object(self, kind: str, namespace: str, name: str) -> None:
+        """Put the cursor on that object (a finding is about it), when this pane lists it in its
+        table, keyed by ``namespace/name`` or ``name``."""
+        from llmd_console.ui.live_table import LiveTable  # noqa: PLC0415 - only when asked
+
+        del kind
+        table = getattr(self, "table", None)
+        if not isinstance(table, LiveTable):
+            return
+        for key in (f"{namespace}/{name}" if namespace else name, name):
+            if table.has_row(key):
+                table.move_to_key(key)
+                return
 
     def _mark_stale(self, snapshot: Snapshot) -> None:
         """While the server is unreachable the pane keeps what it knew, dimmed, and says so in its

@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Log
 
 from llmd_console.config import LogsConfig
+from llmd_console.doctor.crashes import classify
 from llmd_console.models import Container, LogChunk, LogTarget, Snapshot, StreamPhase, StreamState
 from llmd_console.sanitize import inert, one_line
 from llmd_console.ui.filter_box import FilterBox
@@ -54,7 +55,9 @@ class LineHighlighter(Highlighter):
         plain = text.plain
         tag = _TAG.match(plain)
         level = _LEVEL.search(plain)
-        if tag:
+        if classify(plain) is not None:  # a known vLLM/TPU failure (the tracker names it)
+            text.stylize("bold white on dark_red")
+        elif tag:
             letter = tag.group(1)
             text.stylize(TAG_STYLE[letter], 0, 2)
             if letter in "WEC":
@@ -62,6 +65,9 @@ class LineHighlighter(Highlighter):
         elif level:
             word = (level.group(1) or level.group(2) or "").upper()
             text.stylize("red" if word.startswith(("ERR", "CRIT", "FAT", "TRACE")) else "yellow")
+        self._mark_matches(text, plain)
+
+    def _mark_matches(self, text: Text, plain: str) -> None:
         if self.pattern is not None:
             for match in self.pattern.finditer(plain):
                 if match.end() > match.start():
@@ -313,7 +319,13 @@ class LogsPane(Pane):
             text.append(f"(log times, sim x{self.time_scale:g})", style="dim")
         text.append("\n")
         budget = None if self.target.previous else probe_budget(container, now, self.time_scale)
-        if self.tracker.failure:
+        crash = self.tracker.crash
+        if crash is not None:
+            # A known failure: named, with the doctor's finding that carries its fix.
+            text.append(f"✗ {crash.name}", style="bold white on red")
+            text.append(f" (finding {crash.id}, ! for the fix): ", style="bold red")
+            text.append(one_line(self.tracker.failure, 200), style="red")
+        elif self.tracker.failure:
             text.append(f"✗ {one_line(self.tracker.failure, 200)}", style="bold red")
         elif budget is not None:
             style = "bold red" if budget.remaining < 0.2 * budget.total else "cyan"

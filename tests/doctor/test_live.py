@@ -1,0 +1,47 @@
+"""The console's live evidence: when an accelerator node's last serving pod left, as the console
+saw it, so that a node emptied by a rollout is not reported idle since its creation."""
+
+from __future__ import annotations
+
+from llmd_console.config import Config
+from llmd_console.doctor.engine import evaluate
+from llmd_console.doctor.live import LiveEvidence
+from llmd_console.doctor.rules.cost import idle_accelerators
+from llmd_console.models import Node, Snapshot
+
+T0 = 1_795_000_000.0
+# Created long before T0 (2023-11-14T22:13:20Z is 1_700_000_000).
+NODE_OBJ = {"metadata": {"name": "tpu-1", "creationTimestamp": "2023-11-14T22:13:20Z"}}
+
+
+def _world(used: int) -> Snapshot:
+    node = Node(
+        "tpu-1", "tpu-pool", "Ready", True, "ct6e-standard-4t", "tpu-v6e-slice", "2x2", used, 4, int(bool(used))
+    )
+    return Snapshot(nodes={"tpu-1": node})
+
+
+def _idle(live: LiveEvidence, now: float) -> list[str]:
+    evidence = live.evidence(Config(), now, {"nodes": {"tpu-1": NODE_OBJ}})
+    return [f.id for f in evaluate(_world(0), evidence, rules=(idle_accelerators,))]
+
+
+def test_a_node_emptied_while_watched_is_idle_since_then() -> None:
+    live = LiveEvidence()
+    live.note_nodes(_world(4), T0)
+    live.note_nodes(_world(0), T0 + 10)
+    assert live.idle_since == {"tpu-1": T0 + 10}
+    assert _idle(live, T0 + 60) == []  # a rollout's gap, not 30 idle minutes
+    assert _idle(live, T0 + 10 + 31 * 60) == ["idle-accelerator"]
+    live.note_nodes(_world(0), T0 + 20)
+    assert live.idle_since == {"tpu-1": T0 + 10}  # the first time it was seen idle counts
+    live.note_nodes(_world(4), T0 + 30)
+    assert live.idle_since == {}
+
+
+def test_a_node_idle_when_the_console_started_falls_back_to_its_creation() -> None:
+    live = LiveEvidence()
+    live.note_nodes(_world(0), T0)
+    live.note_nodes(_world(0), T0 + 10)
+    assert live.idle_since == {}
+    assert _idle(live, T0 + 60) == ["idle-accelerator"]  # created long ago, and no one uses it
