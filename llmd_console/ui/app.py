@@ -461,7 +461,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandle
 
     def mutating_keys(self) -> dict[str, tuple[str, str]]:
         """Keys of mutating actions (as remapped) -> (what they do, the action's name)."""
-        where = [("", b, APP_MUTATIONS) for b in self.BINDINGS if isinstance(b, Binding)]
+        where = [("", b, APP_MUTATIONS) for b in self.app_bindings()]
         where += [(f"{s.title}: ", b, s.mutations) for s in specs() for b in s.bindings]
         out = {}
         for prefix, b, mutations in where:
@@ -533,8 +533,17 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandle
 
         self.push_screen(HelpScreen(self.help_rows()))
 
+    def app_bindings(self) -> list[Binding]:
+        """The app's own keys, its mixins' included (the doctor's ``!``), once each, in class order."""
+        seen: dict[str, Binding] = {}
+        for cls in reversed(type(self).__mro__):
+            for b in cls.__dict__.get("BINDINGS", ()):
+                if isinstance(b, Binding):
+                    seen[b.id or b.key] = b
+        return list(seen.values())
+
     def _all_bindings(self) -> list[Binding]:
-        return [b for b in self.BINDINGS if isinstance(b, Binding)] + [b for s in specs() for b in s.bindings]
+        return self.app_bindings() + [b for s in specs() for b in s.bindings]
 
     def help_rows(self) -> list[HelpRow]:
         """Every key as typed, what it does, where it works and its action id, from the pane registry."""
@@ -542,7 +551,7 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandle
 
         layout = [(name, spec(name).title) for name in self.panes]
         return help_rows(
-            self.BINDINGS,
+            self.app_bindings(),
             specs(),
             layout=layout,
             keymap=self.config.keys,

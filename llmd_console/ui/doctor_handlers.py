@@ -73,8 +73,8 @@ class DoctorHandlers(App[int]):
         Binding("exclamation_mark", "doctor", "Doctor", id="doctor", tooltip="What is wrong and the exact fix"),
     ]
     COMMANDS = App.COMMANDS | {DoctorCommands}
-    # The strip stays when a pane is zoomed.
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, ProblemsStrip"
+    # The strip, the footer and the action and tour bars stay when a pane is zoomed.
+    ALLOW_IN_MAXIMIZED_VIEW = "HintsFooter, ProblemsStrip, ActionBar, TourBar"
 
     config: Config
     session: Session

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual.widgets import Input
 
 from llmd_console.actions.audit import AuditLog
 from llmd_console.config import Config
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.ui.confirm import ConfirmScreen
 from llmd_console.ui.dialogs import NumberDialog
+from llmd_console.ui.doctor_view import DoctorScreen, DoctorView
 from llmd_console.ui.panes.nodes import NodesPane
 from tests.console.action_support import action_app, answer, connected, ended, outcomes, preview, type_name
 from tests.console.conftest import CONSOLE_SPEED, until
+from tests.doctor.helpers import set_scenario
 
 POOL = "tpu-v6e-pool"
 
@@ -115,3 +118,31 @@ async def test_scale_to_zero_and_back(cluster: tuple[SimCluster, Path], tmp_path
         assert ready_decode_pods(sim) == 1  # reported done only once the model pod is Ready again
         await until(pilot, lambda: decode_phases(app) == [("Running", True)], what="the pods pane to catch up")
         assert outcomes(audit)[-1] == ("scale-back", "done")
+
+
+async def test_the_doctor_offers_its_fix_as_the_pool_resize(cluster: tuple[SimCluster, Path], tmp_path: Path) -> None:
+    sim, kubeconfig = cluster
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    app = action_app(sim, kubeconfig, audit)
+    price = Config().prices["tpu-v6e-slice"]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await connected(app, pilot)
+        set_scenario(sim, "tpu-pool-empty")
+        await until(pilot, lambda: "tpu-pool-empty" in app.finding_ids(), limit=60, what="the doctor's finding")
+        await pilot.press("exclamation_mark")
+        await until(pilot, lambda: isinstance(app.screen, DoctorScreen), what="the doctor view")
+        view = app.screen.query_one(DoctorView)
+        await until(pilot, lambda: any(f.id == "tpu-pool-empty" for f in view.findings), what="the finding listed")
+        view.options.highlighted = next(i for i, f in enumerate(view.findings) if f.id == "tpu-pool-empty")
+        await pilot.press("a")  # the fix, as the console's own action
+        await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the node count dialog")
+        assert app.screen.query_one("#number-input", Input).value == "1"  # the pool is at 0: one node suggested
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the preview")
+        plan = app.screen.plan  # type: ignore[attr-defined]
+        assert plan.action == "scale-pool" and plan.cost is not None and plan.cost.delta == pytest.approx(4 * price)
+        await type_name(app, pilot, POOL)
+        assert await ended(app, pilot) == "done", app.action_bar.detail
+        await until(pilot, lambda: decode_phases(app) == [("Running", True)], limit=90, what="the model server back")
+        await until(pilot, lambda: "tpu-pool-empty" not in app.finding_ids(), what="the finding cleared")
+        assert outcomes(audit) == [("scale-pool", "done")]
