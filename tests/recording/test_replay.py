@@ -45,6 +45,7 @@ class Seen:
     t: float
     rows: tuple[tuple[str, ...], ...]  # the pods table, AGE left out (it is drawn at other instants)
     path: str  # the gateway pane's text
+    findings: tuple[str, ...] = ()  # the doctor's findings, as "id subject"
 
 
 def pods_rows(app: ConsoleApp) -> tuple[tuple[str, ...], ...]:
@@ -59,9 +60,14 @@ def pods_rows(app: ConsoleApp) -> tuple[tuple[str, ...], ...]:
     )
 
 
+def finding_keys(app: ConsoleApp) -> tuple[str, ...]:
+    """The doctor's findings now, as "id subject", sorted."""
+    return tuple(sorted(f"{f.id} {f.subject.key if f.subject else ''}" for f in app.findings))
+
+
 def seen(app: ConsoleApp, t: float) -> Seen:
-    """What the pods and gateway panes show now."""
-    return Seen(round(t, 3), pods_rows(app), app.query_one(GatewayPane).shown_text())
+    """What the pods and gateway panes show now, and the doctor's findings."""
+    return Seen(round(t, 3), pods_rows(app), app.query_one(GatewayPane).shown_text(), finding_keys(app))
 
 
 def plant_secrets(cluster: SimCluster) -> None:
@@ -113,7 +119,7 @@ async def watch_until(
         await pilot.pause()
         if app.session.snapshot.version == version and app.query_one(PodsPane).snapshot.version == version:
             now = seen(app, app.now() - started)
-            if not log or (now.rows, now.path) != (log[-1].rows, log[-1].path):
+            if not log or (now.rows, now.path, now.findings) != (log[-1].rows, log[-1].path, log[-1].findings):
                 log.append(now)
             if condition():
                 return
@@ -167,6 +173,7 @@ def test_the_replay_shows_what_the_console_showed(recorded: tuple[Path, list[See
     path, log = recorded
     assert len({s.path for s in log}) > 1  # the request path broke and healed
     assert len({s.rows for s in log}) > 2  # the rows moved: startup, the fault, the fix
+    assert any(f.startswith("epp-") for s in log for f in s.findings), [s.findings for s in log]  # the doctor saw it
     player = load_player(path, Config())
     assert not player.problem
     assert any(m.text.startswith("request path: ") for m in player.moments)
@@ -191,6 +198,7 @@ def test_the_replay_shows_what_the_console_showed(recorded: tuple[Path, list[See
         extra = set(got.rows) - set(expected.rows)
         assert got.rows == expected.rows, f"at {expected.t:.3f}s: not replayed {missing}, replayed instead {extra}"
         assert got.path == expected.path, f"at {expected.t:.3f}s"
+        assert got.findings == expected.findings, f"at {expected.t:.3f}s"
 
 
 def test_no_secret_reaches_the_file(recorded: tuple[Path, list[Seen]]) -> None:
