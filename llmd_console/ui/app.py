@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.css.scalar import Scalar
 from textual.events import Key, Resize
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from llmd_console.actions.safety import OneAtATime
@@ -35,7 +34,6 @@ from llmd_console.ui.action_handlers import APP_MUTATIONS, ActionHandlers
 from llmd_console.ui.doctor_handlers import DoctorHandlers
 from llmd_console.ui.footer import HintsFooter
 from llmd_console.ui.messages import (
-    ActionRequested,
     ConnectionChanged,
     LogChunkArrived,
     LogsRequested,
@@ -43,6 +41,8 @@ from llmd_console.ui.messages import (
     PodViewRequested,
     SnapshotArrived,
 )
+from llmd_console.ui.namespace_handlers import NamespaceHandlers
+from llmd_console.ui.palette import PaletteCommands
 from llmd_console.ui.panes.base import Pane
 from llmd_console.ui.panes.load_view import LoadState
 from llmd_console.ui.panes.prompt import PromptPane
@@ -50,7 +50,7 @@ from llmd_console.ui.presenter import PresenterHandlers, TourBar
 from llmd_console.ui.prompt_handlers import PromptHandlers
 from llmd_console.ui.prompting import Prompting
 from llmd_console.ui.record_handlers import RecordHandlers
-from llmd_console.ui.registry import PaneContext, PaneSpec, pane_ids, spec, specs
+from llmd_console.ui.registry import PaneContext, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 from llmd_console.ui.themes import THEMES
 
@@ -66,10 +66,17 @@ if TYPE_CHECKING:
 __all__ = ["ALL_NAMESPACES", "ConsoleApp", "Target"]
 # Which pane owns a worker group: its failures are shown there.
 GROUP_PANES = {"logs": "logs", "metrics": "metrics", "prompt": "prompt", "prompt-endpoint": "prompt", "load": "prompt"}
-MAX_NAMESPACES = 5000  # listed in the namespace picker; more can still be typed
 
 
-class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandlers, RecordHandlers):
+class ConsoleApp(
+    PaletteCommands,
+    NamespaceHandlers,
+    ActionHandlers,
+    PresenterHandlers,
+    DoctorHandlers,
+    PromptHandlers,
+    RecordHandlers,
+):
     """llmd-console."""
 
     TITLE = "llmd-console"
@@ -622,37 +629,6 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandle
             return
         self.focus_pane("logs")
 
-    def action_namespace(self) -> None:
-        """Pick a namespace from those that exist (or 'all'), then rewatch."""
-        from llmd_console.ui.dialogs import NamespacePicker  # noqa: PLC0415
-
-        picker = NamespacePicker(self.namespace, self._namespace_names, _valid_namespace, ALL_NAMESPACES)
-        self.push_screen(picker, self._namespace_chosen)
-
-    async def _namespace_names(self) -> list[str]:
-        """The namespaces of the cluster (one list call; its error is the picker's to show)."""
-        if self.session.client is None:
-            wait = self.config.cluster.request_timeout_seconds
-            try:
-                await asyncio.wait_for(self._client_ready.wait(), wait)
-            except TimeoutError:
-                raise RuntimeError(f"not connected to the cluster after {wait:g}s") from None
-        client = self.session.client
-        assert client is not None
-        data = await client.get("/api/v1/namespaces", limit=MAX_NAMESPACES)
-        items = data.get("items") or []
-        return [str((i.get("metadata") or {}).get("name", "")) for i in items if isinstance(i, dict)]
-
-    def _namespace_chosen(self, value: str | None) -> None:
-        if not value or value == self.namespace:
-            return
-        self.session.switch_namespace(value)
-        self.connect_prompt()
-        self.check_permissions()
-        self.selected_pod = None
-        self.relayout(self.layout_name)
-        self.notify(f"namespace: {value}", timeout=2)
-
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Save the screen in ``ui.screenshot_dir`` (SVG, and PNG where a converter exists)."""
         del filename, path  # the configured directory and a dated name, always
@@ -669,76 +645,8 @@ class ConsoleApp(ActionHandlers, PresenterHandlers, DoctorHandlers, PromptHandle
             return
         self.notify(said, timeout=8)
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every action in the command palette, from the pane registry."""
-        for command in super().get_system_commands(screen):
-            if command.title != "Screenshot":  # Textual's saves to ~/Downloads, which may not exist
-                yield command
-        yield SystemCommand(
-            "Screenshot",
-            f"Save the screen as SVG (and PNG) in {self.config.ui.screenshot_dir}",
-            lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette has closed
-        )
-        yield SystemCommand("Help", "Every key and action", self.action_help)
-        yield SystemCommand("Switch namespace", "Watch another namespace", self.action_namespace)
-        yield from self._action_commands()
-        for name in available():
-            yield SystemCommand(
-                f"Layout: {name}", f"Arrange the panes as '{name}'", lambda n=name: self.switch_layout(n)
-            )
-        for pane_spec in specs():
-            yield SystemCommand(
-                f"Go to pane: {pane_spec.pane_id}", pane_spec.summary, lambda n=pane_spec.pane_id: self.focus_pane(n)
-            )
-            yield from self._pane_commands(pane_spec)
-
-    def _action_commands(self) -> Iterable[SystemCommand]:
-        """The cluster actions that need no selection, when offered."""
-        pool = self.config.gke.accelerator_pool
-        for action, title, help_ in (
-            ("deploy", "Deploy Pattern 1", "Render and apply the Pattern 1 manifests from the config (previewed)"),
-            ("undeploy", "Undeploy", "Remove the namespace's llm-d objects (the runbook's cleanup option 2)"),
-            ("scale-to-zero", "Scale to zero", f"{pool} to 0 nodes and the model to 0 replicas: stop paying"),
-            ("scale-back", "Scale back", f"{pool} and the model back to serving"),
-            ("scale-pool", f"Resize node pool {pool}", "Through the GKE Container API (previewed with cost)"),
-        ):
-            if self.action_allowed(action):
-                yield SystemCommand(title, help_, lambda a=action: self.post_message(ActionRequested(a)))
-        yield SystemCommand("Action log", "The last action's progress, line by line", self.action_action_log)
-        if self.simulated is not False:
-            yield SystemCommand(
-                "Fault scenarios", "Break the simulated cluster on cue, or heal it", self.action_scenarios
-            )
-
-    def _pane_commands(self, pane_spec: PaneSpec) -> Iterable[SystemCommand]:
-        for b in pane_spec.bindings:
-            if not b.show or (b.action in pane_spec.mutations and not self.action_allowed(b.action)):
-                continue
-            yield SystemCommand(
-                f"{pane_spec.title.split(' ')[0]}: {b.description}",
-                b.tooltip or b.description,
-                lambda p=pane_spec.pane_id, a=b.action: self._pane_action(p, a),
-            )
-
-    def _pane_action(self, name: str, action: str) -> None:
-        pane = self._pane(name)
-        if pane is None:
-            self.notify(f"the {name} pane is not in this layout", severity="information")
-            return
-        self.focus_pane(name)
-        self.call_after_refresh(pane.run_action, action)
-
     async def on_unmount(self) -> None:
         """Finish a recording; close the connections."""
         self.stop_recording("the console quit")
         await self.prompting.close()
         await self.session.close()
-
-
-def _valid_namespace(value: str) -> str | None:
-    """An error message, or None when ``value`` is a namespace name (or 'all')."""
-    import re  # noqa: PLC0415
-
-    if value == ALL_NAMESPACES or (re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value or "") and len(value) <= 63):
-        return None
-    return "a namespace is lowercase letters, digits and '-', at most 63 characters"
