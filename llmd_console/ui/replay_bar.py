@@ -54,7 +54,9 @@ class ReplayBar(QuietStatic):
         cells = ["─"] * slider
         scale = (slider - 1) / p.duration if p.duration > 0 else 0.0
         for moment in p.moments:
-            cells[round(moment.t * scale)] = "◆" if moment.finding else "┃"
+            # Clamped: a moment may sit past the last record's time (findings noted as the file ends).
+            at = min(slider - 1, max(0, round(moment.t * scale)))
+            cells[at] = "◆" if moment.finding else "┃"
         at = round(p.position * scale)
         text = left + Text(" ")
         text.append("".join(cells[:at]), style="cyan")
