@@ -19,6 +19,7 @@ from dataclasses import replace
 from bench_common import SimProcess
 
 from llmd_console.actions.catalog import ACTIONS, Catalog, Request
+from llmd_console.actions.follow import rollout_done
 from llmd_console.actions.safety import permitted
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import Config, GkeConfig
@@ -43,6 +44,8 @@ async def measure(url: str, kubeconfig: str, runs: int) -> None:
     config = replace(Config(), gke=replace(gke, endpoint=url + "/", auth="none"))
     kube = await KubeClient.connect(kubeconfig, None, None, 30.0)
     try:
+        for deployment in (config.resources.decode_deployment, config.resources.epp):
+            await rollout_done(kube, NAMESPACE, deployment, 120.0)  # plans read a settled world
         catalog = Catalog(kube, config, lambda: NodePoolClient(config.gke), NAMESPACE)
         started = time.perf_counter()
         for action in ACTIONS:
@@ -68,7 +71,6 @@ def main() -> None:
     args = parser.parse_args()
     sim = SimProcess("--speed", "100")
     try:
-        time.sleep(5)  # the world settles: pods Ready
         asyncio.run(measure(sim.url, str(sim.kubeconfig), args.runs))
     finally:
         sim.close()
