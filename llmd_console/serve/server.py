@@ -155,7 +155,9 @@ async def serve_async(
         making = asyncio.ensure_future(command())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait((making, stopping), return_when=asyncio.FIRST_COMPLETED)
-        if not making.done():  # Ctrl-C while the demo's simulator was starting
+        # Ctrl-C while the demo's simulator was starting. The signal reaches the simulator too,
+        # so its start may fail in the same instant: the operator's Ctrl-C is what happened.
+        if stop.is_set() or not making.done():
             making.cancel()
             stopping.cancel()
             print("Stopped before serving.", flush=True)

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from llmd_console.serve.cli import app_command, is_loopback, parse
-from llmd_console.serve.server import allowed_hosts
+from llmd_console.serve.server import EXIT_INTERRUPTED, allowed_hosts, serve_async
 from tests.conftest import run_cli, wait_for
 from tests.serve.served import Served
 
@@ -133,6 +137,23 @@ def test_ctrl_c_while_the_demo_starts_leaves_nothing() -> None:
         assert served.session_processes() == []
     finally:
         served.kill()
+
+
+def test_ctrl_c_wins_over_a_start_it_made_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    """The SIGINT of a Ctrl-C reaches the demo's simulator as well: its start then fails in the
+    same instant as serve is interrupted, and the exit says interrupted, not failed."""
+
+    async def failing_start() -> int:
+        def simulator_dies_of_the_same_signal() -> int:
+            os.kill(os.getpid(), signal.SIGINT)
+            return 2
+
+        started = asyncio.get_running_loop().run_in_executor(None, simulator_dies_of_the_same_signal)
+        time.sleep(0.2)  # noqa: ASYNC251 - a busy machine: the signal and the failed start reach the loop together
+        return await started
+
+    assert asyncio.run(serve_async(failing_start, "127.0.0.1", 0, "test", read_only=True)) == EXIT_INTERRUPTED
+    assert "Stopped before serving." in capsys.readouterr().out
 
 
 def test_serve_takes_its_options_and_passes_the_rest_in_order() -> None:
