@@ -61,11 +61,14 @@ class Recording:
     records: list[Record] = field(default_factory=list)
     problem: str = ""  # why reading stopped early ("" when the file ended as written)
     complete: bool = False  # the writer's closing record was read
+    ended: float | None = None  # the closing record's time: when recording stopped
 
     @property
     def duration(self) -> float:
-        """Seconds from the start to the last record."""
-        return max((float(r.get("t", 0.0)) for r in self.records[-1:]), default=0.0)
+        """Seconds from the start to when recording stopped (to the last record read, when the
+        file ends early)."""
+        last = max((float(r.get("t", 0.0)) for r in self.records[-1:]), default=0.0)
+        return last if self.ended is None else max(last, self.ended)
 
 
 def _dumps(record: Record) -> bytes:
@@ -121,8 +124,11 @@ class Writer:
             self._gz.flush(zlib.Z_SYNC_FLUSH)
             self._raw.flush()
 
-    def close(self, reason: str = "stopped") -> None:
-        """Write the closing record and close the file."""
+    def close(self, reason: str = "stopped", t: float | None = None) -> None:
+        """Write the closing record and close the file; ``t`` is when recording stopped (the
+        replay lasts until then), the latest record's time when not given."""
+        if t is not None and not self._gz.closed:
+            self.stamp(max(t, self._last_t))
         if not self.stopped:
             self.stopped = reason
         self._finish(reason)
@@ -226,6 +232,7 @@ def _read_records(
             return
         if record.get("k") == "end":
             recording.complete = True
+            recording.ended = float(record["t"])
             return
         records.append(record)
 

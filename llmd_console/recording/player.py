@@ -144,9 +144,10 @@ class Player:
         except (TypeError, ValueError, LookupError, AttributeError) as exc:
             self.problem = f"record {self.read + 1} is unusable: {type(exc).__name__}: {str(exc)[:200]}"
         self.moments = _calm(self.moments)
-        self.duration = max((t for t, _ in (*self.snapshots, *self.rounds, *self.logs, *self.notes)), default=0.0)
-        if self.problem:
-            self.duration = max(self.duration, float(recording.records[self.read - 1]["t"]) if self.read else 0.0)
+        # Until recording stopped; to the last record read when the file was cut or damaged.
+        self.duration = max((float(r["t"]) for r in recording.records[: self.read]), default=0.0)
+        if not self.problem and recording.ended is not None:
+            self.duration = max(self.duration, recording.ended)
         self._metrics = _Metrics(series, config, self.started)
         self._round = 0  # metric rounds applied
         self.position = 0.0

@@ -182,5 +182,6 @@ class Recorder:
         self.writer.flush()
 
     def close(self, reason: str = "stopped") -> None:
-        """Finish the file."""
-        self.writer.close(reason)
+        """Finish the file (its closing record says when: what the console showed until then
+        replays until then, though nothing new arrived)."""
+        self.writer.close(reason, self.now() - self.started)

@@ -98,6 +98,22 @@ def test_round_trip(tmp_path: Path) -> None:
     assert "prompt answered (HTTP 200, TTFT 50 ms) by a" in [m.text for m in player.moments]
 
 
+def test_the_replay_lasts_until_recording_stopped(tmp_path: Path) -> None:
+    path, clock = tmp_path / "r.rec.gz", Clock()
+    recorder = record_session(path, clock)
+    clock.at += 1.5
+    recorder.findings([])  # the last record: the doctor's findings cleared, 4.5 s in
+    clock.at += 2  # nothing new for two seconds, and the console still showed it
+    recorder.close()
+    recording = read_recording(path)
+    assert recording.ended == recording.duration == 6.5
+    player = Player(recording, Config())
+    assert player.duration == 6.5
+    assert player.findings_at(4.0) != () and player.findings_at(6.5) == ()
+    assert player.move_to(6.5).findings == ()
+    assert player.position == 6.5
+
+
 def test_secrets_are_not_written(tmp_path: Path) -> None:
     path = tmp_path / "r.rec.gz"
     record_session(path, Clock()).close()

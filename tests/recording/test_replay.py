@@ -198,6 +198,9 @@ def test_the_replay_shows_what_the_console_showed(recorded: tuple[Path, list[See
         extra = set(got.rows) - set(expected.rows)
         assert got.rows == expected.rows, f"at {expected.t:.3f}s: not replayed {missing}, replayed instead {extra}"
         assert got.path == expected.path, f"at {expected.t:.3f}s"
+        assert got.findings == expected.findings, f"at {expected.t:.3f}s"
+    # The last thing shown, after the last record arrived, is still in the replay's span.
+    assert player.duration >= log[-1].t
 
 
 def test_no_secret_reaches_the_file(recorded: tuple[Path, list[Seen]]) -> None:
