@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ from llmd_console.gke.credentials import access_token
 DEFAULT_ENDPOINT = "https://container.googleapis.com/"
 MAX_BODY = 4 * 1024 * 1024
 TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
+# Google's access tokens live an hour. Each new one costs a gcloud process (about a second), and
+# an operation is polled every two seconds: a token is kept this long, or until it is refused.
+TOKEN_SECONDS = 300.0
 
 
 class GkeError(Exception):
@@ -106,6 +110,8 @@ class NodePoolClient:
         self._token = token
         self.timeout = timeout
         self.poll_seconds = poll_seconds
+        self.clock: Callable[[], float] = time.monotonic
+        self._kept: tuple[float, str | None] | None = None  # (when it was had, the token)
 
     @property
     def cluster_path(self) -> str:
@@ -113,18 +119,40 @@ class NodePoolClient:
         c = self.config
         return f"projects/{c.project}/locations/{c.location}/clusters/{c.cluster}"
 
-    async def _headers(self) -> dict[str, str]:
-        token = await (self._token() if self._token else access_token(self.config.auth))
-        return {"Authorization": f"Bearer {token}"} if token else {}
+    @property
+    def token_kept(self) -> str | None:
+        """The access token reused for the next calls (None: none kept, or none needed)."""
+        return self._kept[1] if self._kept else None
+
+    async def _headers(self, *, fresh: bool) -> tuple[dict[str, str], bool]:
+        """The request's headers, and whether their token was a kept one."""
+        reused = False
+        if self._token:
+            token = await self._token()
+        else:
+            kept = self._kept
+            reused = not fresh and kept is not None and self.clock() - kept[0] < TOKEN_SECONDS
+            if not reused or kept is None:
+                kept = self._kept = (self.clock(), await access_token(self.config.auth))
+            token = kept[1]
+        return ({"Authorization": f"Bearer {token}"} if token else {}), reused and token is not None
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base}/{path}"
-        headers = await self._headers()
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.request(method, url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise GkeError(0, f"{url} did not answer ({type(exc).__name__}: {exc})") from None
+        for fresh in (False, True):
+            headers, reused = await self._headers(fresh=fresh)
+            try:
+                async with httpx.AsyncClient(timeout=self.timeout) as client:
+                    response = await client.request(method, url, json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                raise GkeError(0, f"{url} did not answer ({type(exc).__name__}: {exc})") from None
+            if response.status_code != 401 or not reused:
+                break
+            # A kept token was refused (revoked, or the login changed): once more with a new one.
+        return self._answer(response)
+
+    @staticmethod
+    def _answer(response: httpx.Response) -> dict[str, Any]:
         raw = response.content[:MAX_BODY]
         try:
             data = json.loads(raw) if raw else {}

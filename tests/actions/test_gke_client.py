@@ -1,5 +1,6 @@
 """The Container API client against the simulator's: pools listed with their accelerator, an
-unknown pool's error, a token from gcloud (run as an argument list), and bounded step output."""
+unknown pool's error, a token from gcloud (run as an argument list, kept a while, asked again
+when refused), and bounded step output."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.nodepool import plan_pool
@@ -15,6 +18,7 @@ from llmd_console.actions.steps import MAX_OUTPUT, StepFailed, run_command
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import Config
 from llmd_console.gke import GkeError, NodePoolClient
+from llmd_console.gke.client import TOKEN_SECONDS
 from llmd_console.gke.credentials import CredentialsError, access_token
 from tests.conftest import require_tool
 
@@ -53,6 +57,48 @@ async def test_the_token_comes_from_gcloud(
     with_token = NodePoolClient(replace(config.gke, auth="gcloud"))
     assert len(await with_token.list_pools()) == 2
     assert await access_token("none") is None
+
+
+async def test_a_token_is_kept_and_asked_again_when_refused(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool("gcloud")
+    token = tmp_path / "token"
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", str(token))
+    accepted = {"Bearer first"}
+    seen: list[str] = []
+
+    async def pools(request: web.Request) -> web.Response:
+        """A Container API that takes only the tokens not yet revoked."""
+        seen.append(request.headers.get("Authorization", ""))
+        if seen[-1] not in accepted:
+            return web.json_response({"error": {"code": 401, "message": "invalid credentials"}}, status=401)
+        return web.json_response({"nodePools": []})
+
+    app = web.Application()
+    app.router.add_get("/v1/{path:.*}/nodePools", pools)
+    async with TestServer(app, host="127.0.0.1") as server:
+        gke = NodePoolClient(replace(config.gke, endpoint=str(server.make_url("/")), auth="gcloud"))
+        now = [0.0]
+        gke.clock = lambda: now[0]
+        token.write_text("first\n")
+        await gke.list_pools()
+        token.write_text("second\n")
+        await gke.list_pools()  # no gcloud run: the first is kept
+        assert seen == ["Bearer first"] * 2 and gke.token_kept == "first"
+        accepted = {"Bearer second"}  # the first is revoked: refused once, then the new one
+        await gke.list_pools()
+        assert seen[2:] == ["Bearer first", "Bearer second"] and gke.token_kept == "second"
+        token.write_text("third\n")
+        now[0] += TOKEN_SECONDS  # old enough to ask again, refused or not
+        accepted = {"Bearer third"}
+        await gke.list_pools()
+        assert seen[4:] == ["Bearer third"]
+        accepted = set()  # a new token refused as well: the error, not a loop
+        with pytest.raises(GkeError) as caught:
+            await gke.list_pools()
+        assert caught.value.status == 401 and seen[5:] == ["Bearer third", "Bearer third"]
 
 
 async def test_no_token_says_what_was_tried(monkeypatch: pytest.MonkeyPatch) -> None:
