@@ -40,6 +40,7 @@ class Inference:
     failure_fix: str = ""
     endpoint: str = ""  # how it was reached, in words
     served_by: str | None = None
+    what: str = "a test inference"  # what sent it, for the finding's title ("a prompt")
 
 
 def _objects() -> Mapping[str, Mapping[str, Obj]]:

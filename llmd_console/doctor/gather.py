@@ -142,7 +142,8 @@ async def old_pools(client: KubeClient, snapshot: Snapshot) -> dict[str, Obj] | 
     return {object_key(item): item for item in items}
 
 
-def _inference(outcome: Outcome, how: str) -> Inference:
+def inference_of(outcome: Outcome, how: str, what: str = "a test inference") -> Inference:
+    """What the doctor keeps of a request's outcome (``how``: the endpoint, in words)."""
     failure = outcome.failure
     return Inference(
         ok=failure is None and outcome.status == 200,
@@ -154,6 +155,7 @@ def _inference(outcome: Outcome, how: str) -> Inference:
         failure_fix=failure.fix if failure else "",
         endpoint=how,
         served_by=outcome.served_by,
+        what=what,
     )
 
 
@@ -193,7 +195,7 @@ async def inferences(client: KubeClient, config: Config, namespace: str, count: 
         for _ in range(count):
             request = PromptRequest(PROMPT, models[0], api="completions", max_tokens=8, stream=True)
             outcome = await send(http, endpoint, request, stall_seconds=seconds, deadline_seconds=seconds, hints=hints)
-            out.append(_inference(outcome, endpoint.how))
+            out.append(inference_of(outcome, endpoint.how))
             if not out[-1].ok:
                 break
     return tuple(out)

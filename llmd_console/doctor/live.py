@@ -3,8 +3,9 @@ session's latest snapshot, with the evidence the console's sources gathered so f
 
 What the watch does not bring is gathered in the background, bounded: the recent log lines of
 the model server and EPP pods that are not Ready (the only ones a rule reads logs of), the token
-Secret's key names (never its values) and the older API group's InferencePools. Evaluating is
-cheap (no I/O) and the caller keeps it to at most once a second.
+Secret's key names (never its values) and the older API group's InferencePools. The prompt
+pane's recent results are evidence too, as ``check``'s test inferences are. Evaluating is cheap
+(no I/O) and the caller keeps it to at most once a second.
 
 Nothing here imports Textual: the console's app drives it (``ui/doctor_handlers.py``).
 """
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import Config
 from llmd_console.doctor.engine import evaluate
-from llmd_console.doctor.evidence import Evidence, PodLog
+from llmd_console.doctor.evidence import Evidence, Inference, PodLog
 from llmd_console.doctor.findings import Finding
-from llmd_console.doctor.gather import old_pools, pod_logs, secret_keys
+from llmd_console.doctor.gather import inference_of, old_pools, pod_logs, secret_keys
 from llmd_console.doctor.summary import WATCHED_ROLES, loaded
+from llmd_console.inference.request import Outcome
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.readings import Feed
 from llmd_console.models import Obj, Pod, Snapshot
@@ -30,6 +32,13 @@ from llmd_console.models import Obj, Pod, Snapshot
 LOG_SECONDS = 2.0  # between two reads of the failing pods' logs
 SIDE_SECONDS = 15.0  # between two reads of the Secret's key names and the older pools
 MAX_LOG_LINES = 300  # per container, whatever the config asks: the console reads them again and again
+# A prompt's result is evidence this long: the path may have been fixed since, with no prompt sent.
+PROMPT_SECONDS = 90.0
+MAX_PROMPTS = 4
+# Failures of the request itself (a model name typed wrong, parameters the server refuses, the
+# operator's Escape): they say nothing about the cluster.
+# No endpoint found is not one either: the rules read why from the objects themselves.
+REQUEST_FAULTS = frozenset({"cancelled", "bad_request", "model_not_found", "no_endpoint"})
 
 
 def _unready(pod: Pod) -> bool:
@@ -47,6 +56,7 @@ class LiveEvidence:
     alerts: tuple[Alert, ...] = ()
     idle_since: dict[str, float] = field(default_factory=dict)  # node -> when the console saw its chips freed
     gathered_at: float = 0.0  # monotonic time of the last side read (0: never)
+    prompts: tuple[tuple[float, Inference], ...] = ()  # (when, the result) of the latest prompts
     _pods_read: frozenset[str] = field(default_factory=frozenset)
     _busy: set[str] | None = None  # accelerator nodes seen with chips in use (None: no snapshot yet)
 
@@ -62,7 +72,16 @@ class LiveEvidence:
             feed=self.feed,
             alerts=self.alerts,
             idle_since=dict(self.idle_since),
+            inferences=tuple(i for at, i in self.prompts if now - at < PROMPT_SECONDS),
         )
+
+    def note_prompt(self, outcome: Outcome, how: str, now: float) -> bool:
+        """A result from the prompt pane (``how``: its endpoint, in words); True when it is
+        evidence about the cluster."""
+        if outcome.failure is not None and outcome.failure.kind in REQUEST_FAULTS:
+            return False
+        self.prompts = (*self.prompts, (now, inference_of(outcome, how, "a prompt")))[-MAX_PROMPTS:]
+        return True
 
     def note_nodes(self, snapshot: Snapshot, now: float) -> None:
         """Remember when each accelerator node's last serving pod left, as the console saw it: a

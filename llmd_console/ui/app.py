@@ -57,6 +57,7 @@ from llmd_console.ui.themes import THEMES
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
     from llmd_console.config import GkeConfig
+    from llmd_console.inference.request import Outcome
     from llmd_console.tour import Tour
     from llmd_console.ui.help import HelpRow
 
@@ -163,7 +164,7 @@ class ConsoleApp(
         self._failures: dict[str, str] = {}  # worker group -> the failure last reported
         self._client_ready = asyncio.Event()
         self.prompting = Prompting(config, lambda: self.session.client, lambda: self._pane("prompt"), self._load_moved)
-        self.prompting.on_outcome = self.record_prompt
+        self.prompting.on_outcome = self._prompt_answered
         for theme in THEMES:
             self.register_theme(theme)
         if config.ui.theme in self.available_themes:
@@ -493,6 +494,12 @@ class ConsoleApp(
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The app's own mutating keys are hidden when not offered."""
         return self.action_allowed(action) if action in APP_MUTATIONS else True
+
+    def _prompt_answered(self, outcome: Outcome) -> None:
+        """A prompt's result: a recording keeps it, and the doctor weighs it."""
+        self.record_prompt(outcome)
+        endpoint = self.prompting.endpoint
+        self.doctor_prompt(outcome, endpoint.how if endpoint else "the gateway")
 
     # ---- periodic -------------------------------------------------------------------------------------
     def _tick(self) -> None:

@@ -28,6 +28,7 @@ from llmd_console.ui.messages import PodSelected
 
 if TYPE_CHECKING:
     from llmd_console.config import Config
+    from llmd_console.inference.request import Outcome
     from llmd_console.session import Session
     from llmd_console.ui.panes.base import Pane
 
@@ -129,6 +130,11 @@ class DoctorHandlers(App[int]):
         """A metrics round: its feed and alerts are evidence."""
         self.doctor_evidence.feed, self.doctor_evidence.alerts = feed, alerts
         self.doctor_soon()
+
+    def doctor_prompt(self, outcome: Outcome, how: str) -> None:
+        """A prompt's result is evidence about the request path (``how``: its endpoint)."""
+        if self.doctor_live and self.doctor_evidence.note_prompt(outcome, how, self._now()):
+            self.doctor_soon()
 
     def doctor_soon(self) -> None:
         """Evaluate now, or when a second has passed since the last time (one pending at most)."""

@@ -134,12 +134,16 @@ async def test_failures_are_explained_in_the_pane(world: tuple[SimCluster, Path]
         assert outcome is not None and outcome.failure is not None and outcome.failure.kind == "model_not_found"
         assert f"Served: {MODEL}" in shown(app)
         state.models = [MODEL]
+        await pilot.pause(1.2)  # a doctor round: the request's own faults say nothing of the cluster
+        assert prompt_findings(app) == []
         # No HTTPRoute: the gateway's "fault filter abort", with the fix.
         route = kubectl.run("get", "httproute", ROUTE_NAME, "-o", "json")
         kubectl.run("delete", "httproute", ROUTE_NAME)
         try:
             await until_failure(pilot, app, "no_route")
             assert "kubectl apply" in shown(app) or "HTTPRoute" in shown(app)
+            # The doctor weighs the prompt's answer too, as check weighs its test inference.
+            await until(pilot, lambda: prompt_findings(app) == ["inference-no-route"], what="the prompt's finding")
         finally:
             kubectl.run("apply", "-f", "-", stdin=route)
         # No ready model server: 503 "no healthy upstream".
@@ -150,6 +154,12 @@ async def test_failures_are_explained_in_the_pane(world: tuple[SimCluster, Path]
         finally:
             kubectl.run("scale", "deploy", DECODE_NAME, "--replicas=1")
         await until_failure(pilot, app, None, limit=120)
+        await until(pilot, lambda: prompt_findings(app) == [], what="the prompt's finding cleared by an answer")
+
+
+def prompt_findings(app: ConsoleApp) -> list[str]:
+    """The doctor's findings that come from the prompt pane's results."""
+    return [f.id for f in app.findings if f.title.startswith("a prompt through ")]
 
 
 async def until_failure(pilot: Pilot[Any], app: ConsoleApp, kind: str | None, limit: float = 60.0) -> None:

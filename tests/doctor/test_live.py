@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from llmd_console.config import Config
 from llmd_console.doctor.engine import evaluate
-from llmd_console.doctor.live import LiveEvidence
+from llmd_console.doctor.live import PROMPT_SECONDS, LiveEvidence
 from llmd_console.doctor.rules.cost import idle_accelerators
+from llmd_console.inference.request import Failure, Outcome, PromptRequest
 from llmd_console.models import Node, Snapshot
 
 T0 = 1_795_000_000.0
@@ -45,3 +46,20 @@ def test_a_node_idle_when_the_console_started_falls_back_to_its_creation() -> No
     live.note_nodes(_world(0), T0 + 10)
     assert live.idle_since == {}
     assert _idle(live, T0 + 60) == ["idle-accelerator"]  # created long ago, and no one uses it
+
+
+def test_a_prompts_result_is_evidence_for_a_while_and_its_own_faults_are_not() -> None:
+    live = LiveEvidence()
+    request = PromptRequest("Hello", "m")
+    no_route = Failure("no_route", "404: no route", "the HTTPRoute is missing", "kubectl apply -f httproute.yaml")
+    for kind in ("cancelled", "bad_request", "model_not_found", "no_endpoint"):
+        failed = Outcome(request, "r", 0.0, failure=Failure(kind, kind, "", ""))
+        assert not live.note_prompt(failed, "the gateway", 100.0)
+    assert live.note_prompt(Outcome(request, "r1", 0.0, status=404, failure=no_route), "gateway 10.0.0.1", 100.0)
+    (finding,) = [f for f in evaluate(Snapshot(), live.evidence(Config(), 150.0, {})) if f.area == "serving"]
+    assert finding.id == "inference-no-route"
+    assert finding.title == "a prompt through gateway 10.0.0.1 failed: 404: no route"
+    assert finding.fix == ("kubectl apply -f httproute.yaml",)
+    assert live.evidence(Config(), 100.0 + PROMPT_SECONDS, {}).inferences == ()  # the path may be fixed since
+    live.note_prompt(Outcome(request, "r2", 0.0, status=200, ttft=0.2, total=0.5), "gateway 10.0.0.1", 160.0)
+    assert not [f for f in evaluate(Snapshot(), live.evidence(Config(), 161.0, {})) if f.area == "serving"]

@@ -55,7 +55,7 @@ def inference(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
             Finding(
                 f"inference-{last.failure_kind or 'failed'}".replace("_", "-"),
                 "error",
-                f"a test inference through {last.endpoint or 'the gateway'} failed: {last.failure_title}",
+                f"{last.what} through {last.endpoint or 'the gateway'} failed: {last.failure_title}",
                 (Quote("Inference", ns, last.endpoint or "gateway", said),),
                 tuple(part.strip() for part in last.failure_fix.split("\n") if part.strip()),
                 area="serving",
@@ -72,7 +72,7 @@ def inference(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
             Finding(
                 "slow-ttft",
                 "warning",
-                f"test inferences take {ttft:.1f} s to the first token, above the runbook's 1-3 s "
+                f"requests through the gateway take {ttft:.1f} s to the first token, above the runbook's 1-3 s "
                 f"(doctor.ttft_seconds {limit:g})",
                 (Quote("Inference", ns, last.endpoint or "gateway", f"TTFT {ttft:.2f} s"),),
                 (f"kubectl logs -n {ns} deploy/{evidence.config.resources.decode_deployment} --tail=100",),
