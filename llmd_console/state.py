@@ -199,23 +199,13 @@ class ClusterState:
                 self._event_lists.pop(owner, None)
 
     def _request_paths(self) -> tuple[RequestPath, ...]:
-        r = self.resources
         states = self._states
         try:
             return request_paths(
-                PathInput(
-                    gateway_name=r.gateway,
-                    route_name=r.http_route,
-                    pool_name=r.inference_pool,
-                    epp_name=r.epp,
-                    namespace=self.namespace or "",
-                    gateways=self._objects.get("gateways", {}),
-                    routes=self._objects.get("httproutes", {}),
-                    pools=self._objects.get("inferencepools", {}),
-                    services=self._objects.get("services", {}),
-                    deployments=self._objects.get("deployments", {}),
-                    pods=self._objects.get("pods", {}),
-                    classes=self._objects.get("gatewayclasses", {}),
+                PathInput.of(
+                    self.resources,
+                    self.namespace or "",
+                    self._objects,
                     missing=frozenset(k for k, s in states.items() if s.status == "missing"),
                     forbidden=frozenset(k for k, s in states.items() if s.status == "forbidden"),
                 ),

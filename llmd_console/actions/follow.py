@@ -122,25 +122,7 @@ async def path_hops(kube: KubeClient, config: Config, namespace: str) -> list[Ho
             (f"{meta(o).get('namespace')}/{meta(o).get('name')}" if k.namespaced else str(meta(o).get("name"))): o
             for o in items
         }
-    r = config.resources
-    return request_path(
-        PathInput(
-            gateway_name=r.gateway,
-            route_name=r.http_route,
-            pool_name=r.inference_pool,
-            epp_name=r.epp,
-            namespace=namespace,
-            gateways=objects["gateways"],
-            routes=objects["httproutes"],
-            pools=objects["inferencepools"],
-            services=objects["services"],
-            deployments=objects["deployments"],
-            pods=objects["pods"],
-            classes=objects["gatewayclasses"],
-            missing=frozenset(missing),
-            forbidden=frozenset(forbidden),
-        )
-    )
+    return request_path(PathInput.of(config.resources, namespace, objects, frozenset(missing), frozenset(forbidden)))
 
 
 async def path_healthy(

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from llmd_console.models import Hop, Light, Obj, RequestPath
 from llmd_console.sanitize import one_line
 from llmd_console.views.common import condition, is_true, meta, name
 from llmd_console.views.pools import pool_picker, pool_ports, pool_selector
+
+if TYPE_CHECKING:
+    from llmd_console.config import ResourcesConfig
 
 GATEWAY_API_FIX = (
     "gcloud container clusters update $CLUSTER_NAME --gateway-api=standard --zone $ZONE --project $PROJECT_ID"
@@ -43,6 +47,34 @@ class PathInput:
     # A route and a pool may live in other namespaces than their Gateway ("" means the Gateway's).
     route_namespace: str = ""
     pool_namespace: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        resources: ResourcesConfig,
+        namespace: str,
+        objects: Mapping[str, Mapping[str, Obj]],
+        missing: frozenset[str] = frozenset(),
+        forbidden: frozenset[str] = frozenset(),
+    ) -> PathInput:
+        """The input from the configured names and the objects of ``PATH_KINDS`` by kind and key."""
+        none: Mapping[str, Obj] = {}
+        return cls(
+            gateway_name=resources.gateway,
+            route_name=resources.http_route,
+            pool_name=resources.inference_pool,
+            epp_name=resources.epp,
+            namespace=namespace,
+            gateways=objects.get("gateways", none),
+            routes=objects.get("httproutes", none),
+            pools=objects.get("inferencepools", none),
+            services=objects.get("services", none),
+            deployments=objects.get("deployments", none),
+            pods=objects.get("pods", none),
+            classes=objects.get("gatewayclasses", none),
+            missing=missing,
+            forbidden=forbidden,
+        )
 
     @property
     def route_ns(self) -> str:
