@@ -22,7 +22,8 @@ _USAGE = (
 _DESCRIPTION = (
     "Serve the console to a web browser: each browser tab gets its own console. Options after the serve "
     "options are the console's (llmd-console serve --port 8000 --context prod -n llm-d) or the demo's "
-    "(llmd-console serve demo --speed 20: one simulator, shared by every tab, stopped with serve)."
+    "(llmd-console serve demo --speed 20: one simulator, shared by every tab, stopped with serve). "
+    "llmd-console --help and llmd-console demo --help list those."
 )
 
 
