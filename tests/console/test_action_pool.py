@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from llmd_console.actions.audit import AuditLog
+from llmd_console.actions.plan import Plan
 from llmd_console.config import Config
 from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.ui.app import ConsoleApp
 from llmd_console.ui.confirm import ConfirmScreen
 from llmd_console.ui.dialogs import NumberDialog
 from llmd_console.ui.doctor_view import DoctorScreen, DoctorView
@@ -53,6 +57,17 @@ def decode_phases(app: object) -> list[tuple[str, bool]]:
     return [(p.phase, p.is_ready) for p in pods.values() if p.role == "decode" and not p.terminating]
 
 
+async def resize_preview(app: ConsoleApp, pilot: Pilot[Any], count: str) -> Plan:
+    """``s`` on the nodes pane, ``count`` nodes in the dialog (which names the pool): the plan previewed."""
+    await pilot.press("s")
+    await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the node count dialog")
+    assert isinstance(app.screen, NumberDialog) and POOL in app.screen.title_text
+    await answer(app, pilot, count)
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the preview")
+    assert isinstance(app.screen, ConfirmScreen)
+    return app.screen.plan
+
+
 async def test_tpu_pool_to_zero_and_back(cluster: tuple[SimCluster, Path], tmp_path: Path) -> None:
     sim, kubeconfig = cluster
     audit = AuditLog(tmp_path / "audit.jsonl")
@@ -61,12 +76,7 @@ async def test_tpu_pool_to_zero_and_back(cluster: tuple[SimCluster, Path], tmp_p
     async with app.run_test(size=(160, 45)) as pilot:
         await connected(app, pilot)
         app.query_one(NodesPane).table.focus()
-        await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the node count dialog")
-        assert "tpu-v6e-pool" in app.screen.title_text  # type: ignore[attr-defined]
-        await answer(app, pilot, "0")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the preview")
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = await resize_preview(app, pilot, "0")
         assert plan.cost is not None and plan.cost.delta == pytest.approx(-4 * price)
         assert (plan.cost.chips_before, plan.cost.chips_after) == (4, 0)
         assert any("Ready model pod" in w for w in plan.warnings), plan.warnings
@@ -76,11 +86,8 @@ async def test_tpu_pool_to_zero_and_back(cluster: tuple[SimCluster, Path], tmp_p
         await until(pilot, lambda: tpu_nodes(app) == [], what="the TPU node gone from the nodes pane")
         await until(pilot, lambda: decode_phases(app) == [("Pending", False)], limit=30, what="decode Pending")
 
-        await pilot.press("s")  # no TPU node to select: the accelerator pool is still the one resized
-        await until(pilot, lambda: isinstance(app.screen, NumberDialog), what="the node count dialog again")
-        await answer(app, pilot, "1")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the preview again")
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        # No TPU node to select now: the accelerator pool is still the one resized.
+        plan = await resize_preview(app, pilot, "1")
         assert plan.cost is not None and plan.cost.delta == pytest.approx(4 * price)
         await type_name(app, pilot, POOL)
         await until(pilot, lambda: app.action_bar.state == "running", what="the resize to start")
