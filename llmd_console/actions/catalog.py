@@ -31,6 +31,7 @@ from llmd_console.models import Pod
 ALIASES = {"scale-node-pool": "scale-pool"}
 ACTIONS = (
     "deploy",
+    "deploy-take-over",
     "undeploy",
     "restart",
     "delete-pod",
@@ -150,9 +151,10 @@ class Catalog:
         ``pod`` is the selected pod as the console shows it (for delete-pod)."""
         action = request.action_id
         kube, ns = self.kube, self.namespace_of(request)
-        if action == "deploy":
-            plan = await plan_deploy(kube, self.config, await read_facts(kube))
-            return Prepared(plan, lambda w: deploy(kube, self.config, deploy_progress(w)))
+        if action in ("deploy", "deploy-take-over"):
+            force = action == "deploy-take-over"
+            plan = await plan_deploy(kube, self.config, await read_facts(kube), force=force)
+            return Prepared(plan, lambda w: deploy(kube, self.config, deploy_progress(w), force=force))
         if action == "undeploy":
             plan = await undeploy.plan_undeploy(kube, self.config, ns)
             return Prepared(plan, lambda w: undeploy.undeploy(kube, self.config, ns, on_wait=w))

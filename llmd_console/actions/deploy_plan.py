@@ -7,7 +7,7 @@ from __future__ import annotations
 from llmd_console.actions.diff import object_diff
 from llmd_console.actions.facts import ClusterFacts, price_of
 from llmd_console.actions.plan import Cost, ObjectDiff, Plan, Risk
-from llmd_console.actions.safety import explain
+from llmd_console.actions.safety import TAKE_OVER, explain
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.manifests import Manifest, render
@@ -26,15 +26,23 @@ async def _live(kube: KubeClient, m: Manifest) -> dict[str, object] | None:
         raise
 
 
-async def preview_object(kube: KubeClient, m: Manifest) -> ObjectDiff:
-    """The dry-run apply of one manifest diffed against the live object (or the server's refusal)."""
+async def preview_object(kube: KubeClient, m: Manifest, *, force: bool = False) -> tuple[ObjectDiff, str]:
+    """The dry-run apply of one manifest diffed against the live object (or the server's
+    refusal), and the conflict a force takes over ("" when none)."""
     resource = PLURALS[m.kind][1]
     try:
         live = await _live(kube, m)
         applied = await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER, dry_run=True)
     except KubeError as exc:
-        return ObjectDiff(m.label, "refused", error=explain(exc, resource))
-    return object_diff(m.label, live, applied)
+        if not (force and exc.status == 409):
+            return ObjectDiff(m.label, "refused", error=explain(exc, resource)), ""
+        conflict = explain(exc, resource)
+        try:
+            applied = await kube.apply(m.path, m.obj, field_manager=FIELD_MANAGER, dry_run=True, force=True)
+        except KubeError as forced:
+            return ObjectDiff(m.label, "refused", error=explain(forced, resource)), ""
+        return object_diff(m.label, live, applied), conflict
+    return object_diff(m.label, live, applied), ""
 
 
 def model_cost(config: Config, before: int, after: int, accelerator: str) -> Cost:
@@ -66,9 +74,13 @@ async def secret_present(kube: KubeClient, namespace: str, name: str) -> bool | 
     return True
 
 
-async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | None = None) -> Plan:
+async def plan_deploy(
+    kube: KubeClient, config: Config, facts: ClusterFacts | None = None, *, force: bool = False
+) -> Plan:
     """The deploy's preview: each object's diff (rendered mode) or each step (steps mode), the
-    equivalent command(s), warnings, and the chips and cost before and after."""
+    equivalent command(s), warnings, and the chips and cost before and after. ``force`` takes
+    over the fields other field managers own (a Helm release's, kubectl's): the preview names
+    them."""
     ns = deploy_namespace(config)
     d = config.deploy
     if d.steps:
@@ -83,7 +95,8 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
             steps=d.steps,
         )
     manifests = render(config, ns)
-    diffs = tuple([await preview_object(kube, m) for m in manifests])
+    previews = [await preview_object(kube, m, force=force) for m in manifests]
+    diffs = tuple(diff for diff, _ in previews)
     decode = config.resources.decode_deployment
     live_replicas = 0
     try:
@@ -93,6 +106,13 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         live_replicas = 0
     accelerator = accelerator_label(config)
     warnings = [f"{x.label}: {x.error}" for x in diffs if x.change == "refused"]
+    if any("conflict: " in (x.error or "") for x in diffs):
+        warnings.append(f"to take over the fields other managers own: '{TAKE_OVER}' in the command palette (ctrl+p)")
+    warnings += [
+        f"{x.label}: takes over the {conflict.removeprefix('conflict: ')}"
+        for x, (_, conflict) in zip(diffs, previews, strict=True)
+        if conflict
+    ]
     try:
         await kube.get(f"/api/v1/namespaces/{ns}")
     except KubeError as exc:
@@ -111,12 +131,12 @@ async def plan_deploy(kube: KubeClient, config: Config, facts: ClusterFacts | No
         )
     changes = tuple(f"{x.change} {x.label}" for x in diffs)
     return Plan(
-        action="deploy",
-        title=f"Deploy Pattern 1 ({d.model}, {d.accelerator}) into {ns}",
+        action="deploy-take-over" if force else "deploy",
+        title=f"Deploy Pattern 1 ({d.model}, {d.accelerator}) into {ns}" + (", taking over fields" if force else ""),
         target=ns,
         namespace=ns,
         changes=changes,
-        command=(*APPLY_COMMAND[:-2], "-n", ns, "-f", "-"),
+        command=(*APPLY_COMMAND[:-2], *(["--force-conflicts"] if force else []), "-n", ns, "-f", "-"),
         risk=Risk.DISRUPTIVE,
         diffs=diffs,
         cost=model_cost(config, live_replicas, d.replicas, accelerator),

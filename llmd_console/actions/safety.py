@@ -29,6 +29,7 @@ _SCALE = (("patch", "apps", "deployments", "scale"),)
 # Kubernetes side of scale-to-zero and back is checked, the pool resize says its own refusal.
 NEEDS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "deploy": tuple(("patch", group, resource, "") for group, resource in _PATTERN1),
+    "deploy-take-over": tuple(("patch", group, resource, "") for group, resource in _PATTERN1),
     "undeploy": tuple(("delete", group, resource, "") for group, resource in _PATTERN1),
     "restart": (("patch", "apps", "deployments", ""),),
     "delete-pod": (("delete", "", "pods", ""),),
@@ -91,9 +92,12 @@ def explain(exc: BaseException, resource: str = "") -> str:
         if managers:
             return (
                 f"conflict: field(s) owned by field manager {', '.join(sorted(set(managers)))}: {exc.message} "
-                "(re-apply with force to take them over)"
+                "(applying with force takes them over)"
             )
     return str(exc)
+
+
+TAKE_OVER = "Deploy, taking over fields"  # the palette's name for the deploy with force
 
 
 class Busy(Exception):

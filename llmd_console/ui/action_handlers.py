@@ -77,13 +77,19 @@ class ActionHandlers(App[int]):
     @work(group="permissions", exclusive=True, exit_on_error=False, description="ask which actions are allowed")
     async def _check_permissions(self) -> None:
         from llmd_console.actions.catalog import ACTIONS  # noqa: PLC0415
-        from llmd_console.actions.safety import permitted  # noqa: PLC0415
+        from llmd_console.actions.safety import NEEDS, permitted  # noqa: PLC0415
 
         kube = self.session.client
         if kube is None or self.read_only:
             return
         namespace = self._catalog().namespace_of(_request("deploy"))
-        found = {action: await permitted(kube, action, namespace) for action in ACTIONS}
+        asked: dict[object, Permission] = {}  # actions that need the same verbs are asked once
+        found = {}
+        for action in ACTIONS:
+            needs = NEEDS.get(action, action)
+            if needs not in asked:
+                asked[needs] = await permitted(kube, action, namespace)
+            found[action] = asked[needs]
         self.permissions = found
         self.refresh_bindings()  # forbidden keys leave the footer; allowed ones come back
         denied = sorted(a for a, p in found.items() if not p.allowed)

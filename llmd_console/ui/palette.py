@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from llmd_console.actions.safety import TAKE_OVER
 from llmd_console.layouts import available
 from llmd_console.ui.messages import ActionRequested
 from llmd_console.ui.registry import PaneSpec, specs
@@ -65,6 +66,11 @@ class PaletteCommands(App[int]):
         pool = self.config.gke.accelerator_pool
         for action, title, help_ in (
             ("deploy", "Deploy Pattern 1", "Render and apply the Pattern 1 manifests from the config (previewed)"),
+            (
+                "deploy-take-over",
+                TAKE_OVER,
+                "Deploy Pattern 1 with force: fields another manager owns (Helm, kubectl) become the console's",
+            ),
             ("undeploy", "Undeploy", "Remove the namespace's llm-d objects (the runbook's cleanup option 2)"),
             ("scale-to-zero", "Scale to zero", f"{pool} to 0 nodes and the model to 0 replicas: stop paying"),
             ("scale-back", "Scale back", f"{pool} and the model back to serving"),

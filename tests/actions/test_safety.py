@@ -5,6 +5,7 @@ action at a time, and every outcome audited (done, cancelled, refused)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,16 @@ from typing import Any
 import pytest
 
 from llmd_console.actions.audit import AuditLog
+from llmd_console.actions.catalog import Catalog, Request
 from llmd_console.actions.deploy_plan import plan_deploy, preview_object, secret_present
 from llmd_console.actions.facts import read_facts
 from llmd_console.actions.plan import Plan
 from llmd_console.actions.runner import carry_out
-from llmd_console.actions.safety import NEEDS, OneAtATime, explain, permitted
+from llmd_console.actions.safety import NEEDS, TAKE_OVER, OneAtATime, explain, permitted
 from llmd_console.actions.scale import plan_replicas, read_scale, scale_replicas
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config, DeployConfig
+from llmd_console.gke import NodePoolClient
 from llmd_console.manifests import render
 from llmd_console.sim import SimCluster
 from llmd_console.sim.worlds.world import DECODE_NAME, NAMESPACE
@@ -76,6 +79,34 @@ async def test_a_conflict_names_the_other_field_manager(kube: KubeClient) -> Non
     assert forced["spec"]["selector"] == {"app": "b"}
 
 
+async def test_a_deploy_over_another_managers_fields_is_refused_then_taken_over(
+    kube: KubeClient, config: Config, gke: NodePoolClient
+) -> None:
+    ns = "taken-over"
+    config = replace(config, deploy=DeployConfig(namespace=ns))
+    await kube.send("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+    route = next(m for m in render(config, ns) if m.kind == "HTTPRoute")
+    helms = copy.deepcopy(route.obj)
+    helms["spec"]["rules"][0]["backendRefs"][0]["weight"] = 2  # a Helm release set it otherwise
+    await kube.apply(route.path, helms, field_manager="helm")
+
+    plain = await plan_deploy(kube, config)
+    (refused,) = [d for d in plain.diffs if d.change == "refused"]
+    assert refused.label == route.label and "field manager helm" in refused.error
+    assert f"'{TAKE_OVER}' in the command palette (ctrl+p)" in " ".join(plain.warnings)
+
+    prepared = await Catalog(kube, config, lambda: gke, ns).prepare(Request("deploy-take-over"))
+    forced = prepared.plan
+    assert forced.action == "deploy-take-over" and "--force-conflicts" in forced.command
+    assert {d.change for d in forced.diffs} >= {"update"} and "refused" not in {d.change for d in forced.diffs}
+    (taken,) = [d for d in forced.diffs if d.change == "update"]
+    assert taken.label == route.label and any(line.startswith("+") and "weight: 1" in line for line in taken.lines)
+    assert any(
+        w.startswith(f"{route.label}: takes over the field(s) owned by field manager helm") for w in forced.warnings
+    )
+    assert (await kube.get(route.path))["spec"]["rules"][0]["backendRefs"][0]["weight"] == 2  # only a preview
+
+
 async def test_the_preview_changes_nothing(kube: KubeClient, config: Config) -> None:
     await kube.send("POST", "/api/v1/namespaces", {"metadata": {"name": "preview-only"}})
     plan = await plan_deploy(kube, replace(config, deploy=DeployConfig(namespace="preview-only")))
@@ -86,7 +117,7 @@ async def test_the_preview_changes_nothing(kube: KubeClient, config: Config) -> 
     assert "namespace nowhere does not exist: create it first (kubectl create namespace nowhere)" in nowhere.warnings
     assert {d.change for d in nowhere.diffs} == {"refused"}
     for m in render(config, "preview-only"):
-        diff = await preview_object(kube, m)
+        diff, _ = await preview_object(kube, m)
         assert diff.change == "create", (diff.label, diff.error)
         with pytest.raises(KubeError) as caught:
             await kube.get(m.path)
@@ -143,13 +174,13 @@ async def test_a_missing_crd_names_the_install_step(sim: SimCluster, kube: KubeC
     pool = next(m for m in render(config, NAMESPACE) if m.kind == "InferencePool")
 
     async def gone() -> bool:
-        diff = await preview_object(kube, pool)
+        diff, _ = await preview_object(kube, pool)
         return diff.change == "refused" and "install-gateway-provider-dependencies.sh" in diff.error
 
     for _ in range(100):
         if await gone():
             break
         await asyncio.sleep(0.1)
-    diff = await preview_object(kube, pool)
+    diff, _ = await preview_object(kube, pool)
     assert diff.change == "refused"
     assert "CRD is not installed" in diff.error and "install-gateway-provider-dependencies.sh" in diff.error
