@@ -2,7 +2,8 @@
 
 Records the console (headless, 160x45, default layout) on a simulated cluster at the demo's
 speed (20) for a few minutes: healthy at first, then a fault (the EPP down) for the middle
-third, then the fix. Prints the file's size, its size per minute and its records by type; then,
+third, then the fix. Prints the file's size, its size per minute, its records by type and the
+time the console's UI thread spent encoding and compressing them (total, and the slowest); then,
 in a fresh process, the resident memory before and after loading the recording for replay, and
 after playing it through in the replay app (headless).
 
@@ -40,18 +41,31 @@ def scenario(url: str, name: str | None) -> None:
     response.raise_for_status()
 
 
-async def record(kubeconfig: Path, url: str, path: Path, seconds: float) -> None:
-    """The console, recording, through healthy, fault and fix thirds."""
+async def record(kubeconfig: Path, url: str, path: Path, seconds: float) -> list[float]:
+    """The console, recording, through healthy, fault and fix thirds; the seconds each record
+    took to write (on the UI thread, where the recorder runs)."""
     app = ConsoleApp(Config(), Target(str(kubeconfig), None, None), layout="default")
     error = app.start_recording(path)
     if error:
         raise SystemExit(error)
+    recorder = app.recorder
+    assert recorder is not None
+    took: list[float] = []
+    write = recorder._write
+
+    def timed(record: dict[str, object]) -> None:
+        started = time.perf_counter()
+        write(record)
+        took.append(time.perf_counter() - started)
+
+    recorder._write = timed  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
         for name in ("epp-down", None):
             await pilot.pause(seconds / 3)
             scenario(url, name)
         await pilot.pause(seconds / 3)
         app.stop_recording()
+    return took
 
 
 async def replay(path: Path) -> None:
@@ -85,7 +99,7 @@ def main() -> int:
         path = Path(tmp) / "demo.rec.gz"
         sim = SimProcess("--speed", "20")
         try:
-            asyncio.run(record(sim.kubeconfig, sim.url, path, args.minutes * 60))
+            took = asyncio.run(record(sim.kubeconfig, sim.url, path, args.minutes * 60))
         finally:
             sim.close()
         recording = read_recording(path)
@@ -94,6 +108,10 @@ def main() -> int:
         kinds = collections.Counter(str(r.get("k")) for r in recording.records)
         print(f"recording: {size / 1024:.1f} KiB for {minutes:.2f} min = {size / 1024 / minutes:.1f} KiB/min")
         print(f"records: {len(recording.records)} ({', '.join(f'{k} {n}' for k, n in kinds.most_common())})")
+        print(
+            f"writing them on the UI thread: {sum(took) * 1000:.0f} ms in all, "
+            f"{max(took, default=0) * 1000:.1f} ms for the slowest record"
+        )
         subprocess.run([sys.executable, __file__, "--replay", str(path)], check=True, timeout=600)
     return 0
 
