@@ -7,7 +7,7 @@ from __future__ import annotations
 from llmd_console.actions.diff import object_diff
 from llmd_console.actions.facts import ClusterFacts, price_of
 from llmd_console.actions.plan import Cost, ObjectDiff, Plan, Risk
-from llmd_console.actions.safety import TAKE_OVER, explain
+from llmd_console.actions.safety import FORCE_HINT, TAKE_OVER, explain
 from llmd_console.cluster.kube import KubeClient, KubeError
 from llmd_console.config import Config
 from llmd_console.manifests import Manifest, render
@@ -109,7 +109,7 @@ async def plan_deploy(
     if any("conflict: " in (x.error or "") for x in diffs):
         warnings.append(f"to take over the fields other managers own: '{TAKE_OVER}' in the command palette (ctrl+p)")
     warnings += [
-        f"{x.label}: takes over the {conflict.removeprefix('conflict: ')}"
+        f"{x.label}: takes over the {conflict.removeprefix('conflict: ').removesuffix(FORCE_HINT)}"
         for x, (_, conflict) in zip(diffs, previews, strict=True)
         if conflict
     ]

@@ -45,6 +45,7 @@ _CRD_FIX = {
     "httproutes": GATEWAY_API_FIX,
 }
 _MANAGERS = re.compile(r'conflicts? with "([^"]+)"')
+FORCE_HINT = " (applying with force takes them over)"
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ def explain(exc: BaseException, resource: str = "") -> str:
         managers = _MANAGERS.findall(exc.message)
         if managers:
             return (
-                f"conflict: field(s) owned by field manager {', '.join(sorted(set(managers)))}: {exc.message} "
-                "(applying with force takes them over)"
+                f"conflict: field(s) owned by field manager {', '.join(sorted(set(managers)))}: {exc.message}"
+                + FORCE_HINT
             )
     return str(exc)
 
