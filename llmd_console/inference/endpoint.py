@@ -25,6 +25,9 @@ class Endpoint:
     verify: bool | str = True  # check the server's certificate (or: a CA bundle file)
     cert: tuple[str, str] | None = None  # a client certificate and key (the API server proxy)
     served_by: str | None = None  # the one pod every request on this path reaches (a pod proxy), if so
+    # The Gateway's status address URL when this path was chosen ("" when it had none; None when
+    # the Gateway was not looked at): a different one later means the choice is out of date.
+    gateway_seen: str | None = None
 
     def url(self, path: str) -> str:
         """The full URL of an API path such as ``/v1/models``."""

@@ -6,6 +6,7 @@ address, a firewall): to the Service of a Gateway that has one, else to a ready 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -77,7 +78,9 @@ async def resolve(kube: KubeClient | None, config: Config, namespace: str | None
             gateway, why = {}, f"Gateway {gw_name} cannot be read ({exc})"
         url = gateway_url(gateway) if gateway else None
         if url is not None:
-            direct = Endpoint(url, f"gateway {url.partition('://')[2]} (Gateway {gw_name}'s status address)")
+            direct = Endpoint(
+                url, f"gateway {url.partition('://')[2]} (Gateway {gw_name}'s status address)", gateway_seen=url
+            )
         elif gateway:
             why = f"Gateway {gw_name} has no address yet (kubectl describe gateway {gw_name} -n {ns})"
     if direct is not None and (prompt.via == "gateway" or await reachable(direct.base_url, prompt.probe_seconds)):
@@ -86,7 +89,8 @@ async def resolve(kube: KubeClient | None, config: Config, namespace: str | None
         raise EndpointError(why)
     if direct is not None:
         why = f"the gateway {direct.base_url} does not answer from here within {prompt.probe_seconds:g} s"
-    return await proxy_endpoint(kube, config, ns, why)
+    proxied = await proxy_endpoint(kube, config, ns, why)
+    return replace(proxied, gateway_seen=direct.base_url if direct else "") if prompt.via == "auto" else proxied
 
 
 async def proxy_endpoint(kube: KubeClient, config: Config, namespace: str, why: str = "") -> Endpoint:

@@ -354,6 +354,11 @@ class ConsoleApp(
                 pane.show_snapshot(message.snapshot)
         self._follow_model_pod(message.snapshot)
         self.doctor_snapshot(message.snapshot)
+        if self.prompt_gateway_moved(self.session.state.raw("gateways")):
+            # Prompts would reach what is no longer the gateway: look again, and what they said
+            # of the old path is no evidence now.
+            self.doctor_forget_prompts()
+            self.connect_prompt()
 
     def _follow_model_pod(self, snapshot: Snapshot) -> None:
         """A layout without the pods pane (the demo's) has nothing to choose a pod for the logs and

@@ -136,6 +136,11 @@ class DoctorHandlers(App[int]):
         if self.doctor_live and self.doctor_evidence.note_prompt(outcome, how, self._now()):
             self.doctor_soon()
 
+    def doctor_forget_prompts(self) -> None:
+        """The prompts' path changed: what they said is about a path no longer used."""
+        self.doctor_evidence.prompts = ()
+        self.doctor_soon()
+
     def doctor_soon(self) -> None:
         """Evaluate now, or when a second has passed since the last time (one pending at most)."""
         if self._doctor_timer is not None or not self.doctor_live:

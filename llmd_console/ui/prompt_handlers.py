@@ -3,11 +3,13 @@ module stays about the screen and the session)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual.app import App
 
 from llmd_console.inference.request import PromptRequest
+from llmd_console.models import Obj
 from llmd_console.ui.messages import LoadRequested, PromptCancelRequested, PromptOptionsRequested, PromptSubmitted
 from llmd_console.ui.prompt_options import PromptOptions
 
@@ -38,6 +40,15 @@ class PromptHandlers(App[int]):
             exit_on_error=False,
             description="find the gateway",
         )
+
+    def prompt_gateway_moved(self, gateways: Mapping[str, Obj]) -> bool:
+        """Whether the Gateway prompts go to (among ``gateways``, by key) has another address
+        now, or lost it: the endpoint must be looked for again."""
+        if self.prompting.endpoint is None:
+            return False
+        config = self.prompting.config
+        namespace = self.prompt_namespace() or config.cluster.namespace
+        return self.prompting.gateway_moved(gateways.get(f"{namespace}/{config.resources.gateway}"))
 
     def on_prompt_submitted(self, message: PromptSubmitted) -> None:
         """Send the pane's request; Escape cancels this worker."""

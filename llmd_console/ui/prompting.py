@@ -22,13 +22,14 @@ from llmd_console.inference.client import ModelsError, list_models, send
 from llmd_console.inference.endpoint import Endpoint
 from llmd_console.inference.failures import FixHints, cancelled_failure
 from llmd_console.inference.request import Failure, Outcome, PromptRequest
-from llmd_console.inference.resolve import EndpointError, resolve
+from llmd_console.inference.resolve import EndpointError, gateway_url, resolve
 from llmd_console.inference.served_by import epp_decisions
 from llmd_console.load.process import LoadFailed, LoadProcess
 from llmd_console.load.prompts import PromptSet, builtin_prompts, shared_prefixes
 from llmd_console.load.report import run_json, summary
 from llmd_console.load.runner import RunResult
 from llmd_console.load.settings import RunSettings
+from llmd_console.models import Obj
 from llmd_console.ui.load_plan import LoadPlan
 from llmd_console.ui.panes.load_view import LoadState
 from llmd_console.ui.panes.prompt import PromptPane, PromptState
@@ -143,6 +144,15 @@ class Prompting:
             pane.set_endpoint(how, models, problem)
         elif self.state is not None:
             self.state.found(how, models, problem)
+
+    def gateway_moved(self, gateway: Obj | None) -> bool:
+        """Whether the Gateway's address changed since the endpoint was chosen: it has another
+        one, lost it (requests would reach what is no longer the gateway), or got one (the
+        gateway can be used instead of the API server's proxy)."""
+        endpoint = self.endpoint
+        if endpoint is None or endpoint.gateway_seen is None or self.state is None or self.state.in_flight:
+            return False
+        return ((gateway_url(gateway) if gateway else None) or "") != endpoint.gateway_seen
 
     async def forget(self) -> None:
         """Drop the endpoint and its connections (the next request looks again)."""

@@ -25,6 +25,7 @@ from llmd_console.ui.panes.load_view import LoadDialog
 from llmd_console.ui.panes.prompt import PromptInput, PromptPane, PromptState
 from tests.conftest import Kubectl, require_tool, wait_for
 from tests.console.conftest import make_app, until
+from tests.doctor.helpers import set_scenario
 from tests.inference.conftest import serves
 from tests.inference.test_cancel import engine_counts
 from tests.inference.test_failures import closed_port
@@ -155,6 +156,24 @@ async def test_failures_are_explained_in_the_pane(world: tuple[SimCluster, Path]
             kubectl.run("scale", "deploy", DECODE_NAME, "--replicas=1")
         await until_failure(pilot, app, None, limit=120)
         await until(pilot, lambda: prompt_findings(app) == [], what="the prompt's finding cleared by an answer")
+
+
+async def test_a_gateway_that_loses_its_address_is_not_asked_there_again(world: tuple[SimCluster, Path]) -> None:
+    cluster, kubeconfig = world
+    app = make_app(kubeconfig, layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        state = await ready(pilot, app)
+        assert "status address" in state.endpoint
+        set_scenario(cluster, "gateway-no-address")
+        try:
+            # The address prompts went to is not the gateway's now: the path is looked for again.
+            await until(pilot, lambda: "status address" not in state.endpoint, limit=60, what="another path")
+            assert app.prompting.endpoint is None or app.prompting.endpoint.gateway_seen == ""
+        finally:
+            set_scenario(cluster, None)
+        # With an address again, prompts go to the gateway again, not on through the proxy.
+        await until(pilot, lambda: "status address" in state.endpoint, limit=90, what="the gateway again")
+        await until_failure(pilot, app, None, limit=120)
 
 
 def prompt_findings(app: ConsoleApp) -> list[str]:
