@@ -7,6 +7,8 @@ from llmd_console.config import Config
 from llmd_console.doctor.engine import evaluate
 from llmd_console.doctor.live import PROMPT_SECONDS, LiveEvidence
 from llmd_console.doctor.rules.cost import idle_accelerators
+from llmd_console.doctor.rules.serving import commands_in
+from llmd_console.inference.failures import FixHints, for_status
 from llmd_console.inference.request import Failure, Outcome, PromptRequest
 from llmd_console.models import Node, Snapshot
 
@@ -60,6 +62,12 @@ def test_a_prompts_result_is_evidence_for_a_while_and_its_own_faults_are_not() -
     assert finding.id == "inference-no-route"
     assert finding.title == "a prompt through gateway 10.0.0.1 failed: 404: no route"
     assert finding.fix == ("kubectl apply -f httproute.yaml",)
+    hints = FixHints.from_config(Config(), "ns")
+    advice = for_status(503, "fault filter abort", hints).fix  # prose around the commands
+    assert commands_in(advice) == (
+        "kubectl get httproute -n ns",
+        f"kubectl describe gateway {hints.gateway} -n ns",
+    ), "only what pastes into a shell as it is"
     assert live.evidence(Config(), 100.0 + PROMPT_SECONDS, {}).inferences == ()  # the path may be fixed since
     live.note_prompt(Outcome(request, "r2", 0.0, status=200, ttft=0.2, total=0.5), "gateway 10.0.0.1", 160.0)
     assert not [f for f in evaluate(Snapshot(), live.evidence(Config(), 161.0, {})) if f.area == "serving"]

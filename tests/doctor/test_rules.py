@@ -409,9 +409,10 @@ def test_hf_secret_without_hf_token_key() -> None:
 
 
 def test_inference_failure_and_slow_ttft() -> None:
-    failed = (Inference(False, 500, failure_kind="no_route", failure_title="fault filter abort", failure_fix="a\nb"),)
+    advice = "kubectl get httproute -n ns; kubectl describe gateway g -n ns  (1 route). Re-create it."
+    failed = (Inference(False, 500, failure_kind="no_route", failure_title="fault filter abort", failure_fix=advice),)
     f = next(f for f in diagnose(healthy(), inferences=failed)[2] if f.id == "inference-no-route")
-    assert f.symptom and f.fix == ("a", "b")
+    assert f.symptom and f.fix == ("kubectl get httproute -n ns", "kubectl describe gateway g -n ns")
     slow = (Inference(True, 200, ttft=9.0, total=9.5), Inference(True, 200, ttft=8.0, total=8.5))
     f = next(f for f in diagnose(healthy(), inferences=slow)[2] if f.id == "slow-ttft")
     assert "8.0 s" in f.title

@@ -4,6 +4,8 @@ and a time to first token far above the runbook's 1-3 s)."""
 
 from __future__ import annotations
 
+import re
+
 from llmd_console.doctor.evidence import Evidence
 from llmd_console.doctor.findings import Finding, Quote
 from llmd_console.doctor.rules.common import Rule
@@ -43,6 +45,16 @@ def alerts(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     return out
 
 
+# A command in a request failure's advice, which is prose: up to the next ";", "(" or ")".
+_COMMAND = re.compile(r"\b(?:kubectl|gcloud) [^;()\n]+")
+
+
+def commands_in(advice: str) -> tuple[str, ...]:
+    """The kubectl and gcloud commands a request failure's advice names, without the prose
+    around them: what the doctor offers to copy must paste into a shell as it is."""
+    return tuple(dict.fromkeys(m.group().strip().rstrip(".,").strip() for m in _COMMAND.finditer(advice)))
+
+
 def inference(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     """The test inference: failed (with the client's diagnosis), or slow to its first token."""
     ns = snapshot.namespace or evidence.config.cluster.namespace
@@ -57,7 +69,7 @@ def inference(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
                 "error",
                 f"{last.what} through {last.endpoint or 'the gateway'} failed: {last.failure_title}",
                 (Quote("Inference", ns, last.endpoint or "gateway", said),),
-                tuple(part.strip() for part in last.failure_fix.split("\n") if part.strip()),
+                commands_in(last.failure_fix),
                 area="serving",
                 symptom=True,
             )
