@@ -14,7 +14,7 @@ from llmd_console.config import Config
 from llmd_console.doctor.criteria import success_criteria
 from llmd_console.doctor.engine import evaluate
 from llmd_console.doctor.evidence import Evidence, Inference, PodLog
-from llmd_console.doctor.findings import Finding, worst
+from llmd_console.doctor.findings import Finding, Quote, worst
 from llmd_console.metrics.alerts import Alert
 from llmd_console.metrics.exposition import Page
 from llmd_console.metrics.history import EndpointHistory
@@ -521,6 +521,18 @@ def test_firing_alerts_become_findings_pending_ones_do_not() -> None:
     }
     epp = next(f for f in findings if f.id == "alert-epp-errors-critical")
     assert epp.fix == (f"kubectl logs -n {NS} deploy/{EPP} --tail=100",)
+
+
+def test_no_ready_endpoint_while_model_pods_are_ready_points_at_the_epp() -> None:
+    alert = Alert("no_ready_endpoints", "critical", "the InferencePool has no ready endpoint", NOW - 400, firing=True)
+    (seen,) = [f for f in diagnose(healthy(), alerts=(alert,))[2] if f.id == "alert-no-ready-endpoints"]
+    assert seen.symptom and "but 1 model server pod(s) are Ready" in seen.title
+    assert Quote("Pod", NS, POD, "Ready") in seen.evidence
+    assert seen.fix[0].startswith(f"kubectl logs -n {NS} deploy/{EPP} --tail=50")
+    objects = healthy()
+    crashed(objects, waiting="CrashLoopBackOff", last_exit="Error")
+    (down,) = [f for f in diagnose(objects, alerts=(alert,))[2] if f.id == "alert-no-ready-endpoints"]
+    assert down.title == alert.summary and "inferenceServing=true" in down.fix[0]
 
 
 def test_startup_probe_budget_with_the_compile_time_beside_it() -> None:

@@ -27,16 +27,28 @@ def alerts(snapshot: Snapshot, evidence: Evidence) -> list[Finding]:
     r = evidence.config.resources
     ns = snapshot.namespace or evidence.config.cluster.namespace
     out = []
+    ready = sorted(
+        p.name for p in snapshot.pods.values() if p.role in ("decode", "prefill") and p.is_ready and not p.terminating
+    )
     for alert in evidence.alerts:
         if not alert.firing or alert.key == "epp_metrics_absent":  # the metrics rules say that one
             continue
+        title = alert.summary
+        quotes: tuple[Quote, ...] = (Quote("Metrics", ns, alert.key, alert.summary),)
         fix = _ALERT_FIX.get(alert.key, "").format(ns=ns, epp=r.epp, decode=r.decode_deployment)
+        if alert.key == "no_ready_endpoints" and ready:
+            # The EPP counts no endpoint while model pods are Ready: it is the EPP that does not see them.
+            title = (
+                f"the EPP sees no ready endpoint in the InferencePool, but {len(ready)} model server pod(s) are Ready"
+            )
+            quotes = (*quotes, *(Quote("Pod", ns, name, "Ready") for name in ready[:3]))
+            fix = f"kubectl logs -n {ns} deploy/{r.epp} --tail=50  # is its --pool-name {r.inference_pool}?"
         out.append(
             Finding(
                 f"alert-{alert.key.replace('_', '-')}",
                 "error" if alert.severity == "critical" else "warning",
-                alert.summary,
-                (Quote("Metrics", ns, alert.key, alert.summary),),
+                title,
+                quotes,
                 (fix,) if fix else (),
                 area="serving",
                 symptom=alert.key == "no_ready_endpoints",
