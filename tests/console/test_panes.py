@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from llmd_console.models import Phase, StreamPhase
@@ -53,6 +54,21 @@ async def test_every_pane_shows_the_pattern1_world(world: tuple[SimCluster, Path
         logs = app.query_one(LogsPane)
         await until(pilot, lambda: logs.target is not None and logs.target.pod.startswith(DECODE), what="decode logs")
         await until(pilot, lambda: any("vLLM API server version" in text for _, text in logs.lines), what="log lines")
+
+
+async def test_event_ages_move_on_with_the_clock(world: tuple[SimCluster, Path]) -> None:
+    _, kubeconfig = world
+    later = [0.0]
+    app = make_app(kubeconfig, layout="default", now=lambda: time.time() + later[0])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: ready_decode(app), what="a Ready decode pod")
+        pods = pods_pane(app)
+        pods.table.move_to_key(decode_keys(app)[0])
+        await until(pilot, lambda: "Scheduled" in str(pods.events.render()), what="the decode pod's events")
+        later[0] = 3 * 3600.0  # three hours on, and no new event since
+        pods.tick()
+        ages = [line.split()[0] for line in str(pods.events.render()).splitlines()[1:]]
+        assert ages and all(age.startswith("3h") for age in ages), ages
 
 
 async def test_a_deleted_pod_is_replaced_and_walks_its_startup(world: tuple[SimCluster, Path]) -> None:

@@ -164,10 +164,11 @@ class PodsPane(Pane):
         self._draw_events()
 
     def tick(self) -> None:
-        """AGE moves on by itself: rewrite the rows whose AGE text changed."""
+        """AGE moves on by itself: rewrite the rows whose AGE text changed, and the events' ages."""
         for key, row in self._shown.items():
             if self._age(row) != self._ages.get(key):
                 self.table.upsert(key, self._cells(row))
+        self._draw_events()
 
     def _draw_events(self) -> None:
         if self.selected is None:
