@@ -53,10 +53,11 @@ def _hop_finding(path: RequestPath, hop: Hop, evidence: Evidence) -> Finding:
     quotes += [Quote(kind, namespace, name, fact) for fact in hop.facts[:4]]
     fix = tuple(_filled(part.strip(), evidence) for part in hop.fix.split("; ") if part.strip())
     severity: Level = "error" if hop.light == "error" else "warning"
+    named = f"{hop.kind} {hop.name}"
     return Finding(
         hop.code or f"{hop.kind.lower().replace(' ', '-')}-problem",
         severity,
-        f"{hop.kind} {hop.name}: {hop.problem}",
+        hop.problem if hop.problem.startswith(named) else f"{named}: {hop.problem}",
         tuple(quotes),
         fix,
         area="request path",
