@@ -47,18 +47,23 @@ def counts_text(summary: Summary) -> Text:
     return out
 
 
-def strip_text(summary: Summary) -> Text:
-    """The strip: the counts and the worst finding's title (or what is starting, or healthy)."""
+def strip_text(summary: Summary, width: int = 0) -> Text:
+    """The strip: the counts and the worst finding's title (or what is starting, or healthy);
+    within ``width`` cells (0: any) the title is cut, not the hint that says where the fix is."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" doctor ", style="bold")
+    hint = ""
     if summary.state in ("healthy", "waiting", "starting"):
-        text.append(one_line(summary.headline, TITLE_CHARS), style=STATE_STYLE[summary.state])
-        if summary.state == "starting":
-            text.append("  (! for details)", style="dim")
-        return text
-    text.append_text(counts_text(summary))
-    text.append(one_line(summary.headline, TITLE_CHARS), style=STATE_STYLE.get(summary.state, ""))
-    text.append("  (! for the fix)", style="dim")
+        hint = "  (! for details)" if summary.state == "starting" else ""
+    else:
+        text.append_text(counts_text(summary))
+        hint = "  (! for the fix)"
+    headline = one_line(summary.headline, TITLE_CHARS)
+    room = width - text.cell_len - len(hint)
+    if width and hint and 8 < room < len(headline):
+        headline = headline[: room - 1] + "…"
+    text.append(headline, style=STATE_STYLE.get(summary.state, ""))
+    text.append(hint, style="dim")
     return text
 
 
@@ -72,9 +77,17 @@ class ProblemsStrip(QuietStatic):
     }
     """
 
+    _summary: Summary | None = None
+
     def draw(self, summary: Summary) -> None:
         """Show ``summary``."""
-        self.show(strip_text(summary))
+        self._summary = summary
+        self.show(strip_text(summary, self.size.width))
+
+    def on_resize(self) -> None:
+        """The title is cut to the new width."""
+        if self._summary is not None:
+            self.show(strip_text(self._summary, self.size.width))
 
 
 def _line(gutter: str, body: Text, gutter_style: str = "dim") -> Table:

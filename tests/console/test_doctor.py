@@ -309,6 +309,16 @@ def test_a_cold_start_reads_as_starting_and_a_crash_does_not() -> None:
     assert summarize(starting, []).headline == "no problems found"
 
 
+def test_a_long_title_is_cut_so_that_the_strip_still_says_where_the_fix_is() -> None:
+    long = Finding("x", "error", ("HTTPRoute pattern1-route does not exist in llm-d-inference-scheduling " * 3).strip())
+    summary = Summary("error", {"error": 2, "warning": 1}, long.title, long)
+    for width in (80, 160):
+        plain = strip_text(summary, width).plain
+        assert len(plain) <= width and plain.endswith("…  (! for the fix)"), plain
+        assert plain.startswith(" doctor ✗ 2 errors ▲ 1 warning HTTPRoute pattern1-route")
+    assert strip_text(summary).plain.endswith("scheduling  (! for the fix)")  # no width: not cut
+
+
 def test_the_strip_and_the_gateway_findings_are_text_not_markup() -> None:
     hostile = Finding("x", "error", "[bold red]boom[/] \x1b[31m", (Quote("Pod", "ns", "p", "[/]"),))
     summary = Summary("error", {"error": 1}, hostile.title, hostile)
