@@ -31,6 +31,7 @@ from llmd_console.ui.registry import PaneContext, register_pane
 
 MAX_SHOWN = 200_000  # characters of an answer drawn (the client keeps at most 1 MiB)
 DRAW_EVERY = 0.05  # seconds between redraws while tokens stream in
+SHORT_PANE_ROWS = 14  # below this height the input and the timings shrink for the answer
 HINT = "ctrl+r send · esc cancel · ↑↓ history · ctrl+o options · ctrl+l load"
 
 
@@ -230,6 +231,13 @@ class PromptPane(Pane):
         self.set_interval(DRAW_EVERY, self._draw_answer)
         if self.state.history.problems:
             self.show_notice("prompt history: " + "; ".join(self.state.history.problems)[:300])
+
+    def on_resize(self) -> None:
+        """A short pane (the default layout's corner) gives its rows to the answer: a one-line
+        input and at most two lines of timings, so that some of the answer is in view."""
+        short = self.size.height < SHORT_PANE_ROWS
+        self.input.styles.height = 1 if short else 3
+        self.timings.styles.max_height = 2 if short else 12
 
     def refresh_from(self, snapshot: Snapshot) -> None:
         """The prompt pane draws from requests, not from the cluster's objects."""
