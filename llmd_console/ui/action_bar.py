@@ -24,7 +24,9 @@ class ActionBar(QuietStatic):
         super().__init__(id=id)
         self._now = now
         self.title = ""
-        self.state = ""  # running | done | failed | cancelled | refused | ""
+        self.state = ""  # preparing | running | done | failed | cancelled | refused | ""
+        self._before = ("", "")  # the state and detail a preparation covers for a moment
+        self._preparation: object = None  # the preparation under way
         self.detail = ""
         self.started = 0.0
         self.ended = 0.0
@@ -34,6 +36,24 @@ class ActionBar(QuietStatic):
     def running(self) -> bool:
         """An action is under way."""
         return self.state == "running"
+
+    def preparing(self, what: str) -> object:
+        """A key was pressed and its plan is read from the cluster (the API's permission, a node
+        pool, the dry runs): said at once, until its dialog opens or it is refused. Returns the
+        token that ends this preparation (not a later one's)."""
+        if self.state != "preparing":
+            self._before = (self.state, self.detail)
+        self.state, self.detail = "preparing", what
+        self._preparation = token = object()
+        self.redraw()
+        return token
+
+    def prepared(self, token: object) -> None:
+        """The preparation ``token`` ended (a dialog opened, or it was refused, or a later key
+        replaced it): the bar is as it was, unless a later preparation is under way."""
+        if self.state == "preparing" and token is self._preparation:
+            self.state, self.detail = self._before
+            self.redraw()
 
     def begin(self, title: str) -> None:
         """A confirmed action starts."""
@@ -67,6 +87,11 @@ class ActionBar(QuietStatic):
             return
         self.add_class("-shown")
         text = Text(no_wrap=True, overflow="ellipsis")
+        if self.state == "preparing":
+            text.append(" … ", style="bold black on cyan")
+            text.append(f" {one_line(self.detail, 300)}", style="dim")
+            self.show(text)
+            return
         if self.state == "running":
             text.append(" ▶ ", style="bold black on cyan")
             text.append(f" {one_line(self.title, 100)} ", style="bold")

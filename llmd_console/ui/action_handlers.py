@@ -157,23 +157,27 @@ class ActionHandlers(App[int]):
             # Refused (and audited) by the runner without reading anything from the cluster.
             self.propose(_bare_plan(request, namespace), _never)
             return
-        permission = await permitted(kube, request.action_id, namespace)
-        self.permissions[request.action_id] = permission
-        if not permission.allowed:
-            self.refresh_bindings()
-            self._record(_bare_plan(request, namespace), "refused", permission.reason)
-            self.notify(f"{request.action}: {permission.reason}", title="not allowed", severity="warning")
-            return
+        bar, reading = self.action_bar, f"{request.action}: reading the cluster for its preview"
+        token = bar.preparing(reading)
         try:
+            permission = await permitted(kube, request.action_id, namespace)
+            self.permissions[request.action_id] = permission
+            if not permission.allowed:
+                self.refresh_bindings()
+                self._record(_bare_plan(request, namespace), "refused", permission.reason)
+                self.notify(f"{request.action}: {permission.reason}", title="not allowed", severity="warning")
+                return
             count = None
             question = await catalog.question(request)
             if question is not None:
+                bar.prepared(token)
                 count = await self.push_screen_wait(
                     NumberDialog(question.title, question.question, question.suggested, question.parse)
                 )
                 if count is None:
                     self._record(_bare_plan(request, namespace), "cancelled", "at the count, before any plan")
                     return
+                token = bar.preparing(reading)
             pod = self.snapshot.pods.get(f"{request.namespace}/{request.name}") if request.kind == "Pod" else None
             prepared = await catalog.prepare(request, count, pod)
         except NotApplicable as exc:
@@ -182,6 +186,8 @@ class ActionHandlers(App[int]):
         except Exception as exc:  # the API's refusal, a lost connection: said, nothing changed
             self.notify(f"cannot plan {request.action}: {explain(exc)}", severity="error", timeout=15)
             return
+        finally:
+            bar.prepared(token)
         self.propose(prepared.plan, lambda: prepared.execute(self.action_bar.progress), follow=True)
 
     def _record(self, plan: Plan, outcome: Outcome, detail: str) -> None:

@@ -158,6 +158,13 @@ async def test_every_key_answers(still_world: Path, tmp_path: Path) -> None:
             await pilot.press(key)
             await until(pilot, answered(app, before), limit=10, what=f"{key} ({action}) to answer after {pressed}")
             await until(pilot, lambda: not busy(app, "objects"), what="the key's fetch to finish")
+            # An action's key answers at once on the action bar; its dialog comes once it is planned.
+            await until(
+                pilot,
+                lambda: not busy(app, "action-plan") or isinstance(app.screen, ModalScreen),
+                limit=60,
+                what="the key's plan to be read (or its dialog open)",
+            )
             pressed.append(f"{pane_id or 'app'}:{key}")
             await back_to_main(pilot, app, "default")
             await until(pilot, lambda: not busy(app, "actions"), what="a cancelled mutation to end")
