@@ -41,6 +41,16 @@ STEP_SECONDS = 1.0
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
+def _shows(target: LogTarget, chunk: LogChunk) -> bool:
+    """Whether a recorded chunk belongs in a logs pane following ``target``: the same pod, the
+    same instance (current or previous), and the container asked for, if one was."""
+    return (
+        chunk.target.key == target.key
+        and chunk.target.previous == target.previous
+        and (not target.container or chunk.container == target.container)
+    )
+
+
 class ReplayApp(ConsoleApp):
     """The console on a recording."""
 
@@ -145,7 +155,7 @@ class ReplayApp(ConsoleApp):
             self.findings = delivery.findings
         target = self._log_target
         for chunk in delivery.logs:
-            if target is not None and chunk.target.key == target.key:
+            if target is not None and _shows(target, chunk):
                 self.post_message(LogChunkArrived(dataclasses.replace(chunk, target=target)))
         for note in delivery.notes:
             self.notify(note, timeout=6)
@@ -169,11 +179,23 @@ class ReplayApp(ConsoleApp):
         """The logs pane follows a pod: what was recorded of its log so far, then as the replay goes."""
         message.prevent_default()  # not the console's stream: there is no cluster
         target = self._log_target = message.target
-        recorded = self.player.logs_of(target.key, self.player.position)
+        recorded = [c for c in self.player.logs_of(target.key, self.player.position) if _shows(target, c)]
         state = StreamState(StreamPhase.LIVE, "replay" if recorded else "replay: no log was recorded for this pod")
-        self.post_message(LogChunkArrived(LogChunk(target, target.container or "", state=state)))
+        self.post_message(LogChunkArrived(LogChunk(target, self._container_of(target, recorded), state=state)))
         for chunk in recorded:
             self.post_message(LogChunkArrived(dataclasses.replace(chunk, target=target)))
+
+    def _container_of(self, target: LogTarget, recorded: list[LogChunk]) -> str:
+        """The container the pane reads: the one asked for, else the one the recording read
+        (its latest), else the pod's first as the snapshot has it."""
+        if target.container:
+            return target.container
+        named = [c.container for c in recorded if c.container]
+        if named:
+            return named[-1]
+        pod = self.session.snapshot.pods.get(target.key)
+        first = pod.container(None) if pod is not None else None
+        return first.name if first is not None else ""
 
     # ---- keys ----------------------------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
