@@ -19,6 +19,7 @@ from textual.containers import Container
 
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding
+from llmd_console.doctor.summary import summarize
 from llmd_console.inference.request import Outcome
 from llmd_console.models import LogChunk, LogTarget, StreamPhase, StreamState
 from llmd_console.recording.player import Delivery, Player, ReplaySession, clock
@@ -31,6 +32,7 @@ from llmd_console.ui.messages import (
     LogsRequested,
     PodViewRequested,
     PromptSubmitted,
+    SnapshotArrived,
 )
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.prompt import PromptPane
@@ -94,8 +96,9 @@ class ReplayApp(ConsoleApp):
         return self.session
 
     def compose(self) -> ComposeResult:
-        """Status bar, the layout, the slider, the footer."""
+        """Status bar, the problems strip, the layout, the slider, the footer."""
         yield self.status_bar
+        yield self.doctor_setup(live=False)  # drawn from the recorded findings, not from rules run here
         yield Container(id="main")
         yield self.replay_bar
         yield self.tour_bar
@@ -153,6 +156,8 @@ class ReplayApp(ConsoleApp):
             self.metrics_delivered(*delivery.metrics)
         if delivery.findings is not None:
             self.findings = delivery.findings
+        if delivery.findings is not None and delivery.snapshot is None:
+            self._draw_findings()  # with a snapshot: once the panes have it (on_snapshot_arrived)
         target = self._log_target
         for chunk in delivery.logs:
             if target is not None and _shows(target, chunk):
@@ -161,6 +166,18 @@ class ReplayApp(ConsoleApp):
             self.notify(note, timeout=6)
         for outcome in delivery.prompts:
             self._show_prompt(outcome)
+
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        """The panes draw the snapshot, then the findings over it (as the live doctor does after
+        each snapshot: the gateway pane shows the findings its hops do not)."""
+        super().on_snapshot_arrived(message)
+        self._draw_findings()
+
+    def _draw_findings(self) -> None:
+        """The strip and the panes that show findings, as the recorded findings and the snapshot
+        at the replay's position say."""
+        self.doctor_summary = summarize(self.session.snapshot, list(self.findings))
+        self.doctor_draw()
 
     def _show_prompt(self, outcome: Outcome) -> None:
         """A recorded prompt's result, in the prompt pane as it was answered."""
@@ -221,7 +238,8 @@ class ReplayApp(ConsoleApp):
             return
         self.replay_bar.paused = True
         self.jump(moment.t)
-        self.notify(f"{clock(self.player.now)}  {moment.text}", timeout=6)
+        if not moment.finding:  # the problems strip shows the findings as they are there
+            self.notify(f"{clock(self.player.now)}  {moment.text}", timeout=6)
 
     def action_finding(self, direction: int) -> None:
         """Jump to the next (or previous) time a finding appeared or cleared."""
