@@ -95,16 +95,19 @@ class DoctorHandlers(App[int]):
         self._doctor_last = 0.0
         self._doctor_timer: Timer | None = None
         self._doctor_worker: Worker[None] | None = None
+        self._doctor_runs = False  # set by doctor_setup
 
-    def doctor_setup(self) -> ProblemsStrip:
-        """The strip, for ``compose``. An app that composes it runs the doctor live; one that does
-        not (a replay, which shows the findings it recorded) leaves ``findings`` to itself."""
+    def doctor_setup(self, *, live: bool = True) -> ProblemsStrip:
+        """The strip, for ``compose``. An app that composes it ``live`` runs the doctor; one that
+        does not (a replay, which shows the findings it recorded) sets ``findings`` itself and
+        calls :meth:`doctor_draw`."""
+        self._doctor_runs = live
         return self.problems_strip
 
     @property
     def doctor_live(self) -> bool:
-        """Whether this app evaluates the rules itself (it shows the problems strip)."""
-        return self.problems_strip.is_mounted
+        """Whether this app evaluates the rules itself (it composed the strip live)."""
+        return self._doctor_runs and self.problems_strip.is_mounted
 
     def _now(self) -> float:
         now = getattr(self, "now", time.time)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from llmd_console.models import LogChunk
     from llmd_console.recording.recorder import Recorder
     from llmd_console.session import Session
+    from llmd_console.ui.panes.base import Pane
     from llmd_console.ui.status import StatusBar
 
 
@@ -34,6 +35,7 @@ class RecordHandlers(App[int]):
     session: Session
     demo: bool
     status_bar: StatusBar
+    panes: dict[str, Pane]
     recorder: Recorder | None = None
     record_limit_bytes: int = DEFAULT_LIMIT_BYTES
 
@@ -58,6 +60,7 @@ class RecordHandlers(App[int]):
         state = session.state
         recorder.start_state({k: state.raw(k) for k in state.kinds}, state.snapshot.kinds, session.watched_namespace)
         recorder.connection(session.connection)
+        self._record_kept_log(recorder)
         if recorder.stopped:
             return f"recording into {path} stopped at once: {recorder.stopped}"
         recorder.on_stop = self._recording_stopped
@@ -66,6 +69,17 @@ class RecordHandlers(App[int]):
         self.status_bar.badge = Text(" ● REC ", style="bold white on red")
         self._redraw_status()
         return ""
+
+    def _record_kept_log(self, recorder: Recorder) -> None:
+        """The log the logs pane already shows (its container and lines): the stream only sends
+        what is new, so without this a recording begun on a quiet pod has no log, nor its
+        container's name."""
+        from llmd_console.ui.panes.logs import LogsPane  # noqa: PLC0415 - the app has loaded it by now
+
+        pane = self.panes.get("logs")  # none yet when recording from the start (--record)
+        chunk = pane.kept() if isinstance(pane, LogsPane) else None
+        if chunk is not None:
+            recorder.log(chunk)
 
     def stop_recording(self, reason: str = "stopped") -> Path | None:
         """Finish the file (if recording); returns its path."""

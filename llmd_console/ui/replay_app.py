@@ -19,6 +19,7 @@ from textual.containers import Container
 
 from llmd_console.config import Config
 from llmd_console.doctor.findings import Finding
+from llmd_console.doctor.summary import summarize
 from llmd_console.inference.request import Outcome
 from llmd_console.models import LogChunk, LogTarget, StreamPhase, StreamState
 from llmd_console.recording.player import Delivery, Player, ReplaySession, clock
@@ -31,6 +32,7 @@ from llmd_console.ui.messages import (
     LogsRequested,
     PodViewRequested,
     PromptSubmitted,
+    SnapshotArrived,
 )
 from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.prompt import PromptPane
@@ -39,6 +41,16 @@ from llmd_console.ui.replay_bar import ReplayBar
 TICK_SECONDS = 0.1
 STEP_SECONDS = 1.0
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+def _shows(target: LogTarget, chunk: LogChunk) -> bool:
+    """Whether a recorded chunk belongs in a logs pane following ``target``: the same pod, the
+    same instance (current or previous), and the container asked for, if one was."""
+    return (
+        chunk.target.key == target.key
+        and chunk.target.previous == target.previous
+        and (not target.container or chunk.container == target.container)
+    )
 
 
 class ReplayApp(ConsoleApp):
@@ -84,8 +96,9 @@ class ReplayApp(ConsoleApp):
         return self.session
 
     def compose(self) -> ComposeResult:
-        """Status bar, the layout, the slider, the footer."""
+        """Status bar, the problems strip, the layout, the slider, the footer."""
         yield self.status_bar
+        yield self.doctor_setup(live=False)  # drawn from the recorded findings, not from rules run here
         yield Container(id="main")
         yield self.replay_bar
         yield self.tour_bar
@@ -143,14 +156,28 @@ class ReplayApp(ConsoleApp):
             self.metrics_delivered(*delivery.metrics)
         if delivery.findings is not None:
             self.findings = delivery.findings
+        if delivery.findings is not None and delivery.snapshot is None:
+            self._draw_findings()  # with a snapshot: once the panes have it (on_snapshot_arrived)
         target = self._log_target
         for chunk in delivery.logs:
-            if target is not None and chunk.target.key == target.key:
+            if target is not None and _shows(target, chunk):
                 self.post_message(LogChunkArrived(dataclasses.replace(chunk, target=target)))
         for note in delivery.notes:
             self.notify(note, timeout=6)
         for outcome in delivery.prompts:
             self._show_prompt(outcome)
+
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        """The panes draw the snapshot, then the findings over it (as the live doctor does after
+        each snapshot: the gateway pane shows the findings its hops do not)."""
+        super().on_snapshot_arrived(message)
+        self._draw_findings()
+
+    def _draw_findings(self) -> None:
+        """The strip and the panes that show findings, as the recorded findings and the snapshot
+        at the replay's position say."""
+        self.doctor_summary = summarize(self.session.snapshot, list(self.findings))
+        self.doctor_draw()
 
     def _show_prompt(self, outcome: Outcome) -> None:
         """A recorded prompt's result, in the prompt pane as it was answered."""
@@ -169,11 +196,23 @@ class ReplayApp(ConsoleApp):
         """The logs pane follows a pod: what was recorded of its log so far, then as the replay goes."""
         message.prevent_default()  # not the console's stream: there is no cluster
         target = self._log_target = message.target
-        recorded = self.player.logs_of(target.key, self.player.position)
+        recorded = [c for c in self.player.logs_of(target.key, self.player.position) if _shows(target, c)]
         state = StreamState(StreamPhase.LIVE, "replay" if recorded else "replay: no log was recorded for this pod")
-        self.post_message(LogChunkArrived(LogChunk(target, target.container or "", state=state)))
+        self.post_message(LogChunkArrived(LogChunk(target, self._container_of(target, recorded), state=state)))
         for chunk in recorded:
             self.post_message(LogChunkArrived(dataclasses.replace(chunk, target=target)))
+
+    def _container_of(self, target: LogTarget, recorded: list[LogChunk]) -> str:
+        """The container the pane reads: the one asked for, else the one the recording read
+        (its latest), else the pod's first as the snapshot has it."""
+        if target.container:
+            return target.container
+        named = [c.container for c in recorded if c.container]
+        if named:
+            return named[-1]
+        pod = self.session.snapshot.pods.get(target.key)
+        first = pod.container(None) if pod is not None else None
+        return first.name if first is not None else ""
 
     # ---- keys ----------------------------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
@@ -199,7 +238,8 @@ class ReplayApp(ConsoleApp):
             return
         self.replay_bar.paused = True
         self.jump(moment.t)
-        self.notify(f"{clock(self.player.now)}  {moment.text}", timeout=6)
+        if not moment.finding:  # the problems strip shows the findings as they are there
+            self.notify(f"{clock(self.player.now)}  {moment.text}", timeout=6)
 
     def action_finding(self, direction: int) -> None:
         """Jump to the next (or previous) time a finding appeared or cleared."""

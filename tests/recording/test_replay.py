@@ -26,8 +26,11 @@ from llmd_console.recording.format import FORMAT, read_recording
 from llmd_console.recording.player import Player, load_player
 from llmd_console.session import Target
 from llmd_console.sim import SimCluster
+from llmd_console.sim.worlds.world import MODEL
 from llmd_console.ui.app import ConsoleApp
+from llmd_console.ui.messages import PodSelected
 from llmd_console.ui.panes.gateway import GatewayPane
+from llmd_console.ui.panes.logs import LogsPane
 from llmd_console.ui.panes.pods import COLUMNS, PodsPane
 from llmd_console.ui.replay_app import ReplayApp
 from tests.console.conftest import until
@@ -307,3 +310,79 @@ def recorded_start(directory: Path) -> Snapshot:
     recording = read_recording(path)
     assert recording.complete
     return Player(recording, Config()).snapshots[1][1]  # after the reset
+
+
+ACCESS_LINE = '"POST /v1/completions HTTP/1.1" 200 OK'
+
+
+def decode_pod(app: ConsoleApp) -> str:
+    """The model server pod's key ("" while there is none)."""
+    return next((k for k, p in sorted(app.snapshot.pods.items()) if p.role == "decode"), "")
+
+
+def recorded_player(directory: Path) -> Player:
+    """The one recording the record key wrote into ``directory``, ready to replay."""
+    (path,) = directory.glob("llmd-console-*.rec.gz")
+    return load_player(path, Config())
+
+
+def has_line(pane: LogsPane, text: str) -> bool:
+    """Whether ``pane`` holds a line containing ``text``."""
+    return any(text in line for _, line in pane.lines)
+
+
+def follows(pane: LogsPane, pod: str, text: str) -> bool:
+    """Whether ``pane`` follows ``pod`` and holds a line containing ``text``."""
+    return pane.target is not None and pane.target.key == pod and has_line(pane, text)
+
+
+async def test_a_recording_begun_mid_stream_replays_the_followed_log(
+    world: tuple[SimCluster, Path], tmp_path: Path
+) -> None:
+    """The record key pressed while the logs pane follows the model server: the replay shows the
+    lines the pane already held, under the container's name, and a line logged while recording
+    only from its moment on."""
+    cluster, kubeconfig = world
+    config = Config(ui=UiConfig(screenshot_dir=str(tmp_path)))
+    app = ConsoleApp(config, Target(str(kubeconfig), None, None), layout="default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: healthy(app) and decode_pod(app), limit=60, what="a ready model server")
+        pod = decode_pod(app)
+        app.post_message(PodSelected(pod))
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: follows(logs, pod, "startup complete"), limit=30, what="the model server's log")
+        assert logs.container == "vllm"
+        await pilot.press("W")
+        held = [text for _, text in logs.lines]
+        assert not any(ACCESS_LINE in text for text in held)
+        url = f"http://{cluster.ctx.gateway_address}"
+        body = {"model": MODEL, "prompt": "ping", "max_tokens": 1}
+        async with httpx.AsyncClient(timeout=30) as client:
+            assert (await client.post(f"{url}/v1/completions", json=body)).status_code == 200
+        await until(pilot, lambda: has_line(logs, ACCESS_LINE), limit=30, what="the request in the log")
+        await pilot.press("W")
+    player = recorded_player(tmp_path)
+    # When the access line was recorded.
+    (logged,) = [
+        t
+        for t, r in player.logs
+        if r.get("pod") == pod.partition("/")[2] and any(ACCESS_LINE in text for _, text in r.get("lines", ()))
+    ]
+    assert logged > 0
+
+    replay = ReplayApp(Config(), player, layout="default")
+    async with replay.run_test(size=(160, 45)) as pilot:
+        replay.replay_bar.paused = True
+        replay.post_message(PodSelected(pod))
+        shown = replay.query_one(LogsPane)
+        replay.jump(logged - 0.001)
+        await until(
+            pilot, lambda: follows(shown, pod, "startup complete"), limit=10, what="the lines held when recording began"
+        )
+        assert shown.container == "vllm"
+        assert "[vllm]" in shown.header.render().plain  # type: ignore[union-attr]
+        assert [text for _, text in shown.lines][-len(held) :] == held
+        assert not has_line(shown, ACCESS_LINE)  # not yet
+        replay.jump(logged)
+        await until(pilot, lambda: has_line(shown, ACCESS_LINE), limit=10, what="the request's line at its moment")
+        assert shown.container == "vllm"

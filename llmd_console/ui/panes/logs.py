@@ -42,6 +42,7 @@ _TAG = re.compile(rf"^([DIWEC]){FOLD_MARK}")
 TAG_STYLE = {"D": "dim", "I": "dim", "W": "bold yellow", "E": "bold red", "C": "bold red"}
 WRAP_INDENT = "  "  # continuation lines of a wrapped line hang under its start
 STREAM_STYLE = {StreamPhase.LIVE: "green", StreamPhase.COMPLETE: "dim"}
+KEPT_BYTES = 4 * 1024 * 1024  # of the lines already shown, handed to a recording that begins
 
 
 class LineHighlighter(Highlighter):
@@ -196,6 +197,21 @@ class LogsPane(Pane):
         self._draw_startup()
         self.problem = ""  # a new stream: an earlier one's failure is no longer the news
         self.post_message(LogsRequested(target))
+
+    def kept(self, max_bytes: int = KEPT_BYTES) -> LogChunk | None:
+        """What the pane holds now, as one chunk (the target, the container read, the newest
+        lines kept up to ``max_bytes`` of text, the stream's state): a recording that begins
+        mid-stream starts from it."""
+        if self.target is None:
+            return None
+        lines: list[tuple[float | None, str]] = []
+        for at, text in reversed(self.lines):
+            max_bytes -= len(text.encode())
+            if max_bytes < 0:
+                break
+            lines.append((at, text))
+        lines.reverse()
+        return LogChunk(self.target, self.container, tuple(lines), 0, self.stream_state)
 
     # ---- what the stream delivers ----------------------------------------------------------
     def log_chunk(self, chunk: LogChunk) -> None:
