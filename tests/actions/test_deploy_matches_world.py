@@ -1,7 +1,7 @@
 """The console's rendered Pattern 1 and the simulator's healthy world are the same objects: a
 deploy previewed against a fresh world (TPU or GPU, the EPP's /metrics authenticated or not, the
 config saying the same) changes nothing, so pressing D on the untouched demo shows every object
-unchanged and confirming it leaves serving as it was."""
+unchanged, and confirming it rolls nothing out (no Deployment's spec changes, no pod is replaced)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
+from llmd_console.actions.deploy import run_deploy
 from llmd_console.actions.deploy_plan import plan_deploy
 from llmd_console.cluster.kube import KubeClient
 from llmd_console.config import Config
+from llmd_console.manifests import render
 from llmd_console.sim import SimCluster, SimOptions
+from llmd_console.sim.worlds.world import NAMESPACE
+from tests.actions.conftest import Recorder
 from tests.conftest import TEST_SPEED
 
 WORLDS: dict[str, dict[str, Any]] = {
@@ -52,3 +56,21 @@ async def test_a_deploy_preview_on_the_fresh_world_changes_nothing(kube: KubeCli
     assert plan.warnings == ()
     # Everything the console would apply is there: nothing left for a deploy to create.
     assert len(plan.diffs) == (12 if matching.deploy.epp_metrics_auth else 10)
+
+
+async def workloads(kube: KubeClient, config: Config) -> dict[str, object]:
+    """Each Deployment's generation (a changed spec bumps it) and the pods, by name."""
+    out: dict[str, object] = {}
+    for name in (config.resources.epp, config.resources.decode_deployment):
+        dep = await kube.get(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{name}")
+        out[name] = dep["metadata"]["generation"]
+    pods = await kube.get(f"/api/v1/namespaces/{NAMESPACE}/pods")
+    out["pods"] = sorted(p["metadata"]["name"] for p in pods["items"])
+    return out
+
+
+async def test_confirming_it_rolls_nothing_out(kube: KubeClient, matching: Config) -> None:
+    before = await workloads(kube, matching)
+    applied = await run_deploy(kube, matching, Recorder())
+    assert applied == f"{len(render(matching, NAMESPACE))} object(s) applied"
+    assert await workloads(kube, matching) == before
