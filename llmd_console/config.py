@@ -92,7 +92,17 @@ class DeployConfig:
     epp_image: str = field(
         default="ghcr.io/llm-d/llm-d-inference-scheduler:v0.6.0", metadata=_doc("the endpoint picker image")
     )
-    release: str = field(default="pattern1", metadata=_doc("release name (the app.kubernetes.io/instance label)"))
+    epp_metrics_auth: bool = field(
+        default=False,
+        metadata=_doc(
+            "the endpoint picker's /metrics wants a bearer token (its --metrics-endpoint-auth); off renders "
+            "--metrics-endpoint-auth=false, as the runbook's chart does with Prometheus monitoring off; on, "
+            "the console reads the EPP's metrics with metrics.token_file"
+        ),
+    )
+    release: str = field(
+        default="pattern1", metadata=_doc("release name (the model pods' app.kubernetes.io/instance label)")
+    )
     namespace: str = field(default="", metadata=_doc("where to deploy; empty: cluster.namespace"))
     replicas: int = field(default=1, metadata=_doc("decode replicas"))
     max_model_len: int = field(default=2048, metadata=_doc("vLLM --max-model-len"))

@@ -99,7 +99,9 @@ def decode_deployment(config: Config, namespace: str) -> Obj:
         "metadata": {
             "name": config.resources.decode_deployment,
             "namespace": namespace,
-            "labels": {"llm-d.ai/role": "decode", "app.kubernetes.io/instance": f"ms-{d.release}"},
+            # The chart labels the Deployment itself only with its own (helm) labels; the role
+            # says which of the release's Deployments this is.
+            "labels": {"llm-d.ai/role": "decode"},
         },
         "spec": {
             "replicas": d.replicas,

@@ -15,8 +15,11 @@ Obj = dict[str, Any]
 PLURALS = {
     "ServiceAccount": ("/api/v1", "serviceaccounts"),
     "Service": ("/api/v1", "services"),
+    "ConfigMap": ("/api/v1", "configmaps"),
     "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles"),
     "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+    "ClusterRole": ("/apis/rbac.authorization.k8s.io/v1", "clusterroles"),
+    "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings"),
     "Deployment": ("/apis/apps/v1", "deployments"),
     "InferencePool": ("/apis/inference.networking.k8s.io/v1", "inferencepools"),
     "Gateway": ("/apis/gateway.networking.k8s.io/v1", "gateways"),
@@ -42,8 +45,8 @@ class Manifest:
 
     @property
     def namespace(self) -> str:
-        """Its namespace."""
-        return str(self.obj["metadata"]["namespace"])
+        """Its namespace ("" for a cluster-scoped object)."""
+        return str(self.obj["metadata"].get("namespace", ""))
 
     @property
     def label(self) -> str:
@@ -54,6 +57,8 @@ class Manifest:
     def path(self) -> str:
         """The object's API path."""
         prefix, plural = PLURALS[self.kind]
+        if not self.namespace:
+            return f"{prefix}/{plural}/{self.name}"
         return f"{prefix}/namespaces/{self.namespace}/{plural}/{self.name}"
 
 

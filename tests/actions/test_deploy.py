@@ -35,7 +35,7 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
     audit = AuditLog(tmp_path / "audit.jsonl")
     gone = await plan_undeploy(kube, config, NAMESPACE)
     assert gone.risk is Risk.DISRUPTIVE and gone.confirm_word == NAMESPACE
-    assert {d.change for d in gone.diffs} == {"delete"} and len(gone.diffs) == 7, gone.changes
+    assert {d.change for d in gone.diffs} == {"delete"} and len(gone.diffs) == 10, gone.changes
     result = await carry_out(
         gone, lambda: undeploy(kube, config, NAMESPACE), confirm=yes, audit=audit, context="sim", read_only=False
     )
@@ -44,11 +44,11 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
         await kube.get(f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/httproutes/pattern1-route")
 
     plan = await plan_deploy(kube, config, await read_facts(kube))
-    assert [d.change for d in plan.diffs] == ["create"] * 9, plan.diffs
+    assert [d.change for d in plan.diffs] == ["create"] * 10, plan.diffs
     assert plan.cost is not None and (plan.cost.chips_before, plan.cost.chips_after) == (0, 4)
     assert plan.cost.per_hour_after == pytest.approx(4 * config.prices["tpu-v6e-slice"])
     assert plan.command[:3] == ("kubectl", "apply", "--server-side")
-    assert plan.command_input.count("\nkind: ") + plan.command_input.startswith("kind: ") == 9
+    assert plan.command_input.count("\nkind: ") + plan.command_input.startswith("kind: ") == 10
     progress = Recorder()
     result = await carry_out(
         plan, lambda: deploy(kube, config, progress, TIMES), confirm=yes, audit=audit, context="sim", read_only=False
@@ -64,7 +64,7 @@ async def test_undeploy_then_deploy_answers_a_first_inference(kube: KubeClient, 
     assert not any(state == "failed" for _, state in states)
     records = audit.read()
     assert [(r["action"], r["outcome"]) for r in records] == [("undeploy", "done"), ("deploy", "done")]
-    assert records[1]["diff"].startswith("9 create")
+    assert records[1]["diff"].startswith("10 create")
 
 
 async def test_a_field_another_manager_owns_is_a_refusal_naming_it(kube: KubeClient, config: Config) -> None:

@@ -34,7 +34,7 @@ async def test_gpu_deploy_answers_a_first_inference(kube: KubeClient, config: Co
     gpu = replace(config, deploy=DeployConfig(accelerator="gpu", image="ghcr.io/llm-d/llm-d-cuda:v0.4.0"))
     await undeploy(kube, gpu, NAMESPACE)
     plan = await plan_deploy(kube, gpu, await read_facts(kube))
-    assert [d.change for d in plan.diffs] == ["create"] * 9, plan.diffs
+    assert [d.change for d in plan.diffs] == ["create"] * 10, plan.diffs
     assert plan.cost is not None
     assert plan.cost.per_hour_after == pytest.approx(4 * config.prices["nvidia-h100-80gb"])
     assert plan.warnings == ()

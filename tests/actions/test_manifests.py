@@ -71,7 +71,7 @@ def test_route_has_no_port_on_the_pool_and_the_token_is_a_secret_reference() -> 
     }
     kinds = [m.kind for m in render(config, NS)]
     assert kinds == [
-        "ServiceAccount", "Role", "RoleBinding", "Deployment", "Service",
+        "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service",
         "Deployment", "InferencePool", "Gateway", "HTTPRoute",
     ]  # fmt: skip
 
@@ -84,5 +84,56 @@ def test_the_api_server_accepts_every_manifest(kubectl: Kubectl) -> None:
         "apply", "--server-side", "--dry-run=server", "--field-manager=llmd-console", "-f", "-", stdin=text
     )
     lines = out.strip().splitlines()
-    assert len(lines) == 9, out
+    assert len(lines) == 10, out
     assert all("serverside-applied (server dry run)" in line for line in lines), out
+    # With the EPP's /metrics authenticated: its cluster-wide role and binding too.
+    on = replace(Config(), deploy=DeployConfig(epp_metrics_auth=True))
+    out = kubectl.run(
+        "apply", "--server-side", "--dry-run=server", "--field-manager=llmd-console", "-f", "-",
+        stdin=as_yaml(render(on, "manifest-check")),
+    )  # fmt: skip
+    lines = out.strip().splitlines()
+    assert len(lines) == 12 and all("serverside-applied (server dry run)" in line for line in lines), out
+    assert any(line.startswith("clusterrole.rbac.authorization.k8s.io/") for line in lines), out
+
+
+def epp_container(config: Config) -> dict[str, Any]:
+    epp = next(m.obj for m in render(config, NS) if m.kind == "Deployment" and m.name == config.resources.epp)
+    container: dict[str, Any] = epp["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_the_epp_reads_its_plugins_from_the_config_map_it_mounts() -> None:
+    config = Config()
+    objs = {(m.kind, m.name): m.obj for m in render(config, NS)}
+    name = config.resources.epp
+    container = epp_container(config)
+    args = container["args"]
+    path = args[args.index("--config-file") + 1]
+    directory, file = path.rsplit("/", 1)
+    (mount,) = [v for v in container["volumeMounts"] if v["mountPath"] == directory]
+    pod = objs["Deployment", name]["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    plugins = objs["ConfigMap", volume["configMap"]["name"]]["data"][file]
+    assert "kind: EndpointPickerConfig" in plugins and "prefix-cache-scorer" in plugins
+    # The picker's service account may read its pool and the pods.
+    rules = objs["Role", name]["rules"]
+    assert {r for rule in rules for r in rule["resources"]} >= {"pods", "inferencepools"}
+    assert objs["RoleBinding", name]["subjects"][0]["name"] == pod["serviceAccountName"] == name
+
+
+def test_the_epp_metrics_authentication_is_a_config_choice() -> None:
+    # Off (the runbook's chart values): the flag turns it off and no cluster-wide RBAC is needed.
+    assert "--metrics-endpoint-auth=false" in epp_container(Config())["args"]
+    assert not [m for m in render(Config(), NS) if m.kind.startswith("Cluster")]
+    # On: the EPP's default is left alone, and it may review the tokens it is called with.
+    on = replace(Config(), deploy=DeployConfig(epp_metrics_auth=True))
+    assert not [a for a in epp_container(on)["args"] if a.startswith("--metrics-endpoint-auth")]
+    cluster = {m.kind: m for m in render(on, NS) if m.kind.startswith("Cluster")}
+    assert set(cluster) == {"ClusterRole", "ClusterRoleBinding"}
+    assert cluster["ClusterRole"].namespace == ""
+    assert (
+        cluster["ClusterRole"].path == f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{cluster['ClusterRole'].name}"
+    )
+    resources = {r for rule in cluster["ClusterRole"].obj["rules"] for r in rule.get("resources", [])}
+    assert resources == {"tokenreviews", "subjectaccessreviews"}

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from llmd_console.actions.audit import AuditLog
+from llmd_console.actions.plan import Risk
 from llmd_console.config import Config, GkeConfig
 from llmd_console.models import Phase
 from llmd_console.sim import SimCluster
@@ -64,7 +65,16 @@ async def select_pod(app: ConsoleApp, pilot: Pilot[Any], key: str) -> None:
 async def preview(app: ConsoleApp, pilot: Pilot[Any], key: str, limit: float = 30.0) -> ConfirmScreen:
     """Press ``key``; the preview is up."""
     await pilot.press(key)
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), limit=limit, what=f"the preview after {key!r}")
+
+    def ready() -> bool:
+        # Pushed is not yet composed and mounted: wait for the body, and for a disruptive plan
+        # for the name field to have the focus (the screen's on_mount gives it).
+        screen = app.screen
+        if not isinstance(screen, ConfirmScreen) or not screen.query("#confirm-body"):
+            return False
+        return screen.plan.risk is not Risk.DISRUPTIVE or getattr(app.focused, "id", None) == "confirm-word"
+
+    await until(pilot, ready, limit=limit, what=f"the preview after {key!r}")
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
     return screen

@@ -58,7 +58,7 @@ async def test_undeploy_then_deploy_then_deploy_again(cluster: tuple[SimCluster,
 
         screen = await preview(app, pilot, "D")
         plan = screen.plan
-        assert [d.change for d in plan.diffs] == ["create"] * 9
+        assert [d.change for d in plan.diffs] == ["create"] * 10
         assert plan.cost is not None and (plan.cost.chips_before, plan.cost.chips_after) == (0, 4)
         shown = preview_shown(screen)
         assert "kubectl apply --server-side" in shown and "create    HTTPRoute/pattern1-route" in shown
@@ -70,7 +70,7 @@ async def test_undeploy_then_deploy_then_deploy_again(cluster: tuple[SimCluster,
         assert await ended(app, pilot, limit=180) == "done", app.action_bar.detail
         assert "first inference answered" in app.action_bar.detail
         record = audit.read()[-1]
-        assert (record["action"], record["outcome"]) == ("deploy", "done") and record["diff"].startswith("9 create")
+        assert (record["action"], record["outcome"]) == ("deploy", "done") and record["diff"].startswith("10 create")
         lines = "\n".join(app.action_bar.lines)
         assert "apply HTTPRoute/pattern1-route: done" in lines and "first inference: done" in lines
         await until(pilot, lambda: any(p.is_ready and p.role == "decode" for p in app.snapshot.pods.values()))

@@ -171,7 +171,6 @@ def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
         "llm-d.ai/inferenceServing": "true",
         "llm-d.ai/role": "decode",
         "llm-d.ai/model": "Qwen2.5-3B-Instruct",
-        "llm-d.ai/guide": "inference-scheduling",
         "app.kubernetes.io/name": "llm-d-modelservice",
         "app.kubernetes.io/instance": "ms-pattern1",
     }
@@ -262,9 +261,73 @@ def decode_deployment(acc: Accelerator, replicas: int) -> Obj:
     }
 
 
+# The inferencepool chart's plugins ConfigMap (v1.2.0+: its default scorers and weights).
+EPP_PLUGINS = """\
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+    weight: 2
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 2
+  - pluginRef: prefix-cache-scorer
+    weight: 3
+"""
+
+
+def epp_rbac() -> list[tuple[str, Obj]]:
+    """The chart's Role for the EPP's service account (read the pool, its pods and the
+    objectives) and its RoleBinding."""
+    read = ["get", "watch", "list"]
+    role: Obj = {
+        "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/name": EPP_NAME}},
+        "rules": [
+            {"apiGroups": ["inference.networking.x-k8s.io"], "resources": ["inferenceobjectives"], "verbs": read},
+            {"apiGroups": ["inference.networking.k8s.io"], "resources": ["inferencepools"], "verbs": read},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": read},
+        ],
+    }
+    binding: Obj = {
+        "metadata": {"name": EPP_NAME, "namespace": NAMESPACE},
+        "subjects": [{"kind": "ServiceAccount", "name": EPP_NAME, "namespace": NAMESPACE}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": EPP_NAME},
+    }
+    return [("roles.rbac.authorization.k8s.io", role), ("rolebindings.rbac.authorization.k8s.io", binding)]
+
+
+def epp_metrics_rbac() -> list[tuple[str, Obj]]:
+    """With Prometheus monitoring on, the chart's ClusterRole and binding that let the EPP review
+    the tokens its authenticated /metrics is called with."""
+    name = f"{POOL_NAME}-{NAMESPACE}-epp"
+    role: Obj = {
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": EPP_NAME}},
+        "rules": [
+            {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+            {"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"], "verbs": ["create"]},
+            {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+        ],
+    }
+    binding: Obj = {
+        "metadata": {"name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": EPP_NAME, "namespace": NAMESPACE}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+    }
+    return [
+        ("clusterroles.rbac.authorization.k8s.io", role),
+        ("clusterrolebindings.rbac.authorization.k8s.io", binding),
+    ]
+
+
 def epp_objects(acc: Accelerator = TPU) -> list[tuple[str, Obj]]:
-    """The EPP's Deployment, Service and ServiceAccount as the inferencepool chart renders them
-    (the chart turns the metrics endpoint's authentication off unless asked)."""
+    """The EPP's objects as the runbook's inferencepool chart (v1.2.0, Prometheus monitoring off)
+    renders them: ServiceAccount, Role and RoleBinding, the plugins ConfigMap, Deployment and
+    Service (the chart turns the metrics endpoint's authentication off unless asked)."""
     labels = {"inferencepool": EPP_NAME, "app.kubernetes.io/name": EPP_NAME, "app.kubernetes.io/version": "v0.6.0"}
     deployment: Obj = {
         "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": labels},
@@ -292,10 +355,13 @@ def epp_objects(acc: Accelerator = TPU) -> list[tuple[str, Obj]]:
                                 "json",
                                 "--config-file",
                                 "/config/default-plugins.yaml",
-                                f"--metrics-endpoint-auth={str(acc.epp_metrics_auth).lower()}",
+                                "--tracing=false",
+                                # The chart leaves the EPP's default (on) when Prometheus monitoring is on.
+                                *([] if acc.epp_metrics_auth else ["--metrics-endpoint-auth=false"]),
                             ],
                             "env": [
-                                {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
+                                {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
                             ],
                             "ports": [
                                 {"name": "grpc", "containerPort": 9002},
@@ -313,8 +379,10 @@ def epp_objects(acc: Accelerator = TPU) -> list[tuple[str, Obj]]:
                                 "periodSeconds": 2,
                             },
                             "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
+                            "volumeMounts": [{"name": "plugins-config-volume", "mountPath": "/config"}],
                         }
                     ],
+                    "volumes": [{"name": "plugins-config-volume", "configMap": {"name": EPP_NAME}}],
                 },
             },
         },
@@ -331,10 +399,20 @@ def epp_objects(acc: Accelerator = TPU) -> list[tuple[str, Obj]]:
             ],
         },
     }
+    config_map: Obj = {
+        "metadata": {"name": EPP_NAME, "namespace": NAMESPACE},
+        "data": {"default-plugins.yaml": EPP_PLUGINS},
+    }
+    account: Obj = {
+        "metadata": {"name": EPP_NAME, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/name": EPP_NAME}}
+    }
     return [
+        ("serviceaccounts", account),
+        *epp_rbac(),
+        *(epp_metrics_rbac() if acc.epp_metrics_auth else []),
+        ("configmaps", config_map),
         ("deployments.apps", deployment),
         ("services", service),
-        ("serviceaccounts", {"metadata": {"name": EPP_NAME, "namespace": NAMESPACE}}),
     ]
 
 
