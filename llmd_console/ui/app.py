@@ -53,6 +53,7 @@ from llmd_console.ui.record_handlers import RecordHandlers
 from llmd_console.ui.registry import PaneContext, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 from llmd_console.ui.themes import THEMES
+from llmd_console.ui.toasts import DialogToasts
 
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
@@ -249,6 +250,7 @@ class ConsoleApp(
         self.set_interval(1.0, self._draw_status)
         self.set_interval(5.0, self._tick)
         self.tour_bar.draw(None, 0, "")
+        DialogToasts(self).watch()  # a dialog opens clear of old toasts
         if self.tour is not None:
             self.call_after_refresh(self.start_tour, self.tour)
         self.call_after_refresh(self._run_session)
