@@ -549,6 +549,14 @@ class ConsoleApp(
 
         self.push_screen(HelpScreen(self.help_rows()))
 
+    def action_help_quit(self) -> None:
+        """ctrl+c with no text selected: say which key quits. Textual's own toast says it in
+        markup, which this app's toasts show as typed."""
+        from llmd_console.ui.keys import key_label  # noqa: PLC0415
+
+        key = key_label(self.config.keys.get("quit", "q"))
+        self.notify(f"{key} (or ctrl+q) quits the console; ctrl+c copies selected text", title="Quit?")
+
     def app_bindings(self) -> list[Binding]:
         """The app's own keys, its mixins' included (the doctor's ``!``), once each, in class order."""
         seen: dict[str, Binding] = {}
