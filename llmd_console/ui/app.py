@@ -53,6 +53,7 @@ from llmd_console.ui.record_handlers import RecordHandlers
 from llmd_console.ui.registry import PaneContext, pane_ids, spec, specs
 from llmd_console.ui.status import StatusBar
 from llmd_console.ui.themes import THEMES
+from llmd_console.ui.toasts import DialogToasts
 
 if TYPE_CHECKING:
     from llmd_console.actions.audit import AuditLog
@@ -249,6 +250,7 @@ class ConsoleApp(
         self.set_interval(1.0, self._draw_status)
         self.set_interval(5.0, self._tick)
         self.tour_bar.draw(None, 0, "")
+        DialogToasts(self).watch()  # a dialog opens clear of old toasts
         if self.tour is not None:
             self.call_after_refresh(self.start_tour, self.tour)
         self.call_after_refresh(self._run_session)
@@ -551,6 +553,14 @@ class ConsoleApp(
         from llmd_console.ui.help import HelpScreen  # noqa: PLC0415
 
         self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c with no text selected: say which key quits. Textual's own toast says it in
+        markup, which this app's toasts show as typed."""
+        from llmd_console.ui.keys import key_label  # noqa: PLC0415
+
+        key = key_label(self.config.keys.get("quit", "q"))
+        self.notify(f"{key} (or ctrl+q) quits the console; ctrl+c copies selected text", title="Quit?")
 
     def app_bindings(self) -> list[Binding]:
         """The app's own keys, its mixins' included (the doctor's ``!``), once each, in class order."""

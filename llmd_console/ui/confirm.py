@@ -2,7 +2,9 @@
 words, its warnings, chips and cost per hour before and after, the equivalent command (and
 each step's), and what each object would become (the server's dry run diffed against the live
 object). Cancel is focused. A routine plan is confirmed with ``y`` or the Confirm button; a
-disruptive one only by typing the target's name. The preview scrolls; the buttons stay put."""
+disruptive one only by typing the target's name. The preview scrolls; the name field and the
+buttons stay put at the foot of the box, whatever the terminal's height, and PageUp/PageDown
+(ctrl+up/down a line) scroll the preview from the name field too."""
 
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "cancel", "Cancel", id="confirm.cancel"),
         Binding("y", "confirm", "Confirm", id="confirm.yes", show=False),
+        # The name field has no use for these: they scroll the preview without leaving it.
+        Binding("pageup", "scroll_preview('page_up')", "Scroll up", id="confirm.page_up", show=False),
+        Binding("pagedown", "scroll_preview('page_down')", "Scroll down", id="confirm.page_down", show=False),
+        Binding("ctrl+up", "scroll_preview('scroll_up')", "Line up", id="confirm.line_up", show=False),
+        Binding("ctrl+down", "scroll_preview('scroll_down')", "Line down", id="confirm.line_down", show=False),
     ]
     AUTO_FOCUS = "#confirm-cancel"
 
@@ -33,36 +40,38 @@ class ConfirmScreen(ModalScreen[bool]):
         self.plan = plan
 
     def compose(self) -> ComposeResult:
-        """The preview (scrolling), (the name to type), buttons."""
+        """The preview (scrolling), then the foot: (the name to type), buttons."""
         plan = self.plan
         with Vertical(id="confirm-box"):
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(preview_text(plan), id="confirm-body")
-            if plan.risk is Risk.DISRUPTIVE:
-                yield Static(Text(f"Type {one_line(plan.confirm_word, 200)} to confirm:", style="bold yellow"))
-                yield Input(placeholder=one_line(plan.confirm_word, 200), id="confirm-word", compact=True)
-            with Horizontal(id="confirm-buttons"):
-                # Compact (one row): on an 80x24 terminal the preview keeps the rows.
-                yield Button("Cancel", id="confirm-cancel", variant="primary", compact=True)
-                yield Button(
-                    "Confirm", id="confirm-ok", variant="error", disabled=plan.risk is Risk.DISRUPTIVE, compact=True
-                )
+            # Docked at the bottom of the box: the preview gets only the rows the foot leaves.
+            with Vertical(id="confirm-foot"):
+                if plan.risk is Risk.DISRUPTIVE:
+                    yield Static(Text(f"Type {one_line(plan.confirm_word, 200)} to confirm:", style="bold yellow"))
+                    yield Input(placeholder=one_line(plan.confirm_word, 200), id="confirm-word", compact=True)
+                with Horizontal(id="confirm-buttons"):
+                    # Compact (one row): on an 80x24 terminal the preview keeps the rows.
+                    yield Button("Cancel", id="confirm-cancel", variant="primary", compact=True)
+                    yield Button(
+                        "Confirm", id="confirm-ok", variant="error", disabled=plan.risk is Risk.DISRUPTIVE, compact=True
+                    )
 
     def on_mount(self) -> None:
         """A disruptive plan starts in the name field: typing the name is the confirmation, and
         Enter there does nothing until it matches (Cancel stays one Tab or Escape away)."""
-        self._fit()
         if self.plan.risk is Risk.DISRUPTIVE:
             self.query_one("#confirm-word", Input).focus()
 
-    def on_resize(self) -> None:
-        """Keep the buttons (and the name field) on screen whatever the terminal's height."""
-        self._fit()
-
-    def _fit(self) -> None:
-        # Border, buttons and their margin, the screen's margin; the name prompt and field.
-        fixed = 6 + (2 if self.plan.risk is Risk.DISRUPTIVE else 0)
-        self.query_one("#confirm-scroll").styles.max_height = max(3, self.size.height - fixed)
+    def action_scroll_preview(self, how: str) -> None:
+        """Scroll the preview by a page or a line (``page_up``, ``page_down``, ``scroll_up``, ``scroll_down``)."""
+        scroll = self.query_one("#confirm-scroll", VerticalScroll)
+        {
+            "page_up": scroll.scroll_page_up,
+            "page_down": scroll.scroll_page_down,
+            "scroll_up": scroll.scroll_up,
+            "scroll_down": scroll.scroll_down,
+        }[how](animate=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Enable Confirm once the target's name is typed exactly."""

@@ -20,6 +20,15 @@ from llmd_console.ui.registry import PaneSpec
 
 EVERYWHERE = "everywhere"
 TABLES = "tables"
+# Textual's own keys carry no description; what they do in the console.
+SYSTEM_WHAT = {
+    "help_quit": "Copy the selected text (a text field's, or the mouse's); with none, say which key quits",
+}
+# The single-letter keys and digits listed "everywhere" are text in a text field.
+TEXT_FIELD_NOTE = (
+    "In a text field the keys above that are letters, digits, ! or ? are typed as text. Leave the field"
+    " first: Tab in the prompt; Enter (keeps it) or esc (clears it) in a filter; esc closes a dialog."
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,8 @@ def help_rows(
             continue
         if read_only and b.action in app_mutations:
             continue
-        rows.append(HelpRow(keys_of(b), b.tooltip or b.description, EVERYWHERE, b.id or ""))
+        what = b.tooltip or b.description or SYSTEM_WHAT.get(b.action, "")
+        rows.append(HelpRow(keys_of(b), what, EVERYWHERE, b.id or ""))
     rows.append(HelpRow("tab", "Next pane or field", EVERYWHERE, ""))
     rows.append(HelpRow("shift+tab", "Previous pane or field", EVERYWHERE, ""))
     rows.append(HelpRow("ctrl+p", "Command palette: every action by name", EVERYWHERE, ""))
@@ -92,8 +102,9 @@ def help_table(rows: Sequence[HelpRow]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key, in one table."""
+    """Every key, in one table; it opens scrollable from the keyboard (Down, PageDown, End)."""
 
+    AUTO_FOCUS = "#help-body"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]
@@ -109,4 +120,5 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static(title, id="help-title")
             yield Static(help_table(self.rows), id="help-table")
+            yield Static(Text(TEXT_FIELD_NOTE, style="italic"), id="help-note")
             yield Static(Text("esc, q or ? closes this help", style="dim"), id="help-close")

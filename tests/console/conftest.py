@@ -43,6 +43,11 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], limit: float
     raise AssertionError(f"timed out waiting for {what or condition}")
 
 
+def screen_text(app: ConsoleApp) -> str:
+    """What the terminal shows of the current screen, as text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
 async def settle() -> None:
     """Give other tasks a turn."""
     await asyncio.sleep(0)

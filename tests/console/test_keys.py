@@ -29,7 +29,7 @@ from llmd_console.ui.panes.pods import PodsPane
 from llmd_console.ui.panes.prompt import PromptInput, PromptPane, PromptState
 from llmd_console.ui.registry import specs
 from tests.conftest import require_tool
-from tests.console.conftest import CONSOLE_SPEED, make_app, until
+from tests.console.conftest import CONSOLE_SPEED, make_app, screen_text, until
 
 FROZEN = 1_795_000_000.0
 
@@ -39,11 +39,6 @@ def still_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A world whose clock is frozen: once settled, nothing on screen moves by itself."""
     with SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=5, frozen_at=FROZEN)) as cluster:
         yield cluster.write_kubeconfig(tmp_path_factory.mktemp("keys") / "kubeconfig")
-
-
-def screen_text(app: ConsoleApp) -> str:
-    """What the terminal shows, as text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def settled(app: ConsoleApp) -> bool:

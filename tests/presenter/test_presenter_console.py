@@ -49,6 +49,7 @@ async def pick(app: ConsoleApp, pilot: Pilot[Any], option: str) -> None:
     """F, highlight ``option`` (a scenario, or @healthy), Enter."""
     await pilot.press("F")
     await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), what="the scenario picker")
+    await until(pilot, lambda: app.screen.query(OptionList), what="the picker's list")  # composed after the push
     options = app.screen.query_one(OptionList)
     ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
     options.highlighted = ids.index(option)
