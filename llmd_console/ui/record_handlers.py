@@ -114,7 +114,8 @@ class RecordHandlers(App[int]):
             self.notify(f"recording saved: {path}", timeout=8)
             return
         # Where the console's other captures (screenshots) go.
-        path = Path(self.config.ui.screenshot_dir).expanduser() / time.strftime("llmd-console-%Y%m%d-%H%M%S.rec.gz")
+        directory = Path(self.config.ui.screenshot_dir).expanduser().absolute()  # the toast says where, wholly
+        path = directory / time.strftime("llmd-console-%Y%m%d-%H%M%S.rec.gz")
         error = self.start_recording(path)
         if error:
             self.notify(error, severity="error", timeout=10)
