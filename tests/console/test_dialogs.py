@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, OptionList
 
 from llmd_console.actions.audit import AuditLog
+from llmd_console.config import Config, DeployConfig
 from llmd_console.sim import SimCluster, SimOptions
 from llmd_console.sim.worlds.scenarios import SCENARIOS
 from llmd_console.ui.app import ConsoleApp
@@ -27,7 +28,7 @@ SIZES = ((160, 45), (80, 24))
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimCluster, Path]]:
-    """A Pattern 1 world the console's own deploy would change (so its preview is long)."""
+    """A Pattern 1 world."""
     with SimCluster(SimOptions(speed=CONSOLE_SPEED, seed=23)) as c:
         yield c, c.write_kubeconfig(tmp_path_factory.mktemp("dialogs") / "kubeconfig")
 
@@ -36,7 +37,9 @@ async def test_the_confirmation_keeps_name_field_and_buttons_on_screen(
     cluster: tuple[SimCluster, Path], tmp_path: Path
 ) -> None:
     sim, kubeconfig = cluster
-    app = action_app(sim, kubeconfig, AuditLog(tmp_path / "audit.jsonl"))
+    # A deploy into a namespace of its own creates every object: a preview longer than any box.
+    config = Config(deploy=DeployConfig(namespace="dialogs-elsewhere"))
+    app = action_app(sim, kubeconfig, AuditLog(tmp_path / "audit.jsonl"), config)
     async with app.run_test(size=SIZES[0]) as pilot:
         await connected(app, pilot)
         screen = await preview(app, pilot, "D")
