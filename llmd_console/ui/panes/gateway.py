@@ -113,6 +113,7 @@ class GatewayPane(Pane):
         self.body = Static("", id="gateway-path")
         self.paths: tuple[RequestPath, ...] = ()
         self.findings: tuple[Finding, ...] = ()  # the doctor's, on the path, that no hop shows
+        self._doctor: tuple[Finding, ...] = ()  # all the doctor's findings of its last round
         self._drawing = Group()
         self._first_problem: tuple[str, str] | None = None  # (kind, name) of the hop scrolled to
         self._pending: tuple[str, int] | None = None  # a scroll asked for before the pane was laid out
@@ -151,6 +152,9 @@ class GatewayPane(Pane):
         if snapshot.paths == self.paths and snapshot.changes is not None:
             return
         self.paths = snapshot.paths
+        # Which findings no hop shows depends on the hops: sorted out again with the new path,
+        # not left as they were against the old one until the doctor's next round.
+        self.findings = tuple(path_findings(self.paths, self._doctor))
         self._draw()
 
     def _draw(self) -> None:
@@ -173,6 +177,7 @@ class GatewayPane(Pane):
     def doctor_round(self, summary: Summary, findings: Sequence[Finding]) -> None:
         """The doctor's path findings that the hops do not show, drawn under the hops."""
         del summary
+        self._doctor = tuple(findings)
         extra = tuple(path_findings(self.paths, findings))
         if extra != self.findings:
             self.findings = extra
