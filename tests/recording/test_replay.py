@@ -299,8 +299,11 @@ async def test_the_size_limit_stops_recording_and_says_so(world: tuple[SimCluste
         recorder.writer.limit_bytes = recorder.writer.size + 1  # the next bytes to reach the disk cross it
         await until(pilot, lambda: app.recorder is None, limit=30, what="the recording to stop")
         assert "REC" not in str(app.status_bar.render())
-        toasts = [n.message for n in app._notifications]
-        assert any(t.startswith("recording stopped: the size limit of ") for t in toasts), toasts
+
+        def told() -> bool:  # a toast is posted as a message: it is on screen a moment later
+            return any(n.message.startswith("recording stopped: the size limit of ") for n in app._notifications)
+
+        await until(pilot, told, limit=10, what="the toast saying why the recording stopped")
     assert read_recording(path).complete
 
 
