@@ -63,7 +63,15 @@ async def test_event_ages_move_on_with_the_clock(world: tuple[SimCluster, Path])
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: ready_decode(app), what="a Ready decode pod")
         pods = pods_pane(app)
-        pods.table.move_to_key(decode_keys(app)[0])
+
+        def shown_ready_decode() -> str | None:
+            rows = pods.table.keys()
+            return next((k for k in decode_keys(app) if app.snapshot.pods[k].ready == "1/1" and k in rows), None)
+
+        await until(pilot, lambda: shown_ready_decode() is not None, what="a Ready decode pod in the table")
+        key = shown_ready_decode()
+        assert key is not None
+        pods.table.move_to_key(key)
         await until(pilot, lambda: "Scheduled" in str(pods.events.render()), what="the decode pod's events")
         later[0] = 3 * 3600.0  # three hours on, and no new event since
         pods.tick()
