@@ -112,11 +112,16 @@ class GatewayPane(Pane):
         super().__init__()
         self.body = Static("", id="gateway-path")
         self.paths: tuple[RequestPath, ...] = ()
-        self.findings: tuple[Finding, ...] = ()  # the doctor's, on the path, that no hop shows
         self._doctor: tuple[Finding, ...] = ()  # all the doctor's findings of its last round
         self._drawing = Group()
         self._first_problem: tuple[str, str] | None = None  # (kind, name) of the hop scrolled to
         self._pending: tuple[str, int] | None = None  # a scroll asked for before the pane was laid out
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The doctor's findings on the path that no hop shows: which those are depends on the
+        hops, so they follow a new path at once, not the doctor's next round."""
+        return tuple(path_findings(self.paths, self._doctor))
 
     @property
     def hops(self) -> tuple[Hop, ...]:
@@ -152,16 +157,14 @@ class GatewayPane(Pane):
         if snapshot.paths == self.paths and snapshot.changes is not None:
             return
         self.paths = snapshot.paths
-        # Which findings no hop shows depends on the hops: sorted out again with the new path,
-        # not left as they were against the old one until the doctor's next round.
-        self.findings = tuple(path_findings(self.paths, self._doctor))
         self._draw()
 
     def _draw(self) -> None:
         lines = draw_paths(self.paths, titled=self.snapshot.namespace is None).renderables
-        self._drawing = Group(*lines, *findings_lines(self.findings))
+        extra = self.findings
+        self._drawing = Group(*lines, *findings_lines(extra))
         self.body.update(self._drawing)
-        self.border_subtitle = problems_title(len(self.snapshot.problems) + len(self.findings))
+        self.border_subtitle = problems_title(len(self.snapshot.problems) + len(extra))
         problems = [h for p in self.paths for h in p.hops if h.problem]
         # The cause rather than its consequences (the Gateway's "0 attached routes" when the route is gone).
         causes = [h for h in problems if h.code not in SYMPTOMS] or problems
@@ -177,10 +180,9 @@ class GatewayPane(Pane):
     def doctor_round(self, summary: Summary, findings: Sequence[Finding]) -> None:
         """The doctor's path findings that the hops do not show, drawn under the hops."""
         del summary
+        before = self.findings
         self._doctor = tuple(findings)
-        extra = tuple(path_findings(self.paths, findings))
-        if extra != self.findings:
-            self.findings = extra
+        if self.findings != before:
             self._draw()
 
     def show_object(self, kind: str, namespace: str, name: str) -> None:

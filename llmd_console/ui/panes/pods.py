@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from llmd_console.models import Pod, Snapshot
 from llmd_console.sanitize import middle_ellipsis, one_line
@@ -20,6 +20,7 @@ from llmd_console.ui.filter_box import FilterBox
 from llmd_console.ui.live_table import Column, LiveTable
 from llmd_console.ui.messages import ActionRequested, PodSelected, PodViewRequested
 from llmd_console.ui.panes.base import Pane
+from llmd_console.ui.quiet import QuietStatic
 from llmd_console.ui.registry import PaneContext, register_pane
 from llmd_console.views.common import human_age
 from llmd_console.views.pods import short_name
@@ -92,7 +93,8 @@ class PodsPane(Pane):
         self.now = now
         self.table = LiveTable(COLUMNS, empty_text="no pods", id="pods-table")
         self.filter_input = FilterBox("filter (regex): name, status, node", "pods-filter")
-        self.events = Static("", id="pod-events", classes="pane-footer")
+        # Redrawn on every tick (the ages move): only a changed text reaches the screen.
+        self.events = QuietStatic("", id="pod-events", classes="pane-footer")
         self._pattern: re.Pattern[str] | None = None
         self._shown: dict[str, Pod] = {}
         self.selected: str | None = None
@@ -172,7 +174,7 @@ class PodsPane(Pane):
 
     def _draw_events(self) -> None:
         if self.selected is None:
-            self.events.update("")
+            self.events.show(Text())
             return
         name = self.selected.partition("/")[2]
         events = self.snapshot.events_of(self.selected)
@@ -185,7 +187,7 @@ class PodsPane(Pane):
             text.append(f"\n{age:>5} ", style="dim")
             text.append(one_line(e.reason, 30), style=style)
             text.append(f"{' x' + str(e.count) if e.count > 1 else ''}: {one_line(e.message, 300)}")
-        self.events.update(text)
+        self.events.show(text)
 
     def _successor(self, gone: str | None) -> str:
         """Where the selection goes: the replacement of a vanished pod (same ReplicaSet), else a
